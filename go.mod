@@ -1,0 +1,3 @@
+module github.com/runtools/runtools
+
+go 1.26
