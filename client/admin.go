@@ -1,0 +1,78 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Templates lists the templates sandboxes can be made from.
+func (c *Client) Templates(ctx context.Context) ([]Template, error) {
+	var out struct {
+		Templates []Template `json:"templates"`
+	}
+	err := c.call(ctx, http.MethodGet, "/v1/templates", nil, nil, &out)
+	return out.Templates, err
+}
+
+// BuildTemplate builds (or confirms up to date) a template, reporting progress. It needs an admin key.
+func (c *Client) BuildTemplate(ctx context.Context, name string, progress func(TemplateProgress)) error {
+	var last TemplateProgress
+	err := c.stream(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", nil, nil, func(line []byte) error {
+		if err := jsonUnmarshal(line, &last); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(last)
+		}
+		return nil
+	})
+	if err == nil && last.Error != "" {
+		return &APIError{Status: http.StatusInternalServerError, Code: "unavailable", Message: last.Error}
+	}
+	return err
+}
+
+// Me tells which team and key the client authenticates as.
+func (c *Client) Me(ctx context.Context) (*Identity, error) {
+	var id Identity
+	err := c.call(ctx, http.MethodGet, "/v1/me", nil, nil, &id)
+	return &id, err
+}
+
+// CreateTeam makes a new team. It needs an admin key.
+func (c *Client) CreateTeam(ctx context.Context, name string) (*Team, error) {
+	var t Team
+	err := c.call(ctx, http.MethodPost, "/v1/teams", nil, map[string]string{"name": name}, &t)
+	return &t, err
+}
+
+// Teams lists teams: all of them for an admin key, else the caller's.
+func (c *Client) Teams(ctx context.Context) ([]Team, error) {
+	var out struct {
+		Teams []Team `json:"teams"`
+	}
+	err := c.call(ctx, http.MethodGet, "/v1/teams", nil, nil, &out)
+	return out.Teams, err
+}
+
+// CreateKey makes an API key; its Secret is returned only here.
+func (c *Client) CreateKey(ctx context.Context, req CreateKeyRequest) (*APIKey, error) {
+	var k APIKey
+	err := c.call(ctx, http.MethodPost, "/v1/keys", nil, req, &k)
+	return &k, err
+}
+
+// Keys lists the API keys of the caller's team (all teams for an admin key).
+func (c *Client) Keys(ctx context.Context) ([]APIKey, error) {
+	var out struct {
+		Keys []APIKey `json:"keys"`
+	}
+	err := c.call(ctx, http.MethodGet, "/v1/keys", nil, nil, &out)
+	return out.Keys, err
+}
+
+// DeleteKey revokes an API key by ID or name.
+func (c *Client) DeleteKey(ctx context.Context, ref string) error {
+	return c.call(ctx, http.MethodDelete, "/v1/keys/"+url.PathEscape(ref), nil, nil, nil)
+}

@@ -1,0 +1,78 @@
+package client
+
+import (
+	"context"
+	"net/http"
+)
+
+// Create makes a new sandbox and returns when it is running.
+func (c *Client) Create(ctx context.Context, req CreateRequest) (*Sandbox, error) {
+	var sb Sandbox
+	if err := c.call(ctx, http.MethodPost, "/v1/sandboxes", nil, req, &sb); err != nil {
+		return nil, err
+	}
+	sb.c = c
+	return &sb, nil
+}
+
+// Get returns the sandbox with this ID or name.
+func (c *Client) Get(ctx context.Context, ref string) (*Sandbox, error) {
+	var sb Sandbox
+	if err := c.call(ctx, http.MethodGet, sandboxPath(ref), nil, nil, &sb); err != nil {
+		return nil, err
+	}
+	sb.c = c
+	return &sb, nil
+}
+
+// List returns the team's sandboxes that are not stopped, newest first.
+func (c *Client) List(ctx context.Context) ([]*Sandbox, error) {
+	var out struct {
+		Sandboxes []*Sandbox `json:"sandboxes"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/v1/sandboxes", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	for _, sb := range out.Sandboxes {
+		sb.c = c
+	}
+	return out.Sandboxes, nil
+}
+
+// Destroy stops the sandbox and removes every trace of it.
+func (c *Client) Destroy(ctx context.Context, ref string) error {
+	return c.call(ctx, http.MethodDelete, sandboxPath(ref), nil, nil, nil)
+}
+
+// Sandbox returns a handle for the sandbox with this ID or name without
+// asking the server; its data fields are empty until Refresh.
+func (c *Client) Sandbox(ref string) *Sandbox { return &Sandbox{ID: ref, c: c} }
+
+// ref is what calls on a handle name the sandbox by.
+func (s *Sandbox) ref() string { return s.ID }
+
+// Refresh reloads the sandbox's fields from the server.
+func (s *Sandbox) Refresh(ctx context.Context) error {
+	fresh, err := s.c.Get(ctx, s.ref())
+	if err != nil {
+		return err
+	}
+	*s = *fresh
+	return nil
+}
+
+// Destroy stops the sandbox and removes every trace of it.
+func (s *Sandbox) Destroy(ctx context.Context) error { return s.c.Destroy(ctx, s.ref()) }
+
+// Exec runs a command to completion and returns its collected output.
+func (s *Sandbox) Exec(ctx context.Context, req ExecRequest) (*ExecResult, error) {
+	return s.c.Exec(ctx, s.ref(), req)
+}
+
+// ExecStream runs a command and streams its output; see Client.ExecStream.
+func (s *Sandbox) ExecStream(ctx context.Context, req ExecRequest, opts StreamOptions) (int, error) {
+	return s.c.ExecStream(ctx, s.ref(), req, opts)
+}
+
+// Files returns the sandbox's file operations.
+func (s *Sandbox) Files() *Files { return s.c.Files(s.ref()) }

@@ -1,0 +1,161 @@
+package client
+
+import "time"
+
+// Sandbox states.
+const (
+	StateCreating = "creating"
+	StateRunning  = "running"
+	StatePaused   = "paused"
+	StateStopped  = "stopped"
+)
+
+// Sandbox is a sandbox as the API reports it.
+type Sandbox struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Team       string            `json:"team"`
+	Template   string            `json:"template"`
+	State      string            `json:"state"`
+	StopReason string            `json:"stop_reason,omitempty"` // why it stopped: destroyed, oom, crashed, ...
+	VCPUs      int               `json:"vcpus"`
+	MemoryMB   int               `json:"memory_mb"`
+	DiskMB     int               `json:"disk_mb"`
+	IP         string            `json:"ip,omitempty"`
+	Env        map[string]string `json:"env,omitempty"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	StartedAt  *time.Time        `json:"started_at,omitempty"`
+	StoppedAt  *time.Time        `json:"stopped_at,omitempty"`
+
+	c *Client
+}
+
+// CreateRequest asks for a new sandbox. Zero values take the server's defaults.
+type CreateRequest struct {
+	Name     string            `json:"name,omitempty"`
+	Template string            `json:"template,omitempty"`  // default "base"
+	VCPUs    int               `json:"vcpus,omitempty"`     // default 2
+	MemoryMB int               `json:"memory_mb,omitempty"` // default 1024
+	Env      map[string]string `json:"env,omitempty"`       // default environment of every exec
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// ExecRequest runs a command in a sandbox.
+type ExecRequest struct {
+	Cmd        []string          `json:"cmd"`
+	Env        map[string]string `json:"env,omitempty"`
+	Cwd        string            `json:"cwd,omitempty"`
+	User       string            `json:"user,omitempty"`
+	TimeoutMS  int64             `json:"timeout_ms,omitempty"`
+	Stdin      []byte            `json:"stdin,omitempty"`
+	Background bool              `json:"background,omitempty"`
+}
+
+// ExecResult is the collected outcome of a command.
+type ExecResult struct {
+	Stdout   []byte `json:"stdout"`
+	Stderr   []byte `json:"stderr"`
+	ExitCode int    `json:"exit_code"`
+	TimedOut bool   `json:"timed_out,omitempty"`
+	Error    string `json:"error,omitempty"` // set when the command could not start
+}
+
+// Event types of an exec or process output stream.
+const (
+	EventStart  = "start"
+	EventStdout = "stdout"
+	EventStderr = "stderr"
+	EventExit   = "exit"
+	EventError  = "error"
+)
+
+// Event is one line of a streamed exec (application/x-ndjson).
+type Event struct {
+	Type     string `json:"type"`
+	PID      int    `json:"pid,omitempty"`
+	Data     []byte `json:"data,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	TimedOut bool   `json:"timed_out,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// Process is a process started in a sandbox through the API.
+type Process struct {
+	PID       int       `json:"pid"`
+	Cmd       []string  `json:"cmd"`
+	StartedAt time.Time `json:"started_at"`
+	Running   bool      `json:"running"`
+	ExitCode  *int      `json:"exit_code,omitempty"`
+}
+
+// FileInfo describes a file inside a sandbox.
+type FileInfo struct {
+	Name       string    `json:"name"`
+	Path       string    `json:"path"`
+	Type       string    `json:"type"` // file, dir, symlink, other
+	Size       int64     `json:"size"`
+	Mode       uint32    `json:"mode"`
+	ModTime    time.Time `json:"mod_time"`
+	LinkTarget string    `json:"link_target,omitempty"`
+}
+
+// Template is a root filesystem sandboxes are made from.
+type Template struct {
+	Name        string    `json:"name"`
+	Aliases     []string  `json:"aliases,omitempty"`
+	Description string    `json:"description"`
+	Status      string    `json:"status"` // ready, building, missing, failed
+	SizeBytes   int64     `json:"size_bytes"`
+	BuiltAt     time.Time `json:"built_at,omitzero"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// TemplateProgress is one line of a streamed template build.
+type TemplateProgress struct {
+	Template  string `json:"template"`
+	Step      string `json:"step"`
+	Detail    string `json:"detail,omitempty"`
+	ElapsedMS int64  `json:"elapsed_ms"`
+	Done      bool   `json:"done,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Team owns sandboxes, names, keys and SSH keys.
+type Team struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// APIKey describes a key. Secret is set only in the answer that created it.
+type APIKey struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Team      string    `json:"team"`
+	Admin     bool      `json:"admin"`
+	CreatedAt time.Time `json:"created_at"`
+	Secret    string    `json:"secret,omitempty"`
+}
+
+// CreateKeyRequest asks for a new API key.
+type CreateKeyRequest struct {
+	Name  string `json:"name"`
+	Team  string `json:"team,omitempty"`  // default: the caller's team; another team needs an admin key
+	Admin bool   `json:"admin,omitempty"` // needs an admin key
+}
+
+// Identity answers GET /v1/me.
+type Identity struct {
+	Team  string `json:"team"`
+	Key   string `json:"key"`
+	Admin bool   `json:"admin"`
+}
+
+// ErrorBody is the JSON body of every error answer.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
