@@ -19,9 +19,12 @@ func (c *Client) Templates(ctx context.Context) ([]Template, error) {
 func (c *Client) BuildTemplate(ctx context.Context, name string, progress func(TemplateProgress)) error {
 	var last TemplateProgress
 	err := c.stream(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", nil, nil, func(line []byte) error {
-		if err := jsonUnmarshal(line, &last); err != nil {
+		// A fresh value per line: omitted fields must not carry over from the previous one.
+		var p TemplateProgress
+		if err := jsonUnmarshal(line, &p); err != nil {
 			return err
 		}
+		last = p
 		if progress != nil {
 			progress(last)
 		}

@@ -101,7 +101,11 @@ func (f *Files) Remove(ctx context.Context, path string, recursive bool) error {
 	return f.c.call(ctx, http.MethodDelete, sandboxPath(f.ref, "files"), q, nil, nil)
 }
 
-// Download streams a tar archive of a file or directory tree.
+// Download streams a tar archive of a file or directory tree. Entry names
+// are relative to the parent of path, so they all start with path's base
+// name, as in docker's archive API: the archive of /root/app holds "app/",
+// "app/main.go", ...; the archive of /etc/hosts holds "hosts". Uploading
+// such an archive into a directory therefore recreates the tree inside it.
 func (f *Files) Download(ctx context.Context, path string) (io.ReadCloser, error) {
 	resp, err := f.raw(ctx, http.MethodGet, "files/archive", url.Values{"path": {path}}, nil)
 	if err != nil {
@@ -111,6 +115,7 @@ func (f *Files) Download(ctx context.Context, path string) (io.ReadCloser, error
 }
 
 // Upload extracts a tar archive into directory dir, creating it if needed.
+// Entry names are relative to dir and may not escape it.
 func (f *Files) Upload(ctx context.Context, dir string, tarStream io.Reader) error {
 	resp, err := f.raw(ctx, http.MethodPut, "files/archive", url.Values{"path": {dir}}, tarStream)
 	if err != nil {

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/runtools/runtools/client"
+)
+
+func TestExecExitCode(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "my-env", "--", "exit", "3")
+	if r.code != 3 {
+		t.Fatalf("exit code = %d, want 3 (stderr %q)", r.code, r.stderr)
+	}
+	if r.stderr != "exiting\n" {
+		t.Errorf("stderr = %q, want only the command's own stderr", r.stderr)
+	}
+}
+
+func TestExecStreams(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sb", "exec", "my-env", "--", "both")
+	if r.code != 0 || r.stdout != "out 1\nout 2\n" || r.stderr != "err 1\n" {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestExecSendsOptions(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "my-env", "--env", "A=1", "--env", "B=x=y", "--cwd", "/tmp", "--user", "1000",
+		"--timeout", "1m30s", "--", "ls", "-la", "--", "x")
+	if r.code != 0 {
+		t.Fatalf("got %+v", r)
+	}
+	want := client.ExecRequest{
+		Cmd: []string{"ls", "-la", "--", "x"}, Env: map[string]string{"A": "1", "B": "x=y"},
+		Cwd: "/tmp", User: "1000", TimeoutMS: 90_000,
+	}
+	if !reflect.DeepEqual(h.fake.lastExec, want) {
+		t.Errorf("request = %+v, want %+v", h.fake.lastExec, want)
+	}
+}
+
+func TestExecArgv(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"my-env", "--", "ls", "-la"}, []string{"ls", "-la"}},
+		{[]string{"my-env", "uname"}, []string{"uname"}},
+		{[]string{"my-env", "git", "log", "--", "file"}, []string{"git", "log", "--", "file"}},
+		{[]string{"my-env", "--", "sh", "-c", "echo a | wc -c"}, []string{"sh", "-c", "echo a | wc -c"}},
+		{[]string{"--cwd", "/", "my-env", "--", "-weird"}, []string{"-weird"}},
+	}
+	for _, tt := range tests {
+		h := newHarness(t)
+		r := h.run(append([]string{"sandbox", "exec"}, tt.args...)...)
+		if r.code != 0 {
+			t.Errorf("%q: %+v", tt.args, r)
+			continue
+		}
+		if !reflect.DeepEqual(h.fake.lastExec.Cmd, tt.want) {
+			t.Errorf("%q: ran %q, want %q", tt.args, h.fake.lastExec.Cmd, tt.want)
+		}
+	}
+}
+
+func TestExecStdin(t *testing.T) {
+	h := newHarness(t)
+	h.stdin = "line 1\nline 2\n"
+	r := h.run("sandbox", "exec", "my-env", "-i", "--", "cat")
+	if r.code != 0 || r.stdout != h.stdin {
+		t.Fatalf("got %+v", r)
+	}
+	h = newHarness(t)
+	h.stdin = "not sent"
+	h.run("sandbox", "exec", "my-env", "--", "cat")
+	if h.fake.lastExec.Stdin != nil {
+		t.Errorf("stdin sent without -i: %q", h.fake.lastExec.Stdin)
+	}
+}
+
+func TestExecCannotStart(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "my-env", "nope")
+	if r.code != 127 || !strings.Contains(r.stderr, `error: exec: "nope": executable file not found`) {
+		t.Fatalf("got %+v", r)
+	}
+	r = h.run("sandbox", "exec", "my-env", "ls -la /tmp")
+	if r.code != 127 || !strings.Contains(r.stderr, "sh -c 'ls -la /tmp'") {
+		t.Fatalf("no sh -c hint for a spaced single argument: %+v", r)
+	}
+}
+
+func TestExecTimeout(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "--timeout", "2s", "my-env", "--", "sleep", "10")
+	if r.code != 124 || r.stdout != "sleeping\n" || r.stderr != "error: command timed out after 2s\n" {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestExecStreamLost(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "my-env", "--", "lost")
+	if r.code != 1 || r.stdout != "partial\n" || !strings.Contains(r.stderr, "lost the connection") {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestExecBackground(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "-d", "my-env", "--", "sleep", "100")
+	if r.code != 0 || r.stdout != "202\n" || !h.fake.lastExec.Background {
+		t.Fatalf("got %+v, request %+v", r, h.fake.lastExec)
+	}
+}
+
+func TestExecUnknownSandbox(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "ghost", "--", "true")
+	if r.code != 1 || !strings.Contains(r.stderr, "see `runtools sandbox list`") {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestExecFlagAfterCommandHint(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "my-env", "ls", "-la")
+	if r.code != 2 || !strings.Contains(r.stderr, `put it after "--"`) {
+		t.Fatalf("got %+v", r)
+	}
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/runtools/runtools/client"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) sandboxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "sandbox",
+		Aliases: []string{"sb"},
+		Short:   "Create, use and destroy sandboxes",
+		Long: `Create, use and destroy sandboxes. Every NAME argument takes a sandbox's
+name or its ID.`,
+		Example: `  runtools sandbox create --name my-env --template base
+  runtools sandbox list
+  runtools sandbox exec my-env -- sh -c 'cd /root && ls -la'
+  runtools sandbox cp ./app my-env:/root/
+  runtools sandbox destroy my-env`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
+	}
+	cmd.AddCommand(
+		a.sandboxCreateCmd(),
+		a.sandboxListCmd(),
+		a.sandboxGetCmd(),
+		a.sandboxDestroyCmd(),
+		a.sandboxExecCmd(),
+		a.sandboxPsCmd(),
+		a.sandboxLogsCmd(),
+		a.sandboxKillCmd(),
+		a.sandboxCpCmd(),
+		a.sandboxLsCmd(),
+		a.sandboxCatCmd(),
+	)
+	return cmd
+}
+
+// printSandboxes writes the sandbox table: ID, NAME, TEMPLATE, STATE,
+// VCPUS, MEMORY, AGE.
+func (a *app) printSandboxes(w io.Writer, sbs []*client.Sandbox) error {
+	t := newTable(w, "ID", "NAME", "TEMPLATE", "STATE", "VCPUS", "MEMORY", "AGE")
+	now := a.now()
+	for _, sb := range sbs {
+		t.row(sb.ID, orDash(sb.Name), sb.Template, sb.State, fmt.Sprint(sb.VCPUs), memory(sb.MemoryMB), age(now, sb.CreatedAt))
+	}
+	return t.flush()
+}
+
+func memory(mb int) string { return fmt.Sprintf("%d MB", mb) }
+
+// printSandbox writes one sandbox as "key: value" lines.
+func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
+	t := newFields(w)
+	field := func(k, v string) { t.row(k+":", v) }
+	field("id", sb.ID)
+	field("name", orDash(sb.Name))
+	field("state", sb.State)
+	if sb.StopReason != "" {
+		field("stop reason", sb.StopReason)
+	}
+	field("template", sb.Template)
+	if sb.Team != "" {
+		field("team", sb.Team)
+	}
+	field("vcpus", fmt.Sprint(sb.VCPUs))
+	field("memory", memory(sb.MemoryMB))
+	if sb.DiskMB > 0 {
+		field("disk", memory(sb.DiskMB))
+	}
+	field("ip", orDash(sb.IP))
+	field("created", a.timestamp(sb.CreatedAt))
+	if sb.StoppedAt != nil {
+		field("stopped", a.timestamp(*sb.StoppedAt))
+	}
+	mapField(t, "env", sb.Env)
+	mapField(t, "metadata", sb.Metadata)
+	return t.flush()
+}
+
+// timestamp formats a time with how long ago it was.
+func (a *app) timestamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%s ago)", t.Local().Format(time.DateTime), age(a.now(), t))
+}
+
+// mapField prints a map as K=V values, one per line, sorted by key.
+func mapField(t *table, name string, m map[string]string) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		label := name + ":"
+		if i > 0 {
+			label = ""
+		}
+		t.row(label, k+"="+m[k])
+	}
+}
+
+// sandboxErr adds a hint to errors of calls that name only a sandbox, so
+// not found can only mean the sandbox.
+func sandboxErr(ref string, err error) error {
+	if errors.Is(err, client.ErrNotFound) {
+		return fmt.Errorf("%w (no sandbox %q: see `runtools sandbox list`)", err, ref)
+	}
+	return err
+}

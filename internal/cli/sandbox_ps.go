@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/runtools/runtools/client"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) sandboxPsCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "ps NAME",
+		Short: "List background processes in a sandbox",
+		Long: `List the processes started in a sandbox with ` + "`sandbox exec -d`" + `:
+their PID, whether they still run, their exit code, when they started and
+their command line.`,
+		Example: `  runtools sandbox ps my-env
+  runtools sandbox ps my-env -o json`,
+		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := wantJSON(cmd, format)
+			if err != nil {
+				return err
+			}
+			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			procs, err := c.Processes(cmd.Context(), args[0])
+			if err != nil {
+				return sandboxErr(args[0], err)
+			}
+			if asJSON {
+				if procs == nil {
+					procs = []client.Process{}
+				}
+				return printJSON(cmd.OutOrStdout(), procs)
+			}
+			t := newTable(cmd.OutOrStdout(), "PID", "STATE", "EXIT", "STARTED", "COMMAND")
+			now := a.now()
+			for _, p := range procs {
+				state, exit := "running", "-"
+				if !p.Running {
+					state = "exited"
+					if p.ExitCode != nil {
+						exit = fmt.Sprint(*p.ExitCode)
+					}
+				}
+				t.row(fmt.Sprint(p.PID), state, exit, age(now, p.StartedAt)+" ago", quoteArgs(p.Cmd))
+			}
+			return t.flush()
+		},
+	}
+	addOutputFlag(cmd, &format)
+	return cmd
+}
