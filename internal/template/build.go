@@ -1,0 +1,140 @@
+package template
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Builder makes a root filesystem from a recipe.
+type Builder interface {
+	// Build creates r's root filesystem at rootfs, which does not exist yet
+	// (its parent does), reporting steps and output to rep. It must leave
+	// nothing mounted under rootfs, whether it succeeds or not; the caller
+	// removes the directory after a failure.
+	Build(ctx context.Context, r Recipe, rootfs string, rep Reporter) error
+}
+
+// Build builds the template called name (or an alias) unless its cached
+// build matches the current recipe, in which case it returns at once.
+// Builds of one template are serialized across goroutines and processes
+// sharing the cache directory. progress may be nil.
+func (m *Manager) Build(ctx context.Context, name string, progress func(Progress)) (Info, error) {
+	r, err := m.recipe(name)
+	if err != nil {
+		return Info{}, err
+	}
+	hash := r.Hash()
+	rep := newBuildLog(r.Name, progress)
+	if _, ok := m.ready(r.Name, hash); ok {
+		rep.done("up to date")
+		return m.info(r), nil
+	}
+
+	l, err := lock(ctx, m.lockPath(r.Name), func() { rep.Step("waiting for another build of " + r.Name) })
+	if err != nil {
+		return Info{}, fmt.Errorf("building template %q: waiting for lock: %w", r.Name, err)
+	}
+	defer l.Unlock()
+	if _, ok := m.ready(r.Name, hash); ok {
+		rep.done("built by another build meanwhile")
+		return m.info(r), nil
+	}
+	m.removeStaleBuilds(r.Name)
+
+	log := m.log.With("template", r.Name, "recipe", hash[:hashPrefixChars])
+	log.Info("building template")
+	md, err := m.build(ctx, r, hash, rep)
+	if err != nil {
+		err = fmt.Errorf("building template %q: %w", r.Name, err)
+		if ctx.Err() == nil {
+			m.recordFailure(r.Name, hash, err)
+		}
+		log.Error("template build failed", "err", err, "elapsed", time.Since(rep.start).Round(time.Millisecond))
+		return Info{}, err
+	}
+	m.clearFailure(r.Name)
+	log.Info("template built", "duration", md.BuildDuration, "size", md.Size)
+	rep.done(fmt.Sprintf("%s, %d MB, in %s", r.Name, md.Size>>20, md.BuildDuration))
+	return m.info(r), nil
+}
+
+// build runs the builder in a temporary sibling directory and renames it
+// into place only once it is complete, with meta.json written last. The
+// caller holds the template's lock.
+func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLog) (meta, error) {
+	tmp, err := os.MkdirTemp(m.dir, buildPrefix+r.Name+"-*")
+	if err != nil {
+		return meta{}, fmt.Errorf("creating build dir: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			if err := removeTree(tmp); err != nil {
+				m.log.Warn("removing failed build", "path", tmp, "err", err)
+			}
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return meta{}, fmt.Errorf("creating build dir: %w", err)
+	}
+	rootfs := filepath.Join(tmp, "rootfs")
+	if err := m.builder.Build(ctx, r, rootfs, rep); err != nil {
+		return meta{}, rep.fail(err)
+	}
+
+	rep.Step("finalizing")
+	if err := unmountUnder(tmp); err != nil { // a template must never carry a mount
+		return meta{}, rep.fail(err)
+	}
+	size, err := diskUsage(rootfs)
+	if err != nil {
+		return meta{}, rep.fail(fmt.Errorf("measuring rootfs: %w", err))
+	}
+	md := meta{
+		Name:          r.Name,
+		Recipe:        hash,
+		Format:        formatVersion,
+		BuiltAt:       time.Now().UTC().Truncate(time.Second),
+		BuildDuration: time.Since(rep.start).Round(time.Second).String(),
+		Size:          size,
+	}
+	fmt.Fprintf(rep, "rootfs size %d MB\n", size>>20)
+	if err := ctx.Err(); err != nil {
+		return meta{}, err
+	}
+	// The rootfs files must be on disk before meta.json says they are.
+	syncAll()
+	b, err := json.MarshalIndent(md, "", "  ")
+	if err != nil {
+		return meta{}, rep.fail(err)
+	}
+	if err := writeFileSync(filepath.Join(tmp, metaFile), b, 0o644); err != nil {
+		return meta{}, rep.fail(fmt.Errorf("writing %s: %w", metaFile, err))
+	}
+	if err := syncDir(tmp); err != nil {
+		return meta{}, rep.fail(fmt.Errorf("syncing build dir: %w", err))
+	}
+	final := m.buildDir(r.Name, hash)
+	// Anything already there is not ready (we checked under the lock): an
+	// incomplete leftover that would block the rename.
+	if _, err := os.Lstat(final); err == nil {
+		if err := removeTree(final); err != nil {
+			return meta{}, rep.fail(fmt.Errorf("removing incomplete %s: %w", final, err))
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return meta{}, rep.fail(err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return meta{}, rep.fail(fmt.Errorf("moving build into place: %w", err))
+	}
+	committed = true
+	if err := syncDir(m.dir); err != nil {
+		m.log.Warn("syncing template cache dir", "err", err)
+	}
+	return md, nil
+}

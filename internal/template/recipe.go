@@ -1,0 +1,90 @@
+package template
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// formatVersion is part of every recipe hash. Bump it when the builder
+// changes what it puts into a root filesystem (host trust setup,
+// finalization), so that every template is rebuilt.
+const formatVersion = 1
+
+// Recipe describes how to build one template.
+type Recipe struct {
+	// Name is the canonical name, e.g. "base".
+	Name string
+	// Aliases are other names accepted for the template.
+	Aliases []string
+	// Description is shown by `runtools template list`.
+	Description string
+
+	// Suite is the Debian suite given to mmdebstrap, e.g. "bookworm".
+	Suite string
+	// Variant is mmdebstrap's --variant, e.g. "minbase".
+	Variant string
+	// Packages are installed by mmdebstrap (--include).
+	Packages []string
+	// DpkgOptions are passed as --dpkgopt (e.g. path-exclude rules).
+	DpkgOptions []string
+	// Steps run in order in the chroot after bootstrapping, with the host's
+	// CA certificates and npm configuration already in place.
+	Steps []Step
+}
+
+// Step is one shell script run with `sh -eu` inside the chroot.
+type Step struct {
+	// Name is the progress label, e.g. "installing Node.js 22".
+	Name string
+	// Script is the shell script.
+	Script string
+}
+
+// Hash returns the hex sha256 over everything that changes the built bits
+// (suite, variant, packages, dpkg options, steps) and formatVersion. The
+// description and aliases are left out: editing them needs no rebuild.
+func (r Recipe) Hash() string {
+	content := struct {
+		Format      int      `json:"format"`
+		Name        string   `json:"name"`
+		Suite       string   `json:"suite"`
+		Variant     string   `json:"variant"`
+		Packages    []string `json:"packages"`
+		DpkgOptions []string `json:"dpkgOptions"`
+		Steps       []Step   `json:"steps"`
+	}{formatVersion, r.Name, r.Suite, r.Variant, r.Packages, r.DpkgOptions, r.Steps}
+	b, err := json.Marshal(content)
+	if err != nil {
+		// Only strings and slices of strings: cannot happen.
+		panic(fmt.Sprintf("template: hashing recipe %q: %v", r.Name, err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// validateRecipes checks names and aliases are well formed and unique.
+func validateRecipes(recipes []Recipe) error {
+	seen := map[string]string{}
+	for _, r := range recipes {
+		for _, n := range append([]string{r.Name}, r.Aliases...) {
+			if !namePattern.MatchString(n) {
+				return fmt.Errorf("template name %q: must match %s: %w", n, namePattern, errdefs.ErrInvalidArgument)
+			}
+			if other, ok := seen[n]; ok {
+				return fmt.Errorf("template name %q used by both %q and %q: %w", n, other, r.Name, errdefs.ErrInvalidArgument)
+			}
+			seen[n] = r.Name
+		}
+		if len(r.Packages) > 0 && r.Suite == "" {
+			return fmt.Errorf("template %q: packages without a suite: %w", r.Name, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
