@@ -1,0 +1,32 @@
+# The two commands a new user needs:
+#   make up     install what is missing, build templates, start the server
+#   make test   install what is missing, run every test (as root)
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+DATA_DIR ?= /var/lib/runtools
+TEMPLATE_DIR ?= /var/cache/runtools/templates
+LISTEN ?= 127.0.0.1:7070
+
+.PHONY: up setup build test unit bench clean-test
+
+setup:
+	@scripts/setup.sh
+
+build:
+	CGO_ENABLED=0 go build -trimpath -o bin/runtools ./cmd/runtools
+
+up: setup
+	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)
+	bin/runtools server --data-dir $(DATA_DIR) --template-dir $(TEMPLATE_DIR) --listen $(LISTEN)
+
+test: setup
+	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)
+	go vet ./...
+	RUNTOOLS_INTEGRATION=1 RUNTOOLS_TEMPLATE_DIR=$(TEMPLATE_DIR) go test -count=1 -timeout 45m ./...
+
+unit:
+	go test -short ./...
+
+bench: setup
+	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)
+	RUNTOOLS_TEMPLATE_DIR=$(TEMPLATE_DIR) go run ./bench -runs 20 -out BENCHMARKS.md

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/runtools/runtools/internal/daemon"
+	"github.com/runtools/runtools/internal/template"
+)
+
+func serverCommand() *cobra.Command {
+	var (
+		cfg       daemon.Config
+		subnet    string
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the runtools daemon (as root)",
+		Long: `Run the runtools daemon: the HTTP API, and the gVisor sandboxes it manages.
+
+It needs root (network namespaces, gVisor), the pinned runsc build and the
+packages that "make setup" installs. State lives in --data-dir: the SQLite
+database, each sandbox's files, and runsc's state.
+
+At the first start, RUNTOOLS_API_KEY (if set) becomes the admin key;
+otherwise a key is generated, printed once, and stored in DATA_DIR/admin-key.
+
+Sandboxes keep running when the server stops or crashes; the next start
+adopts them, and cleans up whatever an interrupted operation left behind.`,
+		Example: `  sudo runtools server
+  sudo RUNTOOLS_API_KEY=my-long-secret-key runtools server --data-dir /srv/runtools --listen 0.0.0.0:7070`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.Subnet, err = netip.ParsePrefix(subnet); err != nil {
+				return fmt.Errorf("--subnet %q: %w", subnet, err)
+			}
+			log, err := newLogger(logFormat, cfg.Debug)
+			if err != nil {
+				return err
+			}
+			cfg.APIKey = os.Getenv("RUNTOOLS_API_KEY")
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return daemon.Run(ctx, cfg, log, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/runtools", "directory for the database, sandboxes and runsc state")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "address of the HTTP API")
+	f.StringVar(&cfg.TemplateDir, "template-dir", "/var/cache/runtools/templates", "template cache (rebuildable)")
+	f.StringVar(&cfg.Runsc, "runsc", "", "runsc binary (default "+daemon.DefaultRunsc+", else runsc on PATH)")
+	f.StringVar(&cfg.Platform, "platform", "auto", "gVisor platform: auto (kvm if it works here, else systrap), systrap, kvm, ptrace")
+	f.StringVar(&cfg.Bridge, "bridge", "rt0", "host bridge the sandboxes attach to")
+	f.StringVar(&subnet, "subnet", "10.88.0.0/16", "address range of the sandboxes")
+	f.BoolVar(&cfg.BuildOnStart, "build-templates", true, "build missing templates in the background at start")
+	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	cmd.AddCommand(buildTemplatesCommand())
+	return cmd
+}
+
+func buildTemplatesCommand() *cobra.Command {
+	var dir, logFormat string
+	cmd := &cobra.Command{
+		Use:   "build-templates [NAME...]",
+		Short: "Build templates into the cache without a running server",
+		Long: `Build templates (default: all) into the template cache directly, showing
+progress. A template whose recipe has not changed is not rebuilt. The setup
+script runs this before the first start so the server starts with its
+templates ready.`,
+		Example: `  sudo runtools server build-templates --template-dir /var/cache/runtools/templates base`,
+		RunE: func(cmd *cobra.Command, names []string) error {
+			log, err := newLogger(logFormat, false)
+			if err != nil {
+				return err
+			}
+			m, err := template.New(template.Config{Dir: dir}, log)
+			if err != nil {
+				return err
+			}
+			if len(names) == 0 {
+				names = m.Names()
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			out := cmd.ErrOrStderr()
+			for _, name := range names {
+				info, err := m.Build(ctx, name, func(p template.Progress) {
+					line := p.Step
+					if p.Detail != "" {
+						line += ": " + p.Detail
+					}
+					fmt.Fprintf(out, "[%s %6s] %s\n", p.Template, p.Elapsed.Round(time.Second), line)
+				})
+				if err != nil {
+					return fmt.Errorf("building template %s: %w", name, err)
+				}
+				fmt.Fprintf(out, "template %s ready: %s (%d MB)\n", info.Name, info.RootFS, info.Size>>20)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "template-dir", "/var/cache/runtools/templates", "template cache directory")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+func newLogger(format string, debug bool) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if debug {
+		opts.Level = slog.LevelDebug
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,291 @@
+// Package integration drives the real runtools binary, as root, against
+// real gVisor sandboxes: the server is started as a separate process so
+// tests can kill it with SIGKILL and start it again.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/client"
+)
+
+var (
+	binary      string // the runtools binary under test
+	templateDir string
+	skipReason  string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	must := os.Getenv("RUNTOOLS_INTEGRATION") == "1"
+	switch {
+	case os.Geteuid() != 0:
+		skipReason = "integration tests need root"
+	case !fileExists("/usr/local/lib/runtools/runsc"):
+		skipReason = "runsc is not installed: run `make setup`"
+	}
+	if skipReason != "" {
+		if must {
+			fmt.Fprintln(os.Stderr, "integration:", skipReason)
+			return 1
+		}
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "runtools-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "runtools")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/runtools")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building runtools: %v\n%s", err, out)
+		return 1
+	}
+	templateDir = os.Getenv("RUNTOOLS_TEMPLATE_DIR")
+	if templateDir == "" {
+		templateDir = "/var/cache/runtools/templates"
+	}
+	return m.Run()
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// server is one runtools server process under test.
+type server struct {
+	t       *testing.T
+	dataDir string
+	addr    string
+	bridge  string
+	subnet  string
+	key     string
+	extra   []string
+	cmd     *exec.Cmd
+	log     *bytes.Buffer
+	mu      sync.Mutex
+}
+
+var serverSeq int
+
+// startServer starts a server with a fresh data directory, its own bridge
+// and subnet, and stops it (destroying its sandboxes) when the test ends.
+func startServer(t *testing.T, extra ...string) *server {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	serverSeq++
+	s := &server{
+		t:       t,
+		dataDir: t.TempDir(),
+		bridge:  fmt.Sprintf("rtit%d", serverSeq%100),
+		subnet:  fmt.Sprintf("10.%d.0.0/16", 200+serverSeq%50),
+		key:     "it-admin-key-0123456789abcdef",
+		extra:   extra,
+	}
+	s.start()
+	t.Cleanup(s.shutdown)
+	return s
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (s *server) start() {
+	t := s.t
+	t.Helper()
+	if s.addr == "" {
+		s.addr = freeAddr(t)
+	}
+	args := append([]string{"server", "--data-dir", s.dataDir, "--listen", s.addr, "--template-dir", templateDir,
+		"--bridge", s.bridge, "--subnet", s.subnet, "--build-templates=false"}, s.extra...)
+	s.log = &bytes.Buffer{}
+	s.cmd = exec.Command(binary, args...)
+	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+s.key)
+	s.cmd.Stdout, s.cmd.Stderr = syncWriter{s}, syncWriter{s}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	c := s.client()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := c.Me(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || s.cmd.ProcessState != nil {
+			t.Fatalf("server did not come up: %v\n%s", err, s.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type syncWriter struct{ s *server }
+
+func (w syncWriter) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	return w.s.log.Write(p)
+}
+
+func (s *server) logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+// kill SIGKILLs the server process (sandboxes keep running).
+func (s *server) kill() {
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Wait()
+}
+
+// stop ends the server gracefully.
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		s.kill()
+	}
+}
+
+// shutdown destroys every sandbox of the server, stops it, and checks
+// nothing was left behind.
+func (s *server) shutdown() {
+	if s.cmd.ProcessState == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		if list, err := s.client().List(ctx); err == nil {
+			for _, sb := range list {
+				_ = s.client().Destroy(ctx, sb.ID)
+			}
+		}
+		cancel()
+		s.stop()
+	}
+	// Whatever is still there is a leak; remove it so the machine stays clean.
+	if ids := runscIDs(s); len(ids) > 0 {
+		s.t.Errorf("runsc containers left after shutdown: %v", ids)
+		for _, id := range ids {
+			exec.Command("/usr/local/lib/runtools/runsc", "--root="+filepath.Join(s.dataDir, "runsc"), "delete", "--force", id).Run()
+		}
+	}
+	if ns := netnsList(s); len(ns) > 0 {
+		s.t.Errorf("network namespaces left after shutdown: %v", ns)
+		for _, n := range ns {
+			exec.Command("ip", "netns", "del", n).Run()
+		}
+	}
+	exec.Command("nft", "delete", "table", "inet", "runtools_"+s.bridge).Run()
+	exec.Command("nft", "delete", "table", "ip", "runtools_"+s.bridge+"_nat").Run()
+	exec.Command("ip", "link", "del", s.bridge).Run()
+	if s.t.Failed() {
+		s.t.Logf("server log:\n%s", s.logs())
+	}
+}
+
+func (s *server) client() *client.Client { return s.clientWithKey(s.key) }
+
+func (s *server) clientWithKey(key string) *client.Client {
+	c, err := client.New("http://"+s.addr, key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+// runscIDs lists the server's runsc containers.
+func runscIDs(s *server) []string {
+	out, _ := exec.Command("/usr/local/lib/runtools/runsc", "--root="+filepath.Join(s.dataDir, "runsc"), "list", "--quiet").Output()
+	return strings.Fields(string(out))
+}
+
+// netnsList lists the server's network namespaces.
+func netnsList(s *server) []string {
+	entries, _ := os.ReadDir("/var/run/netns")
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), s.bridge+"-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// cli runs the runtools CLI against the server and returns its output and exit code.
+func (s *server) cli(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "RUNTOOLS_URL=http://"+s.addr, "RUNTOOLS_API_KEY="+s.key, "HOME="+t.TempDir())
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin = strings.NewReader(stdin)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running cli: %v", err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// create makes a sandbox that is destroyed when the test ends.
+func create(t *testing.T, s *server, req client.CreateRequest) *client.Sandbox {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb, err := s.client().Create(ctx, req)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { _ = s.client().Destroy(context.Background(), sb.ID) })
+	return sb
+}
+
+// sh runs a shell command in a sandbox and fails the test if it cannot run.
+func sh(t *testing.T, sb *client.Sandbox, script string) *client.ExecResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := sb.Exec(ctx, client.ExecRequest{Cmd: []string{"sh", "-c", script}})
+	if err != nil {
+		t.Fatalf("exec %q: %v", script, err)
+	}
+	return res
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

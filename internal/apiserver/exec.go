@@ -1,0 +1,205 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/agent/agentapi"
+)
+
+// maxTimeoutMS bounds a command's timeout: one day.
+const maxTimeoutMS = 24 * 60 * 60 * 1000
+
+func execRequest(req client.ExecRequest) (agentapi.ExecRequest, error) {
+	if len(req.Cmd) == 0 || req.Cmd[0] == "" {
+		return agentapi.ExecRequest{}, invalid("cmd must name a program, e.g. [\"sh\", \"-c\", \"echo hi\"]")
+	}
+	if req.TimeoutMS < 0 || req.TimeoutMS > maxTimeoutMS {
+		return agentapi.ExecRequest{}, invalid("timeout_ms must be between 0 (none) and %d, got %d", maxTimeoutMS, req.TimeoutMS)
+	}
+	if req.Cwd != "" && !strings.HasPrefix(req.Cwd, "/") {
+		return agentapi.ExecRequest{}, invalid("cwd must be an absolute path, got %q", req.Cwd)
+	}
+	return agentapi.ExecRequest{
+		Cmd: req.Cmd, Env: req.Env, Cwd: req.Cwd, User: req.User, TimeoutMS: req.TimeoutMS,
+		Stdin: req.Stdin, Background: req.Background,
+	}, nil
+}
+
+func wantsStream(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/x-ndjson")
+}
+
+// eventWriter writes NDJSON events, sending headers with the first one so
+// an error before any output still becomes a proper error answer.
+type eventWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	started bool
+}
+
+func newEventWriter(w http.ResponseWriter) *eventWriter {
+	return &eventWriter{w: w, rc: http.NewResponseController(w)}
+}
+
+func (e *eventWriter) write(ev agentapi.Event) error {
+	return e.writeValue(client.Event(ev))
+}
+
+// writeValue writes one NDJSON line and flushes it.
+func (e *eventWriter) writeValue(v any) error {
+	if !e.started {
+		e.w.Header().Set("Content-Type", "application/x-ndjson")
+		e.w.Header().Set("X-Content-Type-Options", "nosniff")
+		e.w.WriteHeader(http.StatusOK)
+		e.started = true
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding event: %w", err)
+	}
+	if _, err := e.w.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("client went away: %w", err)
+	}
+	return e.rc.Flush()
+}
+
+// fail reports an error: as an answer if nothing was sent yet, else as a
+// last error event in the stream.
+func (e *eventWriter) fail(err error) error {
+	if !e.started {
+		return err
+	}
+	_ = e.write(agentapi.Event{Type: agentapi.EventError, Message: err.Error()})
+	return nil
+}
+
+func (s *Server) exec(w http.ResponseWriter, r *http.Request) error {
+	var wire client.ExecRequest
+	if err := decode(w, r, &wire); err != nil {
+		return err
+	}
+	if wire.Background {
+		return invalid("background commands go to POST /v1/sandboxes/{ref}/processes")
+	}
+	req, err := execRequest(wire)
+	if err != nil {
+		return err
+	}
+	id := identity(r.Context())
+	ref := r.PathValue("ref")
+	if wantsStream(r) {
+		ew := newEventWriter(w)
+		return ew.fail(s.sandboxes.Exec(r.Context(), id.TeamID, ref, req, ew.write))
+	}
+	res := client.ExecResult{Stdout: []byte{}, Stderr: []byte{}}
+	err = s.sandboxes.Exec(r.Context(), id.TeamID, ref, req, func(ev agentapi.Event) error {
+		switch ev.Type {
+		case agentapi.EventStdout:
+			res.Stdout = append(res.Stdout, ev.Data...)
+		case agentapi.EventStderr:
+			res.Stderr = append(res.Stderr, ev.Data...)
+		case agentapi.EventError:
+			res.Error = ev.Message
+		case agentapi.EventExit:
+			if ev.ExitCode != nil {
+				res.ExitCode = *ev.ExitCode
+			}
+			res.TimedOut = ev.TimedOut
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) startProcess(w http.ResponseWriter, r *http.Request) error {
+	var wire client.ExecRequest
+	if err := decode(w, r, &wire); err != nil {
+		return err
+	}
+	req, err := execRequest(wire)
+	if err != nil {
+		return err
+	}
+	req.Background = true
+	pid, err := s.sandboxes.Start(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, agentapi.StartResponse{PID: pid})
+}
+
+func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) error {
+	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	procs, err := ag.Processes(r.Context())
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Processes []client.Process `json:"processes"`
+	}{Processes: []client.Process{}}
+	for _, p := range procs {
+		out.Processes = append(out.Processes, client.Process(p))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func pidParam(r *http.Request) (int, error) {
+	pid, err := strconv.Atoi(r.PathValue("pid"))
+	if err != nil || pid <= 0 {
+		return 0, invalid("process ID must be a positive number, got %q", r.PathValue("pid"))
+	}
+	return pid, nil
+}
+
+func (s *Server) processOutput(w http.ResponseWriter, r *http.Request) error {
+	pid, err := pidParam(r)
+	if err != nil {
+		return err
+	}
+	follow, err := boolParam(r, "follow")
+	if err != nil {
+		return err
+	}
+	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	ew := newEventWriter(w)
+	err = ag.Output(r.Context(), pid, follow, ew.write)
+	if err == nil && !ew.started {
+		ew.w.Header().Set("Content-Type", "application/x-ndjson")
+		ew.w.WriteHeader(http.StatusOK)
+	}
+	return ew.fail(err)
+}
+
+func (s *Server) signalProcess(w http.ResponseWriter, r *http.Request) error {
+	pid, err := pidParam(r)
+	if err != nil {
+		return err
+	}
+	var req agentapi.SignalRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	if err := ag.Signal(r.Context(), pid, req.Signal); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,150 @@
+// Package apiserver serves the runtools HTTP API under /v1: routes,
+// authentication, conversion between wire and domain types, and the one
+// place where errors become HTTP statuses.
+package apiserver
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/template"
+)
+
+// Sandboxes is what the API needs from the sandbox manager.
+type Sandboxes interface {
+	Create(ctx context.Context, teamID string, opts sandbox.CreateOptions) (*sandbox.Sandbox, error)
+	Get(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	List(ctx context.Context, teamID string, includeStopped bool) ([]*sandbox.Sandbox, error)
+	Destroy(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error
+	Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error)
+	Agent(ctx context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, error)
+}
+
+// Keys stores teams and API keys.
+type Keys interface {
+	KeysByLookup(ctx context.Context, lookup string) ([]auth.Key, error)
+	CreateTeam(ctx context.Context, t auth.Team) error
+	Teams(ctx context.Context) ([]auth.Team, error)
+	TeamByName(ctx context.Context, ref string) (auth.Team, error)
+	CreateKey(ctx context.Context, k auth.Key) error
+	Keys(ctx context.Context, teamID string) ([]auth.Key, error)
+	DeleteKey(ctx context.Context, teamID, ref string) error
+}
+
+// Templates lists and builds templates.
+type Templates interface {
+	List(ctx context.Context) ([]template.Info, error)
+	Build(ctx context.Context, name string, progress func(template.Progress)) (template.Info, error)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	log       *slog.Logger
+	sandboxes Sandboxes
+	keys      Keys
+	templates Templates
+	now       func() time.Time
+}
+
+// New returns the API server.
+func New(log *slog.Logger, sandboxes Sandboxes, keys Keys, templates Templates) *Server {
+	return &Server{log: log.With("component", "api"), sandboxes: sandboxes, keys: keys, templates: templates, now: time.Now}
+}
+
+// route is one API route: the OpenAPI test checks each is documented.
+type route struct {
+	pattern string
+	handler func(http.ResponseWriter, *http.Request) error
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /v1/me", s.me},
+		{"POST /v1/sandboxes", s.createSandbox},
+		{"GET /v1/sandboxes", s.listSandboxes},
+		{"GET /v1/sandboxes/{ref}", s.getSandbox},
+		{"DELETE /v1/sandboxes/{ref}", s.destroySandbox},
+		{"POST /v1/sandboxes/{ref}/exec", s.exec},
+		{"POST /v1/sandboxes/{ref}/processes", s.startProcess},
+		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},
+		{"GET /v1/sandboxes/{ref}/processes/{pid}/output", s.processOutput},
+		{"POST /v1/sandboxes/{ref}/processes/{pid}/signal", s.signalProcess},
+		{"GET /v1/sandboxes/{ref}/files", s.readFile},
+		{"PUT /v1/sandboxes/{ref}/files", s.writeFile},
+		{"DELETE /v1/sandboxes/{ref}/files", s.removeFile},
+		{"GET /v1/sandboxes/{ref}/files/stat", s.statFile},
+		{"GET /v1/sandboxes/{ref}/files/list", s.listFiles},
+		{"POST /v1/sandboxes/{ref}/files/mkdir", s.mkdir},
+		{"GET /v1/sandboxes/{ref}/files/archive", s.readArchive},
+		{"PUT /v1/sandboxes/{ref}/files/archive", s.writeArchive},
+		{"GET /v1/templates", s.listTemplates},
+		{"POST /v1/templates/{name}/build", s.buildTemplate},
+		{"GET /v1/teams", s.listTeams},
+		{"POST /v1/teams", s.createTeam},
+		{"GET /v1/keys", s.listKeys},
+		{"POST /v1/keys", s.createKey},
+		{"DELETE /v1/keys/{ref}", s.deleteKey},
+	}
+}
+
+// Handler returns the API's HTTP handler. Every route requires a key.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range s.routes() {
+		mux.Handle(r.pattern, s.handle(r.handler))
+	}
+	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errNoRoute(r)
+	}))
+	return s.logged(s.authenticated(mux))
+}
+
+// handle turns a handler's error into the error answer.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
+
+// drain discards what is left of a request body so the connection can be reused.
+func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20)) }

@@ -1,0 +1,268 @@
+package apiserver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store"
+	"github.com/runtools/runtools/internal/template"
+)
+
+// fakeSandboxes keeps sandboxes in memory, per team, like the real manager.
+type fakeSandboxes struct {
+	byID map[string]*sandbox.Sandbox
+}
+
+func (f *fakeSandboxes) find(teamID, ref string) (*sandbox.Sandbox, error) {
+	for _, sb := range f.byID {
+		if sb.TeamID == teamID && (sb.ID == ref || sb.Name == ref) {
+			return sb, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no sandbox %q", errdefs.ErrNotFound, ref)
+}
+
+func (f *fakeSandboxes) Create(_ context.Context, teamID string, o sandbox.CreateOptions) (*sandbox.Sandbox, error) {
+	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: teamID, Name: o.Name, State: sandbox.Running}
+	f.byID[sb.ID] = sb
+	return sb, nil
+}
+func (f *fakeSandboxes) Get(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) List(_ context.Context, teamID string, _ bool) ([]*sandbox.Sandbox, error) {
+	var out []*sandbox.Sandbox
+	for _, sb := range f.byID {
+		if sb.TeamID == teamID {
+			out = append(out, sb)
+		}
+	}
+	return out, nil
+}
+func (f *fakeSandboxes) Destroy(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) Exec(_ context.Context, teamID, ref string, _ agentapi.ExecRequest, on func(agentapi.Event) error) error {
+	if _, err := f.find(teamID, ref); err != nil {
+		return err
+	}
+	code := 0
+	return on(agentapi.Event{Type: agentapi.EventExit, ExitCode: &code})
+}
+func (f *fakeSandboxes) Start(_ context.Context, teamID, ref string, _ agentapi.ExecRequest) (int, error) {
+	_, err := f.find(teamID, ref)
+	return 1, err
+}
+func (f *fakeSandboxes) Agent(_ context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, error) {
+	sb, err := f.find(teamID, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, sb, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
+}
+
+type fakeTemplates struct{}
+
+func (fakeTemplates) List(context.Context) ([]template.Info, error) { return nil, nil }
+func (fakeTemplates) Build(context.Context, string, func(template.Progress)) (template.Info, error) {
+	return template.Info{}, nil
+}
+
+type fixture struct {
+	srv        *httptest.Server
+	keyA, keyB string // admin key of team a; plain key of team b
+	sandboxA   string // a sandbox of team a
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir()+"/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{}
+	for i, team := range []string{"a", "b"} {
+		tm := auth.Team{ID: "team-" + team, Name: team, CreatedAt: time.Now()}
+		if err := st.CreateTeam(ctx, tm); err != nil {
+			t.Fatal(err)
+		}
+		key := auth.NewKey()
+		lookup, hash := auth.Hash(key)
+		if err := st.CreateKey(ctx, auth.Key{ID: "key-" + team, TeamID: tm.ID, Name: "k", Lookup: lookup, Hash: hash, Admin: i == 0, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			f.keyA = key
+		} else {
+			f.keyB = key
+		}
+	}
+	sbs := &fakeSandboxes{byID: map[string]*sandbox.Sandbox{}}
+	sb, _ := sbs.Create(ctx, "team-a", sandbox.CreateOptions{Name: "mine"})
+	f.sandboxA = sb.ID
+	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{})
+	f.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, key, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// concrete fills a route pattern's wildcards.
+func concrete(pattern, ref string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	path = strings.NewReplacer("{ref}", ref, "{pid}", "1", "{name}", "base").Replace(path)
+	return method, path + "?path=/etc/hostname"
+}
+
+func TestEveryRouteNeedsAKey(t *testing.T) {
+	f := newFixture(t)
+	s := &Server{}
+	for _, r := range s.routes() {
+		method, path := concrete(r.pattern, f.sandboxA)
+		for name, key := range map[string]string{"missing": "", "wrong": "rt_not-a-real-key-at-all-000000", "malformed": "x"} {
+			resp := f.do(t, method, path, key, "{}")
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s with %s key: status %d, want 401", method, path, name, resp.StatusCode)
+			}
+		}
+	}
+	if resp := f.do(t, "GET", "/no/such/route", "", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown route without key: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestForeignTeamSeesNothing(t *testing.T) {
+	f := newFixture(t)
+	s := &Server{}
+	for _, r := range s.routes() {
+		if !strings.Contains(r.pattern, "{ref}") || strings.Contains(r.pattern, "/v1/keys/") {
+			continue
+		}
+		method, path := concrete(r.pattern, f.sandboxA)
+		body := `{"cmd":["true"]}`
+		if strings.HasSuffix(r.pattern, "/signal") {
+			body = `{"signal":"TERM"}`
+		}
+		resp := f.do(t, method, path, f.keyB, body)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("team b: %s %s: status %d, want 404", method, path, resp.StatusCode)
+		}
+		// The owner gets past the lookup.
+		if resp := f.do(t, method, path, f.keyA, body); resp.StatusCode == http.StatusNotFound {
+			t.Errorf("team a: %s %s: 404, want the sandbox found", method, path)
+		}
+	}
+}
+
+func TestAdminOnlyRoutes(t *testing.T) {
+	f := newFixture(t)
+	if resp := f.do(t, "POST", "/v1/teams", f.keyB, `{"name":"c"}`); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("non-admin create team: %d, want 403", resp.StatusCode)
+	}
+	if resp := f.do(t, "POST", "/v1/keys", f.keyB, `{"name":"x","team":"a"}`); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("non-admin key for another team: %d, want 403", resp.StatusCode)
+	}
+	if resp := f.do(t, "POST", "/v1/keys", f.keyB, `{"name":"x","admin":true}`); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("non-admin admin key: %d, want 403", resp.StatusCode)
+	}
+	if resp := f.do(t, "POST", "/v1/teams", f.keyA, `{"name":"c"}`); resp.StatusCode != http.StatusCreated {
+		t.Errorf("admin create team: %d, want 201", resp.StatusCode)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/v1/sandboxes", `{"nmae":"x"}`, 400},
+		{"POST", "/v1/sandboxes", `not json`, 400},
+		{"POST", "/v1/sandboxes", ``, 400},
+		{"POST", "/v1/sandboxes", `{} {}`, 400},
+		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":[]}`, 400},
+		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":["ls"],"timeout_ms":-1}`, 400},
+		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":["ls"],"cwd":"relative"}`, 400},
+		{"GET", "/v1/sandboxes?all=maybe", ``, 400},
+		{"GET", "/v1/sandboxes/mine/files", ``, 400},
+		{"GET", "/v1/sandboxes/mine/files?path=relative", ``, 400},
+		{"POST", "/v1/sandboxes/mine/processes/abc/signal", `{"signal":"TERM"}`, 400},
+		{"GET", "/v1/sandboxes/nope", ``, 404},
+		{"POST", "/v1/keys", `{"name":"bad name!"}`, 400},
+	} {
+		resp := f.do(t, tc.method, tc.path, f.keyA, tc.body)
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s %q: status %d, want %d", tc.method, tc.path, tc.body, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+var methodLine = regexp.MustCompile(`^    (get|post|put|patch|delete):$`)
+
+// TestOpenAPICoversRoutes fails when a route is not described in api/openapi.yaml.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	f, err := os.Open("../../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	documented := map[string]bool{}
+	var path string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "  /") && strings.HasSuffix(line, ":"):
+			path = strings.TrimSuffix(strings.TrimSpace(line), ":")
+		case strings.HasPrefix(line, "components:"):
+			path = ""
+		case path != "" && methodLine.MatchString(line):
+			m := strings.TrimSuffix(strings.TrimSpace(line), ":")
+			documented[strings.ToUpper(m)+" "+path] = true
+		}
+	}
+	s := &Server{}
+	for _, r := range s.routes() {
+		if !documented[r.pattern] {
+			t.Errorf("route %q is not in api/openapi.yaml", r.pattern)
+		}
+		delete(documented, r.pattern)
+	}
+	for k := range documented {
+		t.Errorf("api/openapi.yaml documents %q, which is not a route", k)
+	}
+}

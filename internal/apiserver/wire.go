@@ -1,0 +1,71 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/sandbox"
+)
+
+// maxJSONBody bounds JSON request bodies (exec stdin included).
+const maxJSONBody = 32 << 20
+
+// decode reads a JSON body strictly: unknown fields are an error, so a
+// typo in a field name is reported instead of silently ignored.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return invalid("Content-Type must be application/json, got %q", ct)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return invalid("request body is empty; expected a JSON object")
+		case errors.As(err, &mbe):
+			return invalid("request body is larger than %d bytes", maxJSONBody)
+		default:
+			return invalid("request body is not valid: %v", err)
+		}
+	}
+	if dec.More() {
+		return invalid("request body has data after the JSON object")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		return fmt.Errorf("writing answer: %w", err)
+	}
+	return nil
+}
+
+func wireSandbox(sb *sandbox.Sandbox, team string) client.Sandbox {
+	out := client.Sandbox{
+		ID: sb.ID, Name: sb.Name, Team: team, Template: sb.Template, State: string(sb.State),
+		StopReason: sb.StopReason, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
+		Env: sb.Env, Metadata: sb.Metadata, CreatedAt: sb.CreatedAt,
+		StartedAt: timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),
+	}
+	if sb.IP.IsValid() {
+		out.IP = sb.IP.String()
+	}
+	return out
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+)
+
+// Config is everything `runtools server` can be told.
+type Config struct {
+	DataDir      string // database, sandboxes, runsc state; default /var/lib/runtools
+	Listen       string // API address, default 127.0.0.1:7070
+	TemplateDir  string // template cache, default DataDir/templates
+	Runsc        string // runsc binary; default /usr/local/lib/runtools/runsc, else runsc on PATH
+	Platform     string // gVisor platform: auto, systrap, kvm, ptrace
+	Bridge       string // host bridge, default rt0
+	Subnet       netip.Prefix
+	BuildOnStart bool   // build missing templates in the background at start
+	Debug        bool   // debug logs, and runsc debug logs per sandbox
+	APIKey       string // admin key to use if the database has none (from RUNTOOLS_API_KEY)
+}
+
+// DefaultRunsc is where `make setup` installs the pinned runsc build.
+const DefaultRunsc = "/usr/local/lib/runtools/runsc"
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "/var/lib/runtools"
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:7070"
+	}
+	if c.TemplateDir == "" {
+		c.TemplateDir = "/var/cache/runtools/templates"
+	}
+	if c.Runsc == "" {
+		c.Runsc = DefaultRunsc
+		if _, err := os.Stat(c.Runsc); err != nil {
+			c.Runsc = "runsc"
+		}
+	}
+}
+
+func (c *Config) path(parts ...string) string {
+	return filepath.Join(append([]string{c.DataDir}, parts...)...)
+}

@@ -1,0 +1,145 @@
+// Package daemon wires runtools' parts together and runs the server: it
+// reads nothing itself but its Config, builds the store, templates,
+// network, runtime and sandbox manager, recovers state left by a previous
+// run, and serves the API until its context ends.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/runtools/runtools/internal/apiserver"
+	"github.com/runtools/runtools/internal/network"
+	"github.com/runtools/runtools/internal/runtime/gvisor"
+	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store"
+	"github.com/runtools/runtools/internal/template"
+)
+
+// Run serves until ctx is done. Sandboxes keep running when it returns;
+// the next Run adopts them.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
+	cfg.setDefaults()
+	if os.Geteuid() != 0 {
+		return errors.New("runtools server must run as root: it creates network namespaces and gVisor sandboxes")
+	}
+	for _, d := range []string{cfg.DataDir, cfg.path("sandboxes"), cfg.path("runsc")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.path("runtools.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := bootstrap(ctx, cfg, st, out); err != nil {
+		return err
+	}
+	tpl, err := template.New(template.Config{Dir: cfg.TemplateDir}, log)
+	if err != nil {
+		return err
+	}
+	netw, err := network.New(network.Config{Bridge: cfg.Bridge, Subnet: cfg.Subnet}, log)
+	if err != nil {
+		return err
+	}
+	if err := netw.Init(ctx); err != nil {
+		return fmt.Errorf("setting up the sandbox network: %w", err)
+	}
+	rt, err := gvisor.New(ctx, gvisor.Config{Runsc: cfg.Runsc, Root: cfg.path("runsc"), Platform: cfg.Platform, Debug: cfg.Debug}, log)
+	if err != nil {
+		return err
+	}
+	agentBin, err := installAgent(cfg.path("agent"))
+	if err != nil {
+		return err
+	}
+	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
+		runtimeAdapter{rt}, netw, templateAdapter{tpl}, st)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Recover(ctx); err != nil {
+		return fmt.Errorf("recovering sandboxes: %w", err)
+	}
+	defer mgr.Shutdown()
+	if cfg.BuildOnStart {
+		go buildMissing(ctx, tpl, log)
+	}
+
+	api := apiserver.New(log, mgr, st, tpl)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("runtools server ready", "api", "http://"+ln.Addr().String(), "data_dir", cfg.DataDir, "platform", rt.Platform())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("API server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; sandboxes keep running and are adopted at the next start")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	return nil
+}
+
+// buildMissing builds templates that are not built yet, logging progress.
+func buildMissing(ctx context.Context, tpl *template.Manager, log *slog.Logger) {
+	infos, err := tpl.List(ctx)
+	if err != nil {
+		log.Warn("listing templates", "err", err)
+		return
+	}
+	for _, info := range infos {
+		if info.Status == "ready" {
+			continue
+		}
+		log.Info("building template in the background", "template", info.Name)
+		_, err := tpl.Build(ctx, info.Name, func(p template.Progress) {
+			log.Info("template build", "template", p.Template, "step", p.Step, "detail", p.Detail, "elapsed", p.Elapsed.Round(time.Second))
+		})
+		if err != nil {
+			log.Error("template build failed", "template", info.Name, "err", err)
+		}
+	}
+}
+
+// runtimeAdapter converts between the sandbox package's types and the
+// gvisor package's identical ones.
+type runtimeAdapter struct{ *gvisor.Runtime }
+
+func (a runtimeAdapter) Start(ctx context.Context, s sandbox.RunSpec) error {
+	return a.Runtime.Start(ctx, gvisor.Spec(s))
+}
+
+func (a runtimeAdapter) Wait(ctx context.Context, id string) (sandbox.Exit, error) {
+	e, err := a.Runtime.Wait(ctx, id)
+	return sandbox.Exit(e), err
+}
+
+var _ sandbox.Runtime = runtimeAdapter{}
+
+// templateAdapter resolves template names for the sandbox manager.
+type templateAdapter struct{ *template.Manager }
+
+func (a templateAdapter) Resolve(ctx context.Context, name string) (string, string, error) {
+	info, err := a.Manager.Get(ctx, name)
+	if err != nil {
+		return "", "", err
+	}
+	rootfs, err := a.Manager.Resolve(ctx, name)
+	return info.Name, rootfs, err
+}

@@ -1,0 +1,213 @@
+// Package gvisor runs sandboxes with gVisor's runsc: it builds each
+// sandbox's OCI bundle, owns every runsc flag, and wraps the runsc
+// commands the daemon needs (run, delete, state, list) plus a watch on the
+// sandbox process.
+package gvisor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// Config holds the runtime's settings.
+type Config struct {
+	Runsc        string // path of the runsc binary
+	Root         string // runsc --root: container state
+	Platform     string // auto (default), systrap, kvm or ptrace
+	Debug        bool   // write runsc debug logs into each sandbox directory
+	CgroupParent string // default /runtools
+	HostPids     int64  // host tasks per sandbox (gVisor's own threads and stubs), default 8192
+}
+
+// Runtime starts and stops gVisor sandboxes.
+type Runtime struct {
+	cfg      Config
+	log      *slog.Logger
+	platform string
+}
+
+// New checks runsc and picks the platform. With Platform "auto" it uses
+// kvm when /dev/kvm exists and a probe sandbox boots on it, else systrap.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Runtime, error) {
+	if cfg.CgroupParent == "" {
+		cfg.CgroupParent = "/runtools"
+	}
+	if cfg.HostPids == 0 {
+		cfg.HostPids = 8192
+	}
+	if cfg.Platform == "" {
+		cfg.Platform = "auto"
+	}
+	if _, err := exec.LookPath(cfg.Runsc); err != nil {
+		return nil, fmt.Errorf("%w: runsc not found at %q: run `make setup` (scripts/setup.sh) to build it: %v", errdefs.ErrUnavailable, cfg.Runsc, err)
+	}
+	if err := os.MkdirAll(cfg.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("creating runsc root: %w", err)
+	}
+	r := &Runtime{cfg: cfg, log: log.With("component", "gvisor")}
+	switch cfg.Platform {
+	case "auto":
+		r.platform = r.probePlatform(ctx)
+	case "systrap", "kvm", "ptrace":
+		r.platform = cfg.Platform
+	default:
+		return nil, fmt.Errorf("%w: platform %q: want auto, systrap, kvm or ptrace", errdefs.ErrInvalidArgument, cfg.Platform)
+	}
+	r.log.Info("gVisor runtime ready", "runsc", cfg.Runsc, "platform", r.platform)
+	return r, nil
+}
+
+// Platform returns the gVisor platform in use.
+func (r *Runtime) Platform() string { return r.platform }
+
+// globalFlags are the flags every runsc call for a sandbox gets.
+func (r *Runtime) globalFlags(dir string, diskMB int) []string {
+	flags := []string{
+		"--root=" + r.cfg.Root,
+		"--platform=" + r.platform,
+		"--network=sandbox",
+		"--net-raw=false",
+		"--host-uds=none",
+	}
+	if dir != "" {
+		flags = append(flags, fmt.Sprintf("--overlay2=root:dir=%s,size=%dm", filepath.Join(dir, "overlay"), diskMB))
+		if r.cfg.Debug {
+			flags = append(flags, "--debug", "--debug-log="+filepath.Join(dir, "logs")+"/")
+		}
+	}
+	return flags
+}
+
+// Start writes the sandbox's bundle and starts it detached. The sandbox's
+// console (the agent's own output) goes to console.log in its directory.
+func (r *Runtime) Start(ctx context.Context, s Spec) error {
+	bundle := filepath.Join(s.Dir, "bundle")
+	for _, d := range []string{bundle, filepath.Join(s.Dir, "overlay")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	data, err := json.MarshalIndent(ociSpec(s, r.cfg.CgroupParent, r.cfg.HostPids), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding OCI spec: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+		return fmt.Errorf("writing OCI spec: %w", err)
+	}
+	console, err := os.OpenFile(filepath.Join(s.Dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening console log: %w", err)
+	}
+	defer console.Close()
+	args := append(r.globalFlags(s.Dir, s.DiskMB), "run", "--detach", "--bundle="+bundle, s.ID)
+	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
+	cmd.Stdout, cmd.Stderr = console, console
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("runsc run %s: %w: %s", s.ID, err, tail(filepath.Join(s.Dir, "console.log"), 2048))
+	}
+	return nil
+}
+
+// Destroy kills the sandbox and deletes runsc's state for it.
+func (r *Runtime) Destroy(ctx context.Context, id string) error {
+	out, err := r.runsc(ctx, "delete", "--force", id)
+	if err != nil && !notExist(out) {
+		return fmt.Errorf("runsc delete %s: %w: %s", id, err, out)
+	}
+	return nil
+}
+
+type state struct {
+	ID     string `json:"id"`
+	PID    int    `json:"pid"`
+	Status string `json:"status"`
+	Bundle string `json:"bundle"`
+}
+
+func (r *Runtime) state(ctx context.Context, id string) (state, error) {
+	var st state
+	out, err := r.runsc(ctx, "state", id)
+	if err != nil {
+		if notExist(out) {
+			return st, fmt.Errorf("%w: runsc has no sandbox %s", errdefs.ErrNotFound, id)
+		}
+		return st, fmt.Errorf("runsc state %s: %w: %s", id, err, out)
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		return st, fmt.Errorf("decoding runsc state of %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// Running reports whether the sandbox exists and runs.
+func (r *Runtime) Running(ctx context.Context, id string) (bool, error) {
+	st, err := r.state(ctx, id)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return st.Status == "running" && processAlive(st.PID), nil
+}
+
+// List returns the IDs of every container under the runsc root.
+func (r *Runtime) List(ctx context.Context) ([]string, error) {
+	out, err := r.runsc(ctx, "list", "--quiet")
+	if err != nil {
+		return nil, fmt.Errorf("runsc list: %w: %s", err, out)
+	}
+	return strings.Fields(string(out)), nil
+}
+
+func (r *Runtime) runsc(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, r.cfg.Runsc, append([]string{"--root=" + r.cfg.Root}, args...)...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return bytes.TrimSpace(buf.Bytes()), err
+}
+
+func notExist(out []byte) bool {
+	s := string(out)
+	return strings.Contains(s, "does not exist") || strings.Contains(s, "not found") || strings.Contains(s, "no such file")
+}
+
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state letter follows the ")" that ends the command name.
+	i := bytes.LastIndexByte(data, ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] != 'Z'
+}
+
+// tail returns up to n bytes from the end of a file, for error messages.
+func tail(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > n {
+		f.Seek(-n, 2)
+	}
+	buf := new(bytes.Buffer)
+	buf.ReadFrom(f)
+	return strings.TrimSpace(buf.String())
+}

@@ -1,0 +1,79 @@
+package gvisor
+
+import (
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Spec is one sandbox to start. Its fields match sandbox.RunSpec, so the
+// daemon converts between them directly.
+type Spec struct {
+	ID       string
+	RootFS   string
+	Dir      string
+	NetNS    string
+	Hostname string
+	Agent    string
+	Env      []string
+	VCPUs    int
+	MemoryMB int
+	DiskMB   int
+}
+
+// AgentPath is where the agent binary appears inside every sandbox.
+const AgentPath = "/.runtools/runtools"
+
+// cpuPeriod is the CFS period; a sandbox gets VCPUs periods of quota.
+const cpuPeriod = 100000
+
+// defaultCaps is the capability set of root inside a sandbox: the usual
+// container set. gVisor implements them against its own kernel, not the host's.
+var defaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID",
+	"CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP",
+	"CAP_SYS_PTRACE",
+}
+
+// ociSpec builds the OCI runtime spec for a sandbox. Nothing from a user
+// request reaches it except validated numbers and the sandbox's own ID.
+func ociSpec(s Spec, cgroupParent string, hostPids int64) *specs.Spec {
+	mem := int64(s.MemoryMB) << 20
+	quota := int64(s.VCPUs) * cpuPeriod
+	period := uint64(cpuPeriod)
+	return &specs.Spec{
+		Version:  specs.Version,
+		Hostname: s.Hostname,
+		Root:     &specs.Root{Path: s.RootFS, Readonly: false},
+		Process: &specs.Process{
+			User: specs.User{UID: 0, GID: 0},
+			Args: []string{AgentPath, "agent"},
+			Env:  append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, s.Env...),
+			Cwd:  "/",
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: defaultCaps, Effective: defaultCaps, Permitted: defaultCaps,
+			},
+			Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 65536, Soft: 65536}},
+		},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+			{Destination: AgentPath, Type: "bind", Source: s.Agent, Options: []string{"rbind", "ro"}},
+		},
+		Linux: &specs.Linux{
+			CgroupsPath: filepath.Join(cgroupParent, s.ID),
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
+				{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace, Path: s.NetNS},
+			},
+			Resources: &specs.LinuxResources{
+				Memory: &specs.LinuxMemory{Limit: &mem},
+				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period},
+				Pids:   &specs.LinuxPids{Limit: hostPids},
+			},
+		},
+	}
+}

@@ -1,0 +1,104 @@
+package gvisor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Exit says how a sandbox ended. Its fields match sandbox.Exit.
+type Exit struct {
+	OOM    bool
+	Detail string
+}
+
+// Wait blocks until the sandbox's runsc process ends or ctx is done. The
+// sandbox is not a child of the daemon (it outlives daemon restarts), so
+// it is watched through a pidfd.
+func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
+	st, err := r.state(ctx, id)
+	if err != nil {
+		return Exit{}, err
+	}
+	fd, err := unix.PidfdOpen(st.PID, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return r.exit(id, st.Bundle, -1), nil
+	}
+	if err != nil {
+		return Exit{}, fmt.Errorf("watching sandbox %s (pid %d): %w", id, st.PID, err)
+	}
+	defer unix.Close(fd)
+	lastOOM, lastSeen := r.oomKills(id), time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return Exit{}, err
+		}
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 500)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return Exit{}, fmt.Errorf("watching sandbox %s: %w", id, err)
+		}
+		if n > 0 {
+			return r.exit(id, st.Bundle, lastOOM), nil
+		}
+		if now := time.Now(); now.Sub(lastSeen) > 2*time.Second {
+			lastOOM, lastSeen = r.oomKills(id), now
+		}
+	}
+}
+
+// exit explains a sandbox's end: out of memory when the kernel killed a
+// task in its memory cgroup recently, else a crash with the console's tail.
+func (r *Runtime) exit(id, bundle string, before int) Exit {
+	if n := r.oomKills(id); before >= 0 && n > before {
+		return Exit{OOM: true, Detail: "the sandbox used all of its memory and was stopped by the kernel"}
+	}
+	detail := "the sandbox process exited"
+	if t := lastLine(filepath.Join(filepath.Dir(bundle), "console.log")); t != "" {
+		detail += ": " + t
+	}
+	return Exit{Detail: detail}
+}
+
+// oomKills reads how many tasks the kernel's OOM killer has killed in the
+// sandbox's memory cgroup (cgroup v1 memory.oom_control, or v2 memory.events).
+func (r *Runtime) oomKills(id string) int {
+	for _, p := range []string{
+		filepath.Join("/sys/fs/cgroup/memory", r.cfg.CgroupParent, id, "memory.oom_control"),
+		filepath.Join("/sys/fs/cgroup", r.cfg.CgroupParent, id, "memory.events"),
+	} {
+		if n, ok := readCounter(p, "oom_kill"); ok {
+			return n
+		}
+	}
+	return 0
+}
+
+func readCounter(path, key string) (int, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " ")
+		if ok && k == key {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+func lastLine(path string) string {
+	lines := strings.Split(tail(path, 512), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

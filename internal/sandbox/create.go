@@ -1,0 +1,168 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// CreateOptions is what a caller may choose about a new sandbox.
+type CreateOptions struct {
+	Name     string
+	Template string
+	VCPUs    int
+	MemoryMB int
+	Env      map[string]string
+	Metadata map[string]string
+}
+
+func (m *Manager) validate(opts *CreateOptions) error {
+	if opts.Name != "" {
+		if err := ValidateName(opts.Name); err != nil {
+			return err
+		}
+	}
+	if opts.Template == "" {
+		opts.Template = m.cfg.DefaultTemplate
+	}
+	if opts.VCPUs == 0 {
+		opts.VCPUs = m.cfg.DefaultVCPUs
+	}
+	if opts.MemoryMB == 0 {
+		opts.MemoryMB = m.cfg.DefaultMemoryMB
+	}
+	if opts.VCPUs < 1 || opts.VCPUs > m.cfg.MaxVCPUs {
+		return fmt.Errorf("%w: vcpus must be between 1 and %d, got %d", errdefs.ErrInvalidArgument, m.cfg.MaxVCPUs, opts.VCPUs)
+	}
+	if opts.MemoryMB < MinMemoryMB || opts.MemoryMB > m.cfg.MaxMemoryMB {
+		return fmt.Errorf("%w: memory must be between %d and %d MB, got %d", errdefs.ErrInvalidArgument, MinMemoryMB, m.cfg.MaxMemoryMB, opts.MemoryMB)
+	}
+	for k := range opts.Env {
+		if !validEnvKey(k) {
+			return fmt.Errorf("%w: environment variable name %q is not valid", errdefs.ErrInvalidArgument, k)
+		}
+	}
+	if len(opts.Metadata) > 64 {
+		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+func validEnvKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, c := range k {
+		letter := c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Create makes a sandbox and returns once its agent answers. Every step
+// registers its undo, so a failure at any point leaves nothing behind but
+// a stopped record that says why.
+func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, retErr error) {
+	if err := m.validate(&opts); err != nil {
+		return nil, err
+	}
+	template, rootfs, err := m.tpl.Resolve(ctx, opts.Template)
+	if err != nil {
+		return nil, err
+	}
+	// The work goes on if the caller goes away; the caller can destroy it.
+	ctx = context.WithoutCancel(ctx)
+	sb := &Sandbox{
+		ID: NewID(), TeamID: teamID, Name: opts.Name, Template: template, State: Creating,
+		VCPUs: opts.VCPUs, MemoryMB: opts.MemoryMB, DiskMB: m.cfg.DiskMB,
+		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
+	}
+	log := m.log.With("sandbox", sb.ID, "team", teamID)
+	unlock := m.lock(sb.ID)
+	defer unlock()
+
+	if err := m.insert(ctx, sb); err != nil {
+		return nil, err
+	}
+	var u undo
+	defer u.run(ctx, log)
+	u.add("mark record failed", func(ctx context.Context) error {
+		reason := ReasonCreateFail
+		if retErr != nil {
+			reason += ": " + retErr.Error()
+		}
+		return m.markStopped(ctx, sb, reason)
+	})
+	if err := os.MkdirAll(m.dir(sb.ID), 0o700); err != nil {
+		return nil, fmt.Errorf("creating sandbox directory: %w", err)
+	}
+	u.add("remove directory", func(context.Context) error { return os.RemoveAll(m.dir(sb.ID)) })
+
+	nsPath, err := m.net.Setup(ctx, sb.ID, sb.IP)
+	if err != nil {
+		return nil, fmt.Errorf("setting up network: %w", err)
+	}
+	u.add("tear down network", func(ctx context.Context) error { return m.net.Teardown(ctx, sb.ID) })
+
+	hostname := sb.Name
+	if hostname == "" {
+		hostname = sb.ID
+	}
+	spec := RunSpec{
+		ID: sb.ID, RootFS: rootfs, Dir: m.dir(sb.ID), NetNS: nsPath, Hostname: hostname,
+		Agent: m.cfg.AgentBinary, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
+		Env: []string{
+			agentapi.EnvToken + "=" + sb.Secret,
+			agentapi.EnvDNS + "=" + dnsList(m),
+			agentapi.EnvHostname + "=" + hostname,
+			agentapi.EnvNproc + "=" + strconv.Itoa(m.cfg.Nproc),
+		},
+	}
+	if err := m.rt.Start(ctx, spec); err != nil {
+		return nil, fmt.Errorf("starting sandbox: %w", err)
+	}
+	u.add("destroy runtime", func(ctx context.Context) error { return m.rt.Destroy(ctx, sb.ID) })
+	u.add("drop agent client", func(context.Context) error { m.dropAgent(sb.ID); return nil })
+
+	readyCtx, cancel := context.WithTimeout(ctx, m.cfg.ReadyTimeout)
+	err = m.agentFor(sb).WaitReady(readyCtx, 2*time.Millisecond)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("%w: the sandbox's agent did not answer within %s: %v", errdefs.ErrUnavailable, m.cfg.ReadyTimeout, err)
+	}
+	sb.State, sb.StartedAt = Running, m.now().UTC()
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, fmt.Errorf("recording sandbox as running: %w", err)
+	}
+	u.release()
+	m.watch(sb.ID)
+	log.Info("sandbox created", "template", template, "ip", sb.IP, "vcpus", sb.VCPUs, "memory_mb", sb.MemoryMB)
+	return sb, nil
+}
+
+// insert allocates an address and records the sandbox as creating. Names
+// and addresses are checked and taken under one lock.
+func (m *Manager) insert(ctx context.Context, sb *Sandbox) error {
+	m.createMu.Lock()
+	defer m.createMu.Unlock()
+	used, err := m.store.LiveIPs(ctx)
+	if err != nil {
+		return fmt.Errorf("listing used addresses: %w", err)
+	}
+	if sb.IP, err = m.net.Allocate(used); err != nil {
+		return fmt.Errorf("allocating an address: %w", err)
+	}
+	return m.store.InsertSandbox(ctx, sb)
+}
+
+func (m *Manager) markStopped(ctx context.Context, sb *Sandbox, reason string) error {
+	sb.State, sb.StopReason, sb.StoppedAt = Stopped, reason, m.now().UTC()
+	return m.store.UpdateSandbox(ctx, sb)
+}

@@ -1,0 +1,56 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Destroy stops a sandbox and removes every trace of it but its record.
+// Destroying a stopped sandbox is a no-op.
+func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (*Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	if sb.State == Stopped {
+		return sb, nil
+	}
+	sb.State = Stopping
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, fmt.Errorf("recording sandbox as stopping: %w", err)
+	}
+	m.unwatch(sb.ID)
+	if err := m.cleanup(ctx, sb.ID); err != nil {
+		return nil, fmt.Errorf("destroying sandbox %s (it stays in state stopping and is cleaned up at the next daemon start): %w", sb.ID, err)
+	}
+	if err := m.markStopped(ctx, sb, ReasonDestroyed); err != nil {
+		return nil, fmt.Errorf("recording sandbox as stopped: %w", err)
+	}
+	m.log.Info("sandbox destroyed", "sandbox", sb.ID)
+	return sb, nil
+}
+
+// cleanup removes the runtime state, network and files of a sandbox. Each
+// step tolerates what is already gone, so it is safe to repeat.
+func (m *Manager) cleanup(ctx context.Context, id string) error {
+	m.dropAgent(id)
+	var errs []error
+	if err := m.rt.Destroy(ctx, id); err != nil {
+		errs = append(errs, fmt.Errorf("runtime: %w", err))
+	}
+	if err := m.net.Teardown(ctx, id); err != nil {
+		errs = append(errs, fmt.Errorf("network: %w", err))
+	}
+	if err := os.RemoveAll(m.dir(id)); err != nil {
+		errs = append(errs, fmt.Errorf("files: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,66 @@
+package sandbox
+
+import (
+	"context"
+	"net/netip"
+)
+
+// RunSpec is everything the runtime needs to start one sandbox.
+type RunSpec struct {
+	ID       string
+	RootFS   string // read-only template root filesystem
+	Dir      string // host directory owned by this sandbox; the runtime lays out its files here
+	NetNS    string // path of the network namespace to join
+	Hostname string
+	Agent    string   // host path of the agent binary, mounted read-only
+	Env      []string // environment of the agent (PID 1)
+	VCPUs    int
+	MemoryMB int
+	DiskMB   int
+}
+
+// Exit says how a sandbox ended on its own.
+type Exit struct {
+	OOM    bool   // the memory limit was hit
+	Detail string // human-readable cause
+}
+
+// Runtime runs isolated sandboxes.
+type Runtime interface {
+	Start(ctx context.Context, spec RunSpec) error
+	// Destroy stops the sandbox and removes the runtime's state for it. It
+	// succeeds if the sandbox is already gone.
+	Destroy(ctx context.Context, id string) error
+	// Wait blocks until the sandbox ends or ctx is done.
+	Wait(ctx context.Context, id string) (Exit, error)
+	// List returns the IDs of every sandbox the runtime knows, running or not.
+	List(ctx context.Context) ([]string, error)
+	// Running reports whether the sandbox exists and runs.
+	Running(ctx context.Context, id string) (bool, error)
+}
+
+// Network gives each sandbox its own network namespace and address.
+type Network interface {
+	Allocate(used []netip.Addr) (netip.Addr, error)
+	Setup(ctx context.Context, id string, ip netip.Addr) (nsPath string, err error)
+	Teardown(ctx context.Context, id string) error
+	List(ctx context.Context) ([]string, error)
+	DNS() []netip.Addr
+}
+
+// Templates resolves a template name (or alias) to its root filesystem.
+type Templates interface {
+	Resolve(ctx context.Context, name string) (canonical, rootfs string, err error)
+}
+
+// Store keeps sandbox records.
+type Store interface {
+	InsertSandbox(ctx context.Context, sb *Sandbox) error
+	UpdateSandbox(ctx context.Context, sb *Sandbox) error
+	GetSandbox(ctx context.Context, id string) (*Sandbox, error)
+	// FindSandbox finds a team's sandbox by ID, or by name among live ones.
+	FindSandbox(ctx context.Context, teamID, ref string) (*Sandbox, error)
+	// ListSandboxes lists a team's sandboxes ("" = every team), newest first.
+	ListSandboxes(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error)
+	LiveIPs(ctx context.Context) ([]netip.Addr, error)
+}

@@ -1,0 +1,249 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// Config holds the Manager's settings. Zero values take the defaults.
+type Config struct {
+	Dir             string // per-sandbox host directories live here
+	AgentBinary     string // static runtools binary mounted into every sandbox as its agent
+	DefaultTemplate string // default "base"
+	DefaultVCPUs    int    // default 2
+	DefaultMemoryMB int    // default 1024
+	DiskMB          int    // writable layer cap, default 2048
+	MaxVCPUs        int    // default 8
+	MaxMemoryMB     int    // default 16384
+	Nproc           int    // processes per sandbox (RLIMIT_NPROC inside), default 1024
+	ReadyTimeout    time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.DefaultTemplate == "" {
+		c.DefaultTemplate = "base"
+	}
+	if c.DefaultVCPUs == 0 {
+		c.DefaultVCPUs = 2
+	}
+	if c.DefaultMemoryMB == 0 {
+		c.DefaultMemoryMB = 1024
+	}
+	if c.DiskMB == 0 {
+		c.DiskMB = 2048
+	}
+	if c.MaxVCPUs == 0 {
+		c.MaxVCPUs = 8
+	}
+	if c.MaxMemoryMB == 0 {
+		c.MaxMemoryMB = 16384
+	}
+	if c.Nproc == 0 {
+		c.Nproc = 1024
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = 30 * time.Second
+	}
+}
+
+// MinMemoryMB is the smallest memory a sandbox may ask for.
+const MinMemoryMB = 128
+
+// Manager owns the life of every sandbox on this host.
+type Manager struct {
+	cfg   Config
+	log   *slog.Logger
+	rt    Runtime
+	net   Network
+	tpl   Templates
+	store Store
+	now   func() time.Time
+
+	createMu sync.Mutex // serializes address allocation and name checks with inserts
+
+	mu       sync.Mutex
+	locks    map[string]*sync.Mutex
+	agents   map[string]*agentclient.Client
+	watchers map[string]context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// NewManager wires a Manager. Call Recover before serving requests.
+func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templates, store Store) (*Manager, error) {
+	cfg.setDefaults()
+	if cfg.Dir == "" || cfg.AgentBinary == "" {
+		return nil, fmt.Errorf("%w: sandbox manager needs Dir and AgentBinary", errdefs.ErrInvalidArgument)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating sandbox directory: %w", err)
+	}
+	return &Manager{
+		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,
+		now:      time.Now,
+		locks:    map[string]*sync.Mutex{},
+		agents:   map[string]*agentclient.Client{},
+		watchers: map[string]context.CancelFunc{},
+	}, nil
+}
+
+// lock serializes lifecycle operations on one sandbox.
+func (m *Manager) lock(id string) func() {
+	m.mu.Lock()
+	l, ok := m.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		m.locks[id] = l
+	}
+	m.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Get returns a team's sandbox by ID or name.
+func (m *Manager) Get(ctx context.Context, teamID, ref string) (*Sandbox, error) {
+	if ref == "" {
+		return nil, fmt.Errorf("%w: a sandbox ID or name is required", errdefs.ErrInvalidArgument)
+	}
+	return m.store.FindSandbox(ctx, teamID, ref)
+}
+
+// List returns a team's sandboxes, newest first.
+func (m *Manager) List(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error) {
+	return m.store.ListSandboxes(ctx, teamID, includeStopped)
+}
+
+func (m *Manager) dir(id string) string { return filepath.Join(m.cfg.Dir, id) }
+
+func (m *Manager) agentFor(sb *Sandbox) *agentclient.Client {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.agents[sb.ID]
+	if !ok {
+		c = agentclient.New("http://"+sb.IP.String()+":"+strconv.Itoa(agentapi.Port), sb.Secret)
+		m.agents[sb.ID] = c
+	}
+	return c
+}
+
+func (m *Manager) dropAgent(id string) {
+	m.mu.Lock()
+	c := m.agents[id]
+	delete(m.agents, id)
+	m.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// Agent returns a client for a running sandbox's agent.
+func (m *Manager) Agent(ctx context.Context, teamID, ref string) (*agentclient.Client, *Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sb.State != Running {
+		return nil, sb, notRunning(sb)
+	}
+	return m.agentFor(sb), sb, nil
+}
+
+func notRunning(sb *Sandbox) error {
+	msg := fmt.Sprintf("%w: sandbox %s is %s", errdefs.ErrConflict, sb.ID, sb.State)
+	if sb.StopReason != "" {
+		msg += " (" + sb.StopReason + ")"
+	}
+	return errors.New(msg)
+}
+
+// Exec runs a command in a running sandbox, streaming events to onEvent.
+// The sandbox's own environment is the base the request's Env overrides.
+func (m *Manager) Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error {
+	ag, sb, err := m.Agent(ctx, teamID, ref)
+	if err != nil {
+		return err
+	}
+	req.Env = mergeEnv(sb.Env, req.Env)
+	err = ag.Exec(ctx, req, onEvent)
+	return m.explain(ctx, sb, err)
+}
+
+// Start runs a background command in a running sandbox.
+func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error) {
+	ag, sb, err := m.Agent(ctx, teamID, ref)
+	if err != nil {
+		return 0, err
+	}
+	req.Env = mergeEnv(sb.Env, req.Env)
+	pid, err := ag.Start(ctx, req)
+	return pid, m.explain(ctx, sb, err)
+}
+
+// explain turns an agent that cannot be reached into the sandbox's own
+// story when the sandbox has meanwhile died.
+func (m *Manager) explain(ctx context.Context, sb *Sandbox, err error) error {
+	if err == nil || !errors.Is(err, errdefs.ErrUnavailable) {
+		return err
+	}
+	if ok, rerr := m.rt.Running(ctx, sb.ID); rerr == nil && !ok {
+		return fmt.Errorf("%w: sandbox %s is no longer running", errdefs.ErrConflict, sb.ID)
+	}
+	return err
+}
+
+func mergeEnv(base, over map[string]string) map[string]string {
+	if len(base) == 0 {
+		return over
+	}
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// Shutdown stops watching sandboxes; they keep running and are adopted
+// again by the next Recover.
+func (m *Manager) Shutdown() {
+	m.mu.Lock()
+	for id, cancel := range m.watchers {
+		cancel()
+		delete(m.watchers, id)
+	}
+	for id, c := range m.agents {
+		c.Close()
+		delete(m.agents, id)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+func joinEnv(kv map[string]string) []string {
+	out := make([]string, 0, len(kv))
+	for k, v := range kv {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func dnsList(m *Manager) string {
+	var parts []string
+	for _, a := range m.net.DNS() {
+		parts = append(parts, a.String())
+	}
+	return strings.Join(parts, ",")
+}

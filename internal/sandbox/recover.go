@@ -1,0 +1,112 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Recover reconciles records with what really exists, after a restart or
+// a crash of the daemon: running sandboxes are adopted again, interrupted
+// operations are finished, and anything without a live record is removed.
+func (m *Manager) Recover(ctx context.Context) error {
+	live, err := m.store.ListSandboxes(ctx, "", false)
+	if err != nil {
+		return fmt.Errorf("listing sandbox records: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, sb := range live {
+		if m.recoverOne(ctx, sb) {
+			keep[sb.ID] = true
+		}
+	}
+	orphans, err := m.orphans(ctx, keep)
+	if err != nil {
+		return err
+	}
+	for _, id := range orphans {
+		m.log.Warn("removing orphaned sandbox resources", "sandbox", id)
+		if err := m.cleanup(ctx, id); err != nil {
+			m.log.Error("removing orphan", "sandbox", id, "err", err)
+		}
+	}
+	m.log.Info("recovered sandboxes", "adopted", len(keep), "orphans_removed", len(orphans))
+	return nil
+}
+
+// recoverOne settles one live record and reports whether it still runs.
+func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
+	log := m.log.With("sandbox", sb.ID, "state", sb.State)
+	var reason string
+	switch sb.State {
+	case Creating:
+		reason = ReasonInterrupted + ": the daemon restarted while creating it"
+	case Stopping:
+		reason = ReasonDestroyed
+	case Running:
+		if m.alive(ctx, sb) {
+			m.watch(sb.ID)
+			log.Info("adopted running sandbox")
+			return true
+		}
+		reason = ReasonLost + ": it was not running when the daemon restarted"
+	default:
+		return true // paused and future states keep their resources
+	}
+	if err := m.cleanup(ctx, sb.ID); err != nil {
+		log.Error("cleaning up during recovery", "err", err)
+	}
+	if err := m.markStopped(ctx, sb, reason); err != nil {
+		log.Error("recording recovery", "err", err)
+	}
+	log.Info("settled sandbox after restart", "reason", reason)
+	return false
+}
+
+func (m *Manager) alive(ctx context.Context, sb *Sandbox) bool {
+	ok, err := m.rt.Running(ctx, sb.ID)
+	if err != nil || !ok {
+		return false
+	}
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return m.agentFor(sb).WaitReady(hctx, 20*time.Millisecond) == nil
+}
+
+// orphans lists IDs that have runtime state, a network or a directory but
+// no live record.
+func (m *Manager) orphans(ctx context.Context, keep map[string]bool) ([]string, error) {
+	seen := map[string]bool{}
+	rtIDs, err := m.rt.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing runtime sandboxes: %w", err)
+	}
+	netIDs, err := m.net.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing sandbox networks: %w", err)
+	}
+	entries, err := os.ReadDir(m.cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing sandbox directories: %w", err)
+	}
+	var out []string
+	add := func(id string) {
+		if !keep[id] && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range rtIDs {
+		add(id)
+	}
+	for _, id := range netIDs {
+		add(id)
+	}
+	for _, e := range entries {
+		if IsID(e.Name()) {
+			add(e.Name())
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,107 @@
+// Package sandbox is the domain core of runtools: what a sandbox is, the
+// states it moves through, and the Manager that creates, runs, watches and
+// destroys sandboxes through the small interfaces it owns (Runtime, Store,
+// Network, Templates).
+package sandbox
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"time"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// State is where a sandbox is in its life.
+type State string
+
+// States. creating → running → stopping → stopped. paused fits between
+// running and stopping: running ⇄ paused.
+const (
+	Creating State = "creating"
+	Running  State = "running"
+	Paused   State = "paused"
+	Stopping State = "stopping"
+	Stopped  State = "stopped"
+)
+
+// Reasons a sandbox stopped.
+const (
+	ReasonDestroyed   = "destroyed"
+	ReasonOOM         = "oom"
+	ReasonCrashed     = "crashed"
+	ReasonCreateFail  = "create_failed"
+	ReasonInterrupted = "interrupted"
+	ReasonLost        = "lost"
+)
+
+// Sandbox is one isolated machine and everything recorded about it.
+type Sandbox struct {
+	ID         string
+	TeamID     string
+	Name       string
+	Template   string
+	State      State
+	StopReason string // why it stopped (Reason*), with detail after ": "
+	VCPUs      int
+	MemoryMB   int
+	DiskMB     int
+	IP         netip.Addr
+	Secret     string // the agent's bearer token
+	Env        map[string]string
+	Metadata   map[string]string
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	StoppedAt  time.Time
+}
+
+// Live reports whether the sandbox still holds resources.
+func (s *Sandbox) Live() bool { return s.State != Stopped }
+
+var (
+	idPattern   = regexp.MustCompile(`^sandbox-[a-z0-9]{8,32}$`)
+	namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// IsID reports whether s has the shape of a sandbox ID.
+func IsID(s string) bool { return idPattern.MatchString(s) }
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewID returns "sandbox-" and 12 random lowercase letters and digits.
+func NewID() string {
+	return "sandbox-" + randomString(12)
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b)
+}
+
+// NewSecret returns a random 256-bit token for the sandbox's agent.
+func NewSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+// ValidateName checks a user-chosen sandbox name.
+func ValidateName(name string) error {
+	if !namePattern.MatchString(name) {
+		return fmt.Errorf("%w: name %q must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit", errdefs.ErrInvalidArgument, name)
+	}
+	if IsID(name) {
+		return fmt.Errorf("%w: name %q looks like a sandbox ID; choose another", errdefs.ErrInvalidArgument, name)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+)
+
+// watch follows a running sandbox and records it as stopped, with the
+// reason, when it ends on its own (out of memory, crash).
+func (m *Manager) watch(id string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.mu.Lock()
+	if old := m.watchers[id]; old != nil {
+		old()
+	}
+	m.watchers[id] = cancel
+	m.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		exit, err := m.rt.Wait(ctx, id)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				m.log.Warn("watching sandbox failed", "sandbox", id, "err", err)
+			}
+			return
+		}
+		m.ended(id, exit)
+	}()
+}
+
+func (m *Manager) unwatch(id string) {
+	m.mu.Lock()
+	cancel := m.watchers[id]
+	delete(m.watchers, id)
+	m.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// ended handles a sandbox that stopped without being asked to.
+func (m *Manager) ended(id string, exit Exit) {
+	ctx := context.Background()
+	unlock := m.lock(id)
+	defer unlock()
+	m.mu.Lock()
+	delete(m.watchers, id)
+	m.mu.Unlock()
+	sb, err := m.store.GetSandbox(ctx, id)
+	if err != nil || sb.State != Running {
+		return // destroyed or being handled elsewhere
+	}
+	reason := ReasonCrashed
+	if exit.OOM {
+		reason = ReasonOOM
+	}
+	if exit.Detail != "" {
+		reason += ": " + exit.Detail
+	}
+	log := m.log.With("sandbox", id)
+	if err := m.cleanup(ctx, id); err != nil {
+		log.Error("cleaning up a sandbox that ended", "err", err)
+	}
+	if err := m.markStopped(ctx, sb, reason); err != nil {
+		log.Error("recording a sandbox that ended", "err", err)
+		return
+	}
+	log.Warn("sandbox ended on its own", "reason", reason)
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/sandbox"
+)
+
+var _ sandbox.Store = (*Store)(nil)
+
+const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
+	ip, secret, env, metadata, created_at, started_at, stopped_at`
+
+// InsertSandbox records a new sandbox. A live sandbox of the same team
+// with the same name gives errdefs.ErrAlreadyExists.
+func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
+	env, meta, err := encodeMaps(sb)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
+		sb.IP.String(), sb.Secret, env, meta, toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt))
+	if isUnique(err) {
+		if sb.Name != "" {
+			return fmt.Errorf("%w: a sandbox named %q already exists; pick another name or destroy it first", errdefs.ErrAlreadyExists, sb.Name)
+		}
+		return fmt.Errorf("%w: sandbox %s or its address %s is already recorded", errdefs.ErrAlreadyExists, sb.ID, sb.IP)
+	}
+	if err != nil {
+		return fmt.Errorf("recording sandbox: %w", err)
+	}
+	return nil
+}
+
+// UpdateSandbox saves a sandbox's mutable fields.
+func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
+	env, meta, err := encodeMaps(sb)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
+		disk_mb = ?, ip = ?, env = ?, metadata = ?, started_at = ?, stopped_at = ? WHERE id = ?`,
+		string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), env, meta,
+		toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.ID)
+	if err != nil {
+		return fmt.Errorf("updating sandbox %s: %w", sb.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: sandbox %s", errdefs.ErrNotFound, sb.ID)
+	}
+	return nil
+}
+
+// GetSandbox returns a sandbox by ID, whatever its team.
+func (s *Store) GetSandbox(ctx context.Context, id string) (*sandbox.Sandbox, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE id = ?`, id)
+	sb, err := scanSandbox(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no sandbox %s", errdefs.ErrNotFound, id)
+	}
+	return sb, err
+}
+
+// FindSandbox returns a team's sandbox by ID, or by name among live ones.
+// Another team's sandbox is reported as not found.
+func (s *Store) FindSandbox(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	var row *sql.Row
+	if sandbox.IsID(ref) {
+		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE id = ? AND team_id = ?`, ref, teamID)
+	} else {
+		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes
+			WHERE name = ? AND team_id = ? AND state != 'stopped'`, ref, teamID)
+	}
+	sb, err := scanSandbox(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no sandbox %q; see `runtools sandbox list`", errdefs.ErrNotFound, ref)
+	}
+	return sb, err
+}
+
+// ListSandboxes lists a team's sandboxes ("" = all teams), newest first.
+func (s *Store) ListSandboxes(ctx context.Context, teamID string, includeStopped bool) ([]*sandbox.Sandbox, error) {
+	q := `SELECT ` + sandboxColumns + ` FROM sandboxes WHERE (? = '' OR team_id = ?)`
+	if !includeStopped {
+		q += ` AND state != 'stopped'`
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY created_at DESC`, teamID, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("listing sandboxes: %w", err)
+	}
+	defer rows.Close()
+	var out []*sandbox.Sandbox
+	for rows.Next() {
+		sb, err := scanSandbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sb)
+	}
+	return out, rows.Err()
+}
+
+// LiveIPs returns the addresses held by sandboxes that are not stopped.
+func (s *Store) LiveIPs(ctx context.Context) ([]netip.Addr, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT ip FROM sandboxes WHERE state != 'stopped'`)
+	if err != nil {
+		return nil, fmt.Errorf("listing addresses: %w", err)
+	}
+	defer rows.Close()
+	var out []netip.Addr
+	for rows.Next() {
+		var ip string
+		if err := rows.Scan(&ip); err != nil {
+			return nil, err
+		}
+		if a, err := netip.ParseAddr(ip); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
+	var (
+		sb                       sandbox.Sandbox
+		state, ip, env, meta     string
+		created, started, stoppd int64
+	)
+	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
+		&sb.DiskMB, &ip, &sb.Secret, &env, &meta, &created, &started, &stoppd)
+	if err != nil {
+		return nil, err
+	}
+	sb.State = sandbox.State(state)
+	sb.IP, _ = netip.ParseAddr(ip)
+	sb.CreatedAt, sb.StartedAt, sb.StoppedAt = fromUnix(created), fromUnix(started), fromUnix(stoppd)
+	if err := json.Unmarshal([]byte(env), &sb.Env); err != nil {
+		return nil, fmt.Errorf("decoding env of %s: %w", sb.ID, err)
+	}
+	if err := json.Unmarshal([]byte(meta), &sb.Metadata); err != nil {
+		return nil, fmt.Errorf("decoding metadata of %s: %w", sb.ID, err)
+	}
+	return &sb, nil
+}
+
+func encodeMaps(sb *sandbox.Sandbox) (env, meta string, err error) {
+	e, err := json.Marshal(orEmpty(sb.Env))
+	if err != nil {
+		return "", "", fmt.Errorf("encoding env: %w", err)
+	}
+	m, err := json.Marshal(orEmpty(sb.Metadata))
+	if err != nil {
+		return "", "", fmt.Errorf("encoding metadata: %w", err)
+	}
+	return string(e), string(m), nil
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what runtools needs on a Debian 12 host, idempotently: Debian
+# packages (through the host's own apt sources), the pinned static runsc
+# build (through the Go module proxy configured for `go`), and the
+# runtools binary itself. Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-versions are not served
+RUNSC_DIR=/usr/local/lib/runtools
+PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman)
+export PATH="/usr/local/go/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup needs root (apt, network namespaces, gVisor): run it with sudo" >&2
+	exit 1
+fi
+command -v go >/dev/null || { echo "Go is missing: install Go 1.26 into /usr/local/go" >&2; exit 1; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+		apt-get update >/dev/null
+		apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+	}
+fi
+
+if [ "$(cat "$RUNSC_DIR/runsc.version" 2>/dev/null)" != "$RUNSC_VERSION" ] || [ ! -x "$RUNSC_DIR/runsc" ]; then
+	say "building runsc $RUNSC_VERSION (static, about a minute)"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && CGO_ENABLED=0 GOBIN="$tmp/bin" GOFLAGS=-buildvcs=false go install "gvisor.dev/gvisor/runsc@$RUNSC_VERSION")
+	mkdir -p "$RUNSC_DIR"
+	install -m 0755 "$tmp/bin/runsc" "$RUNSC_DIR/runsc.new"
+	mv "$RUNSC_DIR/runsc.new" "$RUNSC_DIR/runsc"
+	echo "$RUNSC_VERSION" > "$RUNSC_DIR/runsc.version"
+fi
+
+say "building runtools"
+mkdir -p bin
+CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/runtools ./cmd/runtools
+install -m 0755 bin/runtools /usr/local/bin/runtools.new && mv /usr/local/bin/runtools.new /usr/local/bin/runtools
