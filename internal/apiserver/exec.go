@@ -71,7 +71,7 @@ func (e *eventWriter) writeValue(v any) error {
 // fail reports an error: as an answer if nothing was sent yet, else as a
 // last error event in the stream.
 func (e *eventWriter) fail(err error) error {
-	if !e.started {
+	if err == nil || !e.started {
 		return err
 	}
 	_ = e.write(agentapi.Event{Type: agentapi.EventError, Message: err.Error()})

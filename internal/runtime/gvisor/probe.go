@@ -14,7 +14,8 @@ import (
 // probePlatform picks kvm when /dev/kvm is usable and a tiny sandbox boots
 // on it within a few seconds, else systrap. Some nested-virtualization
 // hosts expose /dev/kvm but hang gVisor's kvm platform, so the device
-// alone is not enough. The answer is cached per kernel and runsc build.
+// alone is not enough. The answer is cached until reboot (in /run), per
+// kernel and runsc build.
 func (r *Runtime) probePlatform(ctx context.Context) string {
 	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
 	if err != nil {
@@ -22,7 +23,7 @@ func (r *Runtime) probePlatform(ctx context.Context) string {
 	}
 	f.Close()
 	key := r.probeKey()
-	cache := filepath.Join(r.cfg.Root, "platform-probe")
+	cache := filepath.Join(probeCacheDir, "platform-probe")
 	if data, err := os.ReadFile(cache); err == nil {
 		if k, p, ok := strings.Cut(strings.TrimSpace(string(data)), " "); ok && k == key {
 			return p
@@ -34,9 +35,13 @@ func (r *Runtime) probePlatform(ctx context.Context) string {
 	} else {
 		r.log.Warn("/dev/kvm exists but gVisor's kvm platform did not boot a probe sandbox; using systrap")
 	}
+	_ = os.MkdirAll(probeCacheDir, 0o700)
 	_ = os.WriteFile(cache, []byte(key+" "+platform+"\n"), 0o600)
 	return platform
 }
+
+// probeCacheDir holds the probe's answer; /run is emptied at boot.
+const probeCacheDir = "/run/runtools"
 
 func (r *Runtime) probeKey() string {
 	var uts syscall.Utsname
