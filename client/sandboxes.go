@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // Create makes a new sandbox and returns when it is running.
@@ -25,12 +26,22 @@ func (c *Client) Get(ctx context.Context, ref string) (*Sandbox, error) {
 	return &sb, nil
 }
 
+// ListOption changes what List returns.
+type ListOption func(url.Values)
+
+// IncludeStopped makes List return stopped sandboxes too.
+func IncludeStopped() ListOption { return func(q url.Values) { q.Set("all", "true") } }
+
 // List returns the team's sandboxes that are not stopped, newest first.
-func (c *Client) List(ctx context.Context) ([]*Sandbox, error) {
+func (c *Client) List(ctx context.Context, opts ...ListOption) ([]*Sandbox, error) {
 	var out struct {
 		Sandboxes []*Sandbox `json:"sandboxes"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/v1/sandboxes", nil, nil, &out); err != nil {
+	q := url.Values{}
+	for _, o := range opts {
+		o(q)
+	}
+	if err := c.call(ctx, http.MethodGet, "/v1/sandboxes", q, nil, &out); err != nil {
 		return nil, err
 	}
 	for _, sb := range out.Sandboxes {

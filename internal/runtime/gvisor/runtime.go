@@ -14,8 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/runtools/runtools/internal/errdefs"
 )
@@ -113,18 +115,23 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 	args := append(r.globalFlags(s.Dir, s.DiskMB), "run", "--detach", "--bundle="+bundle, s.ID)
 	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
 	cmd.Stdout, cmd.Stderr = console, console
+	// If the daemon dies mid-start, so does this runsc; recovery cleans up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("runsc run %s: %w: %s", s.ID, err, tail(filepath.Join(s.Dir, "console.log"), 2048))
 	}
 	return nil
 }
 
-// Destroy kills the sandbox and deletes runsc's state for it.
+// Destroy kills the sandbox and deletes runsc's state for it, along with
+// any process or cgroup a half-finished start left behind.
 func (r *Runtime) Destroy(ctx context.Context, id string) error {
 	out, err := r.runsc(ctx, "delete", "--force", id)
 	if err != nil && !notExist(out) {
 		return fmt.Errorf("runsc delete %s: %w: %s", id, err, out)
 	}
+	r.killProcs(id)
+	r.removeCgroups(id)
 	return nil
 }
 
@@ -162,13 +169,20 @@ func (r *Runtime) Running(ctx context.Context, id string) (bool, error) {
 	return st.Status == "running" && processAlive(st.PID), nil
 }
 
-// List returns the IDs of every container under the runsc root.
+// List returns the IDs of every container under the runsc root, and of
+// every sandbox that still has runsc processes without a container.
 func (r *Runtime) List(ctx context.Context) ([]string, error) {
 	out, err := r.runsc(ctx, "list", "--quiet")
 	if err != nil {
 		return nil, fmt.Errorf("runsc list: %w: %s", err, out)
 	}
-	return strings.Fields(string(out)), nil
+	ids := strings.Fields(string(out))
+	for id := range r.runscProcs() {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 func (r *Runtime) runsc(ctx context.Context, args ...string) ([]byte, error) {

@@ -1,0 +1,146 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/client"
+)
+
+// checkNoOrphans asserts that every runsc container, network namespace and
+// sandbox directory belongs to a running sandbox, and that no record is
+// left in a transitional state.
+func checkNoOrphans(t *testing.T, s *server) {
+	t.Helper()
+	list, err := s.client().List(ctxT(t, time.Minute), client.IncludeStopped())
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := map[string]bool{}
+	for _, sb := range list {
+		switch sb.State {
+		case "running":
+			running[sb.ID] = true
+		case "stopped":
+			if sb.StopReason == "" {
+				t.Errorf("%s stopped without a reason", sb.ID)
+			}
+		default:
+			t.Errorf("%s left in state %s", sb.ID, sb.State)
+		}
+	}
+	for _, id := range runscIDs(s) {
+		if !running[id] {
+			t.Errorf("orphaned runsc container %s", id)
+		}
+	}
+	for _, ns := range netnsList(s) {
+		if !running[strings.TrimPrefix(ns, s.bridge+"-")] {
+			t.Errorf("orphaned network namespace %s", ns)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(s.dataDir, "sandboxes"))
+	for _, e := range entries {
+		if !running[e.Name()] {
+			t.Errorf("orphaned sandbox directory %s", e.Name())
+		}
+	}
+}
+
+func TestKillDuringCreate(t *testing.T) {
+	s := startServer(t)
+	for _, delay := range []time.Duration{0, 20 * time.Millisecond, 50 * time.Millisecond, 90 * time.Millisecond, 140 * time.Millisecond, 250 * time.Millisecond} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.client().Create(context.Background(), client.CreateRequest{MemoryMB: 256})
+			done <- err
+		}()
+		time.Sleep(delay)
+		s.kill()
+		err := <-done
+		s.start()
+		t.Logf("killed %v into a create (create: %v)", delay, err)
+		checkNoOrphans(t, s)
+	}
+	// The server still works.
+	sb := create(t, s, client.CreateRequest{})
+	if res := sh(t, sb, "echo ok"); string(res.Stdout) != "ok\n" {
+		t.Errorf("after crashes: %+v", res)
+	}
+}
+
+func TestAdoptAfterKill(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{Name: "survivor"})
+	ctx := ctxT(t, 2*time.Minute)
+	pid, err := s.client().Start(ctx, sb.ID, client.ExecRequest{Cmd: []string{"sleep", "1000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh(t, sb, "echo before > /root/state")
+	s.kill()
+	s.start()
+	got, err := s.client().Get(ctx, "survivor")
+	if err != nil || got.State != "running" {
+		t.Fatalf("after restart: %+v %v", got, err)
+	}
+	if res := sh(t, sb, "cat /root/state"); string(res.Stdout) != "before\n" {
+		t.Errorf("state lost: %q", res.Stdout)
+	}
+	procs, err := s.client().Processes(ctx, sb.ID)
+	found := false
+	for _, p := range procs {
+		found = found || (p.PID == pid && p.Running)
+	}
+	if err != nil || !found {
+		t.Errorf("background process %d not running after restart: %+v %v", pid, procs, err)
+	}
+	checkNoOrphans(t, s)
+}
+
+func TestLostWhileDown(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{})
+	s.kill()
+	out, err := exec.Command("/usr/local/lib/runtools/runsc", "--root="+filepath.Join(s.dataDir, "runsc"), "delete", "--force", sb.ID).CombinedOutput()
+	if err != nil {
+		t.Fatalf("killing the sandbox behind the daemon's back: %v %s", err, out)
+	}
+	s.start()
+	got, err := s.client().Get(ctxT(t, time.Minute), sb.ID)
+	if err != nil || got.State != "stopped" || !strings.HasPrefix(got.StopReason, "lost") {
+		t.Errorf("sandbox that died while the daemon was down: %+v %v", got, err)
+	}
+	checkNoOrphans(t, s)
+}
+
+// TestCrashWhileRunning: a sandbox that dies on its own is reported and cleaned up.
+func TestCrashWhileRunning(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{})
+	// Kill the sandbox's own runsc process from the host.
+	out, err := exec.Command("/usr/local/lib/runtools/runsc", "--root="+filepath.Join(s.dataDir, "runsc"), "kill", sb.ID, "KILL").CombinedOutput()
+	if err != nil {
+		t.Fatalf("runsc kill: %v %s", err, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := s.client().Get(ctxT(t, time.Minute), sb.ID)
+		if err == nil && got.State == "stopped" {
+			if !strings.HasPrefix(got.StopReason, "crashed") {
+				t.Errorf("stop reason %q, want crashed", got.StopReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox still %s after its process was killed", got.State)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	checkNoOrphans(t, s)
+}

@@ -1,0 +1,78 @@
+package gvisor
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// runscProcs finds the processes of this runtime's runsc root and the
+// sandbox each belongs to: `runsc run`, the gofer and the sandbox itself
+// all carry --root and --bundle=<sandbox dir>/bundle on their command
+// line. A daemon killed in the middle of `runsc run` leaves such processes
+// behind with no state file yet, so `runsc list` alone cannot see them.
+func (r *Runtime) runscProcs() map[string][]int {
+	out := map[string][]int{}
+	entries, _ := os.ReadDir("/proc")
+	rootFlag := "--root=" + r.cfg.Root
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(data), "\x00")
+		var hasRoot bool
+		var id string
+		for _, a := range args {
+			switch {
+			case a == rootFlag:
+				hasRoot = true
+			case strings.HasPrefix(a, "--bundle="):
+				id = filepath.Base(filepath.Dir(strings.TrimPrefix(a, "--bundle=")))
+			}
+		}
+		if hasRoot && id != "" {
+			out[id] = append(out[id], pid)
+		}
+	}
+	return out
+}
+
+// killProcs SIGKILLs what is left of a sandbox's processes and waits
+// briefly for them to go.
+func (r *Runtime) killProcs(id string) {
+	pids := r.runscProcs()[id]
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for _, pid := range pids {
+		for processAlive(pid) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// removeCgroups removes the sandbox's (empty) cgroup directories, which
+// runsc leaves behind when its sandbox dies before `runsc delete`.
+func (r *Runtime) removeCgroups(id string) {
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", r.cfg.CgroupParent, id))
+	if d := filepath.Join("/sys/fs/cgroup", r.cfg.CgroupParent, id); dirExists(d) {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		_ = syscall.Rmdir(d)
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
