@@ -1,0 +1,106 @@
+package agentclient
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+)
+
+func pathQuery(path string) url.Values {
+	return url.Values{"path": {path}}
+}
+
+// ReadFile opens the regular file at path (absolute, inside the sandbox)
+// for streaming. size is its length, or -1 when the agent did not know it
+// in advance. The caller must close the reader.
+func (c *Client) ReadFile(ctx context.Context, path string) (io.ReadCloser, int64, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/files", pathQuery(path), nil, "")
+	if err != nil {
+		return nil, 0, err
+	}
+	return resp.Body, resp.ContentLength, nil
+}
+
+// WriteFile streams r to path, replacing it atomically. mode 0 means 0644;
+// mkdirs creates missing parent directories.
+func (c *Client) WriteFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode, mkdirs bool) (agentapi.FileInfo, error) {
+	q := pathQuery(path)
+	if mode != 0 {
+		q.Set("mode", fmt.Sprintf("%04o", unixMode(mode)))
+	}
+	if mkdirs {
+		q.Set("mkdirs", "true")
+	}
+	var fi agentapi.FileInfo
+	err := c.call(ctx, http.MethodPut, "/files", q, r, "application/octet-stream", &fi)
+	return fi, err
+}
+
+// Stat describes path without following a final symlink.
+func (c *Client) Stat(ctx context.Context, path string) (agentapi.FileInfo, error) {
+	var fi agentapi.FileInfo
+	err := c.getJSON(ctx, "/files/stat", pathQuery(path), &fi)
+	return fi, err
+}
+
+// List describes the entries of directory path, sorted by name.
+func (c *Client) List(ctx context.Context, path string) ([]agentapi.FileInfo, error) {
+	var out []agentapi.FileInfo
+	err := c.getJSON(ctx, "/files/list", pathQuery(path), &out)
+	return out, err
+}
+
+// Mkdir creates directory path (mode 0755), and with parents its missing
+// parents too (then an existing directory is not an error).
+func (c *Client) Mkdir(ctx context.Context, path string, parents bool) (agentapi.FileInfo, error) {
+	q := pathQuery(path)
+	q.Set("parents", strconv.FormatBool(parents))
+	var fi agentapi.FileInfo
+	err := c.sendJSON(ctx, http.MethodPost, "/files/mkdir", q, nil, &fi)
+	return fi, err
+}
+
+// Remove removes path; a non-empty directory needs recursive.
+func (c *Client) Remove(ctx context.Context, path string, recursive bool) error {
+	q := pathQuery(path)
+	q.Set("recursive", strconv.FormatBool(recursive))
+	return c.sendJSON(ctx, http.MethodDelete, "/files", q, nil, nil)
+}
+
+// ReadArchive streams a tar of path (a file or a directory tree); entry
+// names start with path's base name. The caller must close the reader; a
+// read error means the archive is incomplete.
+func (c *Client) ReadArchive(ctx context.Context, path string) (io.ReadCloser, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/files/archive", pathQuery(path), nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// WriteArchive extracts the tar stream r into directory dir, creating it if
+// needed.
+func (c *Client) WriteArchive(ctx context.Context, dir string, r io.Reader) error {
+	return c.call(ctx, http.MethodPut, "/files/archive", pathQuery(dir), r, "application/x-tar", nil)
+}
+
+// unixMode returns the st_mode permission bits (07777) of m.
+func unixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}

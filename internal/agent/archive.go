@@ -1,0 +1,277 @@
+package agent
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// handleReadArchive streams a tar of the file or directory tree at path.
+// Entry names are relative and start with path's base name; symlinks are
+// stored as symlinks and never followed; sockets, devices and FIFOs are
+// skipped. An error after the stream has started aborts the connection, so
+// the client never mistakes a truncated tar for a whole one.
+func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) {
+	root, err := pathParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if root == "/" {
+		writeError(w, fmt.Errorf("%w: refusing to archive /", errdefs.ErrInvalidArgument))
+		return
+	}
+	if _, err := os.Lstat(root); err != nil {
+		writeError(w, fsError(err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	tw := tar.NewWriter(w)
+	base := filepath.Base(root)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := base
+		if p != root {
+			name = base + "/" + filepath.ToSlash(p[len(root)+1:])
+		}
+		return addToTar(tw, p, name, d)
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if err != nil {
+		s.log.Warn("archive aborted", "path", root, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func addToTar(tw *tar.Writer, p, name string, d fs.DirEntry) error {
+	fi, err := d.Info()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // removed during the walk
+	}
+	if err != nil {
+		return err
+	}
+	hdr := &tar.Header{
+		Name:    name,
+		Mode:    int64(unixMode(fi.Mode())),
+		ModTime: fi.ModTime(),
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+	}
+	switch {
+	case fi.Mode().IsRegular():
+		hdr.Typeflag = tar.TypeReg
+		hdr.Size = fi.Size()
+	case fi.IsDir():
+		hdr.Typeflag = tar.TypeDir
+		hdr.Name += "/"
+	case fi.Mode()&fs.ModeSymlink != 0:
+		hdr.Typeflag = tar.TypeSymlink
+		if hdr.Linkname, err = os.Readlink(p); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
+		return fmt.Errorf("archiving %s: %w", p, err)
+	}
+	return nil
+}
+
+// handleWriteArchive extracts a tar stream into the directory at path,
+// creating it if needed. Entries that are absolute or climb out with ".."
+// are rejected. Nothing already in the destination is followed: a symlink
+// where the archive wants a file, a directory or a path component is
+// replaced, not written through (os.Root additionally guarantees that no
+// operation resolves outside the directory). Regular files, directories,
+// symlinks and hard links are extracted with their permission bits and
+// owned by the agent; other entry types are skipped. On error, the entries
+// before the bad one stay extracted.
+func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) {
+	dir, err := pathParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		writeError(w, fsError(err))
+		return
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		writeError(w, fsError(err))
+		return
+	}
+	defer root.Close()
+	x := &extractor{root: root, dirs: make(map[string]bool)}
+	tr := tar.NewReader(r.Body)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			writeError(w, fmt.Errorf("%w: reading tar: %w", errdefs.ErrInvalidArgument, err))
+			return
+		}
+		if err := x.extract(hdr, tr); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type extractor struct {
+	root *os.Root
+	dirs map[string]bool // relative directories known to be real directories
+}
+
+// entryName cleans a tar entry name and checks that it stays inside the
+// destination.
+func entryName(name string) (string, error) {
+	clean := path.Clean(strings.TrimSuffix(name, "/"))
+	if name == "" || path.IsAbs(name) || !filepath.IsLocal(clean) && clean != "." {
+		return "", fmt.Errorf("%w: archive entry %q escapes the destination", errdefs.ErrInvalidArgument, name)
+	}
+	return clean, nil
+}
+
+func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
+	name, err := entryName(hdr.Name)
+	if err != nil {
+		return err
+	}
+	mode := fileMode(uint32(hdr.Mode) & 0o7777)
+	if name == "." {
+		if hdr.Typeflag == tar.TypeDir {
+			return fsError(x.root.Chmod(".", mode))
+		}
+		return nil
+	}
+	if parent := path.Dir(name); parent != "." {
+		if err := x.ensureDir(parent); err != nil {
+			return err
+		}
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if err := x.ensureDir(name); err != nil {
+			return err
+		}
+		return fsError(x.root.Chmod(name, mode))
+	case tar.TypeReg:
+		if err := x.clear(name); err != nil {
+			return err
+		}
+		f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fsError(err)
+		}
+		_, err = io.Copy(f, r)
+		if err == nil {
+			err = f.Chmod(mode)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("extracting %s: %w", name, fsError(err))
+		}
+		return nil
+	case tar.TypeSymlink:
+		if err := x.clear(name); err != nil {
+			return err
+		}
+		return fsError(x.root.Symlink(hdr.Linkname, name))
+	case tar.TypeLink:
+		target, err := entryName(hdr.Linkname)
+		if err != nil || target == "." {
+			return fmt.Errorf("%w: hard link %q points outside the destination", errdefs.ErrInvalidArgument, hdr.Linkname)
+		}
+		if err := x.clear(name); err != nil {
+			return err
+		}
+		return fsError(x.root.Link(target, name))
+	default:
+		return nil // devices, FIFOs and the like are skipped
+	}
+}
+
+// ensureDir makes every component of rel a real directory: missing ones are
+// created and symlinks are replaced by directories.
+func (x *extractor) ensureDir(rel string) error {
+	if x.dirs[rel] {
+		return nil
+	}
+	if parent := path.Dir(rel); parent != "." {
+		if err := x.ensureDir(parent); err != nil {
+			return err
+		}
+	}
+	fi, err := x.root.Lstat(rel)
+	switch {
+	case err == nil && fi.IsDir():
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		if err := x.root.Remove(rel); err != nil {
+			return fsError(err)
+		}
+		if err := x.root.Mkdir(rel, 0o755); err != nil {
+			return fsError(err)
+		}
+	case err == nil:
+		return fmt.Errorf("%w: %s exists and is not a directory", errdefs.ErrConflict, rel)
+	case errors.Is(err, fs.ErrNotExist):
+		if err := x.root.Mkdir(rel, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fsError(err)
+		}
+	default:
+		return fsError(err)
+	}
+	x.dirs[rel] = true
+	return nil
+}
+
+// clear removes whatever non-directory is at rel so a new entry can take its
+// place.
+func (x *extractor) clear(rel string) error {
+	fi, err := x.root.Lstat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fsError(err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%w: %s is a directory", errdefs.ErrConflict, rel)
+	}
+	delete(x.dirs, rel)
+	return fsError(x.root.Remove(rel))
+}

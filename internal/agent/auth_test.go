@@ -1,0 +1,91 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/runtools/runtools/internal/agent"
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// TestAuth: every route rejects a missing or wrong token before doing
+// anything, including routes that do not exist.
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	_, base := startAgent(t, agent.Config{})
+	ctx := context.Background()
+
+	wrong := agentclient.New(base, "not-the-token")
+	defer wrong.Close()
+	if _, err := wrong.Health(ctx); !errors.Is(err, errdefs.ErrUnauthenticated) {
+		t.Errorf("Health with a wrong token: %v", err)
+	}
+	if err := wrong.Exec(ctx, agentapi.ExecRequest{Cmd: []string{"true"}}, func(agentapi.Event) error { return nil }); !errors.Is(err, errdefs.ErrUnauthenticated) {
+		t.Errorf("Exec with a wrong token: %v", err)
+	}
+	if _, err := wrong.Stat(ctx, "/"); !errors.Is(err, errdefs.ErrUnauthenticated) {
+		t.Errorf("Stat with a wrong token: %v", err)
+	}
+
+	routes := []struct{ method, path string }{
+		{"GET", "/health"}, {"POST", "/exec"}, {"GET", "/processes"},
+		{"GET", "/processes/1/output"}, {"POST", "/processes/1/signal"},
+		{"GET", "/files?path=/etc/hostname"}, {"PUT", "/files?path=/tmp/x"}, {"DELETE", "/files?path=/tmp/x"},
+		{"GET", "/files/stat?path=/"}, {"GET", "/files/list?path=/"}, {"POST", "/files/mkdir?path=/tmp/y"},
+		{"GET", "/files/archive?path=/etc"}, {"PUT", "/files/archive?path=/tmp/z"},
+		{"GET", "/debug/spawn"}, {"GET", "/no/such/route"},
+	}
+	for _, r := range routes {
+		for _, header := range []string{"", "Bearer wrong", "Bearer " + testToken + "x", "Basic " + testToken, testToken} {
+			req, _ := http.NewRequest(r.method, base+r.path, nil)
+			if header != "" {
+				req.Header.Set("Authorization", header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e agentapi.Error
+			json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || e.Code != "unauthenticated" {
+				t.Errorf("%s %s with %q: %d %+v", r.method, r.path, header, resp.StatusCode, e)
+			}
+		}
+	}
+}
+
+func TestUnknownRoute(t *testing.T) {
+	t.Parallel()
+	_, base := startAgent(t, agent.Config{})
+	req, _ := http.NewRequest("GET", base+"/nope", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e agentapi.Error
+	json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode != http.StatusNotFound || e.Code != "not_found" {
+		t.Errorf("unknown route: %d %+v", resp.StatusCode, e)
+	}
+}
+
+func TestHealthAndWaitReady(t *testing.T) {
+	t.Parallel()
+	c, _ := startAgent(t, agent.Config{})
+	ctx := context.Background()
+	h, err := c.Health(ctx)
+	if err != nil || !h.OK {
+		t.Fatalf("Health = %+v, %v", h, err)
+	}
+	if err := c.WaitReady(ctx, 0); err != nil {
+		t.Errorf("WaitReady on a running agent: %v", err)
+	}
+}

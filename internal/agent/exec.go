@@ -1,0 +1,228 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// maxExecBody bounds an exec request, stdin included.
+const maxExecBody = 64 << 20
+
+// handleExec starts a process. A foreground exec answers with an ndjson
+// event stream; failures to start the process (unknown executable, user or
+// working directory) are reported in that stream as an error event followed
+// by exit 127 (not found) or 126 (anything else). A background exec answers
+// with agentapi.StartResponse, or with an error status when it cannot start.
+func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
+	var req agentapi.ExecRequest
+	body := http.MaxBytesReader(w, r.Body, maxExecBody)
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
+		writeError(w, fmt.Errorf("%w: decoding exec request: %w", errdefs.ErrInvalidArgument, err))
+		return
+	}
+	io.Copy(io.Discard, body)
+	if len(req.Cmd) == 0 || req.Cmd[0] == "" {
+		writeError(w, fmt.Errorf("%w: cmd is empty", errdefs.ErrInvalidArgument))
+		return
+	}
+	if req.TimeoutMS < 0 {
+		writeError(w, fmt.Errorf("%w: timeout_ms is negative", errdefs.ErrInvalidArgument))
+		return
+	}
+	if err := checkEnv(req.Env); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Background {
+		s.execBackground(w, &req)
+		return
+	}
+	s.execForeground(w, r, &req)
+}
+
+func (s *Server) execForeground(w http.ResponseWriter, r *http.Request, req *agentapi.ExecRequest) {
+	p, err := s.launch(req, false)
+	ew := newEventWriter(w)
+	if err != nil {
+		s.log.Debug("exec failed to start", "cmd", req.Cmd, "err", err)
+		code := startExitCode(err)
+		ew.send(agentapi.Event{Type: agentapi.EventError, Message: errMessage(err)})
+		ew.send(agentapi.Event{Type: agentapi.EventExit, ExitCode: &code})
+		return
+	}
+	// The caller going away kills the process group; the loop below still
+	// drains the output so that no goroutine is left behind.
+	stop := context.AfterFunc(r.Context(), p.kill)
+	defer stop()
+	ew.send(agentapi.Event{Type: agentapi.EventStart, PID: p.pid})
+	for ev := range p.events {
+		ew.send(ev)
+	}
+	<-p.done
+	ew.send(p.exitEvent())
+}
+
+func (s *Server) execBackground(w http.ResponseWriter, req *agentapi.ExecRequest) {
+	p, err := s.launch(req, true)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, agentapi.StartResponse{PID: p.pid})
+}
+
+// launch resolves the request and starts the process with its goroutines.
+func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, error) {
+	u, err := s.users.lookup(req.User)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := credential(u)
+	if err != nil {
+		return nil, err
+	}
+	env := buildEnv(s.cfg.Env, u, req.Env)
+	dir, err := workDir(req.Cwd, u)
+	if err != nil {
+		return nil, err
+	}
+	path, err := lookPath(req.Cmd[0], lookupEnv(env, "PATH"))
+	if err != nil {
+		return nil, err
+	}
+
+	// Our own pipes rather than cmd.StdoutPipe: the agent decides when to
+	// stop reading (see process.read), and os/exec's Wait must not wait for
+	// a grandchild that holds the pipe.
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	pipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		if err == nil {
+			files = append(files, r, w)
+		}
+		return r, w, err
+	}
+	outR, outW, err := pipe()
+	if err != nil {
+		return nil, fmt.Errorf("creating stdout pipe: %w", err)
+	}
+	errR, errW, err := pipe()
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("creating stderr pipe: %w", err)
+	}
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   req.Cmd,
+		Env:    env,
+		Dir:    dir,
+		Stdout: outW,
+		Stderr: errW,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setpgid:    true, // own group, so signals and kills reach its children
+			Credential: cred,
+		},
+	}
+	var inR, inW *os.File
+	if len(req.Stdin) > 0 {
+		if inR, inW, err = pipe(); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("creating stdin pipe: %w", err)
+		}
+		cmd.Stdin = inR
+	}
+
+	if err := s.spawner.start(cmd); err != nil {
+		closeAll()
+		return nil, startError(req.Cmd[0], err)
+	}
+	// The child has its copies; ours would keep the pipes open forever.
+	outW.Close()
+	errW.Close()
+	if inR != nil {
+		inR.Close()
+	}
+
+	p := &process{
+		pid:        cmd.Process.Pid,
+		argv:       req.Cmd,
+		started:    time.Now(),
+		background: background,
+		cmd:        cmd,
+		stdout:     outR,
+		stderr:     errR,
+		stdin:      inW,
+		done:       make(chan struct{}),
+	}
+	onExit := s.procs.exited
+	if background {
+		p.out = newOutputLog(outputLimit)
+		p.emit = func(ev agentapi.Event) { p.out.append(ev.Type, ev.Data) }
+		onExit = func(p *process) {
+			p.out.finish(p.exitEvent())
+			s.procs.exited(p)
+		}
+	} else {
+		p.events = make(chan agentapi.Event, 16)
+		p.emit = func(ev agentapi.Event) { p.events <- ev }
+	}
+	s.procs.add(p)
+	p.run(s.spawner, req.Stdin, time.Duration(req.TimeoutMS)*time.Millisecond, onExit)
+	s.log.Debug("process started", "pid", p.pid, "cmd", req.Cmd, "user", u.Name, "background", background)
+	return p, nil
+}
+
+// credential returns who the child runs as. An agent that is not root (only
+// in development) can run processes as itself only.
+func credential(u *user) (*syscall.Credential, error) {
+	if euid := os.Geteuid(); euid != 0 {
+		if int(u.UID) != euid {
+			return nil, fmt.Errorf("%w: agent runs as uid %d and cannot switch to user %q", errdefs.ErrPermissionDenied, euid, u.Name)
+		}
+		return nil, nil
+	}
+	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.Groups}, nil
+}
+
+// startError classifies a failed Start by its errno.
+func startError(name string, err error) error {
+	var kind error
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		kind = errdefs.ErrNotFound
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		kind = errdefs.ErrPermissionDenied
+	case errors.Is(err, syscall.EAGAIN):
+		kind = errdefs.ErrResourceExhausted
+	case errors.Is(err, syscall.ENOEXEC), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
+		kind = errdefs.ErrInvalidArgument
+	default:
+		return fmt.Errorf("starting %s: %w", name, err)
+	}
+	return fmt.Errorf("%w: starting %s: %w", kind, name, err)
+}
+
+// startExitCode is the shell's convention: 127 when the command does not
+// exist, 126 when it cannot be run.
+func startExitCode(err error) int {
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return 127
+	}
+	return 126
+}

@@ -1,0 +1,125 @@
+package agent
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// Server is the agent's HTTP API. It implements http.Handler; every route
+// requires the bearer token.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	auth    []byte // the whole expected Authorization header
+	started time.Time
+	mux     *http.ServeMux
+	spawner *spawner
+	procs   *table
+	users   userDB
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// NewServer returns the agent API for cfg. It fails when cfg.Token is empty.
+func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log = log.With("component", "agent")
+	s := &Server{
+		cfg:     cfg,
+		log:     log,
+		auth:    []byte("Bearer " + cfg.Token),
+		started: time.Now(),
+		mux:     http.NewServeMux(),
+		spawner: newSpawner(cfg.Nproc, log),
+		procs:   newTable(),
+		users:   userDB{passwd: "/etc/passwd", group: "/etc/group"},
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /health", s.handleHealth)
+	s.mux.HandleFunc("POST /exec", s.handleExec)
+	s.mux.HandleFunc("GET /processes", s.handleProcesses)
+	s.mux.HandleFunc("GET /processes/{pid}/output", s.handleOutput)
+	s.mux.HandleFunc("POST /processes/{pid}/signal", s.handleSignal)
+	s.mux.HandleFunc("GET /files", s.handleReadFile)
+	s.mux.HandleFunc("PUT /files", s.handleWriteFile)
+	s.mux.HandleFunc("DELETE /files", s.handleRemove)
+	s.mux.HandleFunc("GET /files/stat", s.handleStat)
+	s.mux.HandleFunc("GET /files/list", s.handleList)
+	s.mux.HandleFunc("POST /files/mkdir", s.handleMkdir)
+	s.mux.HandleFunc("GET /files/archive", s.handleReadArchive)
+	s.mux.HandleFunc("PUT /files/archive", s.handleWriteArchive)
+	s.mux.HandleFunc("GET /debug/spawn", s.handleSpawn)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, fmt.Errorf("%w: no route %s %s", errdefs.ErrNotFound, r.Method, r.URL.Path))
+	})
+}
+
+// ServeHTTP checks the bearer token, then routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.auth) != 1 {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, fmt.Errorf("%w: missing or wrong bearer token", errdefs.ErrUnauthenticated))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Serve serves the API on ln until ctx is done, then kills every process the
+// agent still runs and shuts the HTTP server down. It returns nil after a
+// shutdown caused by ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler: s,
+		// Exec and output streams and file transfers may last for hours, so
+		// there is no read or write timeout, only one for request headers.
+		ReadHeaderTimeout: 10 * time.Second,
+		// Longer than the client's idle timeout, so the client never reuses
+		// a connection the agent is closing.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		s.Close()
+		return fmt.Errorf("serving agent API: %w", err)
+	case <-ctx.Done():
+	}
+	// Killing the processes first ends their streams, so Shutdown does not
+	// have to wait for them.
+	s.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving agent API: %w", err)
+	}
+	return nil
+}
+
+// Close kills the process group of every process the agent started that is
+// still running.
+func (s *Server) Close() {
+	for _, p := range s.procs.running() {
+		p.kill()
+	}
+}
