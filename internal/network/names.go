@@ -1,0 +1,55 @@
+package network
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// netnsDir is where named network namespaces are bind-mounted, the same
+// place iproute2 ("ip netns") uses.
+const netnsDir = "/run/netns"
+
+// sandboxID is the only shape of id accepted: ids end up in interface and
+// file names.
+var sandboxID = regexp.MustCompile(`^sandbox-[a-z0-9]{8,32}$`)
+
+// checkID returns an ErrInvalidArgument error unless id is a sandbox id.
+func checkID(id string) error {
+	if !sandboxID.MatchString(id) {
+		return fmt.Errorf("sandbox id %q: want \"sandbox-\" and 8 to 32 lowercase letters or digits: %w", id, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// nsName is the name of the sandbox's namespace in netnsDir. The bridge
+// prefix keeps Managers with different bridges apart.
+func (m *Manager) nsName(id string) string { return m.cfg.Bridge + "-" + id }
+
+// nsPath is the bind-mount path of the sandbox's namespace.
+func (m *Manager) nsPath(id string) string { return filepath.Join(netnsDir, m.nsName(id)) }
+
+// idFromNSName returns the sandbox id of one of this Manager's namespace
+// names, or false for any other name.
+func (m *Manager) idFromNSName(name string) (string, bool) {
+	id, ok := strings.CutPrefix(name, m.cfg.Bridge+"-")
+	if !ok || checkID(id) != nil {
+		return "", false
+	}
+	return id, true
+}
+
+// vethName is the host end of the sandbox's veth pair: up to 6 characters
+// of the bridge name, '-', and 8 hex digits of a hash of bridge and id. It
+// fits the kernel's 15-character limit and is deterministic, so Teardown
+// finds it after a crash without any record.
+func (m *Manager) vethName(id string) string {
+	sum := sha256.Sum256([]byte(m.cfg.Bridge + "/" + id))
+	prefix := m.cfg.Bridge[:min(len(m.cfg.Bridge), 6)]
+	return prefix + "-" + hex.EncodeToString(sum[:4])
+}
