@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/sandbox"
+)
+
+func open(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "runtools.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	for _, name := range []string{"a", "b"} {
+		if err := s.CreateTeam(ctx, auth.Team{ID: "team-" + name, Name: name, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, path
+}
+
+func newSandbox(team, name, ip string) *sandbox.Sandbox {
+	return &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: team, Name: name, Template: "base", State: sandbox.Creating,
+		VCPUs: 2, MemoryMB: 1024, DiskMB: 2048, IP: netip.MustParseAddr(ip), Secret: "s",
+		Env: map[string]string{"A": "1"}, CreatedAt: time.Now().UTC()}
+}
+
+func TestSandboxRecords(t *testing.T) {
+	s, path := open(t)
+	ctx := context.Background()
+	sb := newSandbox("team-a", "web", "10.88.0.2")
+	if err := s.InsertSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	// Names are unique per team among live sandboxes.
+	if err := s.InsertSandbox(ctx, newSandbox("team-a", "web", "10.88.0.3")); !errors.Is(err, errdefs.ErrAlreadyExists) {
+		t.Errorf("duplicate name: %v", err)
+	}
+	if err := s.InsertSandbox(ctx, newSandbox("team-b", "web", "10.88.0.4")); err != nil {
+		t.Errorf("same name in another team: %v", err)
+	}
+	// Addresses are unique among live sandboxes.
+	if err := s.InsertSandbox(ctx, newSandbox("team-a", "", "10.88.0.2")); !errors.Is(err, errdefs.ErrAlreadyExists) {
+		t.Errorf("duplicate address: %v", err)
+	}
+	// Found by ID or name, only by its own team.
+	for _, ref := range []string{sb.ID, "web"} {
+		if got, err := s.FindSandbox(ctx, "team-a", ref); err != nil || got.ID != sb.ID || got.Env["A"] != "1" {
+			t.Errorf("find %s: %+v %v", ref, got, err)
+		}
+		if _, err := s.FindSandbox(ctx, "team-b", sb.ID); !errors.Is(err, errdefs.ErrNotFound) {
+			t.Errorf("other team finds %s: %v", ref, err)
+		}
+	}
+	// A stopped sandbox frees its name and address, and survives reopening.
+	sb.State, sb.StopReason, sb.StoppedAt = sandbox.Stopped, "destroyed", time.Now().UTC()
+	if err := s.UpdateSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertSandbox(ctx, newSandbox("team-a", "web", "10.88.0.2")); err != nil {
+		t.Errorf("reuse after stop: %v", err)
+	}
+	s.Close()
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	got, err := s2.GetSandbox(ctx, sb.ID)
+	if err != nil || got.State != sandbox.Stopped || got.StopReason != "destroyed" || got.StoppedAt.IsZero() {
+		t.Errorf("after reopen: %+v %v", got, err)
+	}
+	live, _ := s2.ListSandboxes(ctx, "team-a", false)
+	all, _ := s2.ListSandboxes(ctx, "team-a", true)
+	if len(live) != 1 || len(all) != 2 {
+		t.Errorf("live %d all %d, want 1 and 2", len(live), len(all))
+	}
+	ips, _ := s2.LiveIPs(ctx)
+	if len(ips) != 2 {
+		t.Errorf("live IPs %v", ips)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	key := auth.NewKey()
+	lookup, hash := auth.Hash(key)
+	k := auth.Key{ID: "key-1", TeamID: "team-a", Name: "ci", Lookup: lookup, Hash: hash, CreatedAt: time.Now()}
+	if err := s.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateKey(ctx, auth.Key{ID: "key-2", TeamID: "team-a", Name: "ci", Lookup: "x", Hash: []byte("x"), CreatedAt: time.Now()}); !errors.Is(err, errdefs.ErrAlreadyExists) {
+		t.Errorf("duplicate key name: %v", err)
+	}
+	got, err := s.KeysByLookup(ctx, lookup)
+	if err != nil || len(got) != 1 || got[0].TeamName != "a" || !auth.Verify(key, got[0].Hash) {
+		t.Errorf("lookup: %+v %v", got, err)
+	}
+	if auth.Verify(key+"x", got[0].Hash) {
+		t.Error("a wrong key verified")
+	}
+	if err := s.DeleteKey(ctx, "team-b", "ci"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("another team deletes the key: %v", err)
+	}
+	if err := s.DeleteKey(ctx, "team-a", "ci"); err != nil {
+		t.Errorf("delete: %v", err)
+	}
+	if got, _ := s.KeysByLookup(ctx, lookup); len(got) != 0 {
+		t.Errorf("deleted key still found")
+	}
+}
