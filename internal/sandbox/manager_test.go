@@ -155,7 +155,7 @@ func (e *env) leftovers(t *testing.T) []string {
 
 func TestCreateFailureLeavesNothing(t *testing.T) {
 	for name, breakIt := range map[string]func(*env){
-		"runtime fails": func(e *env) { e.rt.startErr = errors.New("runsc exploded") },
+		"runtime fails":       func(e *env) { e.rt.startErr = errors.New("runsc exploded") },
 		"agent never answers": func(*env) {},
 	} {
 		t.Run(name, func(t *testing.T) {
