@@ -60,7 +60,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.StringVar(&cfg.Runsc, "runsc", "", "runsc binary (default "+daemon.DefaultRunsc+", else runsc on PATH)")
 	f.StringVar(&cfg.Platform, "platform", "auto", "gVisor platform: auto (kvm if it works here, else systrap), systrap, kvm, ptrace")
 	f.StringVar(&cfg.Bridge, "bridge", "rt0", "host bridge the sandboxes attach to")
-	f.StringVar(&subnet, "subnet", "10.88.0.0/16", "address range of the sandboxes")
+	f.StringVar(&subnet, "subnet", "10.123.0.0/16", "address range of the sandboxes")
 	f.BoolVar(&cfg.BuildOnStart, "build-templates", true, "build missing templates in the background at start")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")

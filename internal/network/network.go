@@ -20,7 +20,7 @@ const (
 )
 
 // DefaultSubnet is the sandbox subnet used when Config.Subnet is unset.
-var DefaultSubnet = netip.MustParsePrefix("10.88.0.0/16")
+var DefaultSubnet = netip.MustParsePrefix("10.123.0.0/16") // not 10.88/16: podman's default network
 
 // Config describes the host side of sandbox networking.
 type Config struct {
@@ -30,7 +30,7 @@ type Config struct {
 	// a letter then letters, digits or '_'.
 	Bridge string
 	// Subnet is the IPv4 network the sandboxes live in; its first host
-	// address is the gateway and sits on the bridge. Default 10.88.0.0/16.
+	// address is the gateway and sits on the bridge. Default 10.123.0.0/16.
 	Subnet netip.Prefix
 	// DNS lists the nameservers handed to sandboxes. Default: the host's,
 	// from /etc/resolv.conf, or from /run/systemd/resolve/resolv.conf when
