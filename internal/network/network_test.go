@@ -55,11 +55,11 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.cfg.Bridge != "rt0" || m.Subnet() != netip.MustParsePrefix("10.88.0.0/16") {
+	if m.cfg.Bridge != "rt0" || m.Subnet() != netip.MustParsePrefix("10.123.0.0/16") {
 		t.Errorf("defaults = %s %s", m.cfg.Bridge, m.Subnet())
 	}
-	if got := m.Gateway(); got != netip.MustParseAddr("10.88.0.1") {
-		t.Errorf("Gateway() = %s, want 10.88.0.1", got)
+	if got := m.Gateway(); got != netip.MustParseAddr("10.123.0.1") {
+		t.Errorf("Gateway() = %s, want 10.123.0.1", got)
 	}
 	dns := m.DNS()
 	dns[0] = netip.Addr{}
