@@ -160,11 +160,10 @@ func (m *Manager) Agent(ctx context.Context, teamID, ref string) (*agentclient.C
 }
 
 func notRunning(sb *Sandbox) error {
-	msg := fmt.Sprintf("%w: sandbox %s is %s", errdefs.ErrConflict, sb.ID, sb.State)
 	if sb.StopReason != "" {
-		msg += " (" + sb.StopReason + ")"
+		return fmt.Errorf("%w: sandbox %s is %s (%s)", errdefs.ErrConflict, sb.ID, sb.State, sb.StopReason)
 	}
-	return errors.New(msg)
+	return fmt.Errorf("%w: sandbox %s is %s", errdefs.ErrConflict, sb.ID, sb.State)
 }
 
 // Exec runs a command in a running sandbox, streaming events to onEvent.
