@@ -53,6 +53,9 @@ func TestReadmeFlow(t *testing.T) {
 		t.Fatalf("destroy: exit %d: %s", code, errOut)
 	}
 	assertGone(t, s, sb.ID)
+	if _, err := s.client().Exec(ctxT(t, time.Minute), sb.ID, client.ExecRequest{Cmd: []string{"true"}}); !errors.Is(err, client.ErrConflict) {
+		t.Errorf("exec in a destroyed sandbox: %v, want conflict", err)
+	}
 	if _, errOut, code = s.cli(t, "", "sandbox", "get", "my-env"); code == 0 || !strings.Contains(errOut, "no sandbox") {
 		t.Errorf("get after destroy: exit %d: %s", code, errOut)
 	}
