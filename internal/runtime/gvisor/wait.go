@@ -60,11 +60,9 @@ func (r *Runtime) exit(id, bundle string, before int) Exit {
 	if n := r.oomKills(id); before >= 0 && n > before {
 		return Exit{OOM: true, Detail: "the sandbox used all of its memory and was stopped by the kernel"}
 	}
-	detail := "the sandbox process exited"
-	if t := lastLine(filepath.Join(filepath.Dir(bundle), "console.log")); t != "" {
-		detail += ": " + t
-	}
-	return Exit{Detail: detail}
+	r.log.Warn("sandbox process exited unexpectedly", "sandbox", id,
+		"console_tail", tail(filepath.Join(filepath.Dir(bundle), "console.log"), 2048))
+	return Exit{Detail: "the sandbox process exited unexpectedly"}
 }
 
 // oomKills reads how many tasks the kernel's OOM killer has killed in the
@@ -96,9 +94,4 @@ func readCounter(path, key string) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-func lastLine(path string) string {
-	lines := strings.Split(tail(path, 512), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }
