@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// command runs name with args and returns its standard output. The child
+// gets a process group of its own, so a Ctrl-C on the terminal reaches only
+// the bench, which then cleans up in order. The error carries the command
+// line and its standard error.
+func command(ctx context.Context, name string, args ...string) (string, error) {
+	return commandInput(ctx, "", name, args...)
+}
+
+// commandInput is command with stdin as the child's standard input.
+func commandInput(ctx context.Context, stdin, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 5 * time.Second
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
