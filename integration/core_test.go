@@ -219,3 +219,28 @@ func TestTemplates(t *testing.T) {
 		t.Errorf("base-ubuntu resolved to %q", sb.Template)
 	}
 }
+
+// TestAddressReuse: a new sandbox that gets a freed address answers at
+// once, although the host still remembers the old sandbox's neighbour entry.
+func TestAddressReuse(t *testing.T) {
+	s := startServer(t)
+	create(t, s, client.CreateRequest{}) // keeps the bridge busy
+	ctx := ctxT(t, 2*time.Minute)
+	b, err := s.client().Create(ctx, client.CreateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh(t, b, "true")
+	if err := b.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c := create(t, s, client.CreateRequest{})
+	if c.IP != b.IP {
+		t.Skipf("address not reused (%s, then %s)", b.IP, c.IP)
+	}
+	sh(t, c, "true")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("create + exec on a reused address took %v", d)
+	}
+}

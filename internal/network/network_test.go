@@ -285,3 +285,13 @@ func TestSetupRejectsBadArguments(t *testing.T) {
 		t.Errorf("Teardown(bad id) = %v, want ErrInvalidArgument", err)
 	}
 }
+
+func TestMACFollowsAddress(t *testing.T) {
+	a := macFor(netip.MustParseAddr("10.123.4.5")).String()
+	if a != "02:72:0a:7b:04:05" {
+		t.Errorf("macFor = %s", a)
+	}
+	if macFor(netip.MustParseAddr("10.123.4.6")).String() == a {
+		t.Error("two addresses share a MAC")
+	}
+}

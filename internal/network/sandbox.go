@@ -289,6 +289,15 @@ func (m *Manager) configureInside(ctx context.Context, log *slog.Logger, ns netn
 			log.WarnContext(ctx, "removed stale sandbox address", "addr", a.IPNet.String())
 		}
 	}
+	// The MAC follows from the address. The host keeps neighbour entries
+	// for a while after a sandbox goes; a new sandbox given the same
+	// address must answer to the same MAC, or the host would go on sending
+	// to the old one (gVisor does not announce itself with gratuitous ARP).
+	if mac := macFor(ip); eth.Attrs().HardwareAddr.String() != mac.String() {
+		if err := h.LinkSetHardwareAddr(eth, mac); err != nil {
+			return fmt.Errorf("setting the MAC of %s: %w", sandboxIface, err)
+		}
+	}
 	if err := h.AddrReplace(eth, want); err != nil {
 		return fmt.Errorf("adding %s to %s: %w", want.IPNet, sandboxIface, err)
 	}
@@ -304,4 +313,11 @@ func (m *Manager) configureInside(ctx context.Context, log *slog.Logger, ns netn
 		return fmt.Errorf("adding default route via %s: %w", m.gateway, err)
 	}
 	return nil
+}
+
+// macFor returns the locally administered MAC a sandbox address gets:
+// 02:72 followed by the four address bytes.
+func macFor(ip netip.Addr) net.HardwareAddr {
+	a := ip.As4()
+	return net.HardwareAddr{0x02, 0x72, a[0], a[1], a[2], a[3]}
 }
