@@ -106,8 +106,16 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode < 300 {
 		return resp, nil
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp)
 	return nil, decodeError(resp)
+}
+
+// closeBody drains what is left of an answer (a trailing newline, the end
+// of a chunked stream) before closing it, so the connection is reused:
+// otherwise every call would pay for a new TCP connection.
+func closeBody(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
 }
 
 func decodeError(resp *http.Response) error {
@@ -149,9 +157,8 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp)
 	if out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
@@ -182,7 +189,7 @@ func (c *Client) stream(ctx context.Context, method, path string, query url.Valu
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp)
 	return readLines(resp.Body, onLine)
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 func decodeInto[T any](resp *http.Response) (*T, error) {
-	defer resp.Body.Close()
+	defer closeBody(resp)
 	var v T
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		return nil, fmt.Errorf("decoding answer: %w", err)

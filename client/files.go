@@ -121,6 +121,6 @@ func (f *Files) Upload(ctx context.Context, dir string, tarStream io.Reader) err
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	closeBody(resp)
 	return nil
 }

@@ -15,9 +15,12 @@ import (
 const (
 	// reapInterval is the slow safety-net scan in case a SIGCHLD was missed.
 	reapInterval = 10 * time.Second
-	// reapMinGap spaces scans out: a burst of exits (one per exec) costs one
-	// /proc scan, and an orphan zombie waiting a few ms is harmless.
-	reapMinGap = 25 * time.Millisecond
+	// reapDelay holds a scan back after a SIGCHLD: most exits are of the
+	// agent's own children, whose exec answers are still being written, and
+	// a /proc scan running beside them would slow every exec down. A burst
+	// of exits costs one scan, and an orphan zombie waiting this long is
+	// harmless.
+	reapDelay = 100 * time.Millisecond
 )
 
 // reapOrphans reaps zombies that were reparented to the agent (it runs as
@@ -35,6 +38,11 @@ func (sp *spawner) reapOrphans(ctx context.Context, procDir string) {
 		case <-ctx.Done():
 			return
 		case <-ch:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(reapDelay):
+			}
 		case <-tick.C:
 		}
 		pids, err := zombies(procDir, self)
@@ -44,11 +52,6 @@ func (sp *spawner) reapOrphans(ctx context.Context, procDir string) {
 			if n := sp.reap(pids); n > 0 {
 				sp.log.Debug("reaped orphans", "count", n)
 			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(reapMinGap):
 		}
 	}
 }

@@ -47,11 +47,14 @@ func newEventWriter(w http.ResponseWriter) *eventWriter {
 }
 
 func (e *eventWriter) write(ev agentapi.Event) error {
-	return e.writeValue(client.Event(ev))
+	// The start event goes out with the next one (see the agent's writer).
+	return e.writeLine(client.Event(ev), ev.Type != agentapi.EventStart)
 }
 
 // writeValue writes one NDJSON line and flushes it.
-func (e *eventWriter) writeValue(v any) error {
+func (e *eventWriter) writeValue(v any) error { return e.writeLine(v, true) }
+
+func (e *eventWriter) writeLine(v any, flush bool) error {
 	if !e.started {
 		e.w.Header().Set("Content-Type", "application/x-ndjson")
 		e.w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -64,6 +67,9 @@ func (e *eventWriter) writeValue(v any) error {
 	}
 	if _, err := e.w.Write(append(data, '\n')); err != nil {
 		return fmt.Errorf("client went away: %w", err)
+	}
+	if !flush {
+		return nil
 	}
 	return e.rc.Flush()
 }
