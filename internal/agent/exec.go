@@ -16,6 +16,9 @@ import (
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
+// startFlushDelay is how long a start event may wait for company.
+const startFlushDelay = 25 * time.Millisecond
+
 // maxExecBody bounds an exec request, stdin included.
 const maxExecBody = 64 << 20
 
@@ -65,9 +68,23 @@ func (s *Server) execForeground(w http.ResponseWriter, r *http.Request, req *age
 	// drains the output so that no goroutine is left behind.
 	stop := context.AfterFunc(r.Context(), p.kill)
 	defer stop()
+	// The start event waits up to startFlushDelay for the next one: a short
+	// command's start then leaves in the same packet as its exit, which
+	// saves a round of writes and wake-ups on every hop back to the caller.
 	ew.send(agentapi.Event{Type: agentapi.EventStart, PID: p.pid})
-	for ev := range p.events {
-		ew.send(ev)
+	timer := time.NewTimer(startFlushDelay)
+	defer timer.Stop()
+loop:
+	for {
+		select {
+		case ev, ok := <-p.events:
+			if !ok {
+				break loop
+			}
+			ew.send(ev)
+		case <-timer.C:
+			ew.flush()
+		}
 	}
 	<-p.done
 	ew.send(p.exitEvent())

@@ -92,11 +92,15 @@ func (e *eventWriter) send(ev agentapi.Event) error {
 		e.err = err
 		return err
 	}
-	// The start event waits for the next one: for a short command it then
-	// leaves in the same packet as the exit event, which saves a round of
-	// writes and wake-ups on every hop of the exec's way back.
 	if ev.Type == agentapi.EventStart {
-		return nil
+		return nil // see execForeground
+	}
+	return e.flush()
+}
+
+func (e *eventWriter) flush() error {
+	if e.err != nil {
+		return e.err
 	}
 	if err := e.rc.Flush(); err != nil {
 		e.err = err

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
@@ -37,17 +39,23 @@ func wantsStream(r *http.Request) bool {
 // eventWriter writes NDJSON events, sending headers with the first one so
 // an error before any output still becomes a proper error answer.
 type eventWriter struct {
+	mu      sync.Mutex
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	started bool
+	closed  bool
+	late    *time.Timer // flushes a held-back start event
 }
+
+// startFlushDelay is how long a start event may wait for the next event: a
+// short command's start and exit then leave in one write.
+const startFlushDelay = 25 * time.Millisecond
 
 func newEventWriter(w http.ResponseWriter) *eventWriter {
 	return &eventWriter{w: w, rc: http.NewResponseController(w)}
 }
 
 func (e *eventWriter) write(ev agentapi.Event) error {
-	// The start event goes out with the next one (see the agent's writer).
 	return e.writeLine(client.Event(ev), ev.Type != agentapi.EventStart)
 }
 
@@ -55,6 +63,8 @@ func (e *eventWriter) write(ev agentapi.Event) error {
 func (e *eventWriter) writeValue(v any) error { return e.writeLine(v, true) }
 
 func (e *eventWriter) writeLine(v any, flush bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if !e.started {
 		e.w.Header().Set("Content-Type", "application/x-ndjson")
 		e.w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -69,9 +79,35 @@ func (e *eventWriter) writeLine(v any, flush bool) error {
 		return fmt.Errorf("client went away: %w", err)
 	}
 	if !flush {
+		if e.late == nil {
+			e.late = time.AfterFunc(startFlushDelay, e.lateFlush)
+		} else {
+			e.late.Reset(startFlushDelay)
+		}
 		return nil
 	}
+	if e.late != nil {
+		e.late.Stop()
+	}
 	return e.rc.Flush()
+}
+
+func (e *eventWriter) lateFlush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		_ = e.rc.Flush()
+	}
+}
+
+// close ends the writer's use of the response; call it before the handler returns.
+func (e *eventWriter) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	if e.late != nil {
+		e.late.Stop()
+	}
 }
 
 // fail reports an error: as an answer if nothing was sent yet, else as a
@@ -100,6 +136,7 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("ref")
 	if wantsStream(r) {
 		ew := newEventWriter(w)
+		defer ew.close()
 		return ew.fail(s.sandboxes.Exec(r.Context(), id.TeamID, ref, req, ew.write))
 	}
 	res := client.ExecResult{Stdout: []byte{}, Stderr: []byte{}}
@@ -182,6 +219,7 @@ func (s *Server) processOutput(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ew := newEventWriter(w)
+	defer ew.close()
 	err = ag.Output(r.Context(), pid, follow, ew.write)
 	if err == nil && !ew.started {
 		ew.w.Header().Set("Content-Type", "application/x-ndjson")

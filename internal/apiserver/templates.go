@@ -30,6 +30,7 @@ func (s *Server) buildTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ew := newEventWriter(w)
+	defer ew.close()
 	send := func(p client.TemplateProgress) { _ = ew.writeValue(p) }
 	name := r.PathValue("name")
 	_, err := s.templates.Build(r.Context(), name, func(p template.Progress) {
