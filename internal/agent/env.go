@@ -116,3 +116,33 @@ func workDir(cwd string, u *user) (string, error) {
 	}
 	return cwd, nil
 }
+
+// lookPath is lookPath with answers remembered for cacheTTL.
+func (s *Server) lookPath(file, path string) (string, error) {
+	key := "path\x00" + file + "\x00" + path
+	if p, ok := s.recent.get(key); ok {
+		return p, nil
+	}
+	p, err := lookPath(file, path)
+	if err == nil {
+		s.recent.put(key, p)
+	}
+	return p, err
+}
+
+// workDir is workDir with a user's existing home remembered for cacheTTL.
+// An explicit cwd is always checked, so its error names it.
+func (s *Server) workDir(cwd string, u *user) (string, error) {
+	if cwd != "" {
+		return workDir(cwd, u)
+	}
+	key := "home\x00" + u.Home
+	if d, ok := s.recent.get(key); ok {
+		return d, nil
+	}
+	d, err := workDir("", u)
+	if err == nil && d == u.Home {
+		s.recent.put(key, d)
+	}
+	return d, err
+}

@@ -110,11 +110,11 @@ func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, e
 		return nil, err
 	}
 	env := buildEnv(s.cfg.Env, u, req.Env)
-	dir, err := workDir(req.Cwd, u)
+	dir, err := s.workDir(req.Cwd, u)
 	if err != nil {
 		return nil, err
 	}
-	path, err := lookPath(req.Cmd[0], lookupEnv(env, "PATH"))
+	path, err := s.lookPath(req.Cmd[0], lookupEnv(env, "PATH"))
 	if err != nil {
 		return nil, err
 	}

@@ -92,8 +92,13 @@ func (e *eventWriter) send(ev agentapi.Event) error {
 		e.err = err
 		return err
 	}
-	if ev.Type == agentapi.EventStart {
+	switch ev.Type {
+	case agentapi.EventStart:
 		return nil // see execForeground
+	case agentapi.EventExit:
+		// The last event: the handler returns next, and net/http then
+		// sends it with the end of the stream in a single write.
+		return nil
 	}
 	return e.flush()
 }

@@ -24,6 +24,7 @@ type Server struct {
 	spawner *spawner
 	procs   *table
 	users   userDB
+	recent  recent // program paths and home directories seen lately
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -43,7 +44,8 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 		mux:     http.NewServeMux(),
 		spawner: newSpawner(cfg.Nproc, log),
 		procs:   newTable(),
-		users:   userDB{passwd: "/etc/passwd", group: "/etc/group"},
+		users: userDB{passwd: "/etc/passwd", group: "/etc/group",
+			passwdC: &cached[[]passwdEntry]{}, groupC: &cached[[]groupEntry]{}},
 	}
 	s.routes()
 	return s, nil

@@ -25,11 +25,14 @@ type user struct {
 	Shell  string
 }
 
-// userDB names the account files to read. They are small and read on every
-// lookup, so edits inside the sandbox (useradd) apply to the next exec.
+// userDB names the account files to read. With caches set, each file is
+// parsed again when it changes (checked at most once per cacheTTL), so
+// edits inside the sandbox (useradd) apply to the execs that follow.
 type userDB struct {
-	passwd string
-	group  string
+	passwd  string
+	group   string
+	passwdC *cached[[]passwdEntry]
+	groupC  *cached[[]groupEntry]
 }
 
 type passwdEntry struct {
@@ -56,7 +59,7 @@ func (db userDB) lookup(spec string) (*user, error) {
 	if userPart == "" || (hasGroup && groupPart == "") {
 		return nil, fmt.Errorf("%w: malformed user %q", errdefs.ErrInvalidArgument, spec)
 	}
-	users, err := readPasswd(db.passwd)
+	users, err := db.passwdC.get(db.passwd, readPasswd)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +102,7 @@ func (db userDB) lookup(spec string) (*user, error) {
 		u.Home = "/root"
 	}
 
-	groups, err := readGroup(db.group)
+	groups, err := db.groupC.get(db.group, readGroup)
 	if err != nil {
 		return nil, err
 	}
