@@ -56,7 +56,15 @@ func newEventWriter(w http.ResponseWriter) *eventWriter {
 }
 
 func (e *eventWriter) write(ev agentapi.Event) error {
-	return e.writeLine(client.Event(ev), ev.Type != agentapi.EventStart)
+	switch ev.Type {
+	case agentapi.EventStart:
+		return e.writeLine(client.Event(ev), false)
+	case agentapi.EventExit:
+		// The last event: net/http sends it with the end of the stream
+		// when the handler returns, in one write.
+		return e.writeLine(client.Event(ev), false)
+	}
+	return e.writeLine(client.Event(ev), true)
 }
 
 // writeValue writes one NDJSON line and flushes it.
