@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -114,6 +115,11 @@ func ConfigFromEnv() (Config, error) {
 // API on cfg.Listen until ctx is done or the agent receives SIGTERM or SIGINT,
 // in which case it returns nil. As PID 1 it also reaps orphaned zombies.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	// One P: the agent mostly waits on I/O, and idle Ps spinning for work
+	// cost real CPU inside gVisor, where every futex and sched_yield is a
+	// trip through the sentry. That CPU is taken from the sandbox's own
+	// processes, and from the exec the agent is serving.
+	runtime.GOMAXPROCS(1)
 	srv, err := NewServer(cfg, log)
 	if err != nil {
 		return err
