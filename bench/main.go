@@ -69,6 +69,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.rawBridge, "raw-bridge", "rtbench1", "bridge of the raw runsc sandboxes")
 	fs.StringVar(&c.rawSubnet, "raw-subnet", "10.251.0.0/24", "subnet of the raw runsc sandboxes")
 	fs.BoolVar(&c.podman, "podman", true, "include podman with runsc")
+	fs.DurationVar(&settleTime, "settle", settleTime, "idle gap before every trial, the same for every system")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -60,7 +60,7 @@ func measureCreate(ctx context.Context, systems []creator, runs, warmup int) ([]
 			if res.dropped != "" {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
+			if err := settle(ctx); err != nil {
 				return results, err
 			}
 			tr, err := sys.once(ctx)
@@ -102,7 +102,7 @@ func measureExec(ctx context.Context, systems []execer, runs, warmup int) ([]*re
 			if res.dropped != "" {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
+			if err := settle(ctx); err != nil {
 				return results, err
 			}
 			d, err := sys.once(ctx)
@@ -121,6 +121,21 @@ func measureExec(ctx context.Context, systems []execer, runs, warmup int) ([]*re
 		progress("warm exec", round, warmup, runs)
 	}
 	return results, nil
+}
+
+// settleTime is the idle gap before every trial, so that what one system
+// leaves running for a moment after its trial (podman's conmon, a runsc
+// process exiting, a sandbox's reaper) does not land on the next system's
+// measurement. Every system gets the same gap.
+var settleTime = 50 * time.Millisecond
+
+func settle(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settleTime):
+		return nil
+	}
 }
 
 func newResults(n int, name func(int) string) []*result {
