@@ -28,6 +28,9 @@ func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
 	if err != nil {
 		return Exit{}, err
 	}
+	if st.PID <= 0 || st.Status == "stopped" {
+		return r.exit(id, st.Bundle, -1), nil // ended before the watch began
+	}
 	fd, err := unix.PidfdOpen(st.PID, 0)
 	if errors.Is(err, unix.ESRCH) {
 		return r.exit(id, st.Bundle, -1), nil
