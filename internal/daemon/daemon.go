@@ -54,6 +54,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err := netw.Init(ctx); err != nil {
 		return fmt.Errorf("setting up the sandbox network: %w", err)
 	}
+	if err := gvisor.AdoptOrphans(ctx); err != nil {
+		log.Warn("cannot become the reaper of runsc's processes; destroying sandboxes will be slower", "err", err)
+	}
 	rt, err := gvisor.New(ctx, gvisor.Config{Runsc: cfg.Runsc, Root: cfg.path("runsc"), Platform: cfg.Platform, Debug: cfg.Debug}, log)
 	if err != nil {
 		return err
