@@ -8,22 +8,12 @@ import (
 
 // Create makes a new sandbox and returns when it is running.
 func (c *Client) Create(ctx context.Context, req CreateRequest) (*Sandbox, error) {
-	var sb Sandbox
-	if err := c.call(ctx, http.MethodPost, "/v1/sandboxes", nil, req, &sb); err != nil {
-		return nil, err
-	}
-	sb.c = c
-	return &sb, nil
+	return c.sandboxCall(ctx, http.MethodPost, "/v1/sandboxes", req)
 }
 
 // Get returns the sandbox with this ID or name.
 func (c *Client) Get(ctx context.Context, ref string) (*Sandbox, error) {
-	var sb Sandbox
-	if err := c.call(ctx, http.MethodGet, sandboxPath(ref), nil, nil, &sb); err != nil {
-		return nil, err
-	}
-	sb.c = c
-	return &sb, nil
+	return c.sandboxCall(ctx, http.MethodGet, sandboxPath(ref), nil)
 }
 
 // ListOption changes what List returns.
@@ -87,3 +77,55 @@ func (s *Sandbox) ExecStream(ctx context.Context, req ExecRequest, opts StreamOp
 
 // Files returns the sandbox's file operations.
 func (s *Sandbox) Files() *Files { return s.c.Files(s.ref()) }
+
+// Pause saves the sandbox's memory, processes and disk and stops it; it
+// then uses no CPU or memory. Any use of it (Exec, Files, ...) wakes it.
+func (c *Client) Pause(ctx context.Context, ref string) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPost, sandboxPath(ref, "pause"), nil)
+}
+
+// Resume brings a paused sandbox back, as it was.
+func (c *Client) Resume(ctx context.Context, ref string) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPost, sandboxPath(ref, "resume"), nil)
+}
+
+// SetIdleTimeout changes after how many idle seconds the sandbox is paused (0: never).
+func (c *Client) SetIdleTimeout(ctx context.Context, ref string, seconds int) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPatch, sandboxPath(ref), UpdateRequest{IdleTimeout: &seconds})
+}
+
+// Events returns the sandbox's recorded state changes, oldest first.
+func (c *Client) Events(ctx context.Context, ref string) ([]SandboxEvent, error) {
+	var out struct {
+		Events []SandboxEvent `json:"events"`
+	}
+	err := c.call(ctx, http.MethodGet, sandboxPath(ref, "events"), nil, nil, &out)
+	return out.Events, err
+}
+
+func (c *Client) sandboxCall(ctx context.Context, method, path string, in any) (*Sandbox, error) {
+	var sb Sandbox
+	if err := c.call(ctx, method, path, nil, in, &sb); err != nil {
+		return nil, err
+	}
+	sb.c = c
+	return &sb, nil
+}
+
+// Pause saves the sandbox to disk and stops it; see Client.Pause.
+func (s *Sandbox) Pause(ctx context.Context) error {
+	fresh, err := s.c.Pause(ctx, s.ref())
+	if err == nil {
+		*s = *fresh
+	}
+	return err
+}
+
+// Resume brings the sandbox back; see Client.Resume.
+func (s *Sandbox) Resume(ctx context.Context) error {
+	fresh, err := s.c.Resume(ctx, s.ref())
+	if err == nil {
+		*s = *fresh
+	}
+	return err
+}

@@ -6,27 +6,34 @@ import "time"
 const (
 	StateCreating = "creating"
 	StateRunning  = "running"
+	StatePausing  = "pausing"
 	StatePaused   = "paused"
+	StateResuming = "resuming"
+	StateStopping = "stopping"
 	StateStopped  = "stopped"
+	StateError    = "error"
 )
 
 // Sandbox is a sandbox as the API reports it.
 type Sandbox struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Team       string            `json:"team"`
-	Template   string            `json:"template"`
-	State      string            `json:"state"`
-	StopReason string            `json:"stop_reason,omitempty"` // why it stopped: destroyed, oom, crashed, ...
-	VCPUs      int               `json:"vcpus"`
-	MemoryMB   int               `json:"memory_mb"`
-	DiskMB     int               `json:"disk_mb"`
-	IP         string            `json:"ip,omitempty"`
-	Env        map[string]string `json:"env,omitempty"`
-	Metadata   map[string]string `json:"metadata,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
-	StartedAt  *time.Time        `json:"started_at,omitempty"`
-	StoppedAt  *time.Time        `json:"stopped_at,omitempty"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Team       string `json:"team"`
+	Template   string `json:"template"`
+	State      string `json:"state"`
+	StopReason string `json:"stop_reason,omitempty"` // why it stopped: destroyed, oom, crashed, ...
+	VCPUs      int    `json:"vcpus"`
+	MemoryMB   int    `json:"memory_mb"`
+	DiskMB     int    `json:"disk_mb"`
+	IP         string `json:"ip,omitempty"`
+	// IdleTimeout is how many seconds the sandbox may be idle before it
+	// is paused; 0 never pauses it.
+	IdleTimeout int               `json:"idle_timeout"`
+	Env         map[string]string `json:"env,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	StartedAt   *time.Time        `json:"started_at,omitempty"`
+	StoppedAt   *time.Time        `json:"stopped_at,omitempty"`
 
 	c *Client
 }
@@ -39,6 +46,22 @@ type CreateRequest struct {
 	MemoryMB int               `json:"memory_mb,omitempty"` // default 1024
 	Env      map[string]string `json:"env,omitempty"`       // default environment of every exec
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// IdleTimeout pauses the sandbox after this many seconds without
+	// activity; nil takes the server's default (600), 0 never pauses.
+	IdleTimeout *int `json:"idle_timeout,omitempty"`
+}
+
+// UpdateRequest changes a sandbox's settings.
+type UpdateRequest struct {
+	IdleTimeout *int `json:"idle_timeout,omitempty"` // seconds; 0 never pauses
+}
+
+// SandboxEvent is one recorded change of a sandbox's state.
+type SandboxEvent struct {
+	At   time.Time `json:"at"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	Why  string    `json:"why,omitempty"`
 }
 
 // ExecRequest runs a command in a sandbox.

@@ -188,10 +188,11 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) error {
-	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
+	defer done()
 	procs, err := ag.Processes(r.Context())
 	if err != nil {
 		return err
@@ -222,10 +223,11 @@ func (s *Server) processOutput(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
+	defer done()
 	ew := newEventWriter(w)
 	defer ew.close()
 	err = ag.Output(r.Context(), pid, follow, ew.write)
@@ -245,10 +247,11 @@ func (s *Server) signalProcess(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
+	defer done()
 	if err := ag.Signal(r.Context(), pid, req.Signal); err != nil {
 		return err
 	}

@@ -24,24 +24,25 @@ func pathParam(r *http.Request) (string, error) {
 	return path.Clean(p), nil
 }
 
-// fileCall resolves the sandbox's agent and the path of a file call.
-func (s *Server) fileCall(r *http.Request) (*agentclient.Client, string, error) {
-	p, err := pathParam(r)
-	if err != nil {
-		return nil, "", err
+// fileCall resolves the sandbox's agent and the path of a file call. The
+// caller calls done when the call is over.
+func (s *Server) fileCall(r *http.Request) (ag *agentclient.Client, p string, done func(), err error) {
+	if p, err = pathParam(r); err != nil {
+		return nil, "", nil, err
 	}
-	ag, _, err := s.sandboxes.Agent(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	ag, _, done, err = s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return ag, p, nil
+	return ag, p, done, nil
 }
 
 func (s *Server) readFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	rc, size, err := ag.ReadFile(r.Context(), p)
 	if err != nil {
 		return err
@@ -55,10 +56,11 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	mode := os.FileMode(0o644)
 	if m := r.URL.Query().Get("mode"); m != "" {
 		n, err := strconv.ParseUint(m, 8, 32)
@@ -79,10 +81,11 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) removeFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	recursive, err := boolParam(r, "recursive")
 	if err != nil {
 		return err
@@ -95,10 +98,11 @@ func (s *Server) removeFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) statFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	fi, err := ag.Stat(r.Context(), p)
 	if err != nil {
 		return err
@@ -107,10 +111,11 @@ func (s *Server) statFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	entries, err := ag.List(r.Context(), p)
 	if err != nil {
 		return err
@@ -125,10 +130,11 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) mkdir(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	parents, err := boolParam(r, "parents")
 	if err != nil {
 		return err
@@ -141,10 +147,11 @@ func (s *Server) mkdir(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) readArchive(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	rc, err := ag.ReadArchive(r.Context(), p)
 	if err != nil {
 		return err
@@ -157,10 +164,11 @@ func (s *Server) readArchive(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) writeArchive(w http.ResponseWriter, r *http.Request) error {
-	ag, p, err := s.fileCall(r)
+	ag, p, done, err := s.fileCall(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	if err := ag.WriteArchive(r.Context(), p, r.Body); err != nil {
 		return err
 	}

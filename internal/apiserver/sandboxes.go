@@ -3,6 +3,7 @@ package apiserver
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -19,10 +20,15 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := identity(r.Context())
-	sb, err := s.sandboxes.Create(r.Context(), id.TeamID, sandbox.CreateOptions{
+	opts := sandbox.CreateOptions{
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
 		Env: req.Env, Metadata: req.Metadata,
-	})
+	}
+	if req.IdleTimeout != nil {
+		d := time.Duration(*req.IdleTimeout) * time.Second
+		opts.IdleTimeout = &d
+	}
+	sb, err := s.sandboxes.Create(r.Context(), id.TeamID, opts)
 	if err != nil {
 		return err
 	}
@@ -77,4 +83,52 @@ func boolParam(r *http.Request, name string) (bool, error) {
 		return false, invalid("query parameter %s must be true or false, got %q", name, v)
 	}
 	return b, nil
+}
+
+func (s *Server) updateSandbox(w http.ResponseWriter, r *http.Request) error {
+	var req client.UpdateRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.IdleTimeout == nil {
+		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses)")
+	}
+	id := identity(r.Context())
+	sb, err := s.sandboxes.SetIdleTimeout(r.Context(), id.TeamID, r.PathValue("ref"), time.Duration(*req.IdleTimeout)*time.Second)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+}
+
+func (s *Server) pauseSandbox(w http.ResponseWriter, r *http.Request) error {
+	id := identity(r.Context())
+	sb, err := s.sandboxes.Pause(r.Context(), id.TeamID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+}
+
+func (s *Server) resumeSandbox(w http.ResponseWriter, r *http.Request) error {
+	id := identity(r.Context())
+	sb, err := s.sandboxes.Resume(r.Context(), id.TeamID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+}
+
+func (s *Server) sandboxEvents(w http.ResponseWriter, r *http.Request) error {
+	events, err := s.sandboxes.Events(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Events []client.SandboxEvent `json:"events"`
+	}{Events: []client.SandboxEvent{}}
+	for _, ev := range events {
+		out.Events = append(out.Events, client.SandboxEvent{At: ev.At, From: string(ev.From), To: string(ev.To), Why: ev.Why})
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -25,7 +25,12 @@ type Sandboxes interface {
 	Destroy(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error
 	Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error)
-	Agent(ctx context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, error)
+	// Use wakes the sandbox if needed and holds it busy until done is called.
+	Use(ctx context.Context, teamID, ref string) (ag *agentclient.Client, sb *sandbox.Sandbox, done func(), err error)
+	Pause(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	Resume(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	SetIdleTimeout(ctx context.Context, teamID, ref string, d time.Duration) (*sandbox.Sandbox, error)
+	Events(ctx context.Context, teamID, ref string) ([]sandbox.Event, error)
 }
 
 // Keys stores teams and API keys.
@@ -72,6 +77,10 @@ func (s *Server) routes() []route {
 		{"GET /v1/sandboxes", s.listSandboxes},
 		{"GET /v1/sandboxes/{ref}", s.getSandbox},
 		{"DELETE /v1/sandboxes/{ref}", s.destroySandbox},
+		{"PATCH /v1/sandboxes/{ref}", s.updateSandbox},
+		{"POST /v1/sandboxes/{ref}/pause", s.pauseSandbox},
+		{"POST /v1/sandboxes/{ref}/resume", s.resumeSandbox},
+		{"GET /v1/sandboxes/{ref}/events", s.sandboxEvents},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
 		{"POST /v1/sandboxes/{ref}/processes", s.startProcess},
 		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},

@@ -68,12 +68,25 @@ func (f *fakeSandboxes) Start(_ context.Context, teamID, ref string, _ agentapi.
 	_, err := f.find(teamID, ref)
 	return 1, err
 }
-func (f *fakeSandboxes) Agent(_ context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, error) {
+func (f *fakeSandboxes) Use(_ context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, func(), error) {
 	sb, err := f.find(teamID, ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return nil, sb, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
+	return nil, sb, nil, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
+}
+func (f *fakeSandboxes) Pause(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) Resume(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) SetIdleTimeout(_ context.Context, teamID, ref string, _ time.Duration) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox.Event, error) {
+	_, err := f.find(teamID, ref)
+	return nil, err
 }
 
 type fakeTemplates struct{}
@@ -174,8 +187,11 @@ func TestForeignTeamSeesNothing(t *testing.T) {
 		}
 		method, path := concrete(r.pattern, f.sandboxA)
 		body := `{"cmd":["true"]}`
-		if strings.HasSuffix(r.pattern, "/signal") {
+		switch {
+		case strings.HasSuffix(r.pattern, "/signal"):
 			body = `{"signal":"TERM"}`
+		case strings.HasPrefix(r.pattern, "PATCH"):
+			body = `{"idle_timeout":60}`
 		}
 		resp := f.do(t, method, path, f.keyB, body)
 		if resp.StatusCode != http.StatusNotFound {

@@ -55,7 +55,8 @@ func wireSandbox(sb *sandbox.Sandbox, team string) client.Sandbox {
 		ID: sb.ID, Name: sb.Name, Team: team, Template: sb.Template, State: string(sb.State),
 		StopReason: sb.StopReason, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
 		Env: sb.Env, Metadata: sb.Metadata, CreatedAt: sb.CreatedAt,
-		StartedAt: timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),
+		IdleTimeout: int(sb.IdleTimeout / time.Second),
+		StartedAt:   timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),
 	}
 	if sb.IP.IsValid() {
 		out.IP = sb.IP.String()

@@ -38,6 +38,10 @@ name or its ID.`,
 		a.sandboxCpCmd(),
 		a.sandboxLsCmd(),
 		a.sandboxCatCmd(),
+		a.sandboxPauseCmd(),
+		a.sandboxResumeCmd(),
+		a.sandboxUpdateCmd(),
+		a.sandboxEventsCmd(),
 	)
 	return cmd
 }
@@ -75,6 +79,11 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 		field("disk", memory(sb.DiskMB))
 	}
 	field("ip", orDash(sb.IP))
+	if sb.IdleTimeout > 0 {
+		field("idle timeout", (time.Duration(sb.IdleTimeout) * time.Second).String())
+	} else {
+		field("idle timeout", "never")
+	}
 	field("created", a.timestamp(sb.CreatedAt))
 	if sb.StoppedAt != nil {
 		field("stopped", a.timestamp(*sb.StoppedAt))

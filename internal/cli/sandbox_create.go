@@ -13,6 +13,7 @@ func (a *app) sandboxCreateCmd() *cobra.Command {
 		env, metadata []string
 		format        string
 		quiet         bool
+		idle          int
 	)
 	cmd := &cobra.Command{
 		Use:   "create [--name NAME] [--template base] [flags]",
@@ -24,6 +25,7 @@ in the other sandbox commands. --env sets variables every command in the
 sandbox sees; --metadata attaches labels of your own.`,
 		Example: `  runtools sandbox create --name my-env
   runtools sandbox create --name web --template base --vcpus 4 --memory 2048 --env NODE_ENV=production
+  runtools sandbox create --template base --idle-timeout 1800
   id=$(runtools sandbox create -q)
   runtools sandbox create --metadata owner=alice -o json`,
 		Args: argsRange(0, 0, "takes no arguments; name the sandbox with --name"),
@@ -40,6 +42,12 @@ sandbox sees; --metadata attaches labels of your own.`,
 			}
 			if req.VCPUs < 0 || req.MemoryMB < 0 {
 				return usageErr(cmd, "--vcpus and --memory must be positive")
+			}
+			if cmd.Flags().Changed("idle-timeout") {
+				if idle < 0 {
+					return usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
+				}
+				req.IdleTimeout = &idle
 			}
 			c, err := a.client()
 			if err != nil {
@@ -72,6 +80,7 @@ sandbox sees; --metadata attaches labels of your own.`,
 	f.IntVar(&req.MemoryMB, "memory", 0, "memory in MB (server default: 1024)")
 	f.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
 	f.StringArrayVar(&metadata, "metadata", nil, "label KEY=VALUE (repeatable)")
+	f.IntVar(&idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the sandbox ID")
 	addOutputFlag(cmd, &format)
 	return cmd

@@ -74,6 +74,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		return fmt.Errorf("recovering sandboxes: %w", err)
 	}
 	defer mgr.Shutdown()
+	go mgr.RunIdle(ctx)
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
@@ -133,7 +134,15 @@ func (a runtimeAdapter) Wait(ctx context.Context, id string) (sandbox.Exit, erro
 	return sandbox.Exit(e), err
 }
 
-var _ sandbox.Runtime = runtimeAdapter{}
+func (a runtimeAdapter) Restore(ctx context.Context, s sandbox.RunSpec, from, image string) error {
+	return a.Runtime.Restore(ctx, gvisor.Spec(s), from, image)
+}
+
+var (
+	_ sandbox.Runtime      = runtimeAdapter{}
+	_ sandbox.Checkpointer = runtimeAdapter{}
+	_ sandbox.Meter        = runtimeAdapter{}
+)
 
 // templateAdapter resolves template names for the sandbox manager.
 type templateAdapter struct{ *template.Manager }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -43,6 +44,13 @@ func (m *Manager) Init(ctx context.Context) error {
 	}
 	if err := netlink.LinkSetUp(br); err != nil {
 		return fmt.Errorf("bringing up bridge %s: %w", m.cfg.Bridge, err)
+	}
+	// No IPv6 on the bridge: sandboxes get IPv4 only, and the host's own
+	// neighbour discovery and router solicitations would otherwise reach
+	// every sandbox (see quiet).
+	v6 := "/proc/sys/net/ipv6/conf/" + m.cfg.Bridge + "/disable_ipv6"
+	if err := os.WriteFile(v6, []byte("1\n"), 0o644); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("disabling IPv6 on bridge %s: %w", m.cfg.Bridge, err)
 	}
 
 	old, err := os.ReadFile(ipForwardSysctl)

@@ -115,6 +115,9 @@ func (m *Manager) setup(ctx context.Context, log *slog.Logger, id string, ip net
 	if err := m.configureInside(ctx, log, ns, ip, !created); err != nil {
 		return "", err
 	}
+	if err := pin(host, br, ip); err != nil {
+		return "", err
+	}
 	if err := waitReady(ctx, log, m.cfg.Bridge, vethName); err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -53,6 +54,9 @@ func attachPort(link, br netlink.Link) error {
 	}
 	if err := netlink.LinkSetIsolated(link, true); err != nil {
 		return fmt.Errorf("isolating bridge port %s: %w", name, err)
+	}
+	if err := quiet(link); err != nil {
+		return err
 	}
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fmt.Errorf("bringing up %s: %w", name, err)
@@ -128,6 +132,54 @@ func deleteLink(name string) error {
 	}
 	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("deleting interface %s: %w", name, err)
+	}
+	return nil
+}
+
+// quiet keeps every frame that is not the sandbox's own off its port: no
+// flooding of unknown unicast to it and no learning on it (the port has a
+// static entry for the sandbox's MAC instead, see pin). A sandbox restored
+// from a checkpoint stops receiving altogether when a frame for another
+// MAC reaches it (gVisor's receive loop gives up on a filtered frame;
+// fixed upstream in google/gvisor#14448, after the runsc we pin), and
+// a flooded frame for another sandbox is exactly that.
+func quiet(link netlink.Link) error {
+	name := link.Attrs().Name
+	if err := netlink.LinkSetFlood(link, false); err != nil {
+		return fmt.Errorf("turning off flooding on bridge port %s: %w", name, err)
+	}
+	if err := netlink.LinkSetLearning(link, false); err != nil {
+		return fmt.Errorf("turning off learning on bridge port %s: %w", name, err)
+	}
+	return nil
+}
+
+// pin tells the bridge and the host where a sandbox is, for good: a static
+// forwarding entry for its MAC on its port, and a permanent neighbour entry
+// for its address on the bridge. Both follow from the address (see macFor),
+// so they stay right across pauses and when the address is reused; they
+// need no cleanup.
+func pin(port, br netlink.Link, ip netip.Addr) error {
+	mac := macFor(ip)
+	fdb := &netlink.Neigh{
+		LinkIndex:    port.Attrs().Index,
+		Family:       unix.AF_BRIDGE,
+		Flags:        netlink.NTF_MASTER,
+		State:        netlink.NUD_NOARP,
+		HardwareAddr: mac,
+	}
+	if err := netlink.NeighSet(fdb); err != nil {
+		return fmt.Errorf("adding the bridge entry for %s: %w", mac, err)
+	}
+	nb := &netlink.Neigh{
+		LinkIndex:    br.Attrs().Index,
+		Family:       unix.AF_INET,
+		State:        netlink.NUD_PERMANENT,
+		IP:           ip.AsSlice(),
+		HardwareAddr: mac,
+	}
+	if err := netlink.NeighSet(nb); err != nil {
+		return fmt.Errorf("adding the neighbour entry for %s: %w", ip, err)
 	}
 	return nil
 }

@@ -19,6 +19,9 @@ type CreateOptions struct {
 	MemoryMB int
 	Env      map[string]string
 	Metadata map[string]string
+	// IdleTimeout pauses the sandbox after this long without activity;
+	// nil takes DefaultIdleTimeout, 0 never pauses it.
+	IdleTimeout *time.Duration
 }
 
 func (m *Manager) validate(opts *CreateOptions) error {
@@ -46,6 +49,13 @@ func (m *Manager) validate(opts *CreateOptions) error {
 		if !validEnvKey(k) {
 			return fmt.Errorf("%w: environment variable name %q is not valid", errdefs.ErrInvalidArgument, k)
 		}
+	}
+	if opts.IdleTimeout == nil {
+		d := DefaultIdleTimeout
+		opts.IdleTimeout = &d
+	}
+	if err := validIdleTimeout(*opts.IdleTimeout); err != nil {
+		return err
 	}
 	if len(opts.Metadata) > 64 {
 		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
@@ -83,6 +93,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 		ID: NewID(), TeamID: teamID, Name: opts.Name, Template: template, State: Creating,
 		VCPUs: opts.VCPUs, MemoryMB: opts.MemoryMB, DiskMB: m.cfg.DiskMB,
 		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
+		IdleTimeout: *opts.IdleTimeout, Why: "create",
 	}
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)
@@ -111,20 +122,8 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	}
 	u.add("tear down network", func(ctx context.Context) error { return m.net.Teardown(ctx, sb.ID) })
 
-	hostname := sb.Name
-	if hostname == "" {
-		hostname = sb.ID
-	}
-	spec := RunSpec{
-		ID: sb.ID, RootFS: rootfs, Dir: m.dir(sb.ID), NetNS: nsPath, Hostname: hostname,
-		Agent: m.cfg.AgentBinary, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
-		Env: []string{
-			agentapi.EnvToken + "=" + sb.Secret,
-			agentapi.EnvDNS + "=" + dnsList(m),
-			agentapi.EnvHostname + "=" + hostname,
-			agentapi.EnvNproc + "=" + strconv.Itoa(m.cfg.Nproc),
-		},
-	}
+	spec := m.runSpec(sb, nsPath)
+	spec.RootFS = rootfs
 	if err := m.rt.Start(ctx, spec); err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
@@ -137,7 +136,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the sandbox's agent did not answer within %s: %v", errdefs.ErrUnavailable, m.cfg.ReadyTimeout, err)
 	}
-	sb.State, sb.StartedAt = Running, m.now().UTC()
+	sb.State, sb.StartedAt, sb.Why = Running, m.now().UTC(), "created"
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return nil, fmt.Errorf("recording sandbox as running: %w", err)
 	}
@@ -165,4 +164,32 @@ func (m *Manager) insert(ctx context.Context, sb *Sandbox) error {
 func (m *Manager) markStopped(ctx context.Context, sb *Sandbox, reason string) error {
 	sb.State, sb.StopReason, sb.StoppedAt = Stopped, reason, m.now().UTC()
 	return m.store.UpdateSandbox(ctx, sb)
+}
+
+// runSpec is what the runtime needs to start sb in the namespace at nsPath.
+func (m *Manager) runSpec(sb *Sandbox, nsPath string) RunSpec {
+	hostname := sb.Name
+	if hostname == "" {
+		hostname = sb.ID
+	}
+	return RunSpec{
+		ID: sb.ID, Dir: m.dir(sb.ID), NetNS: nsPath, Hostname: hostname,
+		Agent: m.cfg.AgentBinary, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
+		Env: []string{
+			agentapi.EnvToken + "=" + sb.Secret,
+			agentapi.EnvDNS + "=" + dnsList(m),
+			agentapi.EnvHostname + "=" + hostname,
+			agentapi.EnvNproc + "=" + strconv.Itoa(m.cfg.Nproc),
+		},
+	}
+}
+
+// MaxIdleTimeout bounds a sandbox's idle timeout: a week.
+const MaxIdleTimeout = 7 * 24 * time.Hour
+
+func validIdleTimeout(d time.Duration) error {
+	if d < 0 || d > MaxIdleTimeout {
+		return fmt.Errorf("%w: idle timeout must be between 0 (never pause) and %s, got %s", errdefs.ErrInvalidArgument, MaxIdleTimeout, d)
+	}
+	return nil
 }

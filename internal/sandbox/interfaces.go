@@ -42,10 +42,24 @@ type Runtime interface {
 // Network gives each sandbox its own network namespace and address.
 type Network interface {
 	Allocate(used []netip.Addr) (netip.Addr, error)
+	// Setup makes the sandbox's namespace, or completes an existing one,
+	// putting the address back (gVisor takes it into its own stack, so a
+	// restore needs it again).
 	Setup(ctx context.Context, id string, ip netip.Addr) (nsPath string, err error)
 	Teardown(ctx context.Context, id string) error
 	List(ctx context.Context) ([]string, error)
 	DNS() []netip.Addr
+}
+
+// Checkpointer is the optional runtime ability to save a running sandbox
+// to an image and start a sandbox from one.
+type Checkpointer interface {
+	// Checkpoint saves the sandbox's memory and disk into imageDir. Without
+	// leaveRunning the sandbox stops once saved.
+	Checkpoint(ctx context.Context, id, imageDir string, leaveRunning bool) error
+	// Restore starts spec.ID from imageDir, with the bundle of the sandbox
+	// whose directory is from (itself, or a fork's parent) adapted to spec.
+	Restore(ctx context.Context, spec RunSpec, from, imageDir string) error
 }
 
 // Templates resolves a template name (or alias) to its root filesystem.
@@ -63,4 +77,11 @@ type Store interface {
 	// ListSandboxes lists a team's sandboxes ("" = every team), newest first.
 	ListSandboxes(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error)
 	LiveIPs(ctx context.Context) ([]netip.Addr, error)
+	Events(ctx context.Context, id string) ([]Event, error)
+
+	InsertSnapshot(ctx context.Context, s *Snapshot) error
+	UpdateSnapshot(ctx context.Context, s *Snapshot) error
+	DeleteSnapshot(ctx context.Context, id string) error
+	// Snapshots lists a sandbox's snapshots ("" = every sandbox's), oldest first.
+	Snapshots(ctx context.Context, sandboxID string) ([]*Snapshot, error)
 }

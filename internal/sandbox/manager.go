@@ -77,6 +77,7 @@ type Manager struct {
 	locks    map[string]*sync.Mutex
 	agents   map[string]*agentclient.Client
 	watchers map[string]context.CancelFunc
+	acts     map[string]*activity
 	wg       sync.WaitGroup
 }
 
@@ -95,6 +96,7 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 		locks:    map[string]*sync.Mutex{},
 		agents:   map[string]*agentclient.Client{},
 		watchers: map[string]context.CancelFunc{},
+		acts:     map[string]*activity{},
 	}, nil
 }
 
@@ -147,16 +149,45 @@ func (m *Manager) dropAgent(id string) {
 	}
 }
 
-// Agent returns a client for a running sandbox's agent.
-func (m *Manager) Agent(ctx context.Context, teamID, ref string) (*agentclient.Client, *Sandbox, error) {
-	sb, err := m.Get(ctx, teamID, ref)
-	if err != nil {
-		return nil, nil, err
+// activity returns the activity tracker of a sandbox.
+func (m *Manager) activity(id string) *activity {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.acts[id]
+	if !ok {
+		a = newActivity(m.now())
+		m.acts[id] = a
+	}
+	return a
+}
+
+// Use returns a client for a sandbox's agent, waking the sandbox if it is
+// paused, and counts the caller as activity until it calls done. A sandbox
+// is never paused for being idle between Use and done.
+func (m *Manager) Use(ctx context.Context, teamID, ref string) (ag *agentclient.Client, sb *Sandbox, done func(), err error) {
+	if sb, err = m.Get(ctx, teamID, ref); err != nil {
+		return nil, nil, nil, err
+	}
+	a := m.activity(sb.ID)
+	a.begin(m.now)
+	done = func() { a.end(m.now) }
+	defer func() {
+		if err != nil {
+			done()
+		}
+	}()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, nil, nil, err
+	}
+	if sb.State == Paused {
+		if sb, err = m.wake(ctx, sb.ID); err != nil {
+			return nil, sb, nil, err
+		}
 	}
 	if sb.State != Running {
-		return nil, sb, notRunning(sb)
+		return nil, sb, nil, notRunning(sb)
 	}
-	return m.agentFor(sb), sb, nil
+	return m.agentFor(sb), sb, done, nil
 }
 
 func notRunning(sb *Sandbox) error {
@@ -169,10 +200,11 @@ func notRunning(sb *Sandbox) error {
 // Exec runs a command in a running sandbox, streaming events to onEvent.
 // The sandbox's own environment is the base the request's Env overrides.
 func (m *Manager) Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error {
-	ag, sb, err := m.Agent(ctx, teamID, ref)
+	ag, sb, done, err := m.Use(ctx, teamID, ref)
 	if err != nil {
 		return err
 	}
+	defer done()
 	req.Env = mergeEnv(sb.Env, req.Env)
 	err = ag.Exec(ctx, req, onEvent)
 	return m.explain(ctx, sb, err)
@@ -180,10 +212,11 @@ func (m *Manager) Exec(ctx context.Context, teamID, ref string, req agentapi.Exe
 
 // Start runs a background command in a running sandbox.
 func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error) {
-	ag, sb, err := m.Agent(ctx, teamID, ref)
+	ag, sb, done, err := m.Use(ctx, teamID, ref)
 	if err != nil {
 		return 0, err
 	}
+	defer done()
 	req.Env = mergeEnv(sb.Env, req.Env)
 	pid, err := ag.Start(ctx, req)
 	return pid, m.explain(ctx, sb, err)

@@ -51,8 +51,21 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
 			return true
 		}
 		reason = ReasonLost + ": it was not running when the daemon restarted"
+	case Pausing:
+		return m.recoverPause(ctx, sb)
+	case Resuming:
+		return m.recoverResume(ctx, sb)
+	case Paused:
+		if !sealed(m.pauseImage(sb.ID)) {
+			m.fail(ctx, sb, ReasonLost+": its pause image is missing")
+		}
+		return true
+	case Error:
+		_ = m.rt.Destroy(ctx, sb.ID)
+		_ = m.net.Teardown(ctx, sb.ID)
+		return true
 	default:
-		return true // paused and future states keep their resources
+		return true
 	}
 	if err := m.cleanup(ctx, sb.ID); err != nil {
 		log.Error("cleaning up during recovery", "err", err)
@@ -109,4 +122,57 @@ func (m *Manager) orphans(ctx context.Context, keep map[string]bool) ([]string, 
 		}
 	}
 	return out, nil
+}
+
+// recoverPause settles a pause the daemon did not finish: the sandbox is
+// either still running, or saved (sealed or not yet sealed) and stopped.
+func (m *Manager) recoverPause(ctx context.Context, sb *Sandbox) bool {
+	img := m.pauseImage(sb.ID)
+	tmp := img + ".tmp"
+	switch {
+	case sealed(img):
+		_ = m.rt.Destroy(ctx, sb.ID)
+		sb.State, sb.Why = Paused, "pause finished after a daemon restart"
+	case m.alive(ctx, sb):
+		_ = os.RemoveAll(tmp)
+		sb.State, sb.Why = Running, "pause interrupted by a daemon restart"
+		m.watch(sb.ID)
+	case dirExists(tmp):
+		// Saved and stopped, not sealed: runsc stops a sandbox only after
+		// a whole save, so seal what it wrote.
+		_ = m.rt.Destroy(ctx, sb.ID)
+		if _, err := sealImage(tmp, img); err != nil {
+			m.fail(ctx, sb, ReasonLost+": sealing its pause image after a restart: "+err.Error())
+			return true
+		}
+		sb.State, sb.Why = Paused, "pause finished after a daemon restart"
+	default:
+		m.fail(ctx, sb, ReasonLost+": it stopped during a pause and left no image")
+		return true
+	}
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		m.log.Error("recording recovery", "sandbox", sb.ID, "err", err)
+	}
+	return true
+}
+
+// recoverResume settles a resume the daemon did not finish.
+func (m *Manager) recoverResume(ctx context.Context, sb *Sandbox) bool {
+	if m.alive(ctx, sb) {
+		sb.State, sb.Why = Running, "resume finished after a daemon restart"
+		_ = os.RemoveAll(m.pauseImage(sb.ID))
+		m.watch(sb.ID)
+	} else {
+		_ = m.rt.Destroy(ctx, sb.ID)
+		sb.State, sb.Why = Paused, "resume interrupted by a daemon restart"
+	}
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		m.log.Error("recording recovery", "sandbox", sb.ID, "err", err)
+	}
+	return true
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

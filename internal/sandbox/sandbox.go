@@ -17,14 +17,18 @@ import (
 // State is where a sandbox is in its life.
 type State string
 
-// States. creating → running → stopping → stopped. paused fits between
-// running and stopping: running ⇄ paused.
+// States. creating → running ⇄ (pausing → paused → resuming) → stopping →
+// stopped. error is where a sandbox that can neither run nor be restored
+// ends up, with the reason; destroy works from every state.
 const (
 	Creating State = "creating"
 	Running  State = "running"
+	Pausing  State = "pausing"
 	Paused   State = "paused"
+	Resuming State = "resuming"
 	Stopping State = "stopping"
 	Stopped  State = "stopped"
+	Error    State = "error"
 )
 
 // Reasons a sandbox stopped.
@@ -35,26 +39,43 @@ const (
 	ReasonCreateFail  = "create_failed"
 	ReasonInterrupted = "interrupted"
 	ReasonLost        = "lost"
+	ReasonRestoreFail = "restore_failed"
 )
+
+// DefaultIdleTimeout is how long a sandbox may sit idle before it is paused.
+const DefaultIdleTimeout = 10 * time.Minute
 
 // Sandbox is one isolated machine and everything recorded about it.
 type Sandbox struct {
-	ID         string
-	TeamID     string
-	Name       string
-	Template   string
-	State      State
-	StopReason string // why it stopped (Reason*), with detail after ": "
-	VCPUs      int
-	MemoryMB   int
-	DiskMB     int
-	IP         netip.Addr
-	Secret     string // the agent's bearer token
-	Env        map[string]string
-	Metadata   map[string]string
-	CreatedAt  time.Time
-	StartedAt  time.Time
-	StoppedAt  time.Time
+	ID          string
+	TeamID      string
+	Name        string
+	Template    string
+	State       State
+	StopReason  string // why it stopped or failed (Reason*), with detail after ": "
+	VCPUs       int
+	MemoryMB    int
+	DiskMB      int
+	IP          netip.Addr
+	Secret      string        // the agent's bearer token
+	NextSecret  string        // a token being given to the agent; either may be live after a crash
+	IdleTimeout time.Duration // 0: never paused for being idle
+	Env         map[string]string
+	Metadata    map[string]string
+	CreatedAt   time.Time
+	StartedAt   time.Time
+	StoppedAt   time.Time
+
+	// Why is the reason of the transition being saved (not stored on the
+	// sandbox itself, but with the event that records the transition).
+	Why string
+}
+
+// Event is one recorded transition of a sandbox.
+type Event struct {
+	At       time.Time
+	From, To State
+	Why      string
 }
 
 // Live reports whether the sandbox still holds resources.
@@ -105,3 +126,17 @@ func ValidateName(name string) error {
 	}
 	return nil
 }
+
+// Snapshot is a saved image of a sandbox's memory and disk.
+type Snapshot struct {
+	ID        string
+	SandboxID string
+	TeamID    string
+	Name      string
+	Ready     bool // false while it is being written
+	Size      int64
+	CreatedAt time.Time
+}
+
+// NewSnapshotID returns "snap-" and 12 random lowercase letters and digits.
+func NewSnapshotID() string { return "snap-" + randomString(12) }

@@ -19,6 +19,11 @@ func (m *Manager) watch(id string) {
 	go func() {
 		defer m.wg.Done()
 		exit, err := m.rt.Wait(ctx, id)
+		if ctx.Err() != nil {
+			// Unwatched: the sandbox is being paused, destroyed or replaced,
+			// and whatever exit Wait saw is that operation's doing.
+			return
+		}
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
 				m.log.Warn("watching sandbox failed", "sandbox", id, "err", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -15,7 +16,7 @@ import (
 var _ sandbox.Store = (*Store)(nil)
 
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
-	ip, secret, env, metadata, created_at, started_at, stopped_at`
+	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -24,10 +25,17 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
-		sb.IP.String(), sb.Secret, env, meta, toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt))
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
+			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), env, meta,
+			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt))
+		if err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, sb.ID, "", sb.State, sb.Why)
+	})
 	if isUnique(err) {
 		if sb.Name != "" {
 			return fmt.Errorf("%w: a sandbox named %q already exists; pick another name or destroy it first", errdefs.ErrAlreadyExists, sb.Name)
@@ -40,23 +48,62 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	return nil
 }
 
-// UpdateSandbox saves a sandbox's mutable fields.
+// UpdateSandbox saves a sandbox's mutable fields and, in the same
+// transaction, records a change of state as an event with sb.Why.
 func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	env, meta, err := encodeMaps(sb)
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
-		disk_mb = ?, ip = ?, env = ?, metadata = ?, started_at = ?, stopped_at = ? WHERE id = ?`,
-		string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), env, meta,
-		toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.ID)
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var old string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM sandboxes WHERE id = ?`, sb.ID).Scan(&old); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: sandbox %s", errdefs.ErrNotFound, sb.ID)
+			}
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
+			disk_mb = ?, ip = ?, secret = ?, next_secret = ?, idle_timeout_ms = ?, env = ?, metadata = ?,
+			started_at = ?, stopped_at = ? WHERE id = ?`,
+			string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), sb.Secret, sb.NextSecret,
+			sb.IdleTimeout.Milliseconds(), env, meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.ID)
+		if err != nil || old == string(sb.State) {
+			return err
+		}
+		return recordEvent(ctx, tx, sb.ID, sandbox.State(old), sb.State, sb.Why)
+	})
 	if err != nil {
 		return fmt.Errorf("updating sandbox %s: %w", sb.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: sandbox %s", errdefs.ErrNotFound, sb.ID)
-	}
 	return nil
+}
+
+func recordEvent(ctx context.Context, tx *sql.Tx, id string, from, to sandbox.State, why string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sandbox_events (sandbox_id, at, from_state, to_state, why) VALUES (?, ?, ?, ?, ?)`,
+		id, time.Now().UnixNano(), string(from), string(to), why)
+	return err
+}
+
+// Events returns a sandbox's recorded transitions, oldest first.
+func (s *Store) Events(ctx context.Context, id string) ([]sandbox.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, from_state, to_state, why FROM sandbox_events WHERE sandbox_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading events of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []sandbox.Event
+	for rows.Next() {
+		var at int64
+		var from, to string
+		var ev sandbox.Event
+		if err := rows.Scan(&at, &from, &to, &ev.Why); err != nil {
+			return nil, err
+		}
+		ev.At, ev.From, ev.To = fromUnix(at), sandbox.State(from), sandbox.State(to)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
 }
 
 // GetSandbox returns a sandbox by ID, whatever its team.
@@ -132,16 +179,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	var (
-		sb                       sandbox.Sandbox
-		state, ip, env, meta     string
-		created, started, stoppd int64
+		sb                             sandbox.Sandbox
+		state, ip, env, meta           string
+		idle, created, started, stoppd int64
 	)
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
-		&sb.DiskMB, &ip, &sb.Secret, &env, &meta, &created, &started, &stoppd)
+		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd)
 	if err != nil {
 		return nil, err
 	}
 	sb.State = sandbox.State(state)
+	sb.IdleTimeout = time.Duration(idle) * time.Millisecond
 	sb.IP, _ = netip.ParseAddr(ip)
 	sb.CreatedAt, sb.StartedAt, sb.StoppedAt = fromUnix(created), fromUnix(started), fromUnix(stoppd)
 	if err := json.Unmarshal([]byte(env), &sb.Env); err != nil {

@@ -42,10 +42,14 @@ func New(baseURL, token string) *Client {
 		MaxIdleConnsPerHost: 16,
 		// Shorter than the agent's idle timeout, so the client drops an idle
 		// connection before the agent does.
-		IdleConnTimeout:    60 * time.Second,
-		DisableCompression: true,
-		ReadBufferSize:     64 << 10,
-		WriteBufferSize:    64 << 10,
+		IdleConnTimeout: 60 * time.Second,
+		// The agent answers with headers at once, streams included; a
+		// sandbox that vanished under a kept-alive connection must not hang
+		// the caller forever.
+		ResponseHeaderTimeout: 30 * time.Second,
+		DisableCompression:    true,
+		ReadBufferSize:        64 << 10,
+		WriteBufferSize:       64 << 10,
 	}
 	return &Client{
 		base: strings.TrimRight(baseURL, "/"),

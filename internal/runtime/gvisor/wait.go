@@ -49,6 +49,9 @@ func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
 			return Exit{}, fmt.Errorf("watching sandbox %s: %w", id, err)
 		}
 		if n > 0 {
+			if err := ctx.Err(); err != nil {
+				return Exit{}, err // no longer wanted: the caller stopped it
+			}
 			return r.exit(id, st.Bundle, lastOOM), nil
 		}
 		if now := time.Now(); now.Sub(lastSeen) > 2*time.Second {
@@ -97,4 +100,25 @@ func readCounter(path, key string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// CPUTime is the CPU time the sandbox has used, from its cgroup.
+func (r *Runtime) CPUTime(id string) (time.Duration, error) {
+	for _, p := range []string{
+		filepath.Join("/sys/fs/cgroup/cpuacct", r.cfg.CgroupParent, id, "cpuacct.usage"),
+	} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("reading %s: %w", p, err)
+		}
+		return time.Duration(n), nil
+	}
+	if n, ok := readCounter(filepath.Join("/sys/fs/cgroup", r.cfg.CgroupParent, id, "cpu.stat"), "usage_usec"); ok {
+		return time.Duration(n) * time.Microsecond, nil
+	}
+	return 0, fmt.Errorf("no CPU accounting for sandbox %s", id)
 }

@@ -1,0 +1,119 @@
+package integration
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/client"
+)
+
+// counterServer starts a Node.js server in sb that answers with a counter
+// it increments in memory every 10 ms.
+func counterServer(t *testing.T, s *server, sb *client.Sandbox) {
+	t.Helper()
+	ctx := ctxT(t, time.Minute)
+	js := `let n=0; setInterval(()=>n++,10); require("http").createServer((q,r)=>r.end(String(n))).listen(3000)`
+	if _, err := s.client().Start(ctx, sb.ID, client.ExecRequest{Cmd: []string{"node", "-e", js}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := counter(sb.IP); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counter server never answered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var quickClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 300 * time.Millisecond}
+
+var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+
+// counter reads the counter server's value from the host.
+func counter(ip string) (int, error) {
+	resp, err := noKeepAlive.Get("http://" + ip + ":3000/")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// TestPauseResumeCycles: 50 pause/resume cycles keep the memory (a
+// counter), the disk (a file) and a listening server intact; half of the
+// resumes are explicit, half are wake-ups by an exec.
+func TestPauseResumeCycles(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	c := s.client()
+	ctx := ctxT(t, 10*time.Minute)
+	counterServer(t, s, sb)
+	sh(t, sb, "echo persisted > /root/file")
+	last := 0
+	var pauses, resumes []time.Duration
+	for i := 0; i < 50; i++ {
+		start := time.Now()
+		got, err := c.Pause(ctx, sb.ID)
+		if err != nil || got.State != "paused" {
+			t.Fatalf("cycle %d: pause: %+v %v", i, got, err)
+		}
+		pauses = append(pauses, time.Since(start))
+		if i < 3 {
+			if _, err := quickClient.Get("http://" + sb.IP + ":3000/"); err == nil {
+				t.Fatalf("cycle %d: a paused sandbox answered", i)
+			}
+		}
+		start = time.Now()
+		if i%2 == 0 {
+			if got, err = c.Resume(ctx, sb.ID); err != nil || got.State != "running" {
+				t.Fatalf("cycle %d: resume: %+v %v", i, got, err)
+			}
+			resumes = append(resumes, time.Since(start))
+		}
+		res := sh(t, sb, "cat /root/file") // wakes the sandbox on odd cycles
+		if string(res.Stdout) != "persisted\n" {
+			t.Fatalf("cycle %d: file: %q %q", i, res.Stdout, res.Stderr)
+		}
+		n, err := counter(sb.IP)
+		if err != nil {
+			t.Fatalf("cycle %d: server after resume: %v", i, err)
+		}
+		if n < last {
+			t.Fatalf("cycle %d: counter went back from %d to %d", i, last, n)
+		}
+		last = n
+	}
+	t.Logf("pause p50 %v, resume p50 %v, counter at %d", median(pauses), median(resumes), last)
+	events, err := c.Events(ctx, sb.ID)
+	if err != nil || len(events) < 200 {
+		t.Errorf("events: %d %v", len(events), err)
+	}
+}
+
+func intPtr(n int) *int { return &n }
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}

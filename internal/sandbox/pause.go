@@ -1,0 +1,246 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// pauseImage is where a paused sandbox's image lives; pauseImage+".tmp"
+// while it is being written.
+func (m *Manager) pauseImage(id string) string { return filepath.Join(m.dir(id), "pause") }
+
+func (m *Manager) checkpointer() (Checkpointer, error) {
+	cp, ok := m.rt.(Checkpointer)
+	if !ok {
+		return nil, fmt.Errorf("%w: this runtime cannot save sandboxes", errdefs.ErrUnavailable)
+	}
+	return cp, nil
+}
+
+// Pause saves a running sandbox's memory, processes and disk to disk and
+// stops it: it then holds no CPU or memory. Pausing a paused sandbox is a
+// no-op. Uses that arrive during the pause wait for it, then wake the
+// sandbox again.
+func (m *Manager) Pause(ctx context.Context, teamID, ref string) (*Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	a := m.activity(sb.ID)
+	a.claim()
+	defer func() { a.release(m.now()) }()
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	switch sb.State {
+	case Paused:
+		return sb, nil
+	case Running:
+		return sb, m.pause(ctx, sb, "paused on request")
+	}
+	return sb, notRunning(sb)
+}
+
+// Resume restores a paused sandbox. Resuming a running sandbox is a no-op.
+func (m *Manager) Resume(ctx context.Context, teamID, ref string) (*Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return m.wakeWhy(context.WithoutCancel(ctx), sb.ID, "resumed on request")
+}
+
+// wake resumes a paused sandbox for a use that needs it.
+func (m *Manager) wake(ctx context.Context, id string) (*Sandbox, error) {
+	return m.wakeWhy(context.WithoutCancel(ctx), id, "woken by use")
+}
+
+func (m *Manager) wakeWhy(ctx context.Context, id, why string) (*Sandbox, error) {
+	unlock := m.lock(id)
+	defer unlock()
+	sb, err := m.store.GetSandbox(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch sb.State {
+	case Running:
+		return sb, nil
+	case Paused:
+		return sb, m.resume(ctx, sb, why)
+	}
+	return sb, notRunning(sb)
+}
+
+// pause does the work of Pause; the caller holds the sandbox's lock and a
+// claim on its activity. Every step is recorded first, so recovery knows
+// where a crash happened:
+//
+//	pausing, no sealed image → the sandbox is running, or was saved and
+//	                           stopped (the image in .tmp is whole);
+//	pausing, sealed image    → it is saved; only the cleanup is left;
+//	paused                   → done.
+func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) error {
+	cp, err := m.checkpointer()
+	if err != nil {
+		return err
+	}
+	log := m.log.With("sandbox", sb.ID)
+	start := m.now()
+	sb.State, sb.Why = Pausing, why
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return fmt.Errorf("recording the pause: %w", err)
+	}
+	m.unwatch(sb.ID)
+	img := m.pauseImage(sb.ID)
+	tmp := img + ".tmp"
+	_ = os.RemoveAll(tmp)
+	_ = os.RemoveAll(img)
+	m.quiesce(sb.ID)
+	if err := cp.Checkpoint(ctx, sb.ID, tmp, false); err != nil {
+		_ = os.RemoveAll(tmp)
+		return m.pauseFailed(ctx, sb, fmt.Errorf("saving the sandbox: %w", err))
+	}
+	size, err := sealImage(tmp, img)
+	if err != nil {
+		// The sandbox is saved and stopping; bring it back from what was
+		// written rather than lose it.
+		log.Error("sealing the pause image failed; restoring from it", "err", err)
+		return m.pauseFailed(ctx, sb, m.restoreFrom(ctx, sb, tmp, fmt.Errorf("writing the pause image: %w", err)))
+	}
+	m.dropAgent(sb.ID)
+	sb.State, sb.Why = Paused, why
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return fmt.Errorf("recording the sandbox as paused: %w", err)
+	}
+	// The sandbox process exits by itself; this clears runsc's state so the
+	// ID can be restored.
+	if err := m.rt.Destroy(ctx, sb.ID); err != nil {
+		log.Warn("cleaning up after pause", "err", err)
+	}
+	log.Info("sandbox paused", "why", why, "image_bytes", size, "took", m.now().Sub(start))
+	return nil
+}
+
+// quiesceTime lets the sandbox finish closing the daemon's connections to
+// its agent before it is saved.
+const quiesceTime = 20 * time.Millisecond
+
+// quiesce closes the daemon's idle connections to the sandbox's agent and
+// gives the sandbox a moment to see them closed. gVisor saves TCP
+// connections that are open or closing at checkpoint time in a way that can
+// leave the restored network stack deaf (seen with runsc 2026-07 and
+// 2026-09 builds), so the daemon never leaves its own open across a save.
+func (m *Manager) quiesce(id string) {
+	m.dropAgent(id)
+	time.Sleep(quiesceTime)
+}
+
+// pauseFailed records how a failed pause left the sandbox: still running
+// (the usual case: the save failed and the sandbox went on), or, if it is
+// gone, in error.
+func (m *Manager) pauseFailed(ctx context.Context, sb *Sandbox, cause error) error {
+	if ok, _ := m.rt.Running(ctx, sb.ID); ok {
+		sb.State, sb.Why = Running, "pause failed: "+cause.Error()
+		if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+			return errors.Join(cause, err)
+		}
+		m.watch(sb.ID)
+		return fmt.Errorf("%w: pausing sandbox %s failed; it is still running: %v", errdefs.ErrUnavailable, sb.ID, cause)
+	}
+	m.fail(ctx, sb, ReasonCrashed+": pause failed: "+cause.Error())
+	return fmt.Errorf("pausing sandbox %s failed and it could not be kept running: %w", sb.ID, cause)
+}
+
+// restoreFrom tries to bring a sandbox back from an unsealed image after
+// a failed pause. It returns cause, or nil if the sandbox runs again.
+func (m *Manager) restoreFrom(ctx context.Context, sb *Sandbox, image string, cause error) error {
+	defer os.RemoveAll(image)
+	if err := m.start(ctx, sb, image); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// resume does the work of Resume; the caller holds the sandbox's lock.
+//
+//	resuming, runtime running → it was restored; only recording is left;
+//	resuming, not running     → back to paused, the image is still there.
+func (m *Manager) resume(ctx context.Context, sb *Sandbox, why string) error {
+	start := m.now()
+	img := m.pauseImage(sb.ID)
+	if err := verifyImage(img); err != nil {
+		m.fail(ctx, sb, ReasonRestoreFail+": "+err.Error())
+		return fmt.Errorf("%w: sandbox %s cannot be resumed: %v", errdefs.ErrConflict, sb.ID, err)
+	}
+	sb.State, sb.Why = Resuming, why
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return fmt.Errorf("recording the resume: %w", err)
+	}
+	if err := m.start(ctx, sb, img); err != nil {
+		sb.State, sb.Why = Paused, "resume failed: "+err.Error()
+		if uerr := m.store.UpdateSandbox(ctx, sb); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+		return fmt.Errorf("%w: resuming sandbox %s failed (it stays paused): %v", errdefs.ErrUnavailable, sb.ID, err)
+	}
+	sb.State, sb.Why = Running, why
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return fmt.Errorf("recording the sandbox as running: %w", err)
+	}
+	m.watch(sb.ID)
+	if err := os.RemoveAll(img); err != nil {
+		m.log.Warn("removing the pause image", "sandbox", sb.ID, "err", err)
+	}
+	m.log.Info("sandbox resumed", "sandbox", sb.ID, "why", why, "took", m.now().Sub(start))
+	return nil
+}
+
+// start restores sb from image into its own network and directory and
+// waits for its agent. On failure nothing of the attempt is left running.
+func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
+	cp, err := m.checkpointer()
+	if err != nil {
+		return err
+	}
+	if err := m.rt.Destroy(ctx, sb.ID); err != nil {
+		return fmt.Errorf("clearing the old runtime state: %w", err)
+	}
+	nsPath, err := m.net.Setup(ctx, sb.ID, sb.IP)
+	if err != nil {
+		return fmt.Errorf("setting up network: %w", err)
+	}
+	m.dropAgent(sb.ID)
+	if err := cp.Restore(ctx, m.runSpec(sb, nsPath), m.dir(sb.ID), image); err != nil {
+		_ = m.rt.Destroy(ctx, sb.ID)
+		return err
+	}
+	readyCtx, cancel := context.WithTimeout(ctx, m.cfg.ReadyTimeout)
+	defer cancel()
+	if err := m.agentFor(sb).WaitReady(readyCtx, time.Millisecond); err != nil {
+		_ = m.rt.Destroy(ctx, sb.ID)
+		return fmt.Errorf("the restored agent did not answer: %w", err)
+	}
+	return nil
+}
+
+// fail puts a sandbox that can neither run nor be restored in state error.
+// Its resources are released; its record and snapshots stay.
+func (m *Manager) fail(ctx context.Context, sb *Sandbox, reason string) {
+	m.unwatch(sb.ID)
+	_ = m.rt.Destroy(ctx, sb.ID)
+	_ = m.net.Teardown(ctx, sb.ID)
+	sb.State, sb.StopReason, sb.Why = Error, reason, reason
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		m.log.Error("recording a failed sandbox", "sandbox", sb.ID, "err", err)
+	}
+	m.log.Error("sandbox failed", "sandbox", sb.ID, "reason", reason)
+}
