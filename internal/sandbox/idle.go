@@ -12,11 +12,11 @@ type Meter interface {
 	CPUTime(id string) (time.Duration, error)
 }
 
-// Idle-pause settings: how often sandboxes are checked, and how much CPU
-// counts as activity (a share of one CPU over the check interval).
+// Idle-pause settings: how often sandboxes are checked (their CPU use
+// too), and how much CPU counts as activity: a share of one CPU over the
+// check interval.
 const (
 	idleCheckInterval = time.Second
-	cpuCheckInterval  = 5 * time.Second
 	busyCPUShare      = 0.05
 )
 
@@ -39,10 +39,8 @@ func (m *Manager) RunIdle(ctx context.Context) {
 			continue
 		}
 		now := m.now()
-		if now.Sub(lastCPU) >= cpuCheckInterval {
-			cpu = m.meterCPU(list, cpu, now.Sub(lastCPU), now)
-			lastCPU = now
-		}
+		cpu = m.meterCPU(list, cpu, now.Sub(lastCPU), now)
+		lastCPU = now
 		for _, sb := range list {
 			if sb.State != Running || sb.IdleTimeout <= 0 {
 				continue

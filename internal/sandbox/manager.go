@@ -170,10 +170,10 @@ func (m *Manager) Use(ctx context.Context, teamID, ref string) (ag *agentclient.
 	}
 	a := m.activity(sb.ID)
 	a.begin(m.now)
-	done = func() { a.end(m.now) }
+	release := func() { a.end(m.now) }
 	defer func() {
 		if err != nil {
-			done()
+			release()
 		}
 	}()
 	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
@@ -187,7 +187,7 @@ func (m *Manager) Use(ctx context.Context, teamID, ref string) (ag *agentclient.
 	if sb.State != Running {
 		return nil, sb, nil, notRunning(sb)
 	}
-	return m.agentFor(sb), sb, done, nil
+	return m.agentFor(sb), sb, release, nil
 }
 
 func notRunning(sb *Sandbox) error {
