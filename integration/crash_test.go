@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,4 +144,62 @@ func TestCrashWhileRunning(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	checkNoOrphans(t, s)
+}
+
+// checkUsable asserts a sandbox is running or paused and answers an exec
+// (which wakes it if paused), with its file intact.
+func checkUsable(t *testing.T, s *server, id string) {
+	t.Helper()
+	sb, err := s.client().Get(ctxT(t, time.Minute), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb.State != "running" && sb.State != "paused" {
+		t.Fatalf("after restart the sandbox is %s (%s), want running or paused", sb.State, sb.StopReason)
+	}
+	res, err := s.client().Exec(ctxT(t, time.Minute), id, client.ExecRequest{Cmd: []string{"cat", "/root/file"}})
+	if err != nil || string(res.Stdout) != "kept\n" {
+		t.Fatalf("after restart (%s): %+v %v", sb.State, res, err)
+	}
+}
+
+// TestKillDuringPauseResume: SIGKILL of the daemon in the middle of a pause
+// or a resume leaves the sandbox as it was or fully moved, never lost.
+func TestKillDuringPauseResume(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	sh(t, sb, "echo kept > /root/file")
+	for _, delay := range []time.Duration{0, 15 * time.Millisecond, 40 * time.Millisecond, 70 * time.Millisecond, 110 * time.Millisecond, 160 * time.Millisecond} {
+		for _, op := range []string{"pause", "resume"} {
+			cur, err := s.client().Get(ctxT(t, time.Minute), sb.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Get into the state the operation starts from.
+			if op == "pause" && cur.State == "paused" {
+				s.client().Resume(ctxT(t, time.Minute), sb.ID)
+			}
+			if op == "resume" && cur.State == "running" {
+				s.client().Pause(ctxT(t, time.Minute), sb.ID)
+			}
+			done := make(chan error, 1)
+			go func() {
+				var err error
+				if op == "pause" {
+					_, err = s.client().Pause(context.Background(), sb.ID)
+				} else {
+					_, err = s.client().Resume(context.Background(), sb.ID)
+				}
+				done <- err
+			}()
+			time.Sleep(delay)
+			s.kill()
+			err = <-done
+			s.start()
+			got, _ := s.client().Get(ctxT(t, time.Minute), sb.ID)
+			t.Logf("killed %v into a %s (%v): now %s", delay, op, err, got.State)
+			checkUsable(t, s, sb.ID)
+			checkNoOrphans(t, s)
+		}
+	}
 }
