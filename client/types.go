@@ -182,3 +182,27 @@ type ErrorBody struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
+
+// Snapshot is a saved image of a sandbox's memory and disk.
+type Snapshot struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	SizeBytes int64     `json:"size_bytes"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// SnapshotRequest names a new snapshot ("" lets the server pick a name).
+type SnapshotRequest struct {
+	Name string `json:"name,omitempty"`
+}
+
+// RollbackRequest names the snapshot to return to ("" = the latest).
+type RollbackRequest struct {
+	Snapshot string `json:"snapshot,omitempty"`
+}
+
+// ForkRequest makes a new sandbox from a snapshot ("" = the current state).
+type ForkRequest struct {
+	Name     string `json:"name,omitempty"`
+	Snapshot string `json:"snapshot,omitempty"`
+}

@@ -88,6 +88,13 @@ var serverSeq int
 // and subnet, and stops it (destroying its sandboxes) when the test ends.
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
+	return startServerWith(t, nil, extra...)
+}
+
+// startServerWith is startServer with a hook that prepares the data
+// directory before the server first starts.
+func startServerWith(t *testing.T, prepare func(dataDir string), extra ...string) *server {
+	t.Helper()
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
@@ -99,6 +106,9 @@ func startServer(t *testing.T, extra ...string) *server {
 		subnet:  fmt.Sprintf("10.%d.0.0/16", 200+serverSeq%50),
 		key:     "it-admin-key-0123456789abcdef",
 		extra:   extra,
+	}
+	if prepare != nil {
+		prepare(s.dataDir)
 	}
 	s.start()
 	t.Cleanup(s.shutdown)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/runtools/runtools/internal/errdefs"
@@ -18,7 +19,7 @@ import (
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	auth    []byte // the whole expected Authorization header
+	auth    atomic.Pointer[[]byte] // the whole expected Authorization header
 	started time.Time
 	mux     *http.ServeMux
 	spawner *spawner
@@ -39,7 +40,6 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		log:     log,
-		auth:    []byte("Bearer " + cfg.Token),
 		started: time.Now(),
 		mux:     http.NewServeMux(),
 		spawner: newSpawner(cfg.Nproc, log),
@@ -47,6 +47,7 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 		users: userDB{passwd: "/etc/passwd", group: "/etc/group",
 			passwdC: &cached[[]passwdEntry]{}, groupC: &cached[[]groupEntry]{}},
 	}
+	s.setToken(cfg.Token)
 	s.routes()
 	return s, nil
 }
@@ -66,6 +67,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /files/archive", s.handleReadArchive)
 	s.mux.HandleFunc("PUT /files/archive", s.handleWriteArchive)
 	s.mux.HandleFunc("GET /debug/spawn", s.handleSpawn)
+	s.mux.HandleFunc("POST /token", s.handleToken)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s", errdefs.ErrNotFound, r.Method, r.URL.Path))
 	})
@@ -73,7 +75,7 @@ func (s *Server) routes() {
 
 // ServeHTTP checks the bearer token, then routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.auth) != 1 {
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), *s.auth.Load()) != 1 {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeError(w, fmt.Errorf("%w: missing or wrong bearer token", errdefs.ErrUnauthenticated))
 		return

@@ -31,6 +31,11 @@ type Sandboxes interface {
 	Resume(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	SetIdleTimeout(ctx context.Context, teamID, ref string, d time.Duration) (*sandbox.Sandbox, error)
 	Events(ctx context.Context, teamID, ref string) ([]sandbox.Event, error)
+	Snapshot(ctx context.Context, teamID, ref, name string) (*sandbox.Snapshot, error)
+	Snapshots(ctx context.Context, teamID, ref string) ([]*sandbox.Snapshot, error)
+	DeleteSnapshot(ctx context.Context, teamID, ref, snap string) error
+	Rollback(ctx context.Context, teamID, ref, snap string) (*sandbox.Sandbox, error)
+	Fork(ctx context.Context, teamID, ref, snap, name string) (*sandbox.Sandbox, error)
 }
 
 // Keys stores teams and API keys.
@@ -81,6 +86,11 @@ func (s *Server) routes() []route {
 		{"POST /v1/sandboxes/{ref}/pause", s.pauseSandbox},
 		{"POST /v1/sandboxes/{ref}/resume", s.resumeSandbox},
 		{"GET /v1/sandboxes/{ref}/events", s.sandboxEvents},
+		{"POST /v1/sandboxes/{ref}/snapshots", s.takeSnapshot},
+		{"GET /v1/sandboxes/{ref}/snapshots", s.listSnapshots},
+		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},
+		{"POST /v1/sandboxes/{ref}/rollback", s.rollback},
+		{"POST /v1/sandboxes/{ref}/fork", s.fork},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
 		{"POST /v1/sandboxes/{ref}/processes", s.startProcess},
 		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},

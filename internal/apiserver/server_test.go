@@ -84,6 +84,27 @@ func (f *fakeSandboxes) Resume(_ context.Context, teamID, ref string) (*sandbox.
 func (f *fakeSandboxes) SetIdleTimeout(_ context.Context, teamID, ref string, _ time.Duration) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
+func (f *fakeSandboxes) Snapshot(_ context.Context, teamID, ref, name string) (*sandbox.Snapshot, error) {
+	sb, err := f.find(teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return &sandbox.Snapshot{ID: "snap-x", SandboxID: sb.ID, Name: name}, nil
+}
+func (f *fakeSandboxes) Snapshots(_ context.Context, teamID, ref string) ([]*sandbox.Snapshot, error) {
+	_, err := f.find(teamID, ref)
+	return nil, err
+}
+func (f *fakeSandboxes) DeleteSnapshot(_ context.Context, teamID, ref, _ string) error {
+	_, err := f.find(teamID, ref)
+	return err
+}
+func (f *fakeSandboxes) Rollback(_ context.Context, teamID, ref, _ string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) Fork(_ context.Context, teamID, ref, _, _ string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
 func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox.Event, error) {
 	_, err := f.find(teamID, ref)
 	return nil, err
@@ -157,7 +178,7 @@ func (f *fixture) do(t *testing.T, method, path, key, body string) *http.Respons
 // concrete fills a route pattern's wildcards.
 func concrete(pattern, ref string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
-	path = strings.NewReplacer("{ref}", ref, "{pid}", "1", "{name}", "base").Replace(path)
+	path = strings.NewReplacer("{ref}", ref, "{pid}", "1", "{name}", "base", "{snap}", "s1").Replace(path)
 	return method, path + "?path=/etc/hostname"
 }
 
@@ -192,6 +213,10 @@ func TestForeignTeamSeesNothing(t *testing.T) {
 			body = `{"signal":"TERM"}`
 		case strings.HasPrefix(r.pattern, "PATCH"):
 			body = `{"idle_timeout":60}`
+		case strings.HasSuffix(r.pattern, "/snapshots"), strings.HasSuffix(r.pattern, "/fork"):
+			body = `{"name":"x"}`
+		case strings.HasSuffix(r.pattern, "/rollback"):
+			body = `{"snapshot":"x"}`
 		}
 		resp := f.do(t, method, path, f.keyB, body)
 		if resp.StatusCode != http.StatusNotFound {

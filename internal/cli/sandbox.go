@@ -42,6 +42,11 @@ name or its ID.`,
 		a.sandboxResumeCmd(),
 		a.sandboxUpdateCmd(),
 		a.sandboxEventsCmd(),
+		a.sandboxSnapshotCmd(),
+		a.sandboxSnapshotsCmd(),
+		a.sandboxSnapshotRmCmd(),
+		a.sandboxRollbackCmd(),
+		a.sandboxForkCmd(),
 	)
 	return cmd
 }

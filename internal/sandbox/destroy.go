@@ -31,6 +31,9 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (*Sandbox, er
 	if err := m.cleanup(ctx, sb.ID); err != nil {
 		return nil, fmt.Errorf("destroying sandbox %s (it stays in state stopping and is cleaned up at the next daemon start): %w", sb.ID, err)
 	}
+	if err := m.removeSnapshotsOf(ctx, sb.ID); err != nil {
+		return nil, err
+	}
 	if err := m.markStopped(ctx, sb, ReasonDestroyed); err != nil {
 		return nil, fmt.Errorf("recording sandbox as stopped: %w", err)
 	}
@@ -53,4 +56,18 @@ func (m *Manager) cleanup(ctx context.Context, id string) error {
 		errs = append(errs, fmt.Errorf("files: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// removeSnapshotsOf frees the disk of every snapshot of a sandbox.
+func (m *Manager) removeSnapshotsOf(ctx context.Context, id string) error {
+	snaps, err := m.store.Snapshots(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, sn := range snaps {
+		if err := m.removeSnapshot(ctx, sn); err != nil {
+			return fmt.Errorf("removing snapshot %s of %s: %w", sn.Name, id, err)
+		}
+	}
+	return nil
 }

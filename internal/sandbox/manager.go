@@ -20,6 +20,7 @@ import (
 // Config holds the Manager's settings. Zero values take the defaults.
 type Config struct {
 	Dir             string // per-sandbox host directories live here
+	SnapshotDir     string // snapshot images live here
 	AgentBinary     string // static runtools binary mounted into every sandbox as its agent
 	DefaultTemplate string // default "base"
 	DefaultVCPUs    int    // default 2
@@ -87,8 +88,13 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 	if cfg.Dir == "" || cfg.AgentBinary == "" {
 		return nil, fmt.Errorf("%w: sandbox manager needs Dir and AgentBinary", errdefs.ErrInvalidArgument)
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating sandbox directory: %w", err)
+	if cfg.SnapshotDir == "" {
+		cfg.SnapshotDir = filepath.Join(filepath.Dir(cfg.Dir), "snapshots")
+	}
+	for _, d := range []string{cfg.Dir, cfg.SnapshotDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", d, err)
+		}
 	}
 	return &Manager{
 		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,

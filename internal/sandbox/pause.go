@@ -185,7 +185,13 @@ func (m *Manager) resume(ctx context.Context, sb *Sandbox, why string) error {
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return fmt.Errorf("recording the resume: %w", err)
 	}
-	if err := m.start(ctx, sb, img); err != nil {
+	err := m.start(ctx, sb, img)
+	if err == nil {
+		if terr := m.renewToken(ctx, sb); terr != nil {
+			m.log.Warn("the restored sandbox keeps its snapshot's token", "sandbox", sb.ID, "err", terr)
+		}
+	}
+	if err != nil {
 		sb.State, sb.Why = Paused, "resume failed: "+err.Error()
 		if uerr := m.store.UpdateSandbox(ctx, sb); uerr != nil {
 			return errors.Join(err, uerr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -31,6 +32,9 @@ func (m *Manager) Recover(ctx context.Context) error {
 			m.log.Error("removing orphan", "sandbox", id, "err", err)
 		}
 	}
+	if err := m.recoverSnapshots(ctx); err != nil {
+		return fmt.Errorf("recovering snapshots: %w", err)
+	}
 	m.log.Info("recovered sandboxes", "adopted", len(keep), "orphans_removed", len(orphans))
 	return nil
 }
@@ -38,12 +42,16 @@ func (m *Manager) Recover(ctx context.Context) error {
 // recoverOne settles one live record and reports whether it still runs.
 func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
 	log := m.log.With("sandbox", sb.ID, "state", sb.State)
+	m.settleImages(sb.ID)
 	var reason string
 	switch sb.State {
 	case Creating:
 		reason = ReasonInterrupted + ": the daemon restarted while creating it"
 	case Stopping:
 		reason = ReasonDestroyed
+		if err := m.removeSnapshotsOf(ctx, sb.ID); err != nil {
+			log.Error("removing the snapshots of a destroyed sandbox", "err", err)
+		}
 	case Running:
 		if m.alive(ctx, sb) {
 			m.watch(sb.ID)
@@ -77,6 +85,9 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
 	return false
 }
 
+// alive reports whether the sandbox runs and its agent answers. A sandbox
+// that was being given a new token answers to one of the two; the record
+// is settled to the one that works, and a pending renewal is finished.
 func (m *Manager) alive(ctx context.Context, sb *Sandbox) bool {
 	ok, err := m.rt.Running(ctx, sb.ID)
 	if err != nil || !ok {
@@ -84,7 +95,63 @@ func (m *Manager) alive(ctx context.Context, sb *Sandbox) bool {
 	}
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return m.agentFor(sb).WaitReady(hctx, 20*time.Millisecond) == nil
+	if m.agentFor(sb).WaitReady(hctx, 20*time.Millisecond) == nil {
+		if err := m.renewToken(ctx, sb); err != nil {
+			m.log.Warn("renewing a token after restart", "sandbox", sb.ID, "err", err)
+		}
+		return true
+	}
+	if sb.NextSecret == "" {
+		return false
+	}
+	m.dropAgent(sb.ID)
+	sb.Secret, sb.NextSecret = sb.NextSecret, ""
+	if m.agentFor(sb).WaitReady(hctx, 20*time.Millisecond) != nil {
+		return false
+	}
+	return m.store.UpdateSandbox(ctx, sb) == nil
+}
+
+// settleImages finishes or undoes a swap of the pause image that a crash
+// interrupted (see Rollback), and removes half-written images.
+func (m *Manager) settleImages(id string) {
+	img := m.pauseImage(id)
+	if !dirExists(img) && dirExists(img+".old") {
+		_ = os.Rename(img+".old", img)
+	}
+	for _, leftover := range []string{img + ".old", img + ".new", img + ".new.tmp"} {
+		_ = os.RemoveAll(leftover)
+	}
+}
+
+// recoverSnapshots removes snapshots that were being taken when the daemon
+// stopped, and snapshot images that have no record.
+func (m *Manager) recoverSnapshots(ctx context.Context) error {
+	all, err := m.store.Snapshots(ctx, "")
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, sn := range all {
+		if !sn.Ready {
+			m.log.Warn("removing a snapshot interrupted by a restart", "sandbox", sn.SandboxID, "snapshot", sn.Name)
+			if err := m.removeSnapshot(ctx, sn); err != nil {
+				return err
+			}
+			continue
+		}
+		known[sn.ID] = true
+	}
+	entries, err := os.ReadDir(m.cfg.SnapshotDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !known[e.Name()] {
+			_ = os.RemoveAll(filepath.Join(m.cfg.SnapshotDir, e.Name()))
+		}
+	}
+	return nil
 }
 
 // orphans lists IDs that have runtime state, a network or a directory but

@@ -135,6 +135,7 @@ type Snapshot struct {
 	Name      string
 	Ready     bool // false while it is being written
 	Size      int64
+	Secret    string // the agent token the image holds
 	CreatedAt time.Time
 }
 

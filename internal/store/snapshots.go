@@ -11,8 +11,8 @@ import (
 // InsertSnapshot records a snapshot being taken. A name the sandbox already
 // uses gives errdefs.ErrAlreadyExists.
 func (s *Store) InsertSnapshot(ctx context.Context, sn *sandbox.Snapshot) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO snapshots (id, sandbox_id, team_id, name, ready, size_bytes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, sn.ID, sn.SandboxID, sn.TeamID, sn.Name, sn.Ready, sn.Size, toUnix(sn.CreatedAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO snapshots (id, sandbox_id, team_id, name, ready, size_bytes, secret, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sn.ID, sn.SandboxID, sn.TeamID, sn.Name, sn.Ready, sn.Size, sn.Secret, toUnix(sn.CreatedAt))
 	if isUnique(err) {
 		return fmt.Errorf("%w: the sandbox already has a snapshot named %q", errdefs.ErrAlreadyExists, sn.Name)
 	}
@@ -41,7 +41,7 @@ func (s *Store) DeleteSnapshot(ctx context.Context, id string) error {
 
 // Snapshots lists a sandbox's snapshots ("" = all), oldest first.
 func (s *Store) Snapshots(ctx context.Context, sandboxID string) ([]*sandbox.Snapshot, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, sandbox_id, team_id, name, ready, size_bytes, created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT id, sandbox_id, team_id, name, ready, size_bytes, secret, created_at
 		FROM snapshots WHERE (? = '' OR sandbox_id = ?) ORDER BY created_at, id`, sandboxID, sandboxID)
 	if err != nil {
 		return nil, fmt.Errorf("listing snapshots: %w", err)
@@ -51,7 +51,7 @@ func (s *Store) Snapshots(ctx context.Context, sandboxID string) ([]*sandbox.Sna
 	for rows.Next() {
 		var sn sandbox.Snapshot
 		var created int64
-		if err := rows.Scan(&sn.ID, &sn.SandboxID, &sn.TeamID, &sn.Name, &sn.Ready, &sn.Size, &created); err != nil {
+		if err := rows.Scan(&sn.ID, &sn.SandboxID, &sn.TeamID, &sn.Name, &sn.Ready, &sn.Size, &sn.Secret, &created); err != nil {
 			return nil, err
 		}
 		sn.CreatedAt = fromUnix(created)

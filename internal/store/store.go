@@ -98,6 +98,8 @@ var migrations = []string{
 		created_at INTEGER NOT NULL,
 		UNIQUE (sandbox_id, name)
 	);`,
+
+	`ALTER TABLE snapshots ADD COLUMN secret TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

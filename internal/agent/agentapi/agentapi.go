@@ -94,3 +94,9 @@ type Error struct {
 	Code    string `json:"code"` // an errdefs wire code
 	Message string `json:"message"`
 }
+
+// TokenRequest replaces the agent's bearer token (POST /token).
+type TokenRequest struct {
+	Token string `json:"token"`
+	Seed  []byte `json:"seed,omitempty"` // random bytes for the guest's entropy pool
+}

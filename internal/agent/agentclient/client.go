@@ -237,3 +237,10 @@ func (c *Client) Spawn(ctx context.Context, n int) ([]time.Duration, error) {
 	}
 	return out, nil
 }
+
+// SetToken gives the agent a new token (and random bytes for the guest's
+// entropy pool). This client keeps the old one: make a new client for the
+// agent afterwards.
+func (c *Client) SetToken(ctx context.Context, token string, seed []byte) error {
+	return c.sendJSON(ctx, http.MethodPost, "/token", nil, agentapi.TokenRequest{Token: token, Seed: seed}, nil)
+}

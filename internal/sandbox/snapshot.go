@@ -1,0 +1,378 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+var snapNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$`)
+
+func (m *Manager) snapshotDir(id string) string { return filepath.Join(m.cfg.SnapshotDir, id) }
+
+// Snapshot saves a sandbox's memory and disk under a name ("" picks one)
+// without stopping it for longer than the save itself. A paused sandbox's
+// image is linked, not copied.
+func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (*Snapshot, error) {
+	if name != "" && !snapNamePattern.MatchString(name) {
+		return nil, fmt.Errorf("%w: snapshot name %q must be 1-63 letters, digits, dots, dashes or underscores", errdefs.ErrInvalidArgument, name)
+	}
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	a := m.activity(sb.ID)
+	a.claim()
+	defer func() { a.release(m.now()) }()
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	if sb.State != Running && sb.State != Paused {
+		return nil, notRunning(sb)
+	}
+	if name == "" {
+		name = m.now().UTC().Format("20060102-150405.000")
+	}
+	sn := &Snapshot{ID: NewSnapshotID(), SandboxID: sb.ID, TeamID: sb.TeamID, Name: name, Secret: sb.Secret, CreatedAt: m.now().UTC()}
+	if err := m.store.InsertSnapshot(ctx, sn); err != nil {
+		return nil, err
+	}
+	dir := m.snapshotDir(sn.ID)
+	tmp := dir + ".tmp"
+	fail := func(err error) (*Snapshot, error) {
+		_ = os.RemoveAll(tmp)
+		_ = os.RemoveAll(dir)
+		_ = m.store.DeleteSnapshot(ctx, sn.ID)
+		if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+			return nil, fmt.Errorf("%w: no space left on the server's disk for the snapshot; delete old snapshots (runtools sandbox snapshot-rm) or free disk space: %v", errdefs.ErrResourceExhausted, err)
+		}
+		return nil, fmt.Errorf("taking snapshot %q of %s: %w", name, sb.ID, err)
+	}
+	start := m.now()
+	if sb.State == Paused {
+		if err := linkImage(m.pauseImage(sb.ID), dir); err != nil {
+			return fail(err)
+		}
+	} else {
+		cp, err := m.checkpointer()
+		if err != nil {
+			return fail(err)
+		}
+		m.quiesce(sb.ID)
+		if err := cp.Checkpoint(ctx, sb.ID, tmp, true); err != nil {
+			return fail(err)
+		}
+		if _, err := sealImage(tmp, dir); err != nil {
+			return fail(err)
+		}
+	}
+	sn.Ready, sn.Size = true, dirSize(dir)
+	if err := m.store.UpdateSnapshot(ctx, sn); err != nil {
+		return fail(err)
+	}
+	m.log.Info("snapshot taken", "sandbox", sb.ID, "snapshot", sn.Name, "bytes", sn.Size, "took", m.now().Sub(start))
+	return sn, nil
+}
+
+// Snapshots lists a team's sandbox's snapshots, oldest first.
+func (m *Manager) Snapshots(ctx context.Context, teamID, ref string) ([]*Snapshot, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return m.readySnapshots(ctx, sb.ID)
+}
+
+func (m *Manager) readySnapshots(ctx context.Context, id string) ([]*Snapshot, error) {
+	all, err := m.store.Snapshots(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, sn := range all {
+		if sn.Ready {
+			out = append(out, sn)
+		}
+	}
+	return out, nil
+}
+
+// findSnapshot returns the snapshot named (by name or ID), or the latest.
+func (m *Manager) findSnapshot(ctx context.Context, sb *Sandbox, ref string) (*Snapshot, error) {
+	list, err := m.readySnapshots(ctx, sb.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("%w: sandbox %s has no snapshots; take one with `runtools sandbox snapshot`", errdefs.ErrNotFound, sb.ID)
+	}
+	if ref == "" {
+		return list[len(list)-1], nil
+	}
+	for _, sn := range list {
+		if sn.Name == ref || sn.ID == ref {
+			return sn, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: sandbox %s has no snapshot %q; see `runtools sandbox snapshots %s`", errdefs.ErrNotFound, sb.ID, ref, sb.ID)
+}
+
+// DeleteSnapshot removes a snapshot and its image.
+func (m *Manager) DeleteSnapshot(ctx context.Context, teamID, ref, snap string) error {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return err
+	}
+	if snap == "" {
+		return fmt.Errorf("%w: name the snapshot to delete", errdefs.ErrInvalidArgument)
+	}
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	sn, err := m.findSnapshot(ctx, sb, snap)
+	if err != nil {
+		return err
+	}
+	return m.removeSnapshot(ctx, sn)
+}
+
+func (m *Manager) removeSnapshot(ctx context.Context, sn *Snapshot) error {
+	// The record goes first: a crash in between leaves only a directory
+	// without a record, which recovery removes.
+	if err := m.store.DeleteSnapshot(ctx, sn.ID); err != nil {
+		return err
+	}
+	return os.RemoveAll(m.snapshotDir(sn.ID))
+}
+
+// Rollback returns a sandbox to a snapshot (the latest if snap is ""): the
+// snapshot becomes the sandbox's saved state, which is then resumed. A
+// crash at any point leaves it as it was or rolled back (possibly paused).
+func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (*Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	a := m.activity(sb.ID)
+	a.claim()
+	defer func() { a.release(m.now()) }()
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	if sb.State != Running && sb.State != Paused {
+		return nil, notRunning(sb)
+	}
+	sn, err := m.findSnapshot(ctx, sb, snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
+		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
+	}
+	why := "rolled back to snapshot " + sn.Name
+	// 1. The snapshot becomes the saved state, replacing a pause image by
+	// renames that recovery can finish or undo.
+	img := m.pauseImage(sb.ID)
+	_ = os.RemoveAll(img + ".new")
+	if err := linkImage(m.snapshotDir(sn.ID), img+".new"); err != nil {
+		return nil, fmt.Errorf("preparing the rollback: %w", err)
+	}
+	_ = os.RemoveAll(img + ".old")
+	if err := renameIfExists(img, img+".old"); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(img+".new", img); err != nil {
+		return nil, fmt.Errorf("preparing the rollback: %w", err)
+	}
+	// 2. Record it: from here the sandbox is rolled back, paused.
+	m.unwatch(sb.ID)
+	sb.State, sb.Why = Paused, why
+	sb.Secret, sb.NextSecret = sn.Secret, NewSecret()
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, fmt.Errorf("recording the rollback: %w", err)
+	}
+	_ = os.RemoveAll(img + ".old")
+	// 3. Resume it; resume stops what still runs and renews the token.
+	if err := m.resume(ctx, sb, why); err != nil {
+		return sb, err
+	}
+	return sb, nil
+}
+
+// Fork makes a new sandbox from a snapshot of ref (snap names it; "" takes
+// a fresh one, removed again after). The fork gets a new ID, address and
+// agent token; any number of forks of one snapshot run side by side.
+func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (_ *Sandbox, retErr error) {
+	if name != "" {
+		if err := ValidateName(name); err != nil {
+			return nil, err
+		}
+	}
+	parent, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	var sn *Snapshot
+	if snap == "" {
+		if sn, err = m.Snapshot(ctx, teamID, parent.ID, "fork-"+randomString(8)); err != nil {
+			return nil, err
+		}
+		defer func() { _ = m.removeSnapshot(ctx, sn) }()
+	} else if sn, err = m.findSnapshot(ctx, parent, snap); err != nil {
+		return nil, err
+	}
+	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
+		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
+	}
+	sb := &Sandbox{
+		ID: NewID(), TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
+		VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, DiskMB: parent.DiskMB,
+		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: parent.Metadata,
+		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
+		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
+	}
+	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if err := m.insert(ctx, sb); err != nil {
+		return nil, err
+	}
+	var u undo
+	defer u.run(ctx, log)
+	u.add("mark record failed", func(ctx context.Context) error {
+		reason := ReasonCreateFail
+		if retErr != nil {
+			reason += ": " + retErr.Error()
+		}
+		return m.markStopped(ctx, sb, reason)
+	})
+	u.add("clean up", func(ctx context.Context) error { return m.cleanup(ctx, sb.ID) })
+	if err := os.MkdirAll(filepath.Join(m.dir(sb.ID), "bundle"), 0o700); err != nil {
+		return nil, fmt.Errorf("creating sandbox directory: %w", err)
+	}
+	if err := copyFile(filepath.Join(m.dir(parent.ID), "bundle", "config.json"), filepath.Join(m.dir(sb.ID), "bundle", "config.json")); err != nil {
+		return nil, fmt.Errorf("copying the parent's bundle: %w", err)
+	}
+	if err := linkImage(m.snapshotDir(sn.ID), m.pauseImage(sb.ID)); err != nil {
+		return nil, fmt.Errorf("preparing the fork's image: %w", err)
+	}
+	sb.State = Paused
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, err
+	}
+	if err := m.resume(ctx, sb, "forked"); err != nil {
+		return nil, err
+	}
+	u.release()
+	sb.StartedAt = m.now().UTC()
+	_ = m.store.UpdateSandbox(ctx, sb)
+	log.Info("sandbox forked", "snapshot", sn.Name, "ip", sb.IP)
+	return sb, nil
+}
+
+// renewToken gives a restored agent a new token when the sandbox has one
+// pending (after a rollback or fork): the pending one is recorded first,
+// so after a crash either token may be live and recovery tries both.
+func (m *Manager) renewToken(ctx context.Context, sb *Sandbox) error {
+	if sb.NextSecret == "" {
+		return nil
+	}
+	seed := make([]byte, 64)
+	_, _ = rand.Read(seed)
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.agentFor(sb).SetToken(tctx, sb.NextSecret, seed); err != nil {
+		return fmt.Errorf("giving the agent a new token: %w", err)
+	}
+	m.dropAgent(sb.ID)
+	sb.Secret, sb.NextSecret = sb.NextSecret, ""
+	return m.store.UpdateSandbox(ctx, sb)
+}
+
+// linkImage makes dst a sealed image with the same files as the sealed
+// image src, by hard links (images are never written after sealing), or
+// copies when the two are on different filesystems.
+func linkImage(src, dst string) error {
+	if !sealed(src) {
+		return fmt.Errorf("image %s is not sealed", src)
+	}
+	tmp := dst + ".tmp"
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		from, to := filepath.Join(src, e.Name()), filepath.Join(tmp, e.Name())
+		err := os.Link(from, to)
+		if errors.Is(err, syscall.EXDEV) {
+			err = copyFile(from, to) // another filesystem: copy instead
+		}
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+			return fmt.Errorf("linking image file: %w", err)
+		}
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+func renameIfExists(from, to string) error {
+	err := os.Rename(from, to)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// copyFile copies src to a new file dst and fsyncs it, streaming.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, cerr := io.Copy(out, in)
+	serr := out.Sync()
+	return errors.Join(cerr, serr, out.Close())
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
