@@ -25,7 +25,7 @@ func checkNoOrphans(t *testing.T, s *server) {
 	running := map[string]bool{}
 	for _, sb := range list {
 		switch sb.State {
-		case "running":
+		case "running", "paused":
 			running[sb.ID] = true
 		case "stopped":
 			if sb.StopReason == "" {
@@ -201,5 +201,61 @@ func TestKillDuringPauseResume(t *testing.T) {
 			checkUsable(t, s, sb.ID)
 			checkNoOrphans(t, s)
 		}
+	}
+}
+
+// TestKillDuringSnapshots: SIGKILL in the middle of a snapshot, a rollback
+// or a fork leaves every sandbox as it was or fully moved, and no snapshot
+// half-written.
+func TestKillDuringSnapshots(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	sh(t, sb, "echo kept > /root/file")
+	if _, err := s.client().TakeSnapshot(ctxT(t, time.Minute), sb.ID, "base"); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]func() error{
+		"snapshot": func() error {
+			_, err := s.client().TakeSnapshot(context.Background(), sb.ID, "")
+			return err
+		},
+		"rollback": func() error {
+			_, err := s.client().Rollback(context.Background(), sb.ID, "base")
+			return err
+		},
+		"fork": func() error {
+			_, err := s.client().Fork(context.Background(), sb.ID, client.ForkRequest{Snapshot: "base"})
+			return err
+		},
+	}
+	for _, delay := range []time.Duration{10 * time.Millisecond, 60 * time.Millisecond, 120 * time.Millisecond, 200 * time.Millisecond} {
+		for name, op := range ops {
+			done := make(chan error, 1)
+			go func() { done <- op() }()
+			time.Sleep(delay)
+			s.kill()
+			err := <-done
+			s.start()
+			t.Logf("killed %v into a %s (%v)", delay, name, err)
+			checkUsable(t, s, sb.ID)
+			checkNoOrphans(t, s)
+			list, err := s.client().Snapshots(ctxT(t, time.Minute), sb.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sn := range list {
+				if sn.SizeBytes == 0 {
+					t.Errorf("snapshot %s listed with no image", sn.Name)
+				}
+			}
+		}
+	}
+	// Every fork that survived works.
+	all, _ := s.client().List(ctxT(t, time.Minute))
+	for _, f := range all {
+		if f.ID == sb.ID {
+			continue
+		}
+		checkUsable(t, s, f.ID)
 	}
 }
