@@ -22,25 +22,39 @@ type rawNet struct {
 	mtu    int
 }
 
+// newRawNet makes the bridge. Like the daemon's, it has a fixed MAC (else
+// the kernel gives it the lowest MAC of its ports, and the gateway's MAC
+// would change under a restored sandbox as other sandboxes come and go)
+// and no IPv6 (the host's neighbour discovery would reach the sandboxes).
 func newRawNet(ctx context.Context, bridge string, prefix netip.Prefix) (*rawNet, error) {
 	n := &rawNet{bridge: bridge, prefix: prefix.Masked(), mtu: uplinkMTU(ctx)}
 	n.gw = n.prefix.Addr().Next()
-	script := fmt.Sprintf("link add %s mtu %d type bridge\naddr add %s/%d dev %s\nlink set %s up\n",
-		bridge, n.mtu, n.gw, n.prefix.Bits(), bridge, bridge)
+	script := fmt.Sprintf("link add %s address %s mtu %d type bridge\naddr add %s/%d dev %s\nlink set %s up\n",
+		bridge, bridgeMAC(bridge), n.mtu, n.gw, n.prefix.Bits(), bridge, bridge)
 	if _, err := commandInput(ctx, script, "ip", "-batch", "-"); err != nil {
 		return nil, fmt.Errorf("making bridge %s: %w", bridge, err)
 	}
+	v6 := "/proc/sys/net/ipv6/conf/" + bridge + "/disable_ipv6"
+	if err := os.WriteFile(v6, []byte("1\n"), 0o644); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return n, fmt.Errorf("disabling IPv6 on bridge %s: %w", bridge, err)
+	}
 	return n, nil
+}
+
+// addr is the address of the seq-th sandbox.
+func (n *rawNet) addr(seq int) netip.Addr {
+	ip := n.gw
+	for range (seq-1)%250 + 1 {
+		ip = ip.Next()
+	}
+	return ip
 }
 
 // add makes the namespace and veth of the seq-th sandbox and returns their
 // names.
 func (n *rawNet) add(ctx context.Context, seq int) (ns, veth string, err error) {
 	ns, veth = fmt.Sprintf("%s-%d", n.bridge, seq), fmt.Sprintf("%s-%d", n.bridge, seq)
-	ip := n.gw
-	for range (seq-1)%250 + 1 {
-		ip = ip.Next()
-	}
+	ip := n.addr(seq)
 	if _, err := command(ctx, "ip", "netns", "add", ns); err != nil {
 		return "", "", err
 	}

@@ -83,9 +83,7 @@ func (r *rawRunsc) flags(network, overlay string) []string {
 // start makes a sandbox, with a namespace on the raw bridge if withNet,
 // else with --network=none, and returns it with the phases it took.
 func (r *rawRunsc) start(ctx context.Context, withNet bool) (*rawBox, []phase, error) {
-	r.seq++
-	b := &rawBox{id: fmt.Sprintf("rtbench-raw-%d", r.seq)}
-	b.dir = filepath.Join(r.dir, b.id)
+	b := r.newBox()
 	var phases []phase
 	t := time.Now()
 	network, nsPath := "none", ""
@@ -98,28 +96,45 @@ func (r *rawRunsc) start(ctx context.Context, withNet bool) (*rawBox, []phase, e
 		phases = append(phases, phase{"netns + veth (3 ip calls)", time.Since(t)})
 		t = time.Now()
 	}
-	if err := r.writeBundle(b, nsPath); err != nil {
+	if err := r.launch(ctx, b, network, nsPath, nil); err != nil {
 		return b, phases, err
+	}
+	phases = append(phases, phase{"bundle + runsc run", time.Since(t)})
+	return b, phases, nil
+}
+
+// newBox names the next sandbox.
+func (r *rawRunsc) newBox() *rawBox {
+	r.seq++
+	b := &rawBox{id: fmt.Sprintf("rtbench-raw-%d", r.seq)}
+	b.dir = filepath.Join(r.dir, b.id)
+	return b
+}
+
+// launch writes b's bundle, with process args instead of the raw spec's if
+// args is not nil, and runs it with `runsc run --detach`.
+func (r *rawRunsc) launch(ctx context.Context, b *rawBox, network, nsPath string, args []string) error {
+	if err := r.writeBundle(b, nsPath, args); err != nil {
+		return err
 	}
 	console, err := os.Create(filepath.Join(b.dir, "console.log"))
 	if err != nil {
-		return b, phases, fmt.Errorf("creating console log: %w", err)
+		return fmt.Errorf("creating console log: %w", err)
 	}
 	defer console.Close()
-	args := append(r.flags(network, filepath.Join(b.dir, "overlay")), "run", "--detach", "--bundle="+filepath.Join(b.dir, "bundle"), b.id)
+	args = append(r.flags(network, filepath.Join(b.dir, "overlay")), "run", "--detach", "--bundle="+filepath.Join(b.dir, "bundle"), b.id)
 	// The sandbox keeps runsc run's stdio: a file, not a pipe we would wait on.
 	cmd := exec.CommandContext(ctx, r.runsc, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Run(); err != nil {
 		out, _ := os.ReadFile(console.Name())
-		return b, phases, fmt.Errorf("runsc run %s: %w: %s", b.id, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("runsc run %s: %w: %s", b.id, err, strings.TrimSpace(string(out)))
 	}
-	phases = append(phases, phase{"bundle + runsc run", time.Since(t)})
-	return b, phases, nil
+	return nil
 }
 
-func (r *rawRunsc) writeBundle(b *rawBox, nsPath string) error {
+func (r *rawRunsc) writeBundle(b *rawBox, nsPath string, args []string) error {
 	for _, d := range []string{filepath.Join(b.dir, "bundle"), filepath.Join(b.dir, "overlay")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("creating %s: %w", d, err)
@@ -127,6 +142,11 @@ func (r *rawRunsc) writeBundle(b *rawBox, nsPath string) error {
 	}
 	s := r.spec
 	s.Hostname = b.id
+	if args != nil {
+		p := *s.Process
+		p.Args = args
+		s.Process = &p
+	}
 	linux := *s.Linux
 	linux.CgroupsPath = filepath.Join(filepath.Dir(linux.CgroupsPath), b.id) // same parent as the daemon's
 	linux.Namespaces = nil

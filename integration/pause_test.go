@@ -3,6 +3,8 @@ package integration
 import (
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,4 +118,43 @@ func median(d []time.Duration) time.Duration {
 		}
 	}
 	return s[len(s)/2]
+}
+
+// TestPausedSurvivesReboot: a paused sandbox and its snapshots survive the
+// daemon stopping and everything a reboot clears (processes, namespaces,
+// the bridge, firewall tables, /run).
+func TestPausedSurvivesReboot(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	c := s.client()
+	ctx := ctxT(t, 3*time.Minute)
+	counterServer(t, s, sb)
+	sh(t, sb, "echo before-reboot > /root/file")
+	if _, err := c.TakeSnapshot(ctx, sb.ID, "snap"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Pause(ctx, sb.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+	for _, ns := range netnsList(s) {
+		exec.Command("ip", "netns", "del", ns).Run()
+	}
+	exec.Command("nft", "delete", "table", "inet", "runtools_"+s.bridge).Run()
+	exec.Command("nft", "delete", "table", "ip", "runtools_"+s.bridge+"_nat").Run()
+	exec.Command("ip", "link", "del", s.bridge).Run()
+	os.RemoveAll("/run/runtools")
+	s.start()
+	if got, err := c.Get(ctx, sb.ID); err != nil || got.State != "paused" {
+		t.Fatalf("after reboot: %+v %v", got, err)
+	}
+	if res := sh(t, sb, "cat /root/file"); string(res.Stdout) != "before-reboot\n" {
+		t.Errorf("after reboot: %q", res.Stdout)
+	}
+	if _, err := counter(sb.IP); err != nil {
+		t.Errorf("server after reboot: %v", err)
+	}
+	if _, err := c.Rollback(ctx, sb.ID, "snap"); err != nil {
+		t.Errorf("rollback after reboot: %v", err)
+	}
 }

@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	_ "modernc.org/sqlite"
 )
 
 func TestSnapshotRollback(t *testing.T) {
@@ -194,4 +197,59 @@ func TestSnapshotDiskFull(t *testing.T) {
 	if res := sh(t, sb, "cat /root/state"); string(res.Stdout) != "first\n" {
 		t.Errorf("after rollback: %q", res.Stdout)
 	}
+}
+
+// TestTokensRenewed: after a rollback or a fork the agent's token is new,
+// and the old one is refused.
+func TestTokensRenewed(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	c := s.client()
+	ctx := ctxT(t, 3*time.Minute)
+	if _, err := c.TakeSnapshot(ctx, sb.ID, "s"); err != nil {
+		t.Fatal(err)
+	}
+	old := agentSecret(t, s, sb.ID)
+	if _, err := c.Rollback(ctx, sb.ID, "s"); err != nil {
+		t.Fatal(err)
+	}
+	renewed := agentSecret(t, s, sb.ID)
+	f, err := c.Fork(ctx, sb.ID, client.ForkRequest{Snapshot: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forked := agentSecret(t, s, f.ID)
+	if old == renewed || old == forked || renewed == forked {
+		t.Fatalf("tokens not renewed: %s %s %s", old[:6], renewed[:6], forked[:6])
+	}
+	for _, tc := range []struct{ ip, token string }{{sb.IP, old}, {f.IP, old}} {
+		req, _ := http.NewRequest("GET", "http://"+tc.ip+":49983/health", nil)
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		resp, err := noKeepAlive.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("old token at %s: %d, want 401", tc.ip, resp.StatusCode)
+		}
+	}
+	if res := sh(t, f, "echo ok"); string(res.Stdout) != "ok\n" {
+		t.Errorf("fork after renewal: %+v", res)
+	}
+}
+
+// agentSecret reads a sandbox's agent token from the server's database.
+func agentSecret(t *testing.T, s *server, id string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.dataDir, "runtools.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var secret string
+	if err := db.QueryRow(`SELECT secret FROM sandboxes WHERE id = ?`, id).Scan(&secret); err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }
