@@ -47,6 +47,8 @@ type config struct {
 	bridge, subnet       string
 	rawBridge, rawSubnet string
 	podman               bool
+	pauseRuns, snapRuns  int
+	bigRuns, bigMB       int
 }
 
 func parseFlags(args []string) (config, error) {
@@ -69,12 +71,22 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.rawBridge, "raw-bridge", "rtbench1", "bridge of the raw runsc sandboxes")
 	fs.StringVar(&c.rawSubnet, "raw-subnet", "10.251.0.0/24", "subnet of the raw runsc sandboxes")
 	fs.BoolVar(&c.podman, "podman", true, "include podman with runsc")
+	fs.IntVar(&c.pauseRuns, "pause-runs", 0, "pause/resume runs per system (0: as many as -runs)")
+	fs.IntVar(&c.snapRuns, "snapshot-runs", 10, "snapshot, rollback and fork runs (0: leave them out)")
+	fs.IntVar(&c.bigRuns, "big-runs", 5, "pause/resume runs per system with the large Node.js process (0: leave it out)")
+	fs.IntVar(&c.bigMB, "big-mb", 140, "MiB of random data the large Node.js process holds")
 	fs.DurationVar(&settleTime, "settle", settleTime, "idle gap before every trial, the same for every system")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if c.runs < 1 || c.execRuns < 1 {
 		return c, errors.New("-runs and -exec-runs must be at least 1")
+	}
+	if c.pauseRuns == 0 {
+		c.pauseRuns = c.runs
+	}
+	if c.pauseRuns < 1 || c.snapRuns < 0 || c.bigRuns < 0 || c.bigMB < 1 {
+		return c, errors.New("-pause-runs and -big-mb must be at least 1, -snapshot-runs and -big-runs at least 0")
 	}
 	if c.execRuns < 50 {
 		fmt.Fprintln(os.Stderr, "bench: warning: -exec-runs below 50 makes p99 meaningless")
@@ -188,6 +200,10 @@ func run(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	if rep.exec, err = measureExec(ctx, execers, cfg.execRuns, 5); err != nil {
+		return err
+	}
+
+	if err := measurePauseSections(ctx, &undo, rep, srv, raw); err != nil {
 		return err
 	}
 

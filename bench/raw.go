@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,8 @@ type rawRunsc struct {
 // rawBox is one raw sandbox.
 type rawBox struct {
 	id, dir, ns, veth string
+	ip                netip.Addr // set if pinned
+	pinned            bool       // its network is pinned (see rawNet.pin)
 }
 
 // agentMount is where the daemon mounts its agent; the raw spec drops it.
@@ -182,6 +185,9 @@ func (r *rawRunsc) remove(ctx context.Context, b *rawBox) error {
 	}
 	if b.ns != "" {
 		errs = append(errs, r.net.remove(ctx, b.ns, b.veth))
+	}
+	if b.pinned {
+		errs = append(errs, r.net.unpin(ctx, b.ip))
 	}
 	errs = append(errs, os.RemoveAll(b.dir))
 	return errors.Join(errs...)

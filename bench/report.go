@@ -16,6 +16,10 @@ type report struct {
 	podmanWhy     string // why podman is not in the results, if it is not
 	create, exec  []*result
 	reuse         reuseCheck
+	pause, big    cycleSection // pause/resume, with the small and the large Node.js process
+	snap          cycleSection // snapshot, rollback and fork
+	pauseTook     time.Duration
+	bigTook       time.Duration
 	templateCheck string
 	cniChains     int
 	leaks         []string

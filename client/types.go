@@ -28,7 +28,15 @@ type Sandbox struct {
 	IP         string `json:"ip,omitempty"`
 	// IdleTimeout is how many seconds the sandbox may be idle before it
 	// is paused; 0 never pauses it.
-	IdleTimeout int               `json:"idle_timeout"`
+	IdleTimeout int `json:"idle_timeout"`
+	// Public dev-server URLs need no access token.
+	Public bool `json:"public"`
+	// Ports reachable through the dev-server URLs, and their URLs.
+	Ports []int `json:"ports"`
+	URLs  []URL `json:"urls,omitempty"`
+	// AccessToken opens private dev-server URLs: send it as the
+	// X-Runtools-Access-Token header, or use a signed link.
+	AccessToken string            `json:"access_token,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	CreatedAt   time.Time         `json:"created_at"`
@@ -49,11 +57,39 @@ type CreateRequest struct {
 	// IdleTimeout pauses the sandbox after this many seconds without
 	// activity; nil takes the server's default (600), 0 never pauses.
 	IdleTimeout *int `json:"idle_timeout,omitempty"`
+	// Public makes the dev-server URLs open to anyone.
+	Public bool `json:"public,omitempty"`
+	// Ports to expose in addition to the defaults (3000, 3001, 5173, 8000, 8080).
+	Ports []int `json:"ports,omitempty"`
 }
 
-// UpdateRequest changes a sandbox's settings.
+// UpdateRequest changes a sandbox's settings; nil fields stay as they are.
 type UpdateRequest struct {
-	IdleTimeout *int `json:"idle_timeout,omitempty"` // seconds; 0 never pauses
+	IdleTimeout *int  `json:"idle_timeout,omitempty"` // seconds; 0 never pauses
+	Public      *bool `json:"public,omitempty"`
+}
+
+// URL is a dev-server URL of a sandbox port.
+type URL struct {
+	Port int    `json:"port"`
+	URL  string `json:"url"`
+}
+
+// PortRequest exposes a port.
+type PortRequest struct {
+	Port int `json:"port"`
+}
+
+// LinkRequest asks for a signed, expiring link to a private port.
+type LinkRequest struct {
+	Port int `json:"port"`
+	TTL  int `json:"ttl_seconds,omitempty"` // default 3600
+}
+
+// Link is a signed URL that opens a private port until it expires.
+type Link struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // SandboxEvent is one recorded change of a sandbox's state.

@@ -22,7 +22,7 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	id := identity(r.Context())
 	opts := sandbox.CreateOptions{
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
-		Env: req.Env, Metadata: req.Metadata,
+		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports,
 	}
 	if req.IdleTimeout != nil {
 		d := time.Duration(*req.IdleTimeout) * time.Second
@@ -32,7 +32,7 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusCreated, s.wire(sb, id.TeamName))
 }
 
 func (s *Server) listSandboxes(w http.ResponseWriter, r *http.Request) error {
@@ -49,7 +49,7 @@ func (s *Server) listSandboxes(w http.ResponseWriter, r *http.Request) error {
 		Sandboxes []client.Sandbox `json:"sandboxes"`
 	}{Sandboxes: []client.Sandbox{}}
 	for _, sb := range list {
-		out.Sandboxes = append(out.Sandboxes, wireSandbox(sb, id.TeamName))
+		out.Sandboxes = append(out.Sandboxes, s.wire(sb, id.TeamName))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -60,7 +60,7 @@ func (s *Server) getSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
 func (s *Server) destroySandbox(w http.ResponseWriter, r *http.Request) error {
@@ -69,7 +69,7 @@ func (s *Server) destroySandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
 // boolParam reads an optional boolean query parameter.
@@ -90,15 +90,23 @@ func (s *Server) updateSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.IdleTimeout == nil {
-		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses)")
+	if req.IdleTimeout == nil && req.Public == nil {
+		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses) and public (true or false)")
 	}
 	id := identity(r.Context())
-	sb, err := s.sandboxes.SetIdleTimeout(r.Context(), id.TeamID, r.PathValue("ref"), time.Duration(*req.IdleTimeout)*time.Second)
-	if err != nil {
-		return err
+	var sb *sandbox.Sandbox
+	var err error
+	if req.IdleTimeout != nil {
+		if sb, err = s.sandboxes.SetIdleTimeout(r.Context(), id.TeamID, r.PathValue("ref"), time.Duration(*req.IdleTimeout)*time.Second); err != nil {
+			return err
+		}
 	}
-	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+	if req.Public != nil {
+		if sb, err = s.sandboxes.SetPublic(r.Context(), id.TeamID, r.PathValue("ref"), *req.Public); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
 func (s *Server) pauseSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -107,7 +115,7 @@ func (s *Server) pauseSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
 func (s *Server) resumeSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -116,7 +124,7 @@ func (s *Server) resumeSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
 func (s *Server) sandboxEvents(w http.ResponseWriter, r *http.Request) error {

@@ -36,6 +36,14 @@ type Sandboxes interface {
 	DeleteSnapshot(ctx context.Context, teamID, ref, snap string) error
 	Rollback(ctx context.Context, teamID, ref, snap string) (*sandbox.Sandbox, error)
 	Fork(ctx context.Context, teamID, ref, snap, name string) (*sandbox.Sandbox, error)
+	Expose(ctx context.Context, teamID, ref string, port int, open bool) (*sandbox.Sandbox, error)
+	SetPublic(ctx context.Context, teamID, ref string, public bool) (*sandbox.Sandbox, error)
+}
+
+// URLs makes the dev-server URLs of sandbox ports.
+type URLs interface {
+	URL(sandboxID string, port int) string
+	SignedURL(sandboxID string, port int, ttl time.Duration) string
 }
 
 // Keys stores teams and API keys.
@@ -61,12 +69,13 @@ type Server struct {
 	sandboxes Sandboxes
 	keys      Keys
 	templates Templates
+	urls      URLs // nil when the dev-server proxy is off
 	now       func() time.Time
 }
 
-// New returns the API server.
-func New(log *slog.Logger, sandboxes Sandboxes, keys Keys, templates Templates) *Server {
-	return &Server{log: log.With("component", "api"), sandboxes: sandboxes, keys: keys, templates: templates, now: time.Now}
+// New returns the API server. urls may be nil.
+func New(log *slog.Logger, sandboxes Sandboxes, keys Keys, templates Templates, urls URLs) *Server {
+	return &Server{log: log.With("component", "api"), sandboxes: sandboxes, keys: keys, templates: templates, urls: urls, now: time.Now}
 }
 
 // route is one API route: the OpenAPI test checks each is documented.
@@ -91,6 +100,9 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},
 		{"POST /v1/sandboxes/{ref}/rollback", s.rollback},
 		{"POST /v1/sandboxes/{ref}/fork", s.fork},
+		{"POST /v1/sandboxes/{ref}/ports", s.exposePort},
+		{"DELETE /v1/sandboxes/{ref}/ports/{port}", s.unexposePort},
+		{"POST /v1/sandboxes/{ref}/links", s.signedLink},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
 		{"POST /v1/sandboxes/{ref}/processes", s.startProcess},
 		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},

@@ -105,6 +105,12 @@ func (f *fakeSandboxes) Rollback(_ context.Context, teamID, ref, _ string) (*san
 func (f *fakeSandboxes) Fork(_ context.Context, teamID, ref, _, _ string) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
+func (f *fakeSandboxes) Expose(_ context.Context, teamID, ref string, _ int, _ bool) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) SetPublic(_ context.Context, teamID, ref string, _ bool) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
 func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox.Event, error) {
 	_, err := f.find(teamID, ref)
 	return nil, err
@@ -151,7 +157,7 @@ func newFixture(t *testing.T) *fixture {
 	sbs := &fakeSandboxes{byID: map[string]*sandbox.Sandbox{}}
 	sb, _ := sbs.Create(ctx, "team-a", sandbox.CreateOptions{Name: "mine"})
 	f.sandboxA = sb.ID
-	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{})
+	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{}, nil)
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
@@ -178,7 +184,7 @@ func (f *fixture) do(t *testing.T, method, path, key, body string) *http.Respons
 // concrete fills a route pattern's wildcards.
 func concrete(pattern, ref string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
-	path = strings.NewReplacer("{ref}", ref, "{pid}", "1", "{name}", "base", "{snap}", "s1").Replace(path)
+	path = strings.NewReplacer("{ref}", ref, "{pid}", "1", "{name}", "base", "{snap}", "s1", "{port}", "3000").Replace(path)
 	return method, path + "?path=/etc/hostname"
 }
 
@@ -217,6 +223,8 @@ func TestForeignTeamSeesNothing(t *testing.T) {
 			body = `{"name":"x"}`
 		case strings.HasSuffix(r.pattern, "/rollback"):
 			body = `{"snapshot":"x"}`
+		case strings.HasSuffix(r.pattern, "/ports"), strings.HasSuffix(r.pattern, "/links"):
+			body = `{"port":3000}`
 		}
 		resp := f.do(t, method, path, f.keyB, body)
 		if resp.StatusCode != http.StatusNotFound {

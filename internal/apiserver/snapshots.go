@@ -63,7 +63,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
 func (s *Server) fork(w http.ResponseWriter, r *http.Request) error {
@@ -76,5 +76,5 @@ func (s *Server) fork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, wireSandbox(sb, id.TeamName))
+	return writeJSON(w, http.StatusCreated, s.wire(sb, id.TeamName))
 }

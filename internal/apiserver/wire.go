@@ -50,8 +50,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) error {
 	return nil
 }
 
-func wireSandbox(sb *sandbox.Sandbox, team string) client.Sandbox {
+// wire converts a sandbox to its wire form, with its dev-server URLs.
+func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 	out := client.Sandbox{
+		Public: sb.Public, Ports: append([]int{}, sb.Ports...), AccessToken: sb.AccessToken,
 		ID: sb.ID, Name: sb.Name, Team: team, Template: sb.Template, State: string(sb.State),
 		StopReason: sb.StopReason, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
 		Env: sb.Env, Metadata: sb.Metadata, CreatedAt: sb.CreatedAt,
@@ -60,6 +62,11 @@ func wireSandbox(sb *sandbox.Sandbox, team string) client.Sandbox {
 	}
 	if sb.IP.IsValid() {
 		out.IP = sb.IP.String()
+	}
+	if s.urls != nil && sb.State != sandbox.Stopped {
+		for _, p := range sb.Ports {
+			out.URLs = append(out.URLs, client.URL{Port: p, URL: s.urls.URL(sb.ID, p)})
+		}
 	}
 	return out
 }

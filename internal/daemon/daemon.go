@@ -79,7 +79,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		go buildMissing(ctx, tpl, log)
 	}
 
-	api := apiserver.New(log, mgr, st, tpl)
+	api := apiserver.New(log, mgr, st, tpl, nil)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)

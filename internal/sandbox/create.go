@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -22,6 +23,8 @@ type CreateOptions struct {
 	// IdleTimeout pauses the sandbox after this long without activity;
 	// nil takes DefaultIdleTimeout, 0 never pauses it.
 	IdleTimeout *time.Duration
+	Public      bool  // dev-server URLs open to anyone
+	Ports       []int // exposed in addition to DefaultPorts
 }
 
 func (m *Manager) validate(opts *CreateOptions) error {
@@ -56,6 +59,11 @@ func (m *Manager) validate(opts *CreateOptions) error {
 	}
 	if err := validIdleTimeout(*opts.IdleTimeout); err != nil {
 		return err
+	}
+	for _, p := range opts.Ports {
+		if err := validPort(p); err != nil {
+			return err
+		}
 	}
 	if len(opts.Metadata) > 64 {
 		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
@@ -94,6 +102,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 		VCPUs: opts.VCPUs, MemoryMB: opts.MemoryMB, DiskMB: m.cfg.DiskMB,
 		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
 		IdleTimeout: *opts.IdleTimeout, Why: "create",
+		Public: opts.Public, Ports: mergePorts(DefaultPorts, opts.Ports), AccessToken: NewSecret(),
 	}
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)
@@ -192,4 +201,10 @@ func validIdleTimeout(d time.Duration) error {
 		return fmt.Errorf("%w: idle timeout must be between 0 (never pause) and %s, got %s", errdefs.ErrInvalidArgument, MaxIdleTimeout, d)
 	}
 	return nil
+}
+
+func mergePorts(a, b []int) []int {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

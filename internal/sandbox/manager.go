@@ -80,6 +80,8 @@ type Manager struct {
 	watchers map[string]context.CancelFunc
 	acts     map[string]*activity
 	wg       sync.WaitGroup
+
+	quiesceHooks []func(*Sandbox)
 }
 
 // NewManager wires a Manager. Call Recover before serving requests.

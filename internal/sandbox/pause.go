@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/runtools/runtools/internal/errdefs"
@@ -104,7 +105,7 @@ func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) error {
 	tmp := img + ".tmp"
 	_ = os.RemoveAll(tmp)
 	_ = os.RemoveAll(img)
-	m.quiesce(sb.ID)
+	m.quiesce(sb)
 	if err := cp.Checkpoint(ctx, sb.ID, tmp, false); err != nil {
 		_ = os.RemoveAll(tmp)
 		return m.pauseFailed(ctx, sb, fmt.Errorf("saving the sandbox: %w", err))
@@ -139,8 +140,14 @@ const quiesceTime = 20 * time.Millisecond
 // connections that are open or closing at checkpoint time in a way that can
 // leave the restored network stack deaf (seen with runsc 2026-07 and
 // 2026-09 builds), so the daemon never leaves its own open across a save.
-func (m *Manager) quiesce(id string) {
-	m.dropAgent(id)
+func (m *Manager) quiesce(sb *Sandbox) {
+	m.dropAgent(sb.ID)
+	m.mu.Lock()
+	hooks := slices.Clone(m.quiesceHooks)
+	m.mu.Unlock()
+	for _, fn := range hooks {
+		fn(sb)
+	}
 	time.Sleep(quiesceTime)
 }
 

@@ -62,6 +62,9 @@ type Sandbox struct {
 	IdleTimeout time.Duration // 0: never paused for being idle
 	Env         map[string]string
 	Metadata    map[string]string
+	Public      bool   // its dev-server URLs need no access token
+	Ports       []int  // ports reachable through the dev-server URLs, sorted
+	AccessToken string // opens its private dev-server URLs
 	CreatedAt   time.Time
 	StartedAt   time.Time
 	StoppedAt   time.Time

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -71,7 +72,7 @@ func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (*Snap
 		if err != nil {
 			return fail(err)
 		}
-		m.quiesce(sb.ID)
+		m.quiesce(sb)
 		if err := cp.Checkpoint(ctx, sb.ID, tmp, true); err != nil {
 			return fail(err)
 		}
@@ -245,6 +246,7 @@ func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (_ *
 		VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, DiskMB: parent.DiskMB,
 		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: parent.Metadata,
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
+		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
 		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
 	}
 	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)

@@ -16,7 +16,8 @@ import (
 var _ sandbox.Store = (*Store)(nil)
 
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
-	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at`
+	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at,
+	public, ports, access_token`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -25,12 +26,16 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
+	ports, err := encodePorts(sb.Ports)
+	if err != nil {
+		return err
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
 			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), env, meta,
-			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt))
+			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, ports, sb.AccessToken)
 		if err != nil {
 			return err
 		}
@@ -55,6 +60,10 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
+	ports, err := encodePorts(sb.Ports)
+	if err != nil {
+		return err
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM sandboxes WHERE id = ?`, sb.ID).Scan(&old); err != nil {
@@ -65,9 +74,10 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
 			disk_mb = ?, ip = ?, secret = ?, next_secret = ?, idle_timeout_ms = ?, env = ?, metadata = ?,
-			started_at = ?, stopped_at = ? WHERE id = ?`,
+			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ? WHERE id = ?`,
 			string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), sb.Secret, sb.NextSecret,
-			sb.IdleTimeout.Milliseconds(), env, meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.ID)
+			sb.IdleTimeout.Milliseconds(), env, meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt),
+			sb.Public, ports, sb.AccessToken, sb.ID)
 		if err != nil || old == string(sb.State) {
 			return err
 		}
@@ -180,11 +190,12 @@ type scanner interface{ Scan(dest ...any) error }
 func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	var (
 		sb                             sandbox.Sandbox
-		state, ip, env, meta           string
+		state, ip, env, meta, ports    string
 		idle, created, started, stoppd int64
 	)
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
-		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd)
+		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd,
+		&sb.Public, &ports, &sb.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +203,9 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	sb.IdleTimeout = time.Duration(idle) * time.Millisecond
 	sb.IP, _ = netip.ParseAddr(ip)
 	sb.CreatedAt, sb.StartedAt, sb.StoppedAt = fromUnix(created), fromUnix(started), fromUnix(stoppd)
+	if err := json.Unmarshal([]byte(ports), &sb.Ports); err != nil {
+		return nil, fmt.Errorf("decoding ports of %s: %w", sb.ID, err)
+	}
 	if err := json.Unmarshal([]byte(env), &sb.Env); err != nil {
 		return nil, fmt.Errorf("decoding env of %s: %w", sb.ID, err)
 	}
@@ -218,4 +232,15 @@ func orEmpty(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+func encodePorts(ports []int) (string, error) {
+	if ports == nil {
+		ports = []int{}
+	}
+	b, err := json.Marshal(ports)
+	if err != nil {
+		return "", fmt.Errorf("encoding ports: %w", err)
+	}
+	return string(b), nil
 }

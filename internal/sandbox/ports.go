@@ -1,0 +1,107 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// DefaultPorts are reachable through a new sandbox's dev-server URLs.
+var DefaultPorts = []int{3000, 3001, 5173, 8000, 8080}
+
+func validPort(port int) error {
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("%w: port must be between 1 and 65535, got %d", errdefs.ErrInvalidArgument, port)
+	}
+	if port == agentapi.Port {
+		return fmt.Errorf("%w: port %d is reserved for the runtools agent", errdefs.ErrInvalidArgument, port)
+	}
+	return nil
+}
+
+// Expose makes a port reachable (open) or not (!open) through the
+// sandbox's dev-server URLs.
+func (m *Manager) Expose(ctx context.Context, teamID, ref string, port int, open bool) (*Sandbox, error) {
+	if err := validPort(port); err != nil {
+		return nil, err
+	}
+	return m.update(ctx, teamID, ref, func(sb *Sandbox) {
+		i := slices.Index(sb.Ports, port)
+		switch {
+		case open && i < 0:
+			sb.Ports = append(sb.Ports, port)
+			slices.Sort(sb.Ports)
+		case !open && i >= 0:
+			sb.Ports = slices.Delete(sb.Ports, i, i+1)
+		}
+	})
+}
+
+// SetPublic makes the sandbox's dev-server URLs public or private.
+func (m *Manager) SetPublic(ctx context.Context, teamID, ref string, public bool) (*Sandbox, error) {
+	return m.update(ctx, teamID, ref, func(sb *Sandbox) { sb.Public = public })
+}
+
+// update applies change to a live sandbox's record under its lock.
+func (m *Manager) update(ctx context.Context, teamID, ref string, change func(*Sandbox)) (*Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	if sb.State == Stopped {
+		return nil, notRunning(sb)
+	}
+	change(sb)
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, err
+	}
+	return sb, nil
+}
+
+// Route is where a dev-server request for a sandbox's port goes.
+type Route struct {
+	Addr   string
+	Public bool
+	Token  string
+	Done   func()
+}
+
+// Route resolves a dev-server request for port of sandbox id (any team:
+// access is decided by the proxy, with the route's token), waking the
+// sandbox if it is paused. The sandbox counts as busy until Done.
+func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error) {
+	sb, err := m.store.GetSandbox(ctx, id)
+	if err != nil {
+		return Route{}, err
+	}
+	if sb.State == Stopped {
+		return Route{}, fmt.Errorf("%w: no sandbox %s", errdefs.ErrNotFound, id)
+	}
+	if !slices.Contains(sb.Ports, port) {
+		return Route{}, fmt.Errorf("%w: port %d of %s is not exposed", errdefs.ErrPermissionDenied, port, id)
+	}
+	_, sb, done, err := m.Use(ctx, sb.TeamID, sb.ID)
+	if err != nil {
+		return Route{}, err
+	}
+	return Route{Addr: net.JoinHostPort(sb.IP.String(), strconv.Itoa(port)), Public: sb.Public, Token: sb.AccessToken, Done: done}, nil
+}
+
+// OnQuiesce registers a function called with a sandbox and its address
+// before the sandbox is saved, to close connections into it (a TCP
+// connection open at checkpoint time can break the restored network).
+func (m *Manager) OnQuiesce(fn func(sb *Sandbox)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.quiesceHooks = append(m.quiesceHooks, fn)
+}
