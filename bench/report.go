@@ -120,6 +120,7 @@ func (r *report) markdown() string {
 	}
 	w("\n### Exec of `true` in a running sandbox (%d runs per system)\n\n", r.cfg.execRuns)
 	r.table(&b, r.exec)
+	r.pauseMarkdown(&b)
 
 	w("\n## Targets\n\n| target | measured | result |\n|---|---|---|\n")
 	for _, t := range r.targets() {

@@ -47,6 +47,9 @@ name or its ID.`,
 		a.sandboxSnapshotRmCmd(),
 		a.sandboxRollbackCmd(),
 		a.sandboxForkCmd(),
+		a.sandboxExposeCmd(true),
+		a.sandboxExposeCmd(false),
+		a.sandboxURLCmd(),
 	)
 	return cmd
 }
@@ -84,6 +87,20 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 		field("disk", memory(sb.DiskMB))
 	}
 	field("ip", orDash(sb.IP))
+	for i, u := range sb.URLs {
+		label := "urls"
+		if i > 0 {
+			label = ""
+		}
+		field(label, u.URL)
+	}
+	if len(sb.URLs) > 0 {
+		if sb.Public {
+			field("access", "public")
+		} else {
+			field("access", "private: header X-Runtools-Access-Token: "+sb.AccessToken)
+		}
+	}
 	if sb.IdleTimeout > 0 {
 		field("idle timeout", (time.Duration(sb.IdleTimeout) * time.Second).String())
 	} else {

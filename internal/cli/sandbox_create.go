@@ -14,6 +14,7 @@ func (a *app) sandboxCreateCmd() *cobra.Command {
 		format        string
 		quiet         bool
 		idle          int
+		ports         []int
 	)
 	cmd := &cobra.Command{
 		Use:   "create [--name NAME] [--template base] [flags]",
@@ -43,6 +44,7 @@ sandbox sees; --metadata attaches labels of your own.`,
 			if req.VCPUs < 0 || req.MemoryMB < 0 {
 				return usageErr(cmd, "--vcpus and --memory must be positive")
 			}
+			req.Ports = ports
 			if cmd.Flags().Changed("idle-timeout") {
 				if idle < 0 {
 					return usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
@@ -80,6 +82,8 @@ sandbox sees; --metadata attaches labels of your own.`,
 	f.IntVar(&req.MemoryMB, "memory", 0, "memory in MB (server default: 1024)")
 	f.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
 	f.StringArrayVar(&metadata, "metadata", nil, "label KEY=VALUE (repeatable)")
+	f.BoolVar(&req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
+	f.IntSliceVar(&ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
 	f.IntVar(&idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the sandbox ID")
 	addOutputFlag(cmd, &format)
