@@ -12,7 +12,7 @@ import (
 func parsePort(cmd *cobra.Command, s string) (int, error) {
 	p, err := strconv.Atoi(s)
 	if err != nil || p < 1 || p > 65535 {
-		return 0, usageErr(cmd, fmt.Sprintf("PORT must be a number from 1 to 65535, got %q", s))
+		return 0, usageErr(cmd, "PORT must be a number from 1 to 65535, got %q", s)
 	}
 	return p, nil
 }
