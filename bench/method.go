@@ -78,6 +78,7 @@ func (r *report) notes() []string {
 		}
 		ns = append(ns, n+". By hand, almost all of runsc's time was the container stopping after SIGKILL (`runsc kill ID KILL` until `runsc state` no longer says running: 1.84 s; `runsc delete` after it: 25 ms), which also makes this bench slow.")
 	}
+	ns = append(ns, r.pauseNotes()...)
 	if r.podmanWhy != "" {
 		ns = append(ns, "podman: "+r.podmanWhy)
 	} else {

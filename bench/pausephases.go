@@ -9,25 +9,31 @@ import (
 	"time"
 )
 
-// Phase names of a runtools pause and resume, told from wall-clock points.
-const (
-	phPauseCheckpoint = "pause: API, record, quiesce (20 ms), `runsc checkpoint`"
-	phPauseSeal       = "pause: seal the image (CRC-32C + fsync of every file, manifest, rename)"
-	phPauseStop       = "pause: record paused, `runsc delete`, reply"
-	phResumePrepare   = "resume: API, verify the image (CRC-32C), record, `runsc delete`, network"
-	phResumeRestore   = "resume: `runsc restore`, agent ready, record, remove the image, reply"
+// Phase names of a runtools pause and snapshot, told from the times of
+// the image files they write.
+var (
+	pauseImagePhases = [3]string{
+		"pause: API, record, quiesce (20 ms), `runsc checkpoint`",
+		"pause: seal the image (CRC-32C + fsync of every file, manifest, rename)",
+		"pause: record paused, `runsc delete`, reply",
+	}
+	snapshotImagePhases = [3]string{
+		"snapshot: API, record, quiesce (20 ms), `runsc checkpoint --leave-running`",
+		"snapshot: seal the image (CRC-32C + fsync of every file, manifest, rename)",
+		"snapshot: record, reply",
+	}
 )
 
-// manifestName is the file the daemon seals a pause image with
+// manifestName is the file the daemon seals an image with
 // (internal/sandbox/image.go); it is written after every file of the
 // image is checksummed and fsynced.
 const manifestName = "runtools-manifest.json"
 
-// pausePhases splits a runtools pause (t0 call, t1 returned) at the
-// modification times of its image in img: runsc's last write ends the
-// checkpoint, the manifest ends the seal. File times come from the
-// kernel's coarse clock (a few ms).
-func pausePhases(img string, t0, t1 time.Time) []phase {
+// imagePhases splits a call (t0 made, t1 returned) that wrote a sealed
+// image into img at the modification times of the image's files: runsc's
+// last write ends the checkpoint, the manifest ends the seal. File times
+// come from the kernel's coarse clock (a few ms).
+func imagePhases(img string, t0, t1 time.Time, names [3]string) []phase {
 	entries, err := os.ReadDir(img)
 	if err != nil {
 		return nil
@@ -45,21 +51,49 @@ func pausePhases(img string, t0, t1 time.Time) []phase {
 			written = fi.ModTime()
 		}
 	}
-	if written.IsZero() || sealed.IsZero() {
+	w0, w1 := t0.Round(0), t1.Round(0)
+	if written.Before(w0) || sealed.Before(written) {
 		return nil
 	}
-	w0, w1 := t0.Round(0), t1.Round(0)
-	return []phase{{phPauseCheckpoint, written.Sub(w0)}, {phPauseSeal, sealed.Sub(written)}, {phPauseStop, w1.Sub(sealed)}}
+	return []phase{{names[0], written.Sub(w0)}, {names[1], sealed.Sub(written)}, {names[2], w1.Sub(sealed)}}
 }
 
-// resumePhases splits a runtools resume at the modification time of the
-// sandbox's bundle, which the daemon writes just before `runsc restore`.
-func resumePhases(bundleSpec string, t0, t1 time.Time) []phase {
-	fi, err := os.Stat(bundleSpec)
-	if err != nil || fi.ModTime().Before(t0.Round(0)) {
+// restoreNames are the phase names of a call that restores a sandbox
+// (op: resume, rollback or fork): until `runsc restore` starts, the
+// restore, after it; merged stands for the last two when the restore's end
+// cannot be told.
+type restoreNames struct{ prepare, restore, ready, merged string }
+
+func restorePhaseNames(op string) restoreNames {
+	return restoreNames{
+		prepare: op + ": API, image checks, records, network, until `runsc restore` starts",
+		restore: op + ": `runsc restore`, until runsc records the sandbox running",
+		ready:   op + ": the agent answers, records, reply",
+		merged:  op + ": `runsc restore`, the agent answers, records, reply",
+	}
+}
+
+// restorePhases splits a call that restored sandbox id (a resume, rollback
+// or fork; op names it) at two points the daemon leaves on disk: it
+// writes the sandbox's bundle just before `runsc restore`, and runsc
+// writes the container's state file, saying running, when the restore is
+// done. After that the daemon waits for the agent to answer.
+func (s *server) restorePhases(op, id string, t0, t1 time.Time) []phase {
+	names := restorePhaseNames(op)
+	bundle, err := os.Stat(s.bundleSpecPath(id))
+	w0, w1 := t0.Round(0), t1.Round(0)
+	if err != nil || bundle.ModTime().Before(w0) {
 		return nil
 	}
-	return []phase{{phResumePrepare, fi.ModTime().Sub(t0.Round(0))}, {phResumeRestore, t1.Round(0).Sub(fi.ModTime())}}
+	b := bundle.ModTime()
+	ph := []phase{{names.prepare, b.Sub(w0)}}
+	states, _ := filepath.Glob(filepath.Join(s.dataDir, "runsc", "*_sandbox:"+id+".state"))
+	if len(states) == 1 {
+		if st, err := os.Stat(states[0]); err == nil && !st.ModTime().Before(b) {
+			return append(ph, phase{names.restore, st.ModTime().Sub(b)}, phase{names.ready, w1.Sub(st.ModTime())})
+		}
+	}
+	return append(ph, phase{names.merged, w1.Sub(b)})
 }
 
 // sandboxDir is the server's directory of sandbox id.

@@ -110,7 +110,7 @@ func (p *rtPauser) pause(ctx context.Context) ([]phase, error) {
 	if sb.State != client.StatePaused {
 		return nil, fmt.Errorf("pausing %s: state %s after Pause", p.sb.ID, sb.State)
 	}
-	ph := append([]phase{{phPause, t1.Sub(t0)}}, pausePhases(filepath.Join(p.s.sandboxDir(p.sb.ID), "pause"), t0, t1)...)
+	ph := append([]phase{{phPause, t1.Sub(t0)}}, imagePhases(filepath.Join(p.s.sandboxDir(p.sb.ID), "pause"), t0, t1, pauseImagePhases)...)
 	if l, ok := p.s.lastLogged("sandbox paused", p.sb.ID); ok {
 		ph = append(ph, phase{phPauseTook, l.took})
 		p.images = append(p.images, l.bytes)
@@ -132,7 +132,7 @@ func (p *rtPauser) resume(ctx context.Context) ([]phase, error) {
 	if err != nil {
 		return nil, fmt.Errorf("after resume: %w", err)
 	}
-	ph := append([]phase{{phResume, t1.Sub(t0)}}, resumePhases(p.s.bundleSpecPath(p.sb.ID), t0, t1)...)
+	ph := append([]phase{{phResume, t1.Sub(t0)}}, p.s.restorePhases("resume", p.sb.ID, t0, t1)...)
 	if l, ok := p.s.lastLogged("sandbox resumed", p.sb.ID); ok {
 		ph = append(ph, phase{phResumeTook, l.took})
 	}

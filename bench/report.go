@@ -69,6 +69,7 @@ func (r *report) targets() []target {
 	default:
 		ts = append(ts, target{goal, "podman did not run: " + r.podmanWhy, "N/A"})
 	}
+	ts = append(ts, r.pauseTargets()...)
 	if r.reuse.verdict != "" {
 		ts = append(ts, target{"(extra check) a new sandbox given a just-freed address is reachable without help",
 			r.reuse.detail, r.reuse.verdict})
@@ -126,7 +127,7 @@ func (r *report) markdown() string {
 	for _, t := range r.targets() {
 		w("| %s | %s | **%s** |\n", t.goal, t.measured, t.verdict)
 	}
-	w("\n## Method\n\n%s\n## Notes\n\n", r.method())
+	w("\n## Method\n\n%s%s\n## Notes\n\n", r.method(), r.pauseMethod())
 	for _, n := range r.notes() {
 		w("- %s\n", n)
 	}

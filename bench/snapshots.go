@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/runtools/runtools/client"
@@ -42,12 +43,13 @@ func (p *snapshotter) snapshot(ctx context.Context) ([]phase, error) {
 	p.name = fmt.Sprintf("bench-%d", p.n)
 	t0 := time.Now()
 	sn, err := p.s.c.TakeSnapshot(ctx, p.sb.ID, p.name)
-	d := time.Since(t0)
+	t1 := time.Now()
 	if err != nil {
 		return nil, fmt.Errorf("taking snapshot %s of %s: %w", p.name, p.sb.ID, err)
 	}
 	p.sizes = append(p.sizes, sn.SizeBytes)
-	ph := []phase{{phSnapshot, d}}
+	ph := append([]phase{{phSnapshot, t1.Sub(t0)}},
+		imagePhases(filepath.Join(p.s.dataDir, "snapshots", sn.ID), t0, t1, snapshotImagePhases)...)
 	if l, ok := p.s.lastLogged("snapshot taken", p.sb.ID); ok {
 		ph = append(ph, phase{phSnapshotTook, l.took})
 	}
@@ -61,14 +63,14 @@ func (p *snapshotter) snapshot(ctx context.Context) ([]phase, error) {
 func (p *snapshotter) rollback(ctx context.Context) ([]phase, error) {
 	t0 := time.Now()
 	sb, err := p.s.c.Rollback(ctx, p.sb.ID, p.name)
-	d := time.Since(t0)
+	t1 := time.Now()
 	if err != nil {
 		return nil, fmt.Errorf("rolling %s back to %s: %w", p.sb.ID, p.name, err)
 	}
 	if sb.State != client.StateRunning {
 		return nil, fmt.Errorf("rolling %s back: state %s after Rollback", p.sb.ID, sb.State)
 	}
-	ph := []phase{{phRollback, d}}
+	ph := append([]phase{{phRollback, t1.Sub(t0)}}, p.s.restorePhases("rollback", p.sb.ID, t0, t1)...)
 	if l, ok := p.s.lastLogged("sandbox resumed", p.sb.ID); ok {
 		ph = append(ph, phase{phRollbackTook, l.took})
 	}
@@ -85,11 +87,11 @@ func (p *snapshotter) rollback(ctx context.Context) ([]phase, error) {
 func (p *snapshotter) fork(ctx context.Context) ([]phase, error) {
 	t0 := time.Now()
 	fk, err := p.s.c.Fork(ctx, p.sb.ID, client.ForkRequest{Snapshot: p.name})
-	d := time.Since(t0)
+	t1 := time.Now()
 	if err != nil {
 		return nil, fmt.Errorf("forking %s from %s: %w", p.sb.ID, p.name, err)
 	}
-	ph := []phase{{phFork, d}}
+	ph := append([]phase{{phFork, t1.Sub(t0)}}, p.s.restorePhases("fork", fk.ID, t0, t1)...)
 	if l, ok := p.s.lastLogged("sandbox resumed", fk.ID); ok {
 		ph = append(ph, phase{phForkTook, l.took})
 	}

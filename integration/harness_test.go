@@ -76,6 +76,7 @@ type server struct {
 	bridge  string
 	subnet  string
 	key     string
+	proxy   string // the dev-server proxy's address, when started with one
 	extra   []string
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
@@ -124,6 +125,15 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// proxyAddr is where the dev-server proxy listens: the address the test
+// chose, or a fresh free one.
+func (s *server) proxyAddr() string {
+	if s.proxy == "" {
+		s.proxy = freeAddr(s.t)
+	}
+	return s.proxy
+}
+
 func (s *server) start() {
 	t := s.t
 	t.Helper()
@@ -131,7 +141,7 @@ func (s *server) start() {
 		s.addr = freeAddr(t)
 	}
 	args := append([]string{"server", "--data-dir", s.dataDir, "--listen", s.addr, "--template-dir", templateDir,
-		"--bridge", s.bridge, "--subnet", s.subnet, "--build-templates=false"}, s.extra...)
+		"--bridge", s.bridge, "--subnet", s.subnet, "--build-templates=false", "--proxy-listen", s.proxyAddr()}, s.extra...)
 	s.log = &bytes.Buffer{}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+s.key)

@@ -10,7 +10,8 @@ import (
 type Config struct {
 	DataDir      string // database, sandboxes, runsc state; default /var/lib/runtools
 	Listen       string // API address, default 127.0.0.1:7070
-	TemplateDir  string // template cache, default DataDir/templates
+	Proxy        ProxyConfig
+	TemplateDir  string // template cache, default /var/cache/runtools/templates
 	Runsc        string // runsc binary; default /usr/local/lib/runtools/runsc, else runsc on PATH
 	Platform     string // gVisor platform: auto, systrap, kvm, ptrace
 	Bridge       string // host bridge, default rt0
@@ -18,6 +19,15 @@ type Config struct {
 	BuildOnStart bool   // build missing templates in the background at start
 	Debug        bool   // debug logs, and runsc debug logs per sandbox
 	APIKey       string // admin key to use if the database has none (from RUNTOOLS_API_KEY)
+}
+
+// ProxyConfig sets up the dev-server URLs ({port}-{id}.{domain}).
+type ProxyConfig struct {
+	Listen            string // "" turns the proxy off; default :8080 from the flag
+	Domain            string // default sandboxes.localhost
+	CertFile, KeyFile string // TLS with a certificate for *.Domain
+	ACME              bool   // automatic certificates
+	ACMEEmail         string
 }
 
 // DefaultRunsc is where `make setup` installs the pinned runsc build.

@@ -79,7 +79,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		go buildMissing(ctx, tpl, log)
 	}
 
-	api := apiserver.New(log, mgr, st, tpl, nil)
+	var urls apiserver.URLs
+	if cfg.Proxy.Listen != "" {
+		px, err := startProxy(ctx, cfg, mgr, log)
+		if err != nil {
+			return err
+		}
+		urls = px
+	}
+	api := apiserver.New(log, mgr, st, tpl, urls)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)

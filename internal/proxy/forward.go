@@ -96,6 +96,12 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.grantCookie(sw, r, t, a.link)
 		return
 	}
+	if route.Wake != nil {
+		if err := route.Wake(r.Context()); err != nil {
+			p.resolveError(sw, r, id, port, err)
+			return
+		}
+	}
 	p.rp.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
 }
 

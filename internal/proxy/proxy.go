@@ -51,6 +51,11 @@ type Route struct {
 	Addr   string // "10.123.0.5:5173": where to send it
 	Public bool   // no access token needed
 	Token  string // the sandbox's access token (private URLs)
+	// Wake, if set, is called once the request has passed the access
+	// check and before anything is sent upstream: it wakes a paused
+	// sandbox and counts it busy, so a request without access never
+	// wakes anything. Its errors are reported like Resolve's.
+	Wake func(ctx context.Context) error
 	// Done is called exactly once when the request (or the websocket or
 	// stream) is over; the sandbox counts as busy meanwhile. May be nil.
 	Done func()

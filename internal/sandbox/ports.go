@@ -73,12 +73,15 @@ type Route struct {
 	Addr   string
 	Public bool
 	Token  string
-	Done   func()
+	// Wake wakes the sandbox if it is paused and counts it busy until
+	// Done; call it only once the request may go through.
+	Wake func(ctx context.Context) error
+	Done func()
 }
 
 // Route resolves a dev-server request for port of sandbox id (any team:
-// access is decided by the proxy, with the route's token), waking the
-// sandbox if it is paused. The sandbox counts as busy until Done.
+// access is decided by the proxy, with the route's token). Nothing is
+// woken until the route's Wake.
 func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error) {
 	sb, err := m.store.GetSandbox(ctx, id)
 	if err != nil {
@@ -90,11 +93,22 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 	if !slices.Contains(sb.Ports, port) {
 		return Route{}, fmt.Errorf("%w: port %d of %s is not exposed", errdefs.ErrPermissionDenied, port, id)
 	}
-	_, sb, done, err := m.Use(ctx, sb.TeamID, sb.ID)
-	if err != nil {
-		return Route{}, err
-	}
-	return Route{Addr: net.JoinHostPort(sb.IP.String(), strconv.Itoa(port)), Public: sb.Public, Token: sb.AccessToken, Done: done}, nil
+	var done func()
+	return Route{
+		Addr:   net.JoinHostPort(sb.IP.String(), strconv.Itoa(port)),
+		Public: sb.Public,
+		Token:  sb.AccessToken,
+		Wake: func(ctx context.Context) error {
+			_, _, d, err := m.Use(ctx, sb.TeamID, sb.ID)
+			done = d
+			return err
+		},
+		Done: func() {
+			if done != nil {
+				done()
+			}
+		},
+	}, nil
 }
 
 // OnQuiesce registers a function called with a sandbox and its address
