@@ -96,8 +96,9 @@ func (r *report) markdown() string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	m := r.machine
 	w("# runtools benchmarks\n\n")
-	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d`), commit `%s`; the bench took %s.\n\n",
-		r.date.Format("2006-01-02 15:04 UTC"), r.cfg.runs, r.cfg.execRuns, m.Commit, r.elapsed.Round(time.Second))
+	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d`), commit `%s`; the bench took %s.\n\n",
+		r.date.Format("2006-01-02 15:04 UTC"), r.cfg.runs, r.cfg.execRuns, r.cfg.pauseRuns, r.cfg.snapRuns, r.cfg.bigRuns, r.cfg.bigMB,
+		m.Commit, r.elapsed.Round(time.Second))
 
 	w("## Machine\n\n| | |\n|---|---|\n")
 	w("| kernel | %s |\n| CPU | %s, %d cores |\n| memory | %.1f GiB |\n", m.Kernel, m.CPU, m.Cores, m.MemoryGB)
