@@ -100,3 +100,41 @@ type TokenRequest struct {
 	Token string `json:"token"`
 	Seed  []byte `json:"seed,omitempty"` // random bytes for the guest's entropy pool
 }
+
+// Upgrade protocols: POST /attach and POST /sftp answer 101 Switching
+// Protocols with one of these, then carry a raw stream on the connection.
+const (
+	UpgradeAttach = "runtools-attach/1"
+	UpgradeSFTP   = "runtools-sftp/1"
+)
+
+// AttachRequest is the JSON body of POST /attach: a process attached to the
+// caller's stream, with stdin, optionally on a PTY (an SSH session).
+type AttachRequest struct {
+	Cmd  []string          `json:"cmd,omitempty"` // empty: the user's login shell
+	Env  map[string]string `json:"env,omitempty"`
+	Cwd  string            `json:"cwd,omitempty"`
+	User string            `json:"user,omitempty"`
+	TTY  bool              `json:"tty,omitempty"`
+	Cols uint16            `json:"cols,omitempty"`
+	Rows uint16            `json:"rows,omitempty"`
+	Term string            `json:"term,omitempty"` // TERM for a TTY, default xterm-256color
+}
+
+// Frames on an attach stream: 1 byte of type, 4 bytes of big-endian payload
+// length, then the payload. Stdout and stderr frames flow from the agent;
+// stdin, resize, signal and EOF frames from the caller. The agent's last
+// frame is FrameExit.
+const (
+	FrameStdin  byte = 1
+	FrameStdout byte = 2
+	FrameStderr byte = 3
+	FrameResize byte = 4 // payload: cols, rows as two big-endian uint16
+	FrameSignal byte = 5 // payload: a signal name (TERM, INT, ...)
+	FrameEOF    byte = 6 // the caller's stdin ended
+	FrameExit   byte = 7 // payload: the exit code as a big-endian int32
+	FrameError  byte = 8 // payload: why the process could not start (FrameExit follows)
+)
+
+// MaxFrame bounds a frame's payload.
+const MaxFrame = 1 << 20
