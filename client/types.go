@@ -37,6 +37,7 @@ type Sandbox struct {
 	// AccessToken opens private dev-server URLs: send it as the
 	// X-Runtools-Access-Token header, or use a signed link.
 	AccessToken string            `json:"access_token,omitempty"`
+	SSH         *SSHAccess        `json:"ssh,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	CreatedAt   time.Time         `json:"created_at"`
@@ -61,6 +62,32 @@ type CreateRequest struct {
 	Public bool `json:"public,omitempty"`
 	// Ports to expose in addition to the defaults (3000, 3001, 5173, 8000, 8080).
 	Ports []int `json:"ports,omitempty"`
+	// Password lets SSH logins in with it (8-72 characters); registered
+	// SSH keys of the team work either way.
+	Password string `json:"password,omitempty"`
+}
+
+// SSHKey is a public key the team's members log into its sandboxes with.
+type SSHKey struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Fingerprint string    `json:"fingerprint"`
+	PublicKey   string    `json:"public_key"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// AddSSHKeyRequest registers a public key (authorized_keys format).
+type AddSSHKeyRequest struct {
+	Name      string `json:"name"`
+	PublicKey string `json:"public_key"`
+}
+
+// SSHAccess says how to reach a sandbox with ssh.
+type SSHAccess struct {
+	User    string `json:"user"`
+	Host    string `json:"host"`
+	Port    int    `json:"port"`
+	Command string `json:"command"` // e.g. "ssh sandbox-abc@host -p 2222"
 }
 
 // UpdateRequest changes a sandbox's settings; nil fields stay as they are.

@@ -22,7 +22,7 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	id := identity(r.Context())
 	opts := sandbox.CreateOptions{
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
-		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports,
+		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports, Password: req.Password,
 	}
 	if req.IdleTimeout != nil {
 		d := time.Duration(*req.IdleTimeout) * time.Second

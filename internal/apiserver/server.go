@@ -14,6 +14,7 @@ import (
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
 )
 
@@ -38,6 +39,13 @@ type Sandboxes interface {
 	Fork(ctx context.Context, teamID, ref, snap, name string) (*sandbox.Sandbox, error)
 	Expose(ctx context.Context, teamID, ref string, port int, open bool) (*sandbox.Sandbox, error)
 	SetPublic(ctx context.Context, teamID, ref string, public bool) (*sandbox.Sandbox, error)
+}
+
+// SSHKeys stores the teams' SSH public keys.
+type SSHKeys interface {
+	CreateSSHKey(ctx context.Context, k store.SSHKey) error
+	SSHKeys(ctx context.Context, teamID string) ([]store.SSHKey, error)
+	DeleteSSHKey(ctx context.Context, teamID, ref string) error
 }
 
 // URLs makes the dev-server URLs of sandbox ports.
@@ -70,7 +78,16 @@ type Server struct {
 	keys      Keys
 	templates Templates
 	urls      URLs // nil when the dev-server proxy is off
+	sshKeys   SSHKeys
+	sshHost   string // host and port of the SSH gateway, "" when it is off
+	sshPort   int
 	now       func() time.Time
+}
+
+// SetSSH tells the API about the SSH gateway: where it is reached (for the
+// ssh command lines it shows) and where keys are kept.
+func (s *Server) SetSSH(keys SSHKeys, host string, port int) {
+	s.sshKeys, s.sshHost, s.sshPort = keys, host, port
 }
 
 // New returns the API server. urls may be nil.
@@ -103,6 +120,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/sandboxes/{ref}/ports", s.exposePort},
 		{"DELETE /v1/sandboxes/{ref}/ports/{port}", s.unexposePort},
 		{"POST /v1/sandboxes/{ref}/links", s.signedLink},
+		{"GET /v1/ssh-keys", s.listSSHKeys},
+		{"POST /v1/ssh-keys", s.addSSHKey},
+		{"DELETE /v1/ssh-keys/{ref}", s.removeSSHKey},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
 		{"POST /v1/sandboxes/{ref}/processes", s.startProcess},
 		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},

@@ -158,6 +158,7 @@ func newFixture(t *testing.T) *fixture {
 	sb, _ := sbs.Create(ctx, "team-a", sandbox.CreateOptions{Name: "mine"})
 	f.sandboxA = sb.ID
 	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{}, nil)
+	s.SetSSH(st, "localhost", 2222)
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
@@ -209,7 +210,7 @@ func TestForeignTeamSeesNothing(t *testing.T) {
 	f := newFixture(t)
 	s := &Server{}
 	for _, r := range s.routes() {
-		if !strings.Contains(r.pattern, "{ref}") || strings.Contains(r.pattern, "/v1/keys/") {
+		if !strings.Contains(r.pattern, "{ref}") || strings.Contains(r.pattern, "/v1/keys/") || strings.Contains(r.pattern, "/v1/ssh-keys/") {
 			continue
 		}
 		method, path := concrete(r.pattern, f.sandboxA)
@@ -272,6 +273,7 @@ func TestBadInput(t *testing.T) {
 		{"POST", "/v1/sandboxes/mine/processes/abc/signal", `{"signal":"TERM"}`, 400},
 		{"GET", "/v1/sandboxes/nope", ``, 404},
 		{"POST", "/v1/keys", `{"name":"bad name!"}`, 400},
+		{"POST", "/v1/ssh-keys", `{"name":"laptop","public_key":"not a key"}`, 400},
 	} {
 		resp := f.do(t, tc.method, tc.path, f.keyA, tc.body)
 		if resp.StatusCode != tc.want {

@@ -63,6 +63,10 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 	if sb.IP.IsValid() {
 		out.IP = sb.IP.String()
 	}
+	if s.sshHost != "" && sb.State != sandbox.Stopped {
+		out.SSH = &client.SSHAccess{User: sb.ID, Host: s.sshHost, Port: s.sshPort,
+			Command: fmt.Sprintf("ssh %s@%s -p %d", sb.ID, s.sshHost, s.sshPort)}
+	}
 	if s.urls != nil && sb.State != sandbox.Stopped {
 		for _, p := range sb.Ports {
 			out.URLs = append(out.URLs, client.URL{Port: p, URL: s.urls.URL(sb.ID, p)})

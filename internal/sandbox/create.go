@@ -10,6 +10,7 @@ import (
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/errdefs"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // CreateOptions is what a caller may choose about a new sandbox.
@@ -23,8 +24,9 @@ type CreateOptions struct {
 	// IdleTimeout pauses the sandbox after this long without activity;
 	// nil takes DefaultIdleTimeout, 0 never pauses it.
 	IdleTimeout *time.Duration
-	Public      bool  // dev-server URLs open to anyone
-	Ports       []int // exposed in addition to DefaultPorts
+	Public      bool   // dev-server URLs open to anyone
+	Ports       []int  // exposed in addition to DefaultPorts
+	Password    string // SSH password, "" for none (keys still work)
 }
 
 func (m *Manager) validate(opts *CreateOptions) error {
@@ -59,6 +61,9 @@ func (m *Manager) validate(opts *CreateOptions) error {
 	}
 	if err := validIdleTimeout(*opts.IdleTimeout); err != nil {
 		return err
+	}
+	if opts.Password != "" && (len(opts.Password) < 8 || len(opts.Password) > 72) {
+		return fmt.Errorf("%w: an SSH password needs 8 to 72 characters", errdefs.ErrInvalidArgument)
 	}
 	for _, p := range opts.Ports {
 		if err := validPort(p); err != nil {
@@ -95,6 +100,14 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	if err != nil {
 		return nil, err
 	}
+	var passwordHash string
+	if opts.Password != "" {
+		h, err := bcrypt.GenerateFromPassword([]byte(opts.Password), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, fmt.Errorf("hashing the SSH password: %w", err)
+		}
+		passwordHash = string(h)
+	}
 	// The work goes on if the caller goes away; the caller can destroy it.
 	ctx = context.WithoutCancel(ctx)
 	sb := &Sandbox{
@@ -103,6 +116,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
 		IdleTimeout: *opts.IdleTimeout, Why: "create",
 		Public: opts.Public, Ports: mergePorts(DefaultPorts, opts.Ports), AccessToken: NewSecret(),
+		PasswordHash: passwordHash,
 	}
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)

@@ -47,27 +47,28 @@ const DefaultIdleTimeout = 10 * time.Minute
 
 // Sandbox is one isolated machine and everything recorded about it.
 type Sandbox struct {
-	ID          string
-	TeamID      string
-	Name        string
-	Template    string
-	State       State
-	StopReason  string // why it stopped or failed (Reason*), with detail after ": "
-	VCPUs       int
-	MemoryMB    int
-	DiskMB      int
-	IP          netip.Addr
-	Secret      string        // the agent's bearer token
-	NextSecret  string        // a token being given to the agent; either may be live after a crash
-	IdleTimeout time.Duration // 0: never paused for being idle
-	Env         map[string]string
-	Metadata    map[string]string
-	Public      bool   // its dev-server URLs need no access token
-	Ports       []int  // ports reachable through the dev-server URLs, sorted
-	AccessToken string // opens its private dev-server URLs
-	CreatedAt   time.Time
-	StartedAt   time.Time
-	StoppedAt   time.Time
+	ID           string
+	TeamID       string
+	Name         string
+	Template     string
+	State        State
+	StopReason   string // why it stopped or failed (Reason*), with detail after ": "
+	VCPUs        int
+	MemoryMB     int
+	DiskMB       int
+	IP           netip.Addr
+	Secret       string        // the agent's bearer token
+	NextSecret   string        // a token being given to the agent; either may be live after a crash
+	IdleTimeout  time.Duration // 0: never paused for being idle
+	Env          map[string]string
+	Metadata     map[string]string
+	Public       bool   // its dev-server URLs need no access token
+	Ports        []int  // ports reachable through the dev-server URLs, sorted
+	AccessToken  string // opens its private dev-server URLs
+	PasswordHash string // bcrypt hash of its SSH password, "" for none
+	CreatedAt    time.Time
+	StartedAt    time.Time
+	StoppedAt    time.Time
 
 	// Why is the reason of the transition being saved (not stored on the
 	// sandbox itself, but with the event that records the transition).

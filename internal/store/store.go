@@ -104,6 +104,18 @@ var migrations = []string{
 	`ALTER TABLE sandboxes ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE sandboxes ADD COLUMN ports TEXT NOT NULL DEFAULT '[3000,3001,5173,8000,8080]';
 	ALTER TABLE sandboxes ADD COLUMN access_token TEXT NOT NULL DEFAULT '';`,
+
+	`ALTER TABLE sandboxes ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+	CREATE TABLE ssh_keys (
+		id          TEXT PRIMARY KEY,
+		team_id     TEXT NOT NULL REFERENCES teams(id),
+		name        TEXT NOT NULL,
+		fingerprint TEXT NOT NULL,
+		public_key  TEXT NOT NULL,
+		created_at  INTEGER NOT NULL,
+		UNIQUE (team_id, name)
+	);
+	CREATE INDEX ssh_keys_fingerprint ON ssh_keys(fingerprint);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
