@@ -80,6 +80,7 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.templateCmd(),
 		a.teamCmd(),
 		a.keyCmd(),
+		a.sshKeyCmd(),
 		a.versionCmd(),
 	)
 	root.AddCommand(extra...)

@@ -50,6 +50,7 @@ name or its ID.`,
 		a.sandboxExposeCmd(true),
 		a.sandboxExposeCmd(false),
 		a.sandboxURLCmd(),
+		a.sandboxSSHCmd(),
 	)
 	return cmd
 }
@@ -100,6 +101,9 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 		} else {
 			field("access", "private: header X-Runtools-Access-Token: "+sb.AccessToken)
 		}
+	}
+	if sb.SSH != nil {
+		field("ssh", sb.SSH.Command)
 	}
 	if sb.IdleTimeout > 0 {
 		field("idle timeout", (time.Duration(sb.IdleTimeout) * time.Second).String())

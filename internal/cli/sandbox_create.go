@@ -82,6 +82,7 @@ sandbox sees; --metadata attaches labels of your own.`,
 	f.IntVar(&req.MemoryMB, "memory", 0, "memory in MB (server default: 1024)")
 	f.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
 	f.StringArrayVar(&metadata, "metadata", nil, "label KEY=VALUE (repeatable)")
+	f.StringVar(&req.Password, "password", "", "SSH password for this sandbox (8-72 characters); team SSH keys work regardless")
 	f.BoolVar(&req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
 	f.IntSliceVar(&ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
 	f.IntVar(&idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
