@@ -25,7 +25,7 @@ func (r *report) pauseNotes() []string {
 		ns = append(ns, n)
 	}
 	if fs := raw(phFullStop); fs > 0 {
-		ns = append(ns, fmt.Sprintf("A raw full stop takes %s: after its checkpoint the sandbox goes on for %s before `runsc state` stops saying running (the same slow exit as after a SIGKILL, see teardown below), then `runsc delete --force` takes %s. "+
+		ns = append(ns, fmt.Sprintf("A raw full stop takes %s: after its checkpoint the sandbox goes on for %s before `runsc state` stops saying running (the same slow exit as after a SIGKILL, see the teardown note), then `runsc delete --force` takes %s. "+
 			"The daemon does not wait for that exit: its `runsc delete --force` right after the checkpoint ends the sandbox at once, and a runtools pause returns while the last runsc processes are still going away.",
 			ms(fs), ms(raw(phWaitStopped)), ms(raw(phDelete))))
 	}
@@ -51,7 +51,7 @@ func (r *report) pauseNotes() []string {
 		rb, fk := restorePhaseNames("rollback"), restorePhaseNames("fork")
 		if s(phSnapshot) > 0 {
 			ns = append(ns, fmt.Sprintf("Snapshots: a snapshot (%s) is a checkpoint that leaves the sandbox running (%s until runsc has written it, with the 20 ms quiesce) plus the seal (%s). "+
-				"A rollback (%s) stops the running sandbox (`runsc delete --force`) and restores the snapshot in its place: %s until `runsc restore` starts, %s of restore, %s until the agent answers; "+
+				"A rollback (%s) restores the snapshot in place of the running sandbox: %s until `runsc restore` starts (two CRC-32C passes over the snapshot, hard links and renames that make it the saved state, records, `runsc delete --force` of the running sandbox, the network), %s of restore, %s until the agent answers; "+
 				"a fork (%s) restores the snapshot into a new sandbox with its own address (%s until the restore starts, %s of restore, %s until the agent answers), and its Node.js server answered at the fork's address.",
 				ms(s(phSnapshot)), ms(s(snapshotImagePhases[0])), ms(s(snapshotImagePhases[1])),
 				ms(s(phRollback)), ms(s(rb.prepare)), ms(s(rb.restore)), ms(s(rb.ready)),

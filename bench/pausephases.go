@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -75,17 +76,17 @@ func restorePhaseNames(op string) restoreNames {
 
 // restorePhases splits a call that restored sandbox id (a resume, rollback
 // or fork; op names it) at two points the daemon leaves on disk: it
-// writes the sandbox's bundle just before `runsc restore`, and runsc
+// puts the sandbox's bundle in place just before `runsc restore`, and runsc
 // writes the container's state file, saying running, when the restore is
 // done. After that the daemon waits for the agent to answer.
 func (s *server) restorePhases(op, id string, t0, t1 time.Time) []phase {
 	names := restorePhaseNames(op)
 	bundle, err := os.Stat(s.bundleSpecPath(id))
 	w0, w1 := t0.Round(0), t1.Round(0)
-	if err != nil || bundle.ModTime().Before(w0) {
+	if err != nil || changed(bundle).Before(w0) {
 		return nil
 	}
-	b := bundle.ModTime()
+	b := changed(bundle)
 	ph := []phase{{names.prepare, b.Sub(w0)}}
 	states, _ := filepath.Glob(filepath.Join(s.dataDir, "runsc", "*_sandbox:"+id+".state"))
 	if len(states) == 1 {
@@ -94,6 +95,17 @@ func (s *server) restorePhases(op, id string, t0, t1 time.Time) []phase {
 		}
 	}
 	return append(ph, phase{names.merged, w1.Sub(b)})
+}
+
+// changed is a file's change time: when it was last written or renamed.
+// The daemon writes a bundle's config.json to a temporary file, fsyncs it
+// and renames it into place just before it runs runsc, so the change time,
+// not the modification time, is that moment.
+func changed(fi os.FileInfo) time.Time {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return time.Unix(st.Ctim.Unix())
+	}
+	return fi.ModTime()
 }
 
 // sandboxDir is the server's directory of sandbox id.

@@ -13,8 +13,8 @@ import (
 // createPhases splits a create-to-first-exec trial (t0 call, t1 Create
 // returned, t2 Exec returned) into phases, from wall-clock points all on
 // this host: the server sets created_at before recording the sandbox and
-// started_at once its agent answered; it writes the OCI bundle just before
-// `runsc run`; the agent logs "agent serving" on its console, and its
+// started_at once its agent answered; it puts the OCI bundle in place just
+// before `runsc run`; the agent logs "agent serving" on its console, and its
 // uptime tells when its process started. Phases that cannot be told are
 // merged with the next.
 func (s *server) createPhases(ctx context.Context, sb *client.Sandbox, t0, t1, t2 time.Time) []phase {
@@ -25,17 +25,17 @@ func (s *server) createPhases(ctx context.Context, sb *client.Sandbox, t0, t1, t
 	w0, w1 := t0.Round(0), t1.Round(0)
 	ph := []phase{
 		{"API call to record", sb.CreatedAt.Sub(w0)},
-		{"record + network setup", bundle.ModTime().Sub(sb.CreatedAt)},
+		{"record + network setup", changed(bundle).Sub(sb.CreatedAt)},
 	}
 	start, startOK := s.agentStart(ctx, sb.ID)
 	serving, servingOK := consoleServing(filepath.Join(s.dataDir, "sandboxes", sb.ID, "console.log"))
 	if startOK && servingOK {
 		ph = append(ph,
-			phase{"runsc run until the agent starts", start.Sub(bundle.ModTime())},
+			phase{"runsc run until the agent starts", start.Sub(changed(bundle))},
 			phase{"agent start until serving", serving.Sub(start)},
 			phase{"agent serving until seen ready", sb.StartedAt.Sub(serving)})
 	} else {
-		ph = append(ph, phase{"runsc run + agent ready", sb.StartedAt.Sub(bundle.ModTime())})
+		ph = append(ph, phase{"runsc run + agent ready", sb.StartedAt.Sub(changed(bundle))})
 	}
 	return append(ph,
 		phase{"record running + reply", w1.Sub(*sb.StartedAt)},

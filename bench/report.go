@@ -128,7 +128,7 @@ func (r *report) markdown() string {
 	for _, t := range r.targets() {
 		w("| %s | %s | **%s** |\n", t.goal, t.measured, t.verdict)
 	}
-	w("\n## Method\n\n%s%s\n## Notes\n\n", r.method(), r.pauseMethod())
+	w("\n## Method\n\n%s%s%s\n## Notes\n\n", r.method(), r.pauseMethod(), cleanupMethod)
 	for _, n := range r.notes() {
 		w("- %s\n", n)
 	}

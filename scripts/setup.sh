@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-versions are not served
 RUNSC_DIR=/usr/local/lib/runtools
-PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman)
+PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman openssh-client)
 export PATH="/usr/local/go/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
