@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"github.com/runtools/runtools/internal/atomicfile"
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/store"
 )
@@ -44,7 +44,7 @@ func bootstrap(ctx context.Context, cfg Config, st *store.Store, out io.Writer) 
 	if generated {
 		// Keep the key on disk before it becomes valid, so a crash in
 		// between never leaves a working key nobody knows.
-		if err := writeFileSync(cfg.path(AdminKeyFile), []byte(key+"\n"), 0o600); err != nil {
+		if err := atomicfile.WriteFile(cfg.path(AdminKeyFile), []byte(key+"\n"), 0o600); err != nil {
 			return fmt.Errorf("storing the admin key: %w", err)
 		}
 	}
@@ -55,25 +55,4 @@ func bootstrap(ctx context.Context, cfg Config, st *store.Store, out io.Writer) 
 		fmt.Fprintf(out, "\nAdmin API key (shown once; also stored in %s):\n\n    %s\n\nUse it with:  export RUNTOOLS_API_KEY=%s\n\n", cfg.path(AdminKeyFile), key, key)
 	}
 	return nil
-}
-
-// writeFileSync writes a file through a temporary name, fsyncs and renames it.
-func writeFileSync(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/atomicfile"
 	"github.com/runtools/runtools/internal/proxy"
 	"github.com/runtools/runtools/internal/sandbox"
 )
@@ -72,7 +73,7 @@ func signingKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(path, key, 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, key, 0o600); err != nil {
 		return nil, fmt.Errorf("storing the proxy signing key: %w", err)
 	}
 	return key, nil

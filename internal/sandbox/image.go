@@ -2,12 +2,13 @@ package sandbox
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/runtools/runtools/internal/atomicfile"
 )
 
 // manifestName is the file in a sealed image that lists its files with
@@ -52,16 +53,16 @@ func sealImage(tmp, final string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := writeSync(filepath.Join(tmp, manifestName), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, manifestName), data, 0o600); err != nil {
 		return 0, fmt.Errorf("writing image manifest: %w", err)
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return 0, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return 0, fmt.Errorf("moving image into place: %w", err)
 	}
-	return total, syncDir(filepath.Dir(final))
+	return total, atomicfile.SyncDir(filepath.Dir(final))
 }
 
 // verifyImage checks a sealed image against its manifest.
@@ -112,27 +113,4 @@ func checksum(path string, sync bool) (fileSum, error) {
 		}
 	}
 	return fileSum{Size: n, CRC32C: h.Sum32()}, nil
-}
-
-func writeSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	return errors.Join(werr, serr, cerr)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/runtools/runtools/internal/atomicfile"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -335,14 +336,14 @@ func linkImage(src, dst string) error {
 			return fmt.Errorf("linking image file: %w", err)
 		}
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		_ = os.RemoveAll(tmp)
 		return err
 	}
-	return syncDir(filepath.Dir(dst))
+	return atomicfile.SyncDir(filepath.Dir(dst))
 }
 
 func renameIfExists(from, to string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/runtools/runtools/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"time"
@@ -113,10 +114,10 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 	if err != nil {
 		return meta{}, rep.fail(err)
 	}
-	if err := writeFileSync(filepath.Join(tmp, metaFile), b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, metaFile), b, 0o644); err != nil {
 		return meta{}, rep.fail(fmt.Errorf("writing %s: %w", metaFile, err))
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return meta{}, rep.fail(fmt.Errorf("syncing build dir: %w", err))
 	}
 	final := m.buildDir(r.Name, hash)
@@ -133,7 +134,7 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 		return meta{}, rep.fail(fmt.Errorf("moving build into place: %w", err))
 	}
 	committed = true
-	if err := syncDir(m.dir); err != nil {
+	if err := atomicfile.SyncDir(m.dir); err != nil {
 		m.log.Warn("syncing template cache dir", "err", err)
 	}
 	return md, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/runtools/runtools/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,33 +61,6 @@ func readMeta(dir string) (meta, error) {
 	return md, nil
 }
 
-// writeFileSync writes path and fsyncs it.
-func writeFileSync(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir fsyncs a directory so that renames and creations in it persist.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
 func (m *Manager) readFailure(name string) (failure, bool) {
 	b, err := os.ReadFile(m.failurePath(name))
 	if err != nil {
@@ -101,12 +75,7 @@ func (m *Manager) readFailure(name string) (failure, bool) {
 
 func (m *Manager) recordFailure(name, hash string, buildErr error) {
 	b, _ := json.Marshal(failure{Recipe: hash, Error: buildErr.Error(), At: time.Now().UTC()})
-	tmp := m.failurePath(name) + ".tmp"
-	if err := writeFileSync(tmp, b, 0o644); err != nil {
-		m.log.Warn("recording build failure", "template", name, "err", err)
-		return
-	}
-	if err := os.Rename(tmp, m.failurePath(name)); err != nil {
+	if err := atomicfile.WriteFile(m.failurePath(name), b, 0o644); err != nil {
 		m.log.Warn("recording build failure", "template", name, "err", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runtools/runtools/internal/atomicfile"
 )
 
 // Checkpoint saves the sandbox's memory, processes and writable disk layer
@@ -61,7 +63,7 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 	if data, err = json.MarshalIndent(&spec, "", "  "); err != nil {
 		return fmt.Errorf("encoding OCI spec: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(bundle, "config.json"), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return fmt.Errorf("writing OCI spec: %w", err)
 	}
 	console, err := os.OpenFile(filepath.Join(s.Dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -77,26 +79,4 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		return fmt.Errorf("runsc restore %s: %w: %s", s.ID, err, tail(filepath.Join(s.Dir, "console.log"), 2048))
 	}
 	return nil
-}
-
-// writeAtomic replaces path with data through a temporary file, so a crash
-// never leaves it half written (a restore reads the bundle it rewrites).
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

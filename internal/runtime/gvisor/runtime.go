@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/runtools/runtools/internal/atomicfile"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -104,7 +105,7 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 	if err != nil {
 		return fmt.Errorf("encoding OCI spec: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(bundle, "config.json"), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return fmt.Errorf("writing OCI spec: %w", err)
 	}
 	console, err := os.OpenFile(filepath.Join(s.Dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
