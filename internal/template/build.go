@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/runtools/runtools/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/runtools/runtools/internal/atomicfile"
 )
 
 // Builder makes a root filesystem from a recipe.

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/runtools/runtools/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/runtools/runtools/internal/atomicfile"
 )
 
 const (
