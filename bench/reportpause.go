@@ -59,7 +59,7 @@ func (r *report) cycleTables(b *strings.Builder, sec cycleSection, bySystem bool
 		}
 		w("\n%s: %s.\n", what, strings.Join(sizes, "; "))
 	}
-	w("\nWhere the time goes (each phase's own p50 and p99; times from file modification times have the kernel's coarse clock, a few ms):\n\n")
+	w("\nWhere the time goes (each phase's own p50 and p99; times told from file times have the kernel's coarse clock, a few ms):\n\n")
 	w("| system | phase | p50 | p99 |\n|---|---|---:|---:|\n")
 	for _, res := range sec.results {
 		for _, name := range res.phases.names {
