@@ -38,7 +38,7 @@ func TestAuth(t *testing.T) {
 		{"GET", "/files?path=/etc/hostname"}, {"PUT", "/files?path=/tmp/x"}, {"DELETE", "/files?path=/tmp/x"},
 		{"GET", "/files/stat?path=/"}, {"GET", "/files/list?path=/"}, {"POST", "/files/mkdir?path=/tmp/y"},
 		{"GET", "/files/archive?path=/etc"}, {"PUT", "/files/archive?path=/tmp/z"},
-		{"GET", "/debug/spawn"}, {"GET", "/no/such/route"},
+		{"GET", "/debug/spawn"}, {"POST", "/attach"}, {"POST", "/sftp"}, {"GET", "/no/such/route"},
 	}
 	for _, r := range routes {
 		for _, header := range []string{"", "Bearer wrong", "Bearer " + testToken + "x", "Basic " + testToken, testToken} {

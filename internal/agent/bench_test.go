@@ -20,6 +20,23 @@ func BenchmarkExecTrue(b *testing.B) {
 	}
 }
 
+// BenchmarkAttachTrue measures attaching to `true` until its exit code,
+// on a new connection each time; compare with BenchmarkExecTrue.
+func BenchmarkAttachTrue(b *testing.B) {
+	c, _ := startAgent(b, agent.Config{})
+	ctx := context.Background()
+	for b.Loop() {
+		s, err := c.Attach(ctx, agentapi.AttachRequest{Cmd: []string{"true"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if code, err := s.Wait(); code != 0 || err != nil {
+			b.Fatalf("Wait = %d, %v", code, err)
+		}
+		s.Close()
+	}
+}
+
 func BenchmarkHealth(b *testing.B) {
 	c, _ := startAgent(b, agent.Config{})
 	ctx := context.Background()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"syscall"
 	"time"
 
@@ -101,92 +100,23 @@ func (s *Server) execBackground(w http.ResponseWriter, req *agentapi.ExecRequest
 
 // launch resolves the request and starts the process with its goroutines.
 func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, error) {
-	u, err := s.users.lookup(req.User)
+	spec, err := s.resolve(req.User, req.Env, req.Cwd, req.Cmd)
 	if err != nil {
 		return nil, err
 	}
-	cred, err := credential(u)
+	st, err := newPipes(len(req.Stdin) > 0)
 	if err != nil {
 		return nil, err
 	}
-	env := buildEnv(s.cfg.Env, u, req.Env)
-	dir, err := s.workDir(req.Cwd, u)
+	attr := &syscall.SysProcAttr{
+		Setpgid:    true, // own group, so signals and kills reach its children
+		Credential: spec.cred,
+	}
+	p, err := s.start(spec, st, attr)
 	if err != nil {
 		return nil, err
 	}
-	path, err := s.lookPath(req.Cmd[0], lookupEnv(env, "PATH"))
-	if err != nil {
-		return nil, err
-	}
-
-	// Our own pipes rather than cmd.StdoutPipe: the agent decides when to
-	// stop reading (see process.read), and os/exec's Wait must not wait for
-	// a grandchild that holds the pipe.
-	var files []*os.File
-	closeAll := func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}
-	pipe := func() (r, w *os.File, err error) {
-		r, w, err = os.Pipe()
-		if err == nil {
-			files = append(files, r, w)
-		}
-		return r, w, err
-	}
-	outR, outW, err := pipe()
-	if err != nil {
-		return nil, fmt.Errorf("creating stdout pipe: %w", err)
-	}
-	errR, errW, err := pipe()
-	if err != nil {
-		closeAll()
-		return nil, fmt.Errorf("creating stderr pipe: %w", err)
-	}
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   req.Cmd,
-		Env:    env,
-		Dir:    dir,
-		Stdout: outW,
-		Stderr: errW,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:    true, // own group, so signals and kills reach its children
-			Credential: cred,
-		},
-	}
-	var inR, inW *os.File
-	if len(req.Stdin) > 0 {
-		if inR, inW, err = pipe(); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("creating stdin pipe: %w", err)
-		}
-		cmd.Stdin = inR
-	}
-
-	if err := s.spawner.start(cmd); err != nil {
-		closeAll()
-		return nil, startError(req.Cmd[0], err)
-	}
-	// The child has its copies; ours would keep the pipes open forever.
-	outW.Close()
-	errW.Close()
-	if inR != nil {
-		inR.Close()
-	}
-
-	p := &process{
-		pid:        cmd.Process.Pid,
-		argv:       req.Cmd,
-		started:    time.Now(),
-		background: background,
-		cmd:        cmd,
-		stdout:     outR,
-		stderr:     errR,
-		stdin:      inW,
-		done:       make(chan struct{}),
-	}
+	p.background = background
 	onExit := s.procs.exited
 	if background {
 		p.out = newOutputLog(outputLimit)
@@ -201,7 +131,7 @@ func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, e
 	}
 	s.procs.add(p)
 	p.run(s.spawner, req.Stdin, time.Duration(req.TimeoutMS)*time.Millisecond, onExit)
-	s.log.Debug("process started", "pid", p.pid, "cmd", req.Cmd, "user", u.Name, "background", background)
+	s.log.Debug("process started", "pid", p.pid, "cmd", req.Cmd, "user", spec.user.Name, "background", background)
 	return p, nil
 }
 

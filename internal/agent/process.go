@@ -34,8 +34,8 @@ type process struct {
 	background bool
 	cmd        *exec.Cmd
 
-	stdout, stderr *os.File // read ends
-	stdin          *os.File // write end; nil when stdin is /dev/null
+	stdout, stderr *os.File // read ends; stderr is nil on a PTY, where stdout is the master
+	stdin          *os.File // write end, closed at exit; nil when stdin is /dev/null or a PTY
 
 	emit    func(ev agentapi.Event)
 	events  chan agentapi.Event // foreground: closed once output is drained
@@ -79,8 +79,9 @@ func (p *process) exitEvent() agentapi.Event {
 }
 
 // run starts the goroutines that feed stdin, read the output and wait for
-// the process. onExit runs after the exit status is known and all output has
-// been emitted, just before done is closed.
+// the process. With stdin nil the caller feeds p.stdin itself (attach).
+// onExit runs after the exit status is known and all output has been
+// emitted, just before done is closed.
 func (p *process) run(sp *spawner, stdin []byte, timeout time.Duration, onExit func(*process)) {
 	if timeout > 0 {
 		p.timer = time.AfterFunc(timeout, func() {
@@ -88,7 +89,7 @@ func (p *process) run(sp *spawner, stdin []byte, timeout time.Duration, onExit f
 			p.kill()
 		})
 	}
-	if p.stdin != nil {
+	if p.stdin != nil && stdin != nil {
 		go func() {
 			// Write errors mean the process closed stdin or exited; both end
 			// the input, which is all stdin can do.
@@ -96,15 +97,18 @@ func (p *process) run(sp *spawner, stdin []byte, timeout time.Duration, onExit f
 			p.stdin.Close()
 		}()
 	}
-	p.readers.Add(2)
+	p.readers.Add(1)
 	go p.read(p.stdout, agentapi.EventStdout)
-	go p.read(p.stderr, agentapi.EventStderr)
+	if p.stderr != nil {
+		p.readers.Add(1)
+		go p.read(p.stderr, agentapi.EventStderr)
+	}
 	go p.wait(sp, onExit)
 }
 
 // read emits what arrives on f as soon as it arrives, up to readChunk bytes
-// per event, until EOF or, once the process has exited, until the pipe has
-// been idle for drainIdle.
+// per event, until EOF (EIO for a PTY master whose terminal was closed) or,
+// once the process has exited, until the pipe has been idle for drainIdle.
 func (p *process) read(f *os.File, typ string) {
 	defer p.readers.Done()
 	defer f.Close()
@@ -144,7 +148,9 @@ func (p *process) wait(sp *spawner, onExit func(*process)) {
 	// Wake readers blocked on a pipe a grandchild holds open. A reader that
 	// gets data afterwards sets its own (later) deadline.
 	p.stdout.SetReadDeadline(drainDeadline(now))
-	p.stderr.SetReadDeadline(drainDeadline(now))
+	if p.stderr != nil {
+		p.stderr.SetReadDeadline(drainDeadline(now))
+	}
 	if p.stdin != nil {
 		p.stdin.Close() // unblock a writer the process never read from
 	}

@@ -74,10 +74,15 @@ func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// signalNames holds the names callers use, including every signal name of
+// the SSH protocol (RFC 4254, section 6.10), which an attach session passes on.
 var signalNames = map[string]syscall.Signal{
 	"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "INT": syscall.SIGINT,
 	"HUP": syscall.SIGHUP, "QUIT": syscall.SIGQUIT, "USR1": syscall.SIGUSR1,
 	"USR2": syscall.SIGUSR2, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
+	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "FPE": syscall.SIGFPE,
+	"ILL": syscall.SIGILL, "PIPE": syscall.SIGPIPE, "SEGV": syscall.SIGSEGV,
+	"WINCH": syscall.SIGWINCH, "TSTP": syscall.SIGTSTP,
 }
 
 // parseSignal accepts TERM, SIGTERM (any case) or a number from 1 to 64.

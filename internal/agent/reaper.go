@@ -59,16 +59,28 @@ func (sp *spawner) reapOrphans(ctx context.Context, procDir string) {
 // zombies returns the pids under procDir that are zombies (state Z) and
 // children of ppid.
 func zombies(procDir string, ppid int) ([]int, error) {
+	var out []int
+	err := eachStat(procDir, func(pid int, stat []byte) {
+		state, parent, ok := parseStat(stat)
+		if ok && state == 'Z' && parent == ppid {
+			out = append(out, pid)
+		}
+	})
+	return out, err
+}
+
+// eachStat calls fn with the pid and /proc/<pid>/stat of every process under
+// procDir.
+func eachStat(procDir string, fn func(pid int, stat []byte)) error {
 	d, err := os.Open(procDir)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", procDir, err)
+		return fmt.Errorf("opening %s: %w", procDir, err)
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(-1)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", procDir, err)
+		return fmt.Errorf("listing %s: %w", procDir, err)
 	}
-	var out []int
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil || pid <= 0 {
@@ -78,12 +90,9 @@ func zombies(procDir string, ppid int) ([]int, error) {
 		if err != nil {
 			continue // gone already
 		}
-		state, parent, ok := parseStat(b)
-		if ok && state == 'Z' && parent == ppid {
-			out = append(out, pid)
-		}
+		fn(pid, b)
 	}
-	return out, nil
+	return nil
 }
 
 // parseStat extracts the state and parent pid from /proc/<pid>/stat:
@@ -103,4 +112,20 @@ func parseStat(b []byte) (state byte, ppid int, ok bool) {
 		return 0, 0, false
 	}
 	return f[0][0], ppid, true
+}
+
+// parseStatGroup extracts the process group and session from
+// /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...".
+func parseStatGroup(b []byte) (pgrp, session int, ok bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 4 {
+		return 0, 0, false
+	}
+	pgrp, err1 := strconv.Atoi(string(f[2]))
+	session, err2 := strconv.Atoi(string(f[3]))
+	return pgrp, session, err1 == nil && err2 == nil
 }

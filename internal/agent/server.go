@@ -26,6 +26,9 @@ type Server struct {
 	procs   *table
 	users   userDB
 	recent  recent // program paths and home directories seen lately
+	// sessions are the attach and SFTP connections, which net/http no
+	// longer tracks once upgraded.
+	sessions sessions
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -68,6 +71,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PUT /files/archive", s.handleWriteArchive)
 	s.mux.HandleFunc("GET /debug/spawn", s.handleSpawn)
 	s.mux.HandleFunc("POST /token", s.handleToken)
+	s.mux.HandleFunc("POST /attach", s.handleAttach)
+	s.mux.HandleFunc("POST /sftp", s.handleSFTP)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s", errdefs.ErrNotFound, r.Method, r.URL.Path))
 	})
@@ -121,9 +126,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close kills the process group of every process the agent started that is
-// still running.
+// still running, and ends every attach and SFTP session.
 func (s *Server) Close() {
 	for _, p := range s.procs.running() {
 		p.kill()
 	}
+	s.sessions.closeAll()
 }

@@ -127,6 +127,13 @@ func TestParseStat(t *testing.T) {
 	if _, _, ok := parseStat([]byte("garbage")); ok {
 		t.Error("parseStat accepted garbage")
 	}
+	pgrp, sid, ok := parseStatGroup([]byte("42 (we ird) (name)) S 1 40 30 0 -1"))
+	if !ok || pgrp != 40 || sid != 30 {
+		t.Errorf("parseStatGroup = %d %d %v", pgrp, sid, ok)
+	}
+	if _, _, ok := parseStatGroup([]byte("42 (x) S 1")); ok {
+		t.Error("parseStatGroup accepted a short line")
+	}
 }
 
 func TestZombiesScan(t *testing.T) {

@@ -23,21 +23,27 @@ import (
 
 // Client talks to one agent. It is safe for concurrent use.
 type Client struct {
-	base string
-	auth string
-	tr   *http.Transport
-	hc   *http.Client
+	base   string
+	auth   string
+	dialer *net.Dialer
+	tr     *http.Transport
+	hc     *http.Client
 }
+
+// responseHeaderTimeout bounds the wait for an answer's headers: the agent
+// answers at once, streams and upgrades included.
+const responseHeaderTimeout = 30 * time.Second
 
 // New returns a client for the agent at baseURL (e.g.
 // "http://10.88.0.5:49983") that authenticates with token.
 func New(baseURL, token string) *Client {
+	dialer := &net.Dialer{
+		Timeout:   2 * time.Second,
+		KeepAlive: 30 * time.Second,
+	}
 	tr := &http.Transport{
-		Proxy: nil, // the agent is on a private address: never via a proxy from the environment
-		DialContext: (&net.Dialer{
-			Timeout:   2 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:               nil, // the agent is on a private address: never via a proxy from the environment
+		DialContext:         dialer.DialContext,
 		MaxIdleConns:        64,
 		MaxIdleConnsPerHost: 16,
 		// Shorter than the agent's idle timeout, so the client drops an idle
@@ -46,22 +52,24 @@ func New(baseURL, token string) *Client {
 		// The agent answers with headers at once, streams included; a
 		// sandbox that vanished under a kept-alive connection must not hang
 		// the caller forever.
-		ResponseHeaderTimeout: 30 * time.Second,
+		ResponseHeaderTimeout: responseHeaderTimeout,
 		DisableCompression:    true,
 		ReadBufferSize:        64 << 10,
 		WriteBufferSize:       64 << 10,
 	}
 	return &Client{
-		base: strings.TrimRight(baseURL, "/"),
-		auth: "Bearer " + token,
-		tr:   tr,
+		base:   strings.TrimRight(baseURL, "/"),
+		auth:   "Bearer " + token,
+		dialer: dialer,
+		tr:     tr,
 		// No overall timeout: exec and output streams last as long as their
 		// process. Callers bound calls with their context.
 		hc: &http.Client{Transport: tr},
 	}
 }
 
-// Close closes idle connections. In-flight calls are not affected.
+// Close closes idle connections. In-flight calls are not affected, nor are
+// attach and SFTP sessions, which have connections of their own.
 func (c *Client) Close() {
 	c.tr.CloseIdleConnections()
 }
