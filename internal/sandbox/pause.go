@@ -122,18 +122,27 @@ func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) error {
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return fmt.Errorf("recording the sandbox as paused: %w", err)
 	}
-	// The sandbox process exits by itself; this clears runsc's state so the
-	// ID can be restored.
-	if err := m.rt.Destroy(ctx, sb.ID); err != nil {
-		log.Warn("cleaning up after pause", "err", err)
-	}
 	log.Info("sandbox paused", "why", why, "image_bytes", size, "took", m.now().Sub(start))
+	// The sandbox process exits by itself; runsc's state for it is cleared
+	// after the caller has its answer, under the sandbox's lock, unless a
+	// resume got there first (it clears the state itself).
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		unlock := m.lock(sb.ID)
+		defer unlock()
+		if cur, err := m.store.GetSandbox(ctx, sb.ID); err == nil && cur.State == Paused {
+			if err := m.rt.Destroy(ctx, sb.ID); err != nil {
+				log.Warn("cleaning up after pause", "err", err)
+			}
+		}
+	}()
 	return nil
 }
 
 // quiesceTime lets the sandbox finish closing the daemon's connections to
 // its agent before it is saved.
-const quiesceTime = 20 * time.Millisecond
+const quiesceTime = 5 * time.Millisecond
 
 // quiesce closes the daemon's idle connections to the sandbox's agent and
 // gives the sandbox a moment to see them closed. gVisor saves TCP

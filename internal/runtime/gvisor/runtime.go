@@ -127,13 +127,22 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 // Destroy kills the sandbox and deletes runsc's state for it, along with
 // any process or cgroup a half-finished start left behind.
 func (r *Runtime) Destroy(ctx context.Context, id string) error {
-	out, err := r.runsc(ctx, "delete", "--force", id)
-	if err != nil && !notExist(out) {
-		return fmt.Errorf("runsc delete %s: %w: %s", id, err, out)
+	if r.hasState(id) {
+		out, err := r.runsc(ctx, "delete", "--force", id)
+		if err != nil && !notExist(out) {
+			return fmt.Errorf("runsc delete %s: %w: %s", id, err, out)
+		}
 	}
 	r.killProcs(id)
 	r.removeCgroups(id)
 	return nil
+}
+
+// hasState reports whether runsc keeps state for a container, without the
+// cost of running runsc (a resume clears state that is usually not there).
+func (r *Runtime) hasState(id string) bool {
+	matches, err := filepath.Glob(filepath.Join(r.cfg.Root, id+"_sandbox:*.state"))
+	return err != nil || len(matches) > 0
 }
 
 type state struct {
