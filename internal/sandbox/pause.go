@@ -233,6 +233,7 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 	if err != nil {
 		return err
 	}
+	t0 := m.now()
 	if err := m.rt.Destroy(ctx, sb.ID); err != nil {
 		return fmt.Errorf("clearing the old runtime state: %w", err)
 	}
@@ -241,16 +242,19 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 		return fmt.Errorf("setting up network: %w", err)
 	}
 	m.dropAgent(sb.ID)
+	t1 := m.now()
 	if err := cp.Restore(ctx, m.runSpec(sb, nsPath), m.dir(sb.ID), image); err != nil {
 		_ = m.rt.Destroy(ctx, sb.ID)
 		return err
 	}
+	t2 := m.now()
 	readyCtx, cancel := context.WithTimeout(ctx, m.cfg.ReadyTimeout)
 	defer cancel()
 	if err := m.agentFor(sb).WaitReady(readyCtx, time.Millisecond); err != nil {
 		_ = m.rt.Destroy(ctx, sb.ID)
 		return fmt.Errorf("the restored agent did not answer: %w", err)
 	}
+	m.log.Debug("sandbox restored", "sandbox", sb.ID, "prepare", t1.Sub(t0), "restore", t2.Sub(t1), "agent_ready", m.now().Sub(t2))
 	return nil
 }
 
