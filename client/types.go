@@ -88,6 +88,9 @@ type SSHAccess struct {
 	Host    string `json:"host"`
 	Port    int    `json:"port"`
 	Command string `json:"command"` // e.g. "ssh sandbox-abc@host -p 2222"
+	// HostKey is the gateway's public host key (authorized_keys format),
+	// for a known_hosts line.
+	HostKey string `json:"host_key,omitempty"`
 }
 
 // UpdateRequest changes a sandbox's settings; nil fields stay as they are.

@@ -77,6 +77,7 @@ type server struct {
 	subnet  string
 	key     string
 	proxy   string // the dev-server proxy's address, when started with one
+	ssh     string // the SSH gateway's address
 	extra   []string
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
@@ -134,6 +135,14 @@ func (s *server) proxyAddr() string {
 	return s.proxy
 }
 
+// sshAddr is where the SSH gateway listens, chosen once.
+func (s *server) sshAddr() string {
+	if s.ssh == "" {
+		s.ssh = freeAddr(s.t)
+	}
+	return s.ssh
+}
+
 func (s *server) start() {
 	t := s.t
 	t.Helper()
@@ -141,7 +150,8 @@ func (s *server) start() {
 		s.addr = freeAddr(t)
 	}
 	args := append([]string{"server", "--data-dir", s.dataDir, "--listen", s.addr, "--template-dir", templateDir,
-		"--bridge", s.bridge, "--subnet", s.subnet, "--build-templates=false", "--proxy-listen", s.proxyAddr()}, s.extra...)
+		"--bridge", s.bridge, "--subnet", s.subnet, "--build-templates=false", "--proxy-listen", s.proxyAddr(),
+		"--ssh-listen", s.sshAddr()}, s.extra...)
 	s.log = &bytes.Buffer{}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+s.key)
@@ -263,8 +273,14 @@ func netnsList(s *server) []string {
 // cli runs the runtools CLI against the server and returns its output and exit code.
 func (s *server) cli(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return s.cliHome(t, t.TempDir(), stdin, args...)
+}
+
+// cliHome is cli with HOME set to home.
+func (s *server) cliHome(t *testing.T, home, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "RUNTOOLS_URL=http://"+s.addr, "RUNTOOLS_API_KEY="+s.key, "HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "RUNTOOLS_URL=http://"+s.addr, "RUNTOOLS_API_KEY="+s.key, "HOME="+home)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Stdin = strings.NewReader(stdin)

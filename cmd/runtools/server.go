@@ -62,6 +62,8 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.StringVar(&cfg.Proxy.KeyFile, "proxy-tls-key", "", "key of --proxy-tls-cert (PEM)")
 	f.BoolVar(&cfg.Proxy.ACME, "proxy-acme", false, "get TLS certificates automatically (ACME, TLS-ALPN-01 on the proxy's port, which must be 443 and public)")
 	f.StringVar(&cfg.Proxy.ACMEEmail, "proxy-acme-email", "", "contact email for --proxy-acme")
+	f.StringVar(&cfg.SSH.Listen, "ssh-listen", ":2222", "address of the SSH gateway (ssh SANDBOX-ID@HOST -p PORT); empty turns it off")
+	f.StringVar(&cfg.SSH.Host, "ssh-host", "", "host name shown in SSH commands (default: the --ssh-listen host, else localhost)")
 	f.StringVar(&cfg.TemplateDir, "template-dir", "/var/cache/runtools/templates", "template cache (rebuildable)")
 	f.StringVar(&cfg.Runsc, "runsc", "", "runsc binary (default "+daemon.DefaultRunsc+", else runsc on PATH)")
 	f.StringVar(&cfg.Platform, "platform", "auto", "gVisor platform: auto (kvm if it works here, else systrap), systrap, kvm, ptrace")

@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /token", s.handleToken)
 	s.mux.HandleFunc("POST /attach", s.handleAttach)
 	s.mux.HandleFunc("POST /sftp", s.handleSFTP)
+	s.mux.HandleFunc("POST /forward", s.handleForward)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s", errdefs.ErrNotFound, r.Method, r.URL.Path))
 	})

@@ -81,13 +81,15 @@ type Server struct {
 	sshKeys   SSHKeys
 	sshHost   string // host and port of the SSH gateway, "" when it is off
 	sshPort   int
+	sshHKey   string // its host key, authorized_keys format
 	now       func() time.Time
 }
 
 // SetSSH tells the API about the SSH gateway: where it is reached (for the
-// ssh command lines it shows) and where keys are kept.
-func (s *Server) SetSSH(keys SSHKeys, host string, port int) {
-	s.sshKeys, s.sshHost, s.sshPort = keys, host, port
+// ssh command lines it shows), its host key (authorized_keys format) and
+// where keys are kept.
+func (s *Server) SetSSH(keys SSHKeys, host string, port int, hostKey string) {
+	s.sshKeys, s.sshHost, s.sshPort, s.sshHKey = keys, host, port, hostKey
 }
 
 // New returns the API server. urls may be nil.

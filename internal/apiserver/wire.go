@@ -64,7 +64,7 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 		out.IP = sb.IP.String()
 	}
 	if s.sshHost != "" && sb.State != sandbox.Stopped {
-		out.SSH = &client.SSHAccess{User: sb.ID, Host: s.sshHost, Port: s.sshPort,
+		out.SSH = &client.SSHAccess{User: sb.ID, Host: s.sshHost, Port: s.sshPort, HostKey: s.sshHKey,
 			Command: fmt.Sprintf("ssh %s@%s -p %d", sb.ID, s.sshHost, s.sshPort)}
 	}
 	if s.urls != nil && sb.State != sandbox.Stopped {

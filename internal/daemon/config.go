@@ -11,6 +11,7 @@ type Config struct {
 	DataDir      string // database, sandboxes, runsc state; default /var/lib/runtools
 	Listen       string // API address, default 127.0.0.1:7070
 	Proxy        ProxyConfig
+	SSH          SSHConfig
 	TemplateDir  string // template cache, default /var/cache/runtools/templates
 	Runsc        string // runsc binary; default /usr/local/lib/runtools/runsc, else runsc on PATH
 	Platform     string // gVisor platform: auto, systrap, kvm, ptrace
@@ -28,6 +29,12 @@ type ProxyConfig struct {
 	CertFile, KeyFile string // TLS with a certificate for *.Domain
 	ACME              bool   // automatic certificates
 	ACMEEmail         string
+}
+
+// SSHConfig sets up the SSH gateway (ssh SANDBOX-ID@HOST -p PORT).
+type SSHConfig struct {
+	Listen string // "" turns the gateway off; default :2222 from the flag
+	Host   string // host name users are shown; default the listen host, else localhost
 }
 
 // DefaultRunsc is where `make setup` installs the pinned runsc build.

@@ -88,6 +88,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		urls = px
 	}
 	api := apiserver.New(log, mgr, st, tpl, urls)
+	if cfg.SSH.Listen != "" {
+		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, log)
+		if err != nil {
+			return err
+		}
+		api.SetSSH(st, host, port, hostKey)
+		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)

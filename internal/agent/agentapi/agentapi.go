@@ -101,11 +101,13 @@ type TokenRequest struct {
 	Seed  []byte `json:"seed,omitempty"` // random bytes for the guest's entropy pool
 }
 
-// Upgrade protocols: POST /attach and POST /sftp answer 101 Switching
-// Protocols with one of these, then carry a raw stream on the connection.
+// Upgrade protocols: POST /attach, POST /sftp and POST /forward?port=N
+// answer 101 Switching Protocols with one of these, then carry a raw stream
+// on the connection.
 const (
-	UpgradeAttach = "runtools-attach/1"
-	UpgradeSFTP   = "runtools-sftp/1"
+	UpgradeAttach  = "runtools-attach/1"
+	UpgradeSFTP    = "runtools-sftp/1"
+	UpgradeForward = "runtools-forward/1" // the bytes of a TCP port on the sandbox's loopback
 )
 
 // AttachRequest is the JSON body of POST /attach: a process attached to the

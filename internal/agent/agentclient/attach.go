@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -336,6 +337,20 @@ func (c *Client) SFTP(ctx context.Context, user string) (net.Conn, error) {
 	return conn, nil
 }
 
+// Forward returns a connection to a TCP port on the sandbox's loopback
+// (what ssh -L localhost:PORT means), through the agent. Closing its write
+// side (CloseWrite) passes the half-close on to the port.
+func (c *Client) Forward(ctx context.Context, port int) (net.Conn, error) {
+	conn, br, err := c.upgrade(ctx, "/forward", url.Values{"port": {strconv.Itoa(port)}}, agentapi.UpgradeForward, nil)
+	if err != nil {
+		return nil, err
+	}
+	if br.Buffered() > 0 {
+		return &bufferedConn{Conn: conn, r: br}, nil
+	}
+	return conn, nil
+}
+
 // bufferedConn is a connection some of whose input was read already.
 type bufferedConn struct {
 	net.Conn
@@ -343,6 +358,14 @@ type bufferedConn struct {
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// CloseWrite half-closes the connection, if it can.
+func (c *bufferedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
 
 // upgrade dials a new connection to the agent, sends POST path with body
 // and the headers that ask to switch to proto, and returns the connection

@@ -1,0 +1,158 @@
+package daemon
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/sshgate"
+	"github.com/runtools/runtools/internal/store"
+)
+
+// startSSH serves the SSH gateway on cfg.SSH.Listen until ctx ends, and
+// returns the host and port users are told to connect to.
+func startSSH(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, log *slog.Logger) (host string, port int, hostKey string, err error) {
+	gw, err := sshgate.New(sshgate.Config{
+		HostKeyPath:   cfg.path("ssh_host_ed25519_key"),
+		ReservedPorts: []int{agentapi.Port},
+	}, sshBackend{mgr: mgr, st: st}, log)
+	if err != nil {
+		return "", 0, "", err
+	}
+	ln, err := net.Listen("tcp", cfg.SSH.Listen)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("listening on %s for the SSH gateway: %w (change --ssh-listen, or set it to \"\" to turn SSH off)", cfg.SSH.Listen, err)
+	}
+	go func() {
+		if err := gw.Serve(ctx, ln); err != nil {
+			log.Error("SSH gateway stopped", "err", err)
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	host = cfg.SSH.Host
+	if host == "" {
+		host = "localhost"
+		if h, _, err := net.SplitHostPort(cfg.SSH.Listen); err == nil && h != "" {
+			if ip := net.ParseIP(h); ip == nil || !ip.IsUnspecified() {
+				host = h
+			}
+		}
+	}
+	hostKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(gw.HostKey())))
+	return host, addr.Port, hostKey, nil
+}
+
+// sshBackend decides SSH logins from the store, and opens sandboxes
+// through the manager, which wakes paused ones and counts the connection
+// as activity.
+type sshBackend struct {
+	mgr *sandbox.Manager
+	st  *store.Store
+}
+
+var _ sshgate.Backend = sshBackend{}
+
+// errLogin is every refusal: the gateway tells the client nothing more.
+var errLogin = fmt.Errorf("%w: no such sandbox or wrong credentials", errdefs.ErrPermissionDenied)
+
+// dummyHash keeps a password login to an unknown sandbox, or one without a
+// password, as slow as a wrong password. Made on first use: bcrypt is slow
+// on purpose, and the CLI shares this binary.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("runtools: no such sandbox"), bcrypt.DefaultCost)
+	return h
+})
+
+// KeyLogin accepts key for sandbox user (an ID, or a name in a team that
+// registered the key) if a member of the sandbox's team registered it.
+func (b sshBackend) KeyLogin(ctx context.Context, user string, key ssh.PublicKey) (sshgate.Target, error) {
+	keys, err := b.st.SSHKeysByFingerprint(ctx, ssh.FingerprintSHA256(key))
+	if err != nil {
+		return sshgate.Target{}, err
+	}
+	wire := key.Marshal()
+	for _, k := range keys {
+		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k.PublicKey))
+		if err != nil || subtle.ConstantTimeCompare(pub.Marshal(), wire) != 1 {
+			continue // a fingerprint collision, or a key stored damaged
+		}
+		sb, err := b.st.FindSandbox(ctx, k.TeamID, user)
+		if err == nil && sb.Live() {
+			return sshgate.Target{SandboxID: sb.ID, TeamID: sb.TeamID}, nil
+		}
+	}
+	return sshgate.Target{}, errLogin
+}
+
+// PasswordLogin accepts password for sandbox user (an ID, or a name: of
+// the sandboxes with that name, the one whose password it is).
+func (b sshBackend) PasswordLogin(ctx context.Context, user, password string) (sshgate.Target, error) {
+	var candidates []*sandbox.Sandbox
+	if sandbox.IsID(user) {
+		if sb, err := b.st.GetSandbox(ctx, user); err == nil && sb.Live() {
+			candidates = append(candidates, sb)
+		}
+	} else if list, err := b.st.FindByName(ctx, user); err == nil {
+		candidates = list
+	}
+	checked := false
+	for _, sb := range candidates {
+		if sb.PasswordHash == "" {
+			continue
+		}
+		checked = true
+		if bcrypt.CompareHashAndPassword([]byte(sb.PasswordHash), []byte(password)) == nil {
+			return sshgate.Target{SandboxID: sb.ID, TeamID: sb.TeamID}, nil
+		}
+	}
+	if !checked {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+	}
+	return sshgate.Target{}, errLogin
+}
+
+// Open wakes the sandbox if it is paused; it counts as busy until done.
+func (b sshBackend) Open(ctx context.Context, t sshgate.Target) (sshgate.Sandbox, func(), error) {
+	ag, sb, done, err := b.mgr.Use(ctx, t.TeamID, t.SandboxID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sshSandbox{ag: ag, env: sb.Env}, done, nil
+}
+
+// sshSandbox gives the gateway a sandbox's agent.
+type sshSandbox struct {
+	ag  *agentclient.Client
+	env map[string]string // the sandbox's own, which the client's override
+}
+
+func (s sshSandbox) Attach(ctx context.Context, a sshgate.Attach) (sshgate.Session, error) {
+	env := make(map[string]string, len(s.env)+len(a.Env))
+	maps.Copy(env, s.env)
+	maps.Copy(env, a.Env)
+	return s.ag.Attach(ctx, agentapi.AttachRequest{Cmd: a.Cmd, Env: env, TTY: a.TTY, Cols: a.Cols, Rows: a.Rows, Term: a.Term})
+}
+
+func (s sshSandbox) SFTP(ctx context.Context) (io.ReadWriteCloser, error) {
+	return s.ag.SFTP(ctx, "root")
+}
+
+// Dial reaches port on the sandbox's loopback, as ssh -L localhost:PORT
+// means: a dev server listening on localhost only is reached too.
+func (s sshSandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
+	return s.ag.Forward(ctx, port)
+}
+
