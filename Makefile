@@ -16,7 +16,7 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o bin/runtools ./cmd/runtools
 
 up: setup
-	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)
+	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR) base
 	bin/runtools server --data-dir $(DATA_DIR) --template-dir $(TEMPLATE_DIR) --listen $(LISTEN)
 
 test: setup

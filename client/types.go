@@ -36,13 +36,17 @@ type Sandbox struct {
 	URLs  []URL `json:"urls,omitempty"`
 	// AccessToken opens private dev-server URLs: send it as the
 	// X-Runtools-Access-Token header, or use a signed link.
-	AccessToken string            `json:"access_token,omitempty"`
-	SSH         *SSHAccess        `json:"ssh,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
-	Metadata    map[string]string `json:"metadata,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	StartedAt   *time.Time        `json:"started_at,omitempty"`
-	StoppedAt   *time.Time        `json:"stopped_at,omitempty"`
+	AccessToken string     `json:"access_token,omitempty"`
+	SSH         *SSHAccess `json:"ssh,omitempty"`
+	// Desktop sandboxes (template desktop) serve a desktop in the browser
+	// at the URL of port 6901; VNCReady says it is up.
+	Desktop   bool              `json:"desktop,omitempty"`
+	VNCReady  bool              `json:"vnc_ready,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	StartedAt *time.Time        `json:"started_at,omitempty"`
+	StoppedAt *time.Time        `json:"stopped_at,omitempty"`
 
 	c *Client
 }

@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-versions are not served
 RUNSC_DIR=/usr/local/lib/runtools
-PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman openssh-client)
+# podman is for the benchmark; openssh-client, chromium and nodejs for the
+# tests (ssh/scp/sftp, and the browser tests with Playwright).
+PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman openssh-client chromium nodejs)
 export PATH="/usr/local/go/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -41,6 +43,15 @@ if [ "$(cat "$RUNSC_DIR/runsc.version" 2>/dev/null)" != "$RUNSC_VERSION" ] || [ 
 	install -m 0755 "$tmp/bin/runsc" "$RUNSC_DIR/runsc.new"
 	mv "$RUNSC_DIR/runsc.new" "$RUNSC_DIR/runsc"
 	echo "$RUNSC_VERSION" > "$RUNSC_DIR/runsc.version"
+fi
+
+command -v npm >/dev/null || {
+	say "installing npm"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm >/dev/null
+}
+if ! cmp -s e2e/package-lock.json e2e/node_modules/.installed-lock.json 2>/dev/null; then
+	say "installing the browser tests' packages (npm ci in e2e/)"
+	(cd e2e && npm ci --no-audit --no-fund >/dev/null && cp package-lock.json node_modules/.installed-lock.json)
 fi
 
 say "building runtools"

@@ -138,6 +138,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		go srv.spawner.reapOrphans(ctx, "/proc")
 	}
 	log.Info("agent serving", "addr", ln.Addr().String(), "pid", os.Getpid(), "nproc", cfg.Nproc)
+	go srv.runStartHooks(log)
 	return srv.Serve(ctx, ln)
 }
 

@@ -39,6 +39,8 @@ type Sandboxes interface {
 	Fork(ctx context.Context, teamID, ref, snap, name string) (*sandbox.Sandbox, error)
 	Expose(ctx context.Context, teamID, ref string, port int, open bool) (*sandbox.Sandbox, error)
 	SetPublic(ctx context.Context, teamID, ref string, public bool) (*sandbox.Sandbox, error)
+	// VNCReady reports whether a desktop sandbox's desktop is up.
+	VNCReady(id string) bool
 }
 
 // SSHKeys stores the teams' SSH public keys.
@@ -122,6 +124,11 @@ func (s *Server) routes() []route {
 		{"POST /v1/sandboxes/{ref}/ports", s.exposePort},
 		{"DELETE /v1/sandboxes/{ref}/ports/{port}", s.unexposePort},
 		{"POST /v1/sandboxes/{ref}/links", s.signedLink},
+		{"GET /v1/sandboxes/{ref}/computer/screenshot", s.screenshot},
+		{"GET /v1/sandboxes/{ref}/computer/screen", s.screenSize},
+		{"GET /v1/sandboxes/{ref}/computer/cursor", s.cursor},
+		{"GET /v1/sandboxes/{ref}/computer/windows", s.windows},
+		{"POST /v1/sandboxes/{ref}/computer/actions", s.computerAction},
 		{"GET /v1/ssh-keys", s.listSSHKeys},
 		{"POST /v1/ssh-keys", s.addSSHKey},
 		{"DELETE /v1/ssh-keys/{ref}", s.removeSSHKey},

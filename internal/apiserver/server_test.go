@@ -111,6 +111,7 @@ func (f *fakeSandboxes) Expose(_ context.Context, teamID, ref string, _ int, _ b
 func (f *fakeSandboxes) SetPublic(_ context.Context, teamID, ref string, _ bool) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
+func (f *fakeSandboxes) VNCReady(string) bool { return false }
 func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox.Event, error) {
 	_, err := f.find(teamID, ref)
 	return nil, err

@@ -63,6 +63,10 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 	if sb.IP.IsValid() {
 		out.IP = sb.IP.String()
 	}
+	if sb.Desktop {
+		out.Desktop = true
+		out.VNCReady = sb.State == sandbox.Running && s.sandboxes.VNCReady(sb.ID)
+	}
 	if s.sshHost != "" && sb.State != sandbox.Stopped {
 		out.SSH = &client.SSHAccess{User: sb.ID, Host: s.sshHost, Port: s.sshPort, HostKey: s.sshHKey,
 			Command: fmt.Sprintf("ssh %s@%s -p %d", sb.ID, s.sshHost, s.sshPort)}

@@ -51,6 +51,8 @@ name or its ID.`,
 		a.sandboxExposeCmd(false),
 		a.sandboxURLCmd(),
 		a.sandboxSSHCmd(),
+		a.sandboxScreenshotCmd(),
+		a.sandboxComputerCmd(),
 	)
 	return cmd
 }
@@ -104,6 +106,18 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 	}
 	if sb.SSH != nil {
 		field("ssh", sb.SSH.Command)
+	}
+	if sb.Desktop {
+		desktop := "starting"
+		if sb.VNCReady {
+			desktop = "ready"
+		}
+		for _, u := range sb.URLs {
+			if u.Port == 6901 {
+				desktop += ": " + u.URL
+			}
+		}
+		field("desktop", desktop)
 	}
 	if sb.IdleTimeout > 0 {
 		field("idle timeout", (time.Duration(sb.IdleTimeout) * time.Second).String())

@@ -163,11 +163,11 @@ var (
 // templateAdapter resolves template names for the sandbox manager.
 type templateAdapter struct{ *template.Manager }
 
-func (a templateAdapter) Resolve(ctx context.Context, name string) (string, string, error) {
+func (a templateAdapter) Resolve(ctx context.Context, name string) (sandbox.Template, error) {
 	info, err := a.Manager.Get(ctx, name)
 	if err != nil {
-		return "", "", err
+		return sandbox.Template{}, err
 	}
 	rootfs, err := a.Manager.Resolve(ctx, name)
-	return info.Name, rootfs, err
+	return sandbox.Template{Name: info.Name, RootFS: rootfs, MemoryMB: info.MemoryMB, Ports: info.Ports, Desktop: info.Desktop}, err
 }

@@ -155,4 +155,3 @@ func (s sshSandbox) SFTP(ctx context.Context) (io.ReadWriteCloser, error) {
 func (s sshSandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
 	return s.ag.Forward(ctx, port)
 }
-

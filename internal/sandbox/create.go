@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -29,20 +30,18 @@ type CreateOptions struct {
 	Password    string // SSH password, "" for none (keys still work)
 }
 
-func (m *Manager) validate(opts *CreateOptions) error {
+// validate checks opts and fills in the defaults, the template's first.
+func (m *Manager) validate(opts *CreateOptions, tpl Template) error {
 	if opts.Name != "" {
 		if err := ValidateName(opts.Name); err != nil {
 			return err
 		}
 	}
-	if opts.Template == "" {
-		opts.Template = m.cfg.DefaultTemplate
-	}
 	if opts.VCPUs == 0 {
 		opts.VCPUs = m.cfg.DefaultVCPUs
 	}
 	if opts.MemoryMB == 0 {
-		opts.MemoryMB = m.cfg.DefaultMemoryMB
+		opts.MemoryMB = cmp.Or(tpl.MemoryMB, m.cfg.DefaultMemoryMB)
 	}
 	if opts.VCPUs < 1 || opts.VCPUs > m.cfg.MaxVCPUs {
 		return fmt.Errorf("%w: vcpus must be between 1 and %d, got %d", errdefs.ErrInvalidArgument, m.cfg.MaxVCPUs, opts.VCPUs)
@@ -93,11 +92,19 @@ func validEnvKey(k string) bool {
 // registers its undo, so a failure at any point leaves nothing behind but
 // a stopped record that says why.
 func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, retErr error) {
-	if err := m.validate(&opts); err != nil {
+	if opts.Template == "" {
+		opts.Template = m.cfg.DefaultTemplate
+	}
+	if opts.Name != "" {
+		if err := ValidateName(opts.Name); err != nil {
+			return nil, err
+		}
+	}
+	tpl, err := m.tpl.Resolve(ctx, opts.Template)
+	if err != nil {
 		return nil, err
 	}
-	template, rootfs, err := m.tpl.Resolve(ctx, opts.Template)
-	if err != nil {
+	if err := m.validate(&opts, tpl); err != nil {
 		return nil, err
 	}
 	var passwordHash string
@@ -111,12 +118,12 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	// The work goes on if the caller goes away; the caller can destroy it.
 	ctx = context.WithoutCancel(ctx)
 	sb := &Sandbox{
-		ID: NewID(), TeamID: teamID, Name: opts.Name, Template: template, State: Creating,
+		ID: NewID(), TeamID: teamID, Name: opts.Name, Template: tpl.Name, State: Creating,
 		VCPUs: opts.VCPUs, MemoryMB: opts.MemoryMB, DiskMB: m.cfg.DiskMB,
 		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
 		IdleTimeout: *opts.IdleTimeout, Why: "create",
-		Public: opts.Public, Ports: mergePorts(DefaultPorts, opts.Ports), AccessToken: NewSecret(),
-		PasswordHash: passwordHash,
+		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
+		PasswordHash: passwordHash, Desktop: tpl.Desktop,
 	}
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)
@@ -146,7 +153,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	u.add("tear down network", func(ctx context.Context) error { return m.net.Teardown(ctx, sb.ID) })
 
 	spec := m.runSpec(sb, nsPath)
-	spec.RootFS = rootfs
+	spec.RootFS = tpl.RootFS
 	if err := m.rt.Start(ctx, spec); err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
@@ -165,7 +172,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	}
 	u.release()
 	m.watch(sb.ID)
-	log.Info("sandbox created", "template", template, "ip", sb.IP, "vcpus", sb.VCPUs, "memory_mb", sb.MemoryMB)
+	log.Info("sandbox created", "template", tpl.Name, "ip", sb.IP, "vcpus", sb.VCPUs, "memory_mb", sb.MemoryMB)
 	return sb, nil
 }
 
@@ -198,6 +205,7 @@ func (m *Manager) runSpec(sb *Sandbox, nsPath string) RunSpec {
 	return RunSpec{
 		ID: sb.ID, Dir: m.dir(sb.ID), NetNS: nsPath, Hostname: hostname,
 		Agent: m.cfg.AgentBinary, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
+		Platform: platformFor(sb),
 		Env: []string{
 			agentapi.EnvToken + "=" + sb.Secret,
 			agentapi.EnvDNS + "=" + dnsList(m),

@@ -17,6 +17,7 @@ type RunSpec struct {
 	VCPUs    int
 	MemoryMB int
 	DiskMB   int
+	Platform string // gVisor platform for this sandbox; "" for the runtime's
 }
 
 // Exit says how a sandbox ended on its own.
@@ -64,7 +65,16 @@ type Checkpointer interface {
 
 // Templates resolves a template name (or alias) to its root filesystem.
 type Templates interface {
-	Resolve(ctx context.Context, name string) (canonical, rootfs string, err error)
+	Resolve(ctx context.Context, name string) (Template, error)
+}
+
+// Template is what a sandbox takes from its template.
+type Template struct {
+	Name     string // canonical
+	RootFS   string
+	MemoryMB int   // default memory; 0: the manager's default
+	Ports    []int // exposed besides DefaultPorts
+	Desktop  bool  // runs the desktop's services (VNC on DesktopPort)
 }
 
 // Store keeps sandbox records.

@@ -79,6 +79,7 @@ type Manager struct {
 	agents   map[string]*agentclient.Client
 	watchers map[string]context.CancelFunc
 	acts     map[string]*activity
+	vnc      map[string]bool // desktop sandboxes whose VNC answers
 	wg       sync.WaitGroup
 
 	quiesceHooks []func(*Sandbox)
@@ -105,6 +106,7 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 		agents:   map[string]*agentclient.Client{},
 		watchers: map[string]context.CancelFunc{},
 		acts:     map[string]*activity{},
+		vnc:      map[string]bool{},
 	}, nil
 }
 

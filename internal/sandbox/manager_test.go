@@ -103,11 +103,11 @@ func (f *fakeNetwork) DNS() []netip.Addr { return nil }
 
 type fakeTemplates struct{}
 
-func (fakeTemplates) Resolve(_ context.Context, name string) (string, string, error) {
+func (fakeTemplates) Resolve(_ context.Context, name string) (sandbox.Template, error) {
 	if name != "base" {
-		return "", "", errors.New("unknown template")
+		return sandbox.Template{}, errors.New("unknown template")
 	}
-	return "base", "/nonexistent/rootfs", nil
+	return sandbox.Template{Name: "base", RootFS: "/nonexistent/rootfs"}, nil
 }
 
 type env struct {

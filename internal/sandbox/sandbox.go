@@ -66,6 +66,7 @@ type Sandbox struct {
 	Ports        []int  // ports reachable through the dev-server URLs, sorted
 	AccessToken  string // opens its private dev-server URLs
 	PasswordHash string // bcrypt hash of its SSH password, "" for none
+	Desktop      bool   // runs the desktop's services (from its template): VNC on DesktopPort
 	CreatedAt    time.Time
 	StartedAt    time.Time
 	StoppedAt    time.Time

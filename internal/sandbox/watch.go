@@ -18,6 +18,7 @@ func (m *Manager) watch(id string) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
+		m.wg.Go(func() { m.probeDesktop(ctx, id) })
 		exit, err := m.rt.Wait(ctx, id)
 		if ctx.Err() != nil {
 			// Unwatched: the sandbox is being paused, destroyed or replaced,
@@ -38,6 +39,7 @@ func (m *Manager) unwatch(id string) {
 	m.mu.Lock()
 	cancel := m.watchers[id]
 	delete(m.watchers, id)
+	delete(m.vnc, id)
 	m.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -51,6 +53,7 @@ func (m *Manager) ended(id string, exit Exit) {
 	defer unlock()
 	m.mu.Lock()
 	delete(m.watchers, id)
+	delete(m.vnc, id)
 	m.mu.Unlock()
 	sb, err := m.store.GetSandbox(ctx, id)
 	if err != nil || sb.State != Running {

@@ -17,7 +17,7 @@ var _ sandbox.Store = (*Store)(nil)
 
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
 	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at,
-	public, ports, access_token, password_hash`
+	public, ports, access_token, password_hash, desktop`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -32,10 +32,10 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
 			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), env, meta,
-			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, ports, sb.AccessToken, sb.PasswordHash)
+			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, ports, sb.AccessToken, sb.PasswordHash, sb.Desktop)
 		if err != nil {
 			return err
 		}
@@ -213,7 +213,7 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	)
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
 		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd,
-		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash)
+		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop)
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,8 @@ var migrations = []string{
 		UNIQUE (team_id, name)
 	);
 	CREATE INDEX ssh_keys_fingerprint ON ssh_keys(fingerprint);`,
+
+	`ALTER TABLE sandboxes ADD COLUMN desktop INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -41,8 +41,11 @@ type Info struct {
 	RootFS      string    `json:"rootfs,omitempty"` // absolute path of the read-only rootfs when ready
 	Size        int64     `json:"size,omitempty"`   // bytes on disk, measured once after the build
 	BuiltAt     time.Time `json:"builtAt,omitzero"`
-	Recipe      string    `json:"recipe"`          // recipe hash
-	Error       string    `json:"error,omitempty"` // last build error, if failed
+	Recipe      string    `json:"recipe"`             // recipe hash
+	Error       string    `json:"error,omitempty"`    // last build error, if failed
+	MemoryMB    int       `json:"memoryMB,omitempty"` // default memory of its sandboxes
+	Ports       []int     `json:"ports,omitempty"`    // exposed on its sandboxes besides the defaults
+	Desktop     bool      `json:"desktop,omitempty"`  // its sandboxes run the desktop (VNC)
 }
 
 // Progress is one event of a build, for display.
@@ -178,6 +181,9 @@ func (m *Manager) info(r Recipe) Info {
 		Description: r.Description,
 		Status:      StatusMissing,
 		Recipe:      hash,
+		MemoryMB:    r.MemoryMB,
+		Ports:       append([]int(nil), r.Ports...),
+		Desktop:     r.Desktop,
 	}
 	if md, ok := m.ready(r.Name, hash); ok {
 		info.Status = StatusReady

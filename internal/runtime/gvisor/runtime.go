@@ -6,6 +6,7 @@ package gvisor
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,11 +75,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Runtime, error) {
 // Platform returns the gVisor platform in use.
 func (r *Runtime) Platform() string { return r.platform }
 
-// globalFlags are the flags every runsc call for a sandbox gets.
-func (r *Runtime) globalFlags(dir string, diskMB int) []string {
+// globalFlags are the flags every runsc call that starts a sandbox gets;
+// platform "" is the runtime's.
+func (r *Runtime) globalFlags(dir string, diskMB int, platform string) []string {
 	flags := []string{
 		"--root=" + r.cfg.Root,
-		"--platform=" + r.platform,
+		"--platform=" + cmp.Or(platform, r.platform),
 		"--network=sandbox",
 		"--net-raw=false",
 		"--host-uds=none",
@@ -113,7 +115,7 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 		return fmt.Errorf("opening console log: %w", err)
 	}
 	defer console.Close()
-	args := append(r.globalFlags(s.Dir, s.DiskMB), "run", "--detach", "--bundle="+bundle, s.ID)
+	args := append(r.globalFlags(s.Dir, s.DiskMB, s.Platform), "run", "--detach", "--bundle="+bundle, s.ID)
 	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	// If the daemon dies mid-start, so does this runsc; recovery cleans up.

@@ -19,6 +19,7 @@ type Spec struct {
 	VCPUs    int
 	MemoryMB int
 	DiskMB   int
+	Platform string // "" for the runtime's platform
 }
 
 // AgentPath is where the agent binary appears inside every sandbox.

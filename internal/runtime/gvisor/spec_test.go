@@ -35,7 +35,7 @@ func TestOCISpecGolden(t *testing.T) {
 
 func TestGlobalFlagsOwnedByDaemon(t *testing.T) {
 	r := &Runtime{cfg: Config{Root: "/data/runsc"}, platform: "systrap"}
-	got := strings.Join(r.globalFlags("/data/sandboxes/sandbox-x", 2048), " ")
+	got := strings.Join(r.globalFlags("/data/sandboxes/sandbox-x", 2048, ""), " ")
 	want := "--root=/data/runsc --platform=systrap --network=sandbox --net-raw=false --host-uds=none --overlay2=root:dir=/data/sandboxes/sandbox-x/overlay,size=2048m"
 	if got != want {
 		t.Errorf("flags:\n got %s\nwant %s", got, want)
