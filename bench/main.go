@@ -49,6 +49,10 @@ type config struct {
 	podman               bool
 	pauseRuns, snapRuns  int
 	bigRuns, bigMB       int
+	proxySeconds         int // per endpoint and load; 0 leaves the proxy out
+	proxyConns, wakeRuns int
+	sshRuns, loginRuns   int // 0 ssh runs leaves SSH out
+	scpRuns, scpMB       int
 }
 
 func parseFlags(args []string) (config, error) {
@@ -75,6 +79,13 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.snapRuns, "snapshot-runs", 10, "snapshot, rollback and fork runs (0: leave them out)")
 	fs.IntVar(&c.bigRuns, "big-runs", 5, "pause/resume runs per system with the large Node.js process (0: leave it out)")
 	fs.IntVar(&c.bigMB, "big-mb", 140, "MiB of random data the large Node.js process holds")
+	fs.IntVar(&c.proxySeconds, "proxy-seconds", 5, "seconds of load per endpoint, direct and through the dev-server proxy, with -proxy-conns and with 1 connection (0: leave the proxy out)")
+	fs.IntVar(&c.proxyConns, "proxy-conns", 16, "concurrent keep-alive connections of the proxy load")
+	fs.IntVar(&c.wakeRuns, "wake-runs", 5, "runs of waking a paused sandbox by a request through the proxy (0: leave them out)")
+	fs.IntVar(&c.sshRuns, "ssh-runs", 20, "`ssh ID@host true` runs (0: leave SSH out)")
+	fs.IntVar(&c.loginRuns, "login-runs", 10, "SSH login-to-prompt runs (0: leave them out)")
+	fs.IntVar(&c.scpRuns, "scp-runs", 3, "file transfer rounds: cp, scp and the files API (0: leave them out)")
+	fs.IntVar(&c.scpMB, "scp-mb", 100, "MiB of the file the transfer rounds copy")
 	fs.DurationVar(&settleTime, "settle", settleTime, "idle gap before every trial, the same for every system")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -87,6 +98,12 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.pauseRuns < 1 || c.snapRuns < 0 || c.bigRuns < 0 || c.bigMB < 1 {
 		return c, errors.New("-pause-runs and -big-mb must be at least 1, -snapshot-runs and -big-runs at least 0")
+	}
+	if c.proxySeconds < 0 || c.wakeRuns < 0 || c.sshRuns < 0 || c.loginRuns < 0 || c.scpRuns < 0 {
+		return c, errors.New("-proxy-seconds, -wake-runs, -ssh-runs, -login-runs and -scp-runs must be at least 0")
+	}
+	if c.proxyConns < 1 || c.scpMB < 1 {
+		return c, errors.New("-proxy-conns and -scp-mb must be at least 1")
 	}
 	if c.execRuns < 50 {
 		fmt.Fprintln(os.Stderr, "bench: warning: -exec-runs below 50 makes p99 meaningless")
@@ -204,6 +221,9 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 
 	if err := measurePauseSections(ctx, &undo, rep, srv, raw); err != nil {
+		return err
+	}
+	if err := measureAccessSections(ctx, &undo, rep, srv); err != nil {
 		return err
 	}
 

@@ -18,6 +18,8 @@ type report struct {
 	reuse         reuseCheck
 	pause, big    cycleSection // pause/resume, with the small and the large Node.js process
 	snap          cycleSection // snapshot, rollback and fork
+	proxy         proxySection
+	ssh           sshSection
 	pauseTook     time.Duration
 	bigTook       time.Duration
 	templateCheck string
@@ -70,6 +72,7 @@ func (r *report) targets() []target {
 		ts = append(ts, target{goal, "podman did not run: " + r.podmanWhy, "N/A"})
 	}
 	ts = append(ts, r.pauseTargets()...)
+	ts = append(ts, r.proxyTargets()...)
 	if r.reuse.verdict != "" {
 		ts = append(ts, target{"(extra check) a new sandbox given a just-freed address is reachable without help",
 			r.reuse.detail, r.reuse.verdict})
@@ -96,9 +99,9 @@ func (r *report) markdown() string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	m := r.machine
 	w("# runtools benchmarks\n\n")
-	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d`), commit `%s`; the bench took %s.\n\n",
+	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d %s`), commit `%s`; the bench took %s.\n\n",
 		r.date.Format("2006-01-02 15:04 UTC"), r.cfg.runs, r.cfg.execRuns, r.cfg.pauseRuns, r.cfg.snapRuns, r.cfg.bigRuns, r.cfg.bigMB,
-		m.Commit, r.elapsed.Round(time.Second))
+		r.accessFlags(), m.Commit, r.elapsed.Round(time.Second))
 
 	w("## Machine\n\n| | |\n|---|---|\n")
 	w("| kernel | %s |\n| CPU | %s, %d cores |\n| memory | %.1f GiB |\n", m.Kernel, m.CPU, m.Cores, m.MemoryGB)
@@ -123,12 +126,14 @@ func (r *report) markdown() string {
 	w("\n### Exec of `true` in a running sandbox (%d runs per system)\n\n", r.cfg.execRuns)
 	r.table(&b, r.exec)
 	r.pauseMarkdown(&b)
+	r.proxyMarkdown(&b)
+	r.sshMarkdown(&b)
 
 	w("\n## Targets\n\n| target | measured | result |\n|---|---|---|\n")
 	for _, t := range r.targets() {
 		w("| %s | %s | **%s** |\n", t.goal, t.measured, t.verdict)
 	}
-	w("\n## Method\n\n%s%s%s\n## Notes\n\n", r.method(), r.pauseMethod(), cleanupMethod)
+	w("\n## Method\n\n%s%s%s%s\n## Notes\n\n", r.method(), r.pauseMethod(), r.accessMethod(), cleanupMethod)
 	for _, n := range r.notes() {
 		w("- %s\n", n)
 	}

@@ -35,22 +35,25 @@ type server struct {
 	c                           *client.Client
 	db                          *sql.DB
 	platform                    string // as the server logged it
+	proxyAddr, sshAddr          string // loopback addresses of the dev-server proxy and the SSH gateway
 }
 
 // startServer starts the server and waits until its API answers.
 func startServer(ctx context.Context, cfg config, dataDir string) (*server, error) {
-	addr, err := freeAddr()
+	addrs, err := freeAddrs(3)
 	if err != nil {
 		return nil, err
 	}
+	addr, proxyAddr, sshAddr := addrs[0], addrs[1], addrs[2]
 	key := make([]byte, 24)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("making an API key: %w", err)
 	}
-	s := &server{bin: cfg.binary, runsc: cfg.runsc, dataDir: dataDir, bridge: cfg.bridge, exited: make(chan struct{}), log: &logBuffer{}}
+	s := &server{bin: cfg.binary, runsc: cfg.runsc, dataDir: dataDir, bridge: cfg.bridge, exited: make(chan struct{}), log: &logBuffer{},
+		proxyAddr: proxyAddr, sshAddr: sshAddr}
 	args := []string{"server", "--data-dir", dataDir, "--listen", addr, "--template-dir", cfg.templateDir,
 		"--runsc", cfg.runsc, "--platform", cfg.platform, "--bridge", cfg.bridge, "--subnet", cfg.subnet,
-		"--build-templates=false"}
+		"--proxy-listen", proxyAddr, "--ssh-listen", sshAddr, "--build-templates=false"}
 	s.cmd = exec.Command(cfg.binary, args...)
 	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+hex.EncodeToString(key))
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -250,13 +253,19 @@ func removeServerNetwork(ctx context.Context, bridge string) error {
 	return errors.Join(errs...)
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
+// freeAddrs returns n distinct free loopback addresses: the API's, the
+// proxy's and the SSH gateway's.
+func freeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		defer ln.Close() // held until all are found, so they differ
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return addrs, nil
 }
 
 // logBuffer keeps the server's output; safe for concurrent writes.
