@@ -85,6 +85,7 @@ type Server struct {
 	sshPort   int
 	sshHKey   string // its host key, authorized_keys format
 	now       func() time.Time
+	prom      http.Handler // the metrics; nil: GET /metrics answers 404
 }
 
 // SetSSH tells the API about the SSH gateway: where it is reached (for the
@@ -152,6 +153,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/keys", s.listKeys},
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
+		{"GET /metrics", s.metrics},
 	}
 }
 

@@ -70,6 +70,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
+	met := newMetrics(st, log)
+	mgr.SetObserver(met)
 	if err := mgr.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering sandboxes: %w", err)
 	}
@@ -81,15 +83,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
-		px, err := startProxy(ctx, cfg, mgr, log)
+		px, err := startProxy(ctx, cfg, mgr, met.Proxy(), log)
 		if err != nil {
 			return err
 		}
 		urls = px
 	}
 	api := apiserver.New(log, mgr, st, tpl, urls)
+	api.SetMetrics(met.Handler())
 	if cfg.SSH.Listen != "" {
-		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, log)
+		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ import (
 const ProxyKeyFile = "proxy-key"
 
 // startProxy serves the dev-server URLs until ctx ends.
-func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, log *slog.Logger) (*proxy.Proxy, error) {
+func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, obs proxy.Observer, log *slog.Logger) (*proxy.Proxy, error) {
 	key, err := signingKey(cfg.path(ProxyKeyFile))
 	if err != nil {
 		return nil, err
@@ -36,6 +36,7 @@ func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, log *slog
 		ACME: cfg.Proxy.ACME, ACMEEmail: cfg.Proxy.ACMEEmail, ACMECacheDir: cfg.path("acme"),
 		ReservedPorts: []int{agentapi.Port},
 		SigningKey:    key,
+		Observer:      obs,
 	}, resolver{mgr}, log)
 	if err != nil {
 		ln.Close()

@@ -24,10 +24,11 @@ import (
 
 // startSSH serves the SSH gateway on cfg.SSH.Listen until ctx ends, and
 // returns the host and port users are told to connect to.
-func startSSH(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, log *slog.Logger) (host string, port int, hostKey string, err error) {
+func startSSH(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, obs sshgate.Observer, log *slog.Logger) (host string, port int, hostKey string, err error) {
 	gw, err := sshgate.New(sshgate.Config{
 		HostKeyPath:   cfg.path("ssh_host_ed25519_key"),
 		ReservedPorts: []int{agentapi.Port},
+		Observer:      obs,
 	}, sshBackend{mgr: mgr, st: st}, log)
 	if err != nil {
 		return "", 0, "", err

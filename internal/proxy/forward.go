@@ -36,6 +36,9 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		p.log.DebugContext(r.Context(), "request", "sandbox", id, "port", port,
 			"method", r.Method, "status", sw.loggedStatus(r), "duration", time.Since(start))
+		if p.obs != nil {
+			p.obs.Request(sw.loggedStatus(r))
+		}
 	}()
 
 	if r.Method == http.MethodConnect {
@@ -124,11 +127,12 @@ func (p *Proxy) checkAddr(addr string) error {
 
 func (p *Proxy) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:       p.rewrite,
-		Transport:     p.pool,
-		FlushInterval: -1,
-		ErrorHandler:  p.upstreamError,
-		ErrorLog:      slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		Rewrite:        p.rewrite,
+		ModifyResponse: p.countResponse,
+		Transport:      p.pool,
+		FlushInterval:  -1,
+		ErrorHandler:   p.upstreamError,
+		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
 	}
 }
 
@@ -148,6 +152,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	stripCredentials(pr.Out)
 	pr.SetXForwarded()
+	p.countRequest(pr)
 }
 
 // upstreamError answers when the sandbox could not be reached or the

@@ -44,6 +44,8 @@ type Config struct {
 	// SigningKey is the HMAC-SHA256 key of signed links and cookies
 	// (at least 32 bytes).
 	SigningKey []byte
+	// Observer, if set, is told about requests and traffic.
+	Observer Observer
 }
 
 // Route says where a request for one sandbox port goes.
@@ -79,6 +81,7 @@ type Proxy struct {
 	key        []byte
 	resolver   Resolver
 	log        *slog.Logger
+	obs        Observer // nil: none
 
 	tls    *tls.Config // nil for plain HTTP
 	certs  *certFile   // CertFile/KeyFile, or nil
@@ -123,6 +126,7 @@ func New(cfg Config, r Resolver, log *slog.Logger) (*Proxy, error) {
 		key:        append([]byte(nil), cfg.SigningKey...),
 		resolver:   r,
 		log:        log.With("component", "proxy"),
+		obs:        cfg.Observer,
 		now:        time.Now,
 	}
 	if err := p.setupTLS(cfg); err != nil {

@@ -92,6 +92,7 @@ func validEnvKey(k string) bool {
 // registers its undo, so a failure at any point leaves nothing behind but
 // a stopped record that says why.
 func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, retErr error) {
+	defer m.observe(OpCreate, m.now(), &retErr)
 	if opts.Template == "" {
 		opts.Template = m.cfg.DefaultTemplate
 	}

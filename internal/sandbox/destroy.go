@@ -9,7 +9,8 @@ import (
 
 // Destroy stops a sandbox and removes every trace of it but its record.
 // Destroying a stopped sandbox is a no-op.
-func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (*Sandbox, error) {
+func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, err error) {
+	defer m.observe(OpDestroy, m.now(), &err)
 	sb, err := m.Get(ctx, teamID, ref)
 	if err != nil {
 		return nil, err

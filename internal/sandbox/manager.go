@@ -83,6 +83,7 @@ type Manager struct {
 	wg       sync.WaitGroup
 
 	quiesceHooks []func(*Sandbox)
+	observer     Observer // nil: none
 }
 
 // NewManager wires a Manager. Call Recover before serving requests.
@@ -209,19 +210,22 @@ func notRunning(sb *Sandbox) error {
 
 // Exec runs a command in a running sandbox, streaming events to onEvent.
 // The sandbox's own environment is the base the request's Env overrides.
-func (m *Manager) Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error {
+func (m *Manager) Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) (err error) {
+	t := m.timeExec(ctx)
+	defer func() { t.done(err) }()
 	ag, sb, done, err := m.Use(ctx, teamID, ref)
 	if err != nil {
 		return err
 	}
 	defer done()
 	req.Env = mergeEnv(sb.Env, req.Env)
-	err = ag.Exec(ctx, req, onEvent)
+	err = ag.Exec(ctx, req, t.events(onEvent))
 	return m.explain(ctx, sb, err)
 }
 
 // Start runs a background command in a running sandbox.
-func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error) {
+func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (_ int, err error) {
+	defer m.observe(OpStart, m.now(), &err)
 	ag, sb, done, err := m.Use(ctx, teamID, ref)
 	if err != nil {
 		return 0, err

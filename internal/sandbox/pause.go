@@ -76,7 +76,7 @@ func (m *Manager) wakeWhy(ctx context.Context, id, why string) (*Sandbox, error)
 	case Running:
 		return sb, nil
 	case Paused:
-		return sb, m.resume(ctx, sb, why)
+		return sb, m.timed(OpResume, func() error { return m.resume(ctx, sb, why) })
 	}
 	return sb, notRunning(sb)
 }
@@ -89,7 +89,8 @@ func (m *Manager) wakeWhy(ctx context.Context, id, why string) (*Sandbox, error)
 //	                           stopped (the image in .tmp is whole);
 //	pausing, sealed image    → it is saved; only the cleanup is left;
 //	paused                   → done.
-func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) error {
+func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) (err error) {
+	defer m.observe(OpPause, m.now(), &err)
 	cp, err := m.checkpointer()
 	if err != nil {
 		return err

@@ -25,7 +25,8 @@ func (m *Manager) snapshotDir(id string) string { return filepath.Join(m.cfg.Sna
 // Snapshot saves a sandbox's memory and disk under a name ("" picks one)
 // without stopping it for longer than the save itself. A paused sandbox's
 // image is linked, not copied.
-func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (*Snapshot, error) {
+func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (_ *Snapshot, err error) {
+	defer m.observe(OpSnapshot, m.now(), &err)
 	if name != "" && !snapNamePattern.MatchString(name) {
 		return nil, fmt.Errorf("%w: snapshot name %q must be 1-63 letters, digits, dots, dashes or underscores", errdefs.ErrInvalidArgument, name)
 	}
@@ -162,7 +163,8 @@ func (m *Manager) removeSnapshot(ctx context.Context, sn *Snapshot) error {
 // Rollback returns a sandbox to a snapshot (the latest if snap is ""): the
 // snapshot becomes the sandbox's saved state, which is then resumed. A
 // crash at any point leaves it as it was or rolled back (possibly paused).
-func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (*Sandbox, error) {
+func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sandbox, err error) {
+	defer m.observe(OpRollback, m.now(), &err)
 	sb, err := m.Get(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
@@ -220,6 +222,7 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (*Sand
 // a fresh one, removed again after). The fork gets a new ID, address and
 // agent token; any number of forks of one snapshot run side by side.
 func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (_ *Sandbox, retErr error) {
+	defer m.observe(OpFork, m.now(), &retErr)
 	if name != "" {
 		if err := ValidateName(name); err != nil {
 			return nil, err

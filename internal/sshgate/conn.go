@@ -22,6 +22,12 @@ func (g *Gateway) serveConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
+	accepted := false
+	defer func() {
+		if g.obs != nil && !accepted {
+			g.obs.Refused()
+		}
+	}()
 
 	source := nc.RemoteAddr().String()
 	startupKey := sourceKey(nc.RemoteAddr())
@@ -73,11 +79,17 @@ func (g *Gateway) serveConn(ctx context.Context, nc net.Conn) {
 	if done == nil {
 		done = func() {}
 	}
+	accepted = true
+	if g.obs != nil {
+		g.obs.Accepted()
+		defer g.obs.Closed()
+	}
 
 	c := &connState{g: g, log: log, sb: sb, login: l}
 	connCtx, cancelConn := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for nch := range chans { // closed when the connection ends
+		nch = g.counted(nch)
 		switch nch.ChannelType() {
 		case "session":
 			if c.sessions.Add(1) > maxSessions {

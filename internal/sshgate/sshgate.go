@@ -44,6 +44,8 @@ type Config struct {
 	// ReservedPorts are never forwarded (-L), whatever the request: the
 	// daemon passes the agent's port.
 	ReservedPorts []int
+	// Observer, if set, is told about connections and traffic.
+	Observer Observer
 }
 
 // Target is a sandbox a login may open.
@@ -114,6 +116,7 @@ type Gateway struct {
 	hostKey  ssh.Signer
 	maxTries int
 	reserved map[int]bool
+	obs      Observer // nil: none
 
 	bySource, byUser *limiter
 	startups         *startups
@@ -171,6 +174,7 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Gateway, error) {
 		hostKey:       key,
 		maxTries:      cfg.MaxAuthTries,
 		reserved:      reserved,
+		obs:           cfg.Observer,
 		bySource:      newLimiter(cfg.PasswordRate/60, passwordBurst),
 		byUser:        newLimiter(cfg.PasswordRate/60, passwordBurst),
 		startups:      newStartups(maxStartupsPerSource, maxStartups),
