@@ -3,6 +3,7 @@ module github.com/runtools/runtools
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.14
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/crypto v0.59.0

@@ -84,8 +84,17 @@ func TestDesktop(t *testing.T) {
 			t.Fatalf("launching firefox: %+v, %v", res, err)
 		}
 		t.Logf("firefox window %q after %v", res.Window.Title, time.Since(launched).Round(time.Millisecond))
-		if out := sh(t, sb, "DISPLAY=:1 xdotool search --onlyvisible --class firefox"); len(bytes.TrimSpace(out.Stdout)) == 0 {
-			t.Errorf("xdotool finds no Firefox window: %q %q", out.Stdout, out.Stderr)
+		// xdotool search can trip over a window that closes while it looks
+		// (BadWindow): ask again.
+		var found *client.ExecResult
+		for range 20 {
+			if found = sh(t, sb, "DISPLAY=:1 xdotool search --onlyvisible --class firefox"); len(bytes.TrimSpace(found.Stdout)) > 0 {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		if len(bytes.TrimSpace(found.Stdout)) == 0 {
+			t.Errorf("xdotool finds no Firefox window: %q %q", found.Stdout, found.Stderr)
 		}
 		time.Sleep(2 * time.Second) // let Firefox draw its first page
 		shot, err := pc.Screenshot(ctx)

@@ -86,6 +86,30 @@ type server struct {
 
 var serverSeq int
 
+// claimNetworkSlot picks one of 50 bridge and subnet slots for a test
+// server, holding a lock file on it until the test ends, so test
+// processes running at the same time (two `go test` runs) never share a
+// bridge.
+func claimNetworkSlot(t *testing.T) int {
+	t.Helper()
+	serverSeq++
+	for i := range 50 {
+		n := (os.Getpid() + serverSeq + i) % 50
+		f, err := os.OpenFile(fmt.Sprintf("/run/lock/runtools-it-%d.lock", n), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
+		t.Cleanup(func() { f.Close() }) // after the server's own cleanup, which ran later-registered first
+		return n
+	}
+	t.Fatal("all 50 test network slots are taken")
+	return 0
+}
+
 // startServer starts a server with a fresh data directory, its own bridge
 // and subnet, and stops it (destroying its sandboxes) when the test ends.
 func startServer(t *testing.T, extra ...string) *server {
@@ -100,12 +124,12 @@ func startServerWith(t *testing.T, prepare func(dataDir string), extra ...string
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
-	serverSeq++
+	n := claimNetworkSlot(t)
 	s := &server{
 		t:       t,
 		dataDir: t.TempDir(),
-		bridge:  fmt.Sprintf("rtit%d", serverSeq%100),
-		subnet:  fmt.Sprintf("10.%d.0.0/16", 200+serverSeq%50),
+		bridge:  fmt.Sprintf("rtit%d", n),
+		subnet:  fmt.Sprintf("10.%d.0.0/16", 200+n),
 		key:     "it-admin-key-0123456789abcdef",
 		extra:   extra,
 	}

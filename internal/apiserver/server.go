@@ -41,6 +41,11 @@ type Sandboxes interface {
 	SetPublic(ctx context.Context, teamID, ref string, public bool) (*sandbox.Sandbox, error)
 	// VNCReady reports whether a desktop sandbox's desktop is up.
 	VNCReady(id string) bool
+	// EventsSince returns recorded events after seq of one sandbox, or of
+	// the team with ref "", and a channel closed at the next change.
+	EventsSince(ctx context.Context, teamID, ref string, seq int64) ([]sandbox.Event, <-chan struct{}, error)
+	LastEventSeq(ctx context.Context) (int64, error)
+	Usage(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, sandbox.Usage, error)
 }
 
 // SSHKeys stores the teams' SSH public keys.
@@ -117,6 +122,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/sandboxes/{ref}/pause", s.pauseSandbox},
 		{"POST /v1/sandboxes/{ref}/resume", s.resumeSandbox},
 		{"GET /v1/sandboxes/{ref}/events", s.sandboxEvents},
+		{"GET /v1/sandboxes/{ref}/watch", s.watchSandbox},
+		{"GET /v1/watch", s.watchTeam},
 		{"POST /v1/sandboxes/{ref}/snapshots", s.takeSnapshot},
 		{"GET /v1/sandboxes/{ref}/snapshots", s.listSnapshots},
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},

@@ -112,6 +112,19 @@ func (f *fakeSandboxes) SetPublic(_ context.Context, teamID, ref string, _ bool)
 	return f.find(teamID, ref)
 }
 func (f *fakeSandboxes) VNCReady(string) bool { return false }
+func (f *fakeSandboxes) EventsSince(_ context.Context, teamID, ref string, _ int64) ([]sandbox.Event, <-chan struct{}, error) {
+	if ref != "" {
+		if _, err := f.find(teamID, ref); err != nil {
+			return nil, nil, err
+		}
+	}
+	return nil, make(chan struct{}), nil
+}
+func (f *fakeSandboxes) LastEventSeq(context.Context) (int64, error) { return 0, nil }
+func (f *fakeSandboxes) Usage(_ context.Context, teamID, ref string) (*sandbox.Sandbox, sandbox.Usage, error) {
+	sb, err := f.find(teamID, ref)
+	return sb, sandbox.Usage{}, err
+}
 func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox.Event, error) {
 	_, err := f.find(teamID, ref)
 	return nil, err
@@ -178,7 +191,9 @@ func (f *fixture) do(t *testing.T, method, path, key, body string) *http.Respons
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	if resp.Header.Get("Content-Type") != "text/event-stream" { // a stream would never end
+		io.Copy(io.Discard, resp.Body)
+	}
 	resp.Body.Close()
 	return resp
 }

@@ -53,6 +53,7 @@ name or its ID.`,
 		a.sandboxSSHCmd(),
 		a.sandboxScreenshotCmd(),
 		a.sandboxComputerCmd(),
+		a.sandboxWatchCmd(),
 	)
 	return cmd
 }

@@ -161,6 +161,7 @@ var (
 	_ sandbox.Runtime      = runtimeAdapter{}
 	_ sandbox.Checkpointer = runtimeAdapter{}
 	_ sandbox.Meter        = runtimeAdapter{}
+	_ sandbox.UsageMeter   = runtimeAdapter{}
 )
 
 // templateAdapter resolves template names for the sandbox manager.

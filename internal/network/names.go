@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/runtools/runtools/internal/errdefs"
@@ -52,4 +54,27 @@ func (m *Manager) vethName(id string) string {
 	sum := sha256.Sum256([]byte(m.cfg.Bridge + "/" + id))
 	prefix := m.cfg.Bridge[:min(len(m.cfg.Bridge), 6)]
 	return prefix + "-" + hex.EncodeToString(sum[:4])
+}
+
+// Counters returns the bytes a sandbox has received and sent, from the
+// host end of its veth (which sends what the sandbox receives).
+func (m *Manager) Counters(id string) (rx, tx uint64, err error) {
+	if err := checkID(id); err != nil {
+		return 0, 0, err
+	}
+	dir := filepath.Join("/sys/class/net", m.vethName(id), "statistics")
+	read := func(name string) (uint64, error) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return 0, err
+		}
+		return strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	}
+	if rx, err = read("tx_bytes"); err != nil {
+		return 0, 0, fmt.Errorf("traffic of %s: %w", id, err)
+	}
+	if tx, err = read("rx_bytes"); err != nil {
+		return 0, 0, fmt.Errorf("traffic of %s: %w", id, err)
+	}
+	return rx, tx, nil
 }

@@ -31,6 +31,9 @@ func platformFor(sb *Sandbox) string {
 	return ""
 }
 
+// ReasonDesktopReady is the event recorded when a desktop comes up.
+const ReasonDesktopReady = "desktop ready"
+
 // How the manager learns a desktop is ready.
 const (
 	desktopProbeEvery = 100 * time.Millisecond
@@ -64,10 +67,16 @@ func (m *Manager) probeDesktop(ctx context.Context, id string) {
 			resp.Body.Close()
 			if resp.StatusCode < 500 {
 				m.mu.Lock()
-				if m.watchers[id] != nil { // still running, not unwatched meanwhile
+				live := m.watchers[id] != nil // still running, not unwatched meanwhile
+				if live {
 					m.vnc[id] = true
 				}
 				m.mu.Unlock()
+				if live {
+					if err := m.store.AddEvent(ctx, id, Running, ReasonDesktopReady); err != nil {
+						m.log.Warn("recording the desktop's start", "sandbox", id, "err", err)
+					}
+				}
 				m.log.Info("desktop ready", "sandbox", id, "after", m.now().Sub(start).Round(time.Millisecond))
 				return
 			}

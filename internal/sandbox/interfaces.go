@@ -88,6 +88,14 @@ type Store interface {
 	ListSandboxes(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error)
 	LiveIPs(ctx context.Context) ([]netip.Addr, error)
 	Events(ctx context.Context, id string) ([]Event, error)
+	// EventsSince returns events after seq, oldest first, at most limit:
+	// of one sandbox, or of a team's ("" for every team's) with id "".
+	EventsSince(ctx context.Context, teamID, id string, seq int64, limit int) ([]Event, error)
+	LastEventSeq(ctx context.Context) (int64, error)
+	// AddEvent records an event without a change of state.
+	AddEvent(ctx context.Context, id string, state State, why string) error
+	// Changed is closed at the next write of a record or an event.
+	Changed() <-chan struct{}
 
 	InsertSnapshot(ctx context.Context, s *Snapshot) error
 	UpdateSnapshot(ctx context.Context, s *Snapshot) error

@@ -80,6 +80,7 @@ type Manager struct {
 	watchers map[string]context.CancelFunc
 	acts     map[string]*activity
 	vnc      map[string]bool // desktop sandboxes whose VNC answers
+	records  map[string]cachedRecord
 	wg       sync.WaitGroup
 
 	quiesceHooks []func(*Sandbox)
@@ -108,6 +109,7 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 		watchers: map[string]context.CancelFunc{},
 		acts:     map[string]*activity{},
 		vnc:      map[string]bool{},
+		records:  map[string]cachedRecord{},
 	}, nil
 }
 

@@ -83,7 +83,7 @@ type Route struct {
 // access is decided by the proxy, with the route's token). Nothing is
 // woken until the route's Wake.
 func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error) {
-	sb, err := m.store.GetSandbox(ctx, id)
+	sb, changed, err := m.cachedSandbox(ctx, id)
 	if err != nil {
 		return Route{}, err
 	}
@@ -99,6 +99,17 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 		Public: sb.Public,
 		Token:  sb.AccessToken,
 		Wake: func(ctx context.Context) error {
+			// Fast path: the record read above is still current (nothing was
+			// written since) and says running. begin waits out any pause
+			// claim, and a pause that finished meanwhile wrote its state, so
+			// checking after begin is enough.
+			a := m.activity(sb.ID)
+			a.begin(m.now)
+			if sb.State == Running && !isClosed(changed) {
+				done = func() { a.end(m.now) }
+				return nil
+			}
+			a.end(m.now)
 			_, _, d, err := m.Use(ctx, sb.TeamID, sb.ID)
 			done = d
 			return err
@@ -118,4 +129,45 @@ func (m *Manager) OnQuiesce(fn func(sb *Sandbox)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.quiesceHooks = append(m.quiesceHooks, fn)
+}
+
+// cachedSandbox returns a sandbox's record, from memory while no record or
+// event has been written since it was read (the dev-server proxy asks for
+// every request), and the channel that says when it is stale.
+func (m *Manager) cachedSandbox(ctx context.Context, id string) (*Sandbox, <-chan struct{}, error) {
+	m.mu.Lock()
+	e, ok := m.records[id]
+	m.mu.Unlock()
+	if ok && !isClosed(e.changed) {
+		return e.sb, e.changed, nil
+	}
+	changed := m.store.Changed() // before reading: a write after it closes it
+	sb, err := m.store.GetSandbox(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.mu.Lock()
+	if len(m.records) > maxCachedRecords {
+		clear(m.records)
+	}
+	m.records[id] = cachedRecord{sb: sb, changed: changed}
+	m.mu.Unlock()
+	return sb, changed, nil
+}
+
+// maxCachedRecords bounds the record cache.
+const maxCachedRecords = 10000
+
+type cachedRecord struct {
+	sb      *Sandbox
+	changed <-chan struct{}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

@@ -78,9 +78,11 @@ type Sandbox struct {
 
 // Event is one recorded transition of a sandbox.
 type Event struct {
-	At       time.Time
-	From, To State
-	Why      string
+	Seq       int64 // increases with every event of every sandbox
+	SandboxID string
+	At        time.Time
+	From, To  State
+	Why       string
 }
 
 // Live reports whether the sandbox still holds resources.

@@ -50,6 +50,7 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return fmt.Errorf("recording sandbox: %w", err)
 	}
+	s.changed.fire()
 	return nil
 }
 
@@ -86,6 +87,7 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return fmt.Errorf("updating sandbox %s: %w", sb.ID, err)
 	}
+	s.changed.fire()
 	return nil
 }
 
@@ -97,9 +99,44 @@ func recordEvent(ctx context.Context, tx *sql.Tx, id string, from, to sandbox.St
 
 // Events returns a sandbox's recorded transitions, oldest first.
 func (s *Store) Events(ctx context.Context, id string) ([]sandbox.Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, from_state, to_state, why FROM sandbox_events WHERE sandbox_id = ? ORDER BY seq`, id)
+	return s.queryEvents(ctx, `SELECT seq, sandbox_id, at, from_state, to_state, why FROM sandbox_events
+		WHERE sandbox_id = ? ORDER BY seq`, id)
+}
+
+// EventsSince returns the events after seq, oldest first and at most
+// limit: of one sandbox, or with sandboxID "" of every sandbox of the team
+// ("" for every team).
+func (s *Store) EventsSince(ctx context.Context, teamID, sandboxID string, seq int64, limit int) ([]sandbox.Event, error) {
+	return s.queryEvents(ctx, `SELECT e.seq, e.sandbox_id, e.at, e.from_state, e.to_state, e.why
+		FROM sandbox_events e JOIN sandboxes s ON s.id = e.sandbox_id
+		WHERE e.seq > ? AND (? = '' OR e.sandbox_id = ?) AND (? = '' OR s.team_id = ?)
+		ORDER BY e.seq LIMIT ?`, seq, sandboxID, sandboxID, teamID, teamID, limit)
+}
+
+// LastEventSeq returns the sequence number of the latest event, 0 if none.
+func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM sandbox_events`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("reading the latest event: %w", err)
+	}
+	return seq.Int64, nil
+}
+
+// AddEvent records something that happened to a sandbox without a change
+// of state (such as its desktop coming up).
+func (s *Store) AddEvent(ctx context.Context, id string, state sandbox.State, why string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error { return recordEvent(ctx, tx, id, state, state, why) })
 	if err != nil {
-		return nil, fmt.Errorf("reading events of %s: %w", id, err)
+		return fmt.Errorf("recording an event of %s: %w", id, err)
+	}
+	s.changed.fire()
+	return nil
+}
+
+func (s *Store) queryEvents(ctx context.Context, query string, args ...any) ([]sandbox.Event, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
 	}
 	defer rows.Close()
 	var out []sandbox.Event
@@ -107,7 +144,7 @@ func (s *Store) Events(ctx context.Context, id string) ([]sandbox.Event, error) 
 		var at int64
 		var from, to string
 		var ev sandbox.Event
-		if err := rows.Scan(&at, &from, &to, &ev.Why); err != nil {
+		if err := rows.Scan(&ev.Seq, &ev.SandboxID, &at, &from, &to, &ev.Why); err != nil {
 			return nil, err
 		}
 		ev.At, ev.From, ev.To = fromUnix(at), sandbox.State(from), sandbox.State(to)

@@ -14,7 +14,8 @@ import (
 
 // Store is the SQLite database. Safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db      *sql.DB
+	changed signal
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -52,6 +52,8 @@ const keepNoVNC = `
 test -f /usr/share/novnc/vnc.html
 rm -rf ` + noVNCDir + `
 cp -a /usr/share/novnc ` + noVNCDir + `
+# noVNC reads its version from package.json, which Debian leaves out.
+echo '{"name": "@novnc/novnc", "version": "1.3.0"}' >` + noVNCDir + `/package.json
 `
 
 // desktopSetup writes the desktop's settings and its start hook.
@@ -131,24 +133,34 @@ cat >/etc/runtools/start.d/50-desktop <<'SH'
 #!/bin/sh
 export DISPLAY=:1 HOME=/root USER=root LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/0
 mkdir -p /tmp/.X11-unix "$XDG_RUNTIME_DIR" && chmod 1777 /tmp/.X11-unix && chmod 700 "$XDG_RUNTIME_DIR"
-log() { echo "desktop: $*"; }
+dbus-uuidgen --ensure=/etc/machine-id
+log() { echo "$(date +%T.%3N) desktop: $*"; }
 waitfor() { # what, tries of 50 ms, command...
 	what=$1 n=$2; shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		n=$((n - 1)); [ "$n" -gt 0 ] || { log "gave up waiting for $what"; return 1; }
 		sleep 0.05
 	done
+	log "$what is up"
 }
+log starting
 Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp -dpi 96 -ac &
 waitfor "the X server" 200 xdpyinfo || exit 1
+# VNC serves the screen while the desktop draws on it.
+x11vnc -display "$DISPLAY" -forever -shared -nopw -localhost -rfbport 5901 -noxdamage -quiet -o /var/log/x11vnc.log &
 eval "$(dbus-launch --sh-syntax)"
 export DBUS_SESSION_BUS_ADDRESS
-xfce4-session &
-waitfor "the panel" 400 xdotool search --class xfce4-panel
+# The desktop's parts, started directly: xfce4-session would start them
+# one after another, and takes seconds more.
+xfsettingsd --daemon
+xfwm4 &
+xfce4-panel &
+xfdesktop &
+waitfor "the panel" 600 xdotool search --class xfce4-panel
+waitfor "the window manager" 600 wmctrl -l
 plank &
-x11vnc -display "$DISPLAY" -forever -shared -nopw -localhost -rfbport 5901 -noxdamage -quiet -o /var/log/x11vnc.log &
-waitfor "x11vnc" 200 python3 -c 'import socket; socket.create_connection(("127.0.0.1", 5901), 1)'
-log "ready: websockify on 6901"
+waitfor "x11vnc" 200 sh -c 'ss -Hltn "sport = :5901" | grep -q 5901'
+log "ready: noVNC on port 6901"
 exec websockify --web ` + noVNCDir + ` 6901 127.0.0.1:5901
 SH
 chmod 755 /etc/runtools/start.d/50-desktop

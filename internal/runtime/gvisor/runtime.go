@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/runtools/runtools/internal/atomicfile"
@@ -39,6 +40,9 @@ type Runtime struct {
 	cfg      Config
 	log      *slog.Logger
 	platform string
+
+	diskMu   sync.Mutex
+	diskPids map[string][]int // each sandbox's runsc processes, for Disk
 }
 
 // New checks runsc and picks the platform. With Platform "auto" it uses

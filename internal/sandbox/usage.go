@@ -1,0 +1,81 @@
+package sandbox
+
+import (
+	"context"
+	"time"
+)
+
+// Usage is what a running sandbox has used so far: cumulative counters,
+// which a caller turns into rates by sampling twice.
+type Usage struct {
+	At        time.Time
+	CPU       time.Duration // CPU time since it started
+	VCPUs     int
+	MemBytes  int64 // in use now, page cache that can be dropped left out
+	MemLimit  int64
+	NetRx     uint64 // bytes the sandbox received
+	NetTx     uint64 // bytes it sent
+	DiskBytes int64  // of its writable layer
+	DiskLimit int64
+}
+
+// UsageMeter is the optional runtime ability to report a sandbox's memory
+// and disk.
+type UsageMeter interface {
+	Memory(id string) (used, limit int64, err error)
+	Disk(id string) (int64, error)
+}
+
+// NetMeter is the optional network ability to count a sandbox's traffic.
+type NetMeter interface {
+	Counters(id string) (rx, tx uint64, err error)
+}
+
+// Usage samples a running sandbox's resource use. Counters the runtime or
+// network cannot give stay zero.
+func (m *Manager) Usage(ctx context.Context, teamID, ref string) (*Sandbox, Usage, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, Usage{}, err
+	}
+	u := Usage{At: m.now(), VCPUs: sb.VCPUs, MemLimit: int64(sb.MemoryMB) << 20, DiskLimit: int64(sb.DiskMB) << 20}
+	if sb.State != Running {
+		return sb, u, nil
+	}
+	if meter, ok := m.rt.(Meter); ok {
+		u.CPU, _ = meter.CPUTime(sb.ID)
+	}
+	if meter, ok := m.rt.(UsageMeter); ok {
+		if used, limit, err := meter.Memory(sb.ID); err == nil {
+			u.MemBytes = used
+			if limit > 0 && limit < u.MemLimit {
+				u.MemLimit = limit
+			}
+		}
+		u.DiskBytes, _ = meter.Disk(sb.ID)
+	}
+	if meter, ok := m.net.(NetMeter); ok {
+		u.NetRx, u.NetTx, _ = meter.Counters(sb.ID)
+	}
+	return sb, u, nil
+}
+
+// EventsSince returns the events after seq of one sandbox (ref), or of
+// every sandbox of the team (ref ""), with a channel closed at the next
+// change, to wait on before asking again.
+func (m *Manager) EventsSince(ctx context.Context, teamID, ref string, seq int64) ([]Event, <-chan struct{}, error) {
+	changed := m.store.Changed() // before reading: no change is missed
+	id := ""
+	if ref != "" {
+		sb, err := m.Get(ctx, teamID, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		id = sb.ID
+	}
+	evs, err := m.store.EventsSince(ctx, teamID, id, seq, 500)
+	return evs, changed, err
+}
+
+// LastEventSeq returns the sequence number of the latest event.
+func (m *Manager) LastEventSeq(ctx context.Context) (int64, error) { return m.store.LastEventSeq(ctx) }
