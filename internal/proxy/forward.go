@@ -130,7 +130,7 @@ func (p *Proxy) newReverseProxy() *httputil.ReverseProxy {
 		Rewrite:        p.rewrite,
 		ModifyResponse: p.countResponse,
 		Transport:      p.pool,
-		FlushInterval:  -1,
+		FlushInterval:  0, // streams (SSE, chunked) are flushed at once by ReverseProxy itself
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
 	}
