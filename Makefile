@@ -7,7 +7,7 @@ DATA_DIR ?= /var/lib/runtools
 TEMPLATE_DIR ?= /var/cache/runtools/templates
 LISTEN ?= 127.0.0.1:7070
 
-.PHONY: up setup build test unit bench clean-test
+.PHONY: up setup build test unit bench reliability clean-test
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +23,13 @@ test: setup
 	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)
 	go vet ./...
 	RUNTOOLS_INTEGRATION=1 RUNTOOLS_TEMPLATE_DIR=$(TEMPLATE_DIR) go test -count=1 -timeout 45m ./...
+
+# The reliability suite's long form: 50 daemon kills at random moments of
+# random operations, and 50 concurrent sandboxes (make test runs it short).
+reliability: setup
+	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR) base
+	RUNTOOLS_INTEGRATION=1 RUNTOOLS_TEMPLATE_DIR=$(TEMPLATE_DIR) RUNTOOLS_RELIABILITY_KILLS=50 RUNTOOLS_RELIABILITY_LOAD=50 \
+		go test -count=1 -timeout 60m -run 'TestKillAtRandom|TestLoad' -v ./integration
 
 unit:
 	go test -short ./...

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"strings"
 	"sync"
@@ -113,58 +112,4 @@ func TestForkBomb(t *testing.T) {
 		t.Errorf("bombed sandbox is %s without a reason", got.State)
 	}
 	t.Logf("after the bomb: %s %s", got.State, got.StopReason)
-}
-
-func TestConcurrentCreates(t *testing.T) {
-	s := startServer(t)
-	ctx := ctxT(t, 5*time.Minute)
-	const n = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	ids := make(chan string, n)
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sb, err := s.client().Create(ctx, client.CreateRequest{MemoryMB: 256})
-			if err != nil {
-				errs <- err
-				return
-			}
-			ids <- sb.ID
-			res, err := sb.Exec(ctx, client.ExecRequest{Cmd: []string{"hostname"}})
-			if err != nil || strings.TrimSpace(string(res.Stdout)) != sb.ID {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	close(ids)
-	t.Logf("%d concurrent creates + exec took %v", n, time.Since(start))
-	for err := range errs {
-		t.Errorf("concurrent create: %v", err)
-	}
-	var all []string
-	for id := range ids {
-		all = append(all, id)
-	}
-	if len(all) != n {
-		t.Errorf("%d sandboxes created, want %d", len(all), n)
-	}
-	var dwg sync.WaitGroup
-	for _, id := range all {
-		dwg.Add(1)
-		go func() {
-			defer dwg.Done()
-			if err := s.client().Destroy(context.Background(), id); err != nil {
-				t.Errorf("destroy %s: %v", id, err)
-			}
-		}()
-	}
-	dwg.Wait()
-	for _, id := range all {
-		assertGone(t, s, id)
-	}
 }
