@@ -3,7 +3,6 @@ package integration
 import (
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
