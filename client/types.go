@@ -40,8 +40,11 @@ type Sandbox struct {
 	SSH         *SSHAccess `json:"ssh,omitempty"`
 	// Desktop sandboxes (template desktop) serve a desktop in the browser
 	// at the URL of port 6901; VNCReady says it is up.
-	Desktop   bool              `json:"desktop,omitempty"`
-	VNCReady  bool              `json:"vnc_ready,omitempty"`
+	Desktop  bool `json:"desktop,omitempty"`
+	VNCReady bool `json:"vnc_ready,omitempty"`
+	// LimitHit is the last limit the sandbox hit while running, e.g.
+	// "limit: memory: 1 process(es) killed, out of memory (256 MB)".
+	LimitHit  string            `json:"limit_hit,omitempty"`
 	Env       map[string]string `json:"env,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,9 @@ func TestMemoryHog(t *testing.T) {
 		t.Errorf("hog sandbox state %q", got.State)
 	}
 	t.Logf("memory hog: exec err=%v; sandbox %s %s", err, got.State, got.StopReason)
+	if got.State == "running" {
+		waitLimit(t, s, hog.ID, "limit: memory")
+	}
 	if r := sh(t, bystander, "echo fine"); string(r.Stdout) != "fine\n" {
 		t.Errorf("bystander hurt: %+v", r)
 	}
@@ -111,4 +115,59 @@ func TestForkBomb(t *testing.T) {
 		t.Errorf("bombed sandbox is %s without a reason", got.State)
 	}
 	t.Logf("after the bomb: %s %s", got.State, got.StopReason)
+}
+
+// waitLimit waits until the sandbox's state and its recorded events say it
+// hit the limit (a reason starting with prefix).
+func waitLimit(t *testing.T, s *server, id, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		sb, err := s.client().Get(ctxT(t, time.Minute), id)
+		events, _ := s.client().Events(ctxT(t, time.Minute), id)
+		var inEvents bool
+		for _, ev := range events {
+			inEvents = inEvents || strings.HasPrefix(ev.Why, prefix)
+		}
+		if err == nil && strings.HasPrefix(sb.LimitHit, prefix) && inEvents {
+			t.Logf("limit reported: %s", sb.LimitHit)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q reported: limit_hit %q, events %+v (%v)", prefix, sb.LimitHit, events, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestCPUQuota: four busy processes in a 1-vCPU sandbox get no more than
+// 1.1 vCPUs of the host, measured on the sandbox's cgroup.
+func TestCPUQuota(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{VCPUs: 1})
+	usage := func() time.Duration {
+		data, err := os.ReadFile("/sys/fs/cgroup/cpuacct/runtools/" + sb.ID + "/cpuacct.usage")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		return time.Duration(n)
+	}
+	if _, err := s.client().Start(ctxT(t, time.Minute), sb.ID, client.ExecRequest{
+		Cmd: []string{"sh", "-c", "for i in 1 2 3 4; do timeout 8 sh -c 'while :; do :; done' & done; wait"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // let the burn get going
+	u0, t0 := usage(), time.Now()
+	time.Sleep(4 * time.Second)
+	u1, t1 := usage(), time.Now()
+	share := float64(u1-u0) / float64(t1.Sub(t0))
+	t.Logf("four busy loops in a 1-vCPU sandbox used %.2f CPUs", share)
+	if share > 1.1 {
+		t.Errorf("a 1-vCPU sandbox used %.2f CPUs, want at most 1.1", share)
+	}
+	if share < 0.5 {
+		t.Errorf("the burn used only %.2f CPUs: the test measured nothing", share)
+	}
 }

@@ -118,6 +118,7 @@ func TestDiskCap(t *testing.T) {
 	if !strings.Contains(string(res.Stdout), "No space left on device") {
 		t.Errorf("filling the disk did not end in ENOSPC: %s", res.Stdout)
 	}
+	waitLimit(t, s, sb.ID, "limit: disk")
 	statfs(t, s.dataDir, &after)
 	if used := before.free() - after.free(); used > 2200<<20 {
 		t.Errorf("host lost %d MB of free space to a 2 GB sandbox disk", used>>20)

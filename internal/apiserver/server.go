@@ -41,6 +41,8 @@ type Sandboxes interface {
 	SetPublic(ctx context.Context, teamID, ref string, public bool) (*sandbox.Sandbox, error)
 	// VNCReady reports whether a desktop sandbox's desktop is up.
 	VNCReady(id string) bool
+	// LastLimit is the last limit a running sandbox hit, or "".
+	LastLimit(id string) string
 	// EventsSince returns recorded events after seq of one sandbox, or of
 	// the team with ref "", and a channel closed at the next change.
 	EventsSince(ctx context.Context, teamID, ref string, seq int64) ([]sandbox.Event, <-chan struct{}, error)

@@ -111,7 +111,8 @@ func (f *fakeSandboxes) Expose(_ context.Context, teamID, ref string, _ int, _ b
 func (f *fakeSandboxes) SetPublic(_ context.Context, teamID, ref string, _ bool) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
-func (f *fakeSandboxes) VNCReady(string) bool { return false }
+func (f *fakeSandboxes) VNCReady(string) bool    { return false }
+func (f *fakeSandboxes) LastLimit(string) string { return "" }
 func (f *fakeSandboxes) EventsSince(_ context.Context, teamID, ref string, _ int64) ([]sandbox.Event, <-chan struct{}, error) {
 	if ref != "" {
 		if _, err := f.find(teamID, ref); err != nil {

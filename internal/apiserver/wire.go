@@ -63,6 +63,9 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 	if sb.IP.IsValid() {
 		out.IP = sb.IP.String()
 	}
+	if sb.State == sandbox.Running {
+		out.LimitHit = s.sandboxes.LastLimit(sb.ID)
+	}
 	if sb.Desktop {
 		out.Desktop = true
 		out.VNCReady = sb.State == sandbox.Running && s.sandboxes.VNCReady(sb.ID)

@@ -169,6 +169,7 @@ var (
 	_ sandbox.Checkpointer = runtimeAdapter{}
 	_ sandbox.Meter        = runtimeAdapter{}
 	_ sandbox.UsageMeter   = runtimeAdapter{}
+	_ sandbox.LimitMeter   = runtimeAdapter{}
 )
 
 // templateAdapter resolves template names for the sandbox manager.

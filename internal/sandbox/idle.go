@@ -26,6 +26,7 @@ func (m *Manager) RunIdle(ctx context.Context) {
 	tick := time.NewTicker(idleCheckInterval)
 	defer tick.Stop()
 	cpu := map[string]time.Duration{}
+	limits := map[string]limitState{}
 	lastCPU := m.now()
 	for {
 		select {
@@ -40,6 +41,7 @@ func (m *Manager) RunIdle(ctx context.Context) {
 		}
 		now := m.now()
 		cpu = m.meterCPU(list, cpu, now.Sub(lastCPU), now)
+		limits = m.checkLimits(ctx, list, limits)
 		lastCPU = now
 		for _, sb := range list {
 			if sb.State != Running || sb.IdleTimeout <= 0 {

@@ -74,14 +74,15 @@ type Manager struct {
 
 	createMu sync.Mutex // serializes address allocation and name checks with inserts
 
-	mu       sync.Mutex
-	locks    map[string]*sync.Mutex
-	agents   map[string]*agentclient.Client
-	watchers map[string]context.CancelFunc
-	acts     map[string]*activity
-	vnc      map[string]bool // desktop sandboxes whose VNC answers
-	records  map[string]cachedRecord
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	locks     map[string]*sync.Mutex
+	agents    map[string]*agentclient.Client
+	watchers  map[string]context.CancelFunc
+	acts      map[string]*activity
+	vnc       map[string]bool // desktop sandboxes whose VNC answers
+	records   map[string]cachedRecord
+	lastLimit map[string]string // the last limit each sandbox hit
+	wg        sync.WaitGroup
 
 	quiesceHooks []func(*Sandbox)
 	observer     Observer // nil: none
@@ -103,13 +104,14 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 	}
 	return &Manager{
 		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,
-		now:      time.Now,
-		locks:    map[string]*sync.Mutex{},
-		agents:   map[string]*agentclient.Client{},
-		watchers: map[string]context.CancelFunc{},
-		acts:     map[string]*activity{},
-		vnc:      map[string]bool{},
-		records:  map[string]cachedRecord{},
+		now:       time.Now,
+		locks:     map[string]*sync.Mutex{},
+		agents:    map[string]*agentclient.Client{},
+		watchers:  map[string]context.CancelFunc{},
+		acts:      map[string]*activity{},
+		vnc:       map[string]bool{},
+		records:   map[string]cachedRecord{},
+		lastLimit: map[string]string{},
 	}, nil
 }
 

@@ -86,3 +86,18 @@ func filestoreBlocks(pids []int) (int64, bool) {
 	}
 	return 0, false
 }
+
+// OOMKills returns how many times the kernel has killed a process of the
+// sandbox for memory, from its memory cgroup (v1 memory.oom_control, else
+// v2 memory.events).
+func (r *Runtime) OOMKills(id string) (int, error) {
+	for _, p := range []string{
+		filepath.Join("/sys/fs/cgroup/memory", r.cfg.CgroupParent, id, "memory.oom_control"),
+		filepath.Join("/sys/fs/cgroup", r.cfg.CgroupParent, id, "memory.events"),
+	} {
+		if n, ok := readCounter(p, "oom_kill"); ok {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no memory events for sandbox %s", id)
+}
