@@ -53,6 +53,9 @@ type config struct {
 	proxyConns, wakeRuns int
 	sshRuns, loginRuns   int // 0 ssh runs leaves SSH out
 	scpRuns, scpMB       int
+	desktopRuns          int // 0 leaves the desktop section out
+	desktopShotRuns      int
+	desktopPauseRuns     int
 }
 
 func parseFlags(args []string) (config, error) {
@@ -86,6 +89,9 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.loginRuns, "login-runs", 10, "SSH login-to-prompt runs (0: leave them out)")
 	fs.IntVar(&c.scpRuns, "scp-runs", 3, "file transfer rounds: cp, scp and the files API (0: leave them out)")
 	fs.IntVar(&c.scpMB, "scp-mb", 100, "MiB of the file the transfer rounds copy")
+	fs.IntVar(&c.desktopRuns, "desktop-runs", 3, "desktop create-to-vncReady runs (0: leave the desktop section out)")
+	fs.IntVar(&c.desktopShotRuns, "desktop-shot-runs", 20, "desktop screenshot runs (0: leave them out)")
+	fs.IntVar(&c.desktopPauseRuns, "desktop-pause-runs", 3, "desktop pause/resume runs with Firefox open (0: leave Firefox and them out)")
 	fs.DurationVar(&settleTime, "settle", settleTime, "idle gap before every trial, the same for every system")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -101,6 +107,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.proxySeconds < 0 || c.wakeRuns < 0 || c.sshRuns < 0 || c.loginRuns < 0 || c.scpRuns < 0 {
 		return c, errors.New("-proxy-seconds, -wake-runs, -ssh-runs, -login-runs and -scp-runs must be at least 0")
+	}
+	if c.desktopRuns < 0 || c.desktopShotRuns < 0 || c.desktopPauseRuns < 0 {
+		return c, errors.New("-desktop-runs, -desktop-shot-runs and -desktop-pause-runs must be at least 0")
 	}
 	if c.proxyConns < 1 || c.scpMB < 1 {
 		return c, errors.New("-proxy-conns and -scp-mb must be at least 1")
@@ -224,6 +233,9 @@ func run(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	if err := measureAccessSections(ctx, &undo, rep, srv); err != nil {
+		return err
+	}
+	if err := measureDesktopSection(ctx, &undo, rep, srv); err != nil {
 		return err
 	}
 

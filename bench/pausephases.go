@@ -126,26 +126,42 @@ var (
 // sandbox id. The daemon logs it before it answers, so after a call has
 // returned it is that call's.
 func (s *server) lastLogged(msg, id string) (logLine, bool) {
+	var out logLine
+	l, ok := s.lastLogLine(msg, id)
+	if !ok {
+		return out, false
+	}
+	d, ok := durationAttr(l, tookAttr)
+	if !ok {
+		return out, false
+	}
+	out.took = d
+	if m := bytesAttr.FindStringSubmatch(l); m != nil {
+		out.bytes, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	return out, true
+}
+
+// lastLogLine returns the server's latest log line with message msg about
+// sandbox id.
+func (s *server) lastLogLine(msg, id string) (string, bool) {
 	lines := strings.Split(s.log.String(), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := lines[i]
-		if !strings.Contains(l, `msg="`+msg+`"`) || !strings.Contains(l, " sandbox="+id+" ") && !strings.HasSuffix(l, " sandbox="+id) {
-			continue
+		if strings.Contains(l, `msg="`+msg+`"`) && (strings.Contains(l, " sandbox="+id+" ") || strings.HasSuffix(l, " sandbox="+id)) {
+			return l, true
 		}
-		var out logLine
-		m := tookAttr.FindStringSubmatch(l)
-		if m == nil {
-			return out, false
-		}
-		d, err := time.ParseDuration(m[1])
-		if err != nil {
-			return out, false
-		}
-		out.took = d
-		if m := bytesAttr.FindStringSubmatch(l); m != nil {
-			out.bytes, _ = strconv.ParseInt(m[1], 10, 64)
-		}
-		return out, true
 	}
-	return logLine{}, false
+	return "", false
+}
+
+// durationAttr parses the duration that attr (a regexp whose first group
+// is the value) finds in a log line.
+func durationAttr(line string, attr *regexp.Regexp) (time.Duration, bool) {
+	m := attr.FindStringSubmatch(line)
+	if m == nil {
+		return 0, false
+	}
+	d, err := time.ParseDuration(m[1])
+	return d, err == nil
 }

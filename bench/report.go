@@ -20,6 +20,7 @@ type report struct {
 	snap          cycleSection // snapshot, rollback and fork
 	proxy         proxySection
 	ssh           sshSection
+	desktop       desktopSection
 	pauseTook     time.Duration
 	bigTook       time.Duration
 	templateCheck string
@@ -99,9 +100,9 @@ func (r *report) markdown() string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	m := r.machine
 	w("# runtools benchmarks\n\n")
-	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d %s`), commit `%s`; the bench took %s.\n\n",
+	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d %s %s`), commit `%s`; the bench took %s.\n\n",
 		r.date.Format("2006-01-02 15:04 UTC"), r.cfg.runs, r.cfg.execRuns, r.cfg.pauseRuns, r.cfg.snapRuns, r.cfg.bigRuns, r.cfg.bigMB,
-		r.accessFlags(), m.Commit, r.elapsed.Round(time.Second))
+		r.accessFlags(), r.desktopFlags(), m.Commit, r.elapsed.Round(time.Second))
 
 	w("## Machine\n\n| | |\n|---|---|\n")
 	w("| kernel | %s |\n| CPU | %s, %d cores |\n| memory | %.1f GiB |\n", m.Kernel, m.CPU, m.Cores, m.MemoryGB)
@@ -128,12 +129,13 @@ func (r *report) markdown() string {
 	r.pauseMarkdown(&b)
 	r.proxyMarkdown(&b)
 	r.sshMarkdown(&b)
+	r.desktopMarkdown(&b)
 
 	w("\n## Targets\n\n| target | measured | result |\n|---|---|---|\n")
 	for _, t := range r.targets() {
 		w("| %s | %s | **%s** |\n", t.goal, t.measured, t.verdict)
 	}
-	w("\n## Method\n\n%s%s%s%s\n## Notes\n\n", r.method(), r.pauseMethod(), r.accessMethod(), cleanupMethod)
+	w("\n## Method\n\n%s%s%s%s%s\n## Notes\n\n", r.method(), r.pauseMethod(), r.accessMethod(), r.desktopMethod(), cleanupMethod)
 	for _, n := range r.notes() {
 		w("- %s\n", n)
 	}
