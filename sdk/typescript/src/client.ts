@@ -1,0 +1,192 @@
+/**
+ * The client of a runtools server: sandboxes, and the calls that belong to
+ * the team rather than to one sandbox (SSH keys, templates, teams, keys).
+ */
+import { Http, resolveConfig } from './http.js';
+import type { FetchFn } from './http.js';
+import { routes } from './routes.js';
+import { Sandbox } from './sandbox.js';
+import type {
+  ApiKey,
+  CreateKeyOptions,
+  CreateOptions,
+  Identity,
+  SandboxInfo,
+  SshKey,
+  Team,
+  Template,
+  TemplateProgress,
+} from './types.js';
+import {
+  apiKeyFromWire,
+  arr,
+  createKeyToWire,
+  createToWire,
+  identityFromWire,
+  obj,
+  sandboxFromWire,
+  sshKeyFromWire,
+  teamFromWire,
+  templateFromWire,
+  templateProgressFromWire,
+} from './wire.js';
+import { Watcher } from './watch.js';
+import type { WatchOptions } from './watch.js';
+import { RuntoolsError } from './errors.js';
+
+/** Where the server is and how to authenticate. */
+export interface ClientOptions {
+  /** The server's URL; default RUNTOOLS_URL, else http://127.0.0.1:7070. */
+  url?: string;
+  /** The API key; default RUNTOOLS_API_KEY. */
+  apiKey?: string;
+  /** A fetch to use instead of the global one (a proxy, tests). */
+  fetch?: FetchFn;
+}
+
+/** Options of list. */
+export interface ListOptions {
+  /** Include stopped sandboxes. */
+  all?: boolean;
+}
+
+const transports = new WeakMap<Client, Http>();
+
+/** @internal The transport of a client. */
+export function httpOf(c: Client): Http {
+  const h = transports.get(c);
+  if (!h) throw new TypeError('not a runtools Client');
+  return h;
+}
+
+/** A client of one runtools server, authenticated by one API key. Safe to share. */
+export class Client {
+  /** The server's base URL. */
+  readonly url: string;
+
+  /** Reads RUNTOOLS_URL and RUNTOOLS_API_KEY for what opts leave out; throws UnauthenticatedError without a key. */
+  constructor(opts: ClientOptions = {}) {
+    const cfg = resolveConfig(opts.url, opts.apiKey);
+    this.url = cfg.url;
+    const f = opts.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') {
+      throw new RuntoolsError('no fetch: use Node.js 20 or later, or pass fetch', { code: 'invalid_argument', status: 0 });
+    }
+    transports.set(this, new Http(cfg.url, cfg.apiKey, f.bind(globalThis)));
+  }
+
+  /** A client from RUNTOOLS_URL and RUNTOOLS_API_KEY. */
+  static fromEnv(): Client {
+    return new Client();
+  }
+
+  /** Creates a sandbox and resolves once it runs. */
+  async create(opts: CreateOptions = {}): Promise<Sandbox> {
+    const w = await httpOf(this).json(routes.createSandbox, { json: createToWire(opts), signal: opts.signal });
+    return new Sandbox(this, sandboxFromWire(w));
+  }
+
+  /** The sandbox with this ID or name. */
+  async get(ref: string): Promise<Sandbox> {
+    return new Sandbox(this, await this.info(ref));
+  }
+
+  /** The sandbox with this ID or name, resumed first if it is paused. */
+  async connect(ref: string): Promise<Sandbox> {
+    const sb = await this.get(ref);
+    if (sb.state === 'paused' || sb.state === 'pausing') await sb.resume();
+    return sb;
+  }
+
+  /** The team's sandboxes that are not stopped (with all, stopped ones too), newest first. */
+  async list(opts: ListOptions = {}): Promise<Sandbox[]> {
+    const w = await httpOf(this).json(routes.listSandboxes, { query: { all: opts.all ? true : undefined } });
+    return arr(w.sandboxes).map((s) => new Sandbox(this, sandboxFromWire(obj(s))));
+  }
+
+  /** A handle for the sandbox with this ID or name, without asking the server; its fields are empty until refresh(). */
+  sandbox(ref: string): Sandbox {
+    return Sandbox.handle(this, ref);
+  }
+
+  /** Destroys a sandbox: its processes, network and files go; the record stays, stopped. */
+  async destroy(ref: string): Promise<SandboxInfo> {
+    return sandboxFromWire(await httpOf(this).json(routes.destroySandbox, { params: { ref } }));
+  }
+
+  /** @internal */
+  async info(ref: string): Promise<SandboxInfo> {
+    return sandboxFromWire(await httpOf(this).json(routes.getSandbox, { params: { ref } }));
+  }
+
+  /** Which team and key this client authenticates as. */
+  async me(): Promise<Identity> {
+    return identityFromWire(await httpOf(this).json(routes.me));
+  }
+
+  /** The templates sandboxes can be made from. */
+  async templates(): Promise<Template[]> {
+    const w = await httpOf(this).json(routes.listTemplates);
+    return arr(w.templates).map((t) => templateFromWire(obj(t)));
+  }
+
+  /** Builds a template, or confirms it is up to date, reporting each step (admin key). */
+  async buildTemplate(name: string, onProgress?: (p: TemplateProgress) => void): Promise<TemplateProgress> {
+    let last: TemplateProgress | undefined;
+    await httpOf(this).ndjson(routes.buildTemplate, { params: { name } }, (w) => {
+      last = templateProgressFromWire(w);
+      onProgress?.(last);
+    });
+    if (!last) throw new RuntoolsError(`building ${name}: the server sent no progress`, { code: 'unavailable', status: 0 });
+    if (last.error) throw new RuntoolsError(`building ${name}: ${last.error}`, { code: 'unavailable', status: 500 });
+    return last;
+  }
+
+  /** The team's SSH public keys. */
+  async sshKeys(): Promise<SshKey[]> {
+    const w = await httpOf(this).json(routes.listSshKeys);
+    return arr(w.ssh_keys).map((k) => sshKeyFromWire(obj(k)));
+  }
+
+  /** Registers an SSH public key (one authorized_keys line); any member's key opens every sandbox of the team. */
+  async addSshKey(name: string, publicKey: string): Promise<SshKey> {
+    return sshKeyFromWire(await httpOf(this).json(routes.addSshKey, { json: { name, public_key: publicKey } }));
+  }
+
+  /** Revokes an SSH key by name or ID; the next login with it fails. */
+  async removeSshKey(ref: string): Promise<void> {
+    await httpOf(this).empty(routes.removeSshKey, { params: { ref } });
+  }
+
+  /** Teams: all of them for an admin key, else the caller's. */
+  async teams(): Promise<Team[]> {
+    const w = await httpOf(this).json(routes.listTeams);
+    return arr(w.teams).map((t) => teamFromWire(obj(t)));
+  }
+
+  /** Creates a team (admin key). */
+  async createTeam(name: string): Promise<Team> {
+    return teamFromWire(await httpOf(this).json(routes.createTeam, { json: { name } }));
+  }
+
+  /** API keys of the caller's team (of every team for an admin key). */
+  async keys(): Promise<ApiKey[]> {
+    const w = await httpOf(this).json(routes.listKeys);
+    return arr(w.keys).map((k) => apiKeyFromWire(obj(k)));
+  }
+
+  /** Creates an API key; its secret is in this answer only. */
+  async createKey(opts: CreateKeyOptions): Promise<ApiKey> {
+    return apiKeyFromWire(await httpOf(this).json(routes.createKey, { json: createKeyToWire(opts) }));
+  }
+
+  /** Revokes an API key by ID or name. */
+  async deleteKey(ref: string): Promise<void> {
+    await httpOf(this).empty(routes.deleteKey, { params: { ref } });
+  }
+
+  /** A live stream of the status changes of every sandbox of the team: `client.watch().on('status', fn)`. */
+  watch(opts: WatchOptions = {}): Watcher {
+    return new Watcher(httpOf(this), routes.watchTeam, {}, false, opts);
+  }
+}

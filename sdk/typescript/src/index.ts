@@ -1,0 +1,37 @@
+/**
+ * The TypeScript SDK of runtools: self-hosted gVisor sandboxes.
+ *
+ *     import { Sandbox } from 'runtools';
+ *     const sandbox = await Sandbox.create({ template: 'base' });
+ *     const result = await sandbox.exec('ls -la');
+ *     await sandbox.destroy();
+ *
+ * It reads RUNTOOLS_URL and RUNTOOLS_API_KEY, as the CLI does.
+ */
+export { Client } from './client.js';
+export type { ClientOptions, ListOptions } from './client.js';
+export { Sandbox } from './sandbox.js';
+export type { Connection } from './sandbox.js';
+export { Files } from './files.js';
+export type { FileData, SignalOptions } from './files.js';
+export { Computer } from './computer.js';
+export type { ClickOptions, ScrollOptions } from './computer.js';
+export { BackgroundProcess } from './process.js';
+export type { Command } from './process.js';
+export { Watcher } from './watch.js';
+export type { WatchEventName, WatchEvents, WatchOptions } from './watch.js';
+export {
+  AlreadyExistsError,
+  ConflictError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  RuntoolsError,
+  UnauthenticatedError,
+  UnavailableError,
+} from './errors.js';
+export type { RuntoolsErrorOptions } from './errors.js';
+export { DEFAULT_URL, ENV_API_KEY, ENV_URL } from './http.js';
+export type * from './types.js';

@@ -1,0 +1,79 @@
+/**
+ * Every route of the runtools API this SDK calls, in one table. All
+ * requests go through it (no other file names a path), so the drift test
+ * (test/openapi.test.mjs) can check it against api/openapi.yaml: each
+ * route here is in the OpenAPI file, and each operation there is here or
+ * in the test's list of deliberate omissions.
+ */
+
+/** One API operation: an HTTP method and an OpenAPI path template. */
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+}
+
+function route(method: Route['method'], path: string): Route {
+  return { method, path };
+}
+
+export const routes = {
+  me: route('GET', '/v1/me'),
+
+  createSandbox: route('POST', '/v1/sandboxes'),
+  listSandboxes: route('GET', '/v1/sandboxes'),
+  getSandbox: route('GET', '/v1/sandboxes/{ref}'),
+  updateSandbox: route('PATCH', '/v1/sandboxes/{ref}'),
+  destroySandbox: route('DELETE', '/v1/sandboxes/{ref}'),
+  pause: route('POST', '/v1/sandboxes/{ref}/pause'),
+  resume: route('POST', '/v1/sandboxes/{ref}/resume'),
+  events: route('GET', '/v1/sandboxes/{ref}/events'),
+
+  takeSnapshot: route('POST', '/v1/sandboxes/{ref}/snapshots'),
+  listSnapshots: route('GET', '/v1/sandboxes/{ref}/snapshots'),
+  deleteSnapshot: route('DELETE', '/v1/sandboxes/{ref}/snapshots/{snap}'),
+  rollback: route('POST', '/v1/sandboxes/{ref}/rollback'),
+  fork: route('POST', '/v1/sandboxes/{ref}/fork'),
+
+  expose: route('POST', '/v1/sandboxes/{ref}/ports'),
+  unexpose: route('DELETE', '/v1/sandboxes/{ref}/ports/{port}'),
+  signedLink: route('POST', '/v1/sandboxes/{ref}/links'),
+
+  watchSandbox: route('GET', '/v1/sandboxes/{ref}/watch'),
+  watchTeam: route('GET', '/v1/watch'),
+
+  screenshot: route('GET', '/v1/sandboxes/{ref}/computer/screenshot'),
+  screenSize: route('GET', '/v1/sandboxes/{ref}/computer/screen'),
+  cursor: route('GET', '/v1/sandboxes/{ref}/computer/cursor'),
+  windows: route('GET', '/v1/sandboxes/{ref}/computer/windows'),
+  computerAction: route('POST', '/v1/sandboxes/{ref}/computer/actions'),
+
+  exec: route('POST', '/v1/sandboxes/{ref}/exec'),
+  startProcess: route('POST', '/v1/sandboxes/{ref}/processes'),
+  listProcesses: route('GET', '/v1/sandboxes/{ref}/processes'),
+  processOutput: route('GET', '/v1/sandboxes/{ref}/processes/{pid}/output'),
+  signalProcess: route('POST', '/v1/sandboxes/{ref}/processes/{pid}/signal'),
+
+  readFile: route('GET', '/v1/sandboxes/{ref}/files'),
+  writeFile: route('PUT', '/v1/sandboxes/{ref}/files'),
+  removeFile: route('DELETE', '/v1/sandboxes/{ref}/files'),
+  statFile: route('GET', '/v1/sandboxes/{ref}/files/stat'),
+  listFiles: route('GET', '/v1/sandboxes/{ref}/files/list'),
+  mkdir: route('POST', '/v1/sandboxes/{ref}/files/mkdir'),
+  readArchive: route('GET', '/v1/sandboxes/{ref}/files/archive'),
+  writeArchive: route('PUT', '/v1/sandboxes/{ref}/files/archive'),
+
+  listSshKeys: route('GET', '/v1/ssh-keys'),
+  addSshKey: route('POST', '/v1/ssh-keys'),
+  removeSshKey: route('DELETE', '/v1/ssh-keys/{ref}'),
+
+  listTemplates: route('GET', '/v1/templates'),
+  buildTemplate: route('POST', '/v1/templates/{name}/build'),
+
+  listTeams: route('GET', '/v1/teams'),
+  createTeam: route('POST', '/v1/teams'),
+  listKeys: route('GET', '/v1/keys'),
+  createKey: route('POST', '/v1/keys'),
+  deleteKey: route('DELETE', '/v1/keys/{ref}'),
+} as const satisfies Record<string, Route>;
+
+export type RouteName = keyof typeof routes;

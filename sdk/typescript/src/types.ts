@@ -1,0 +1,369 @@
+/**
+ * The data the API returns and takes, in camelCase. The wire is snake_case
+ * JSON; wire.ts converts between the two.
+ */
+
+/** A sandbox's lifecycle state. */
+export type SandboxState =
+  | 'creating'
+  | 'running'
+  | 'pausing'
+  | 'paused'
+  | 'resuming'
+  | 'stopping'
+  | 'stopped'
+  | 'error';
+
+/** A dev-server URL of a sandbox port. */
+export interface PortUrl {
+  port: number;
+  url: string;
+}
+
+/** How to reach a sandbox with ssh. */
+export interface SshAccess {
+  user: string;
+  host: string;
+  port: number;
+  /** e.g. `ssh sandbox-abc@host -p 2222` */
+  command: string;
+  /** The gateway's host key (authorized_keys format), for a known_hosts line. */
+  hostKey?: string;
+}
+
+/** A sandbox as the API reports it. */
+export interface SandboxInfo {
+  id: string;
+  name: string;
+  team: string;
+  template: string;
+  state: SandboxState;
+  /** Why it stopped: destroyed, oom, crashed, create_failed, interrupted, lost or restore_failed, with detail. */
+  stopReason?: string;
+  vcpus: number;
+  memoryMb: number;
+  diskMb: number;
+  ip?: string;
+  /** Seconds without activity before the sandbox is paused; 0 never pauses it. */
+  idleTimeout: number;
+  /** Public dev-server URLs need no access token. */
+  public: boolean;
+  /** Ports reachable through the dev-server URLs. */
+  ports: number[];
+  /** Their URLs. */
+  urls: PortUrl[];
+  /** Opens private dev-server URLs: send it as the `X-Runtools-Access-Token` header, or use a signed link. */
+  accessToken?: string;
+  ssh?: SshAccess;
+  /** A desktop sandbox serves its desktop at the URL of port 6901. */
+  desktop: boolean;
+  /** The desktop is up. */
+  vncReady: boolean;
+  /** The last limit the running sandbox hit, e.g. `limit: memory: ...`. */
+  limitHit?: string;
+  env: Record<string, string>;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  startedAt?: Date;
+  stoppedAt?: Date;
+}
+
+/** Options of a new sandbox. Left out, each takes the server's default. */
+export interface CreateOptions {
+  /** Unique per team: lowercase letters, digits, dashes. */
+  name?: string;
+  /** Default `base`. */
+  template?: string;
+  /** 1-8, default 2. */
+  vcpus?: number;
+  /** Memory in MB, 128-16384, default 1024. */
+  memory?: number;
+  /** The default environment of every command. */
+  env?: Record<string, string>;
+  metadata?: Record<string, string>;
+  /** Pause after this many seconds without activity (default 600; 0 never pauses). */
+  idleTimeout?: number;
+  /** Dev-server URLs open to anyone, without the access token. */
+  public?: boolean;
+  /** Ports to expose besides the defaults (3000, 3001, 5173, 8000, 8080). */
+  ports?: number[];
+  /** Lets SSH logins in with this password (8-72 characters); the team's SSH keys work either way. */
+  password?: string;
+  signal?: AbortSignal;
+}
+
+/** Settings that can change on a running sandbox; left out, they stay. */
+export interface UpdateOptions {
+  /** Seconds without activity before the sandbox is paused; 0 never. */
+  idleTimeout?: number;
+  /** Dev-server URLs open to anyone (true) or only with the access token (false). */
+  public?: boolean;
+}
+
+/** One recorded change of a sandbox's state. */
+export interface SandboxEvent {
+  at: Date;
+  from: string;
+  to: string;
+  why?: string;
+}
+
+/** Output of a running command. */
+export type OutputEvent =
+  | { type: 'start'; pid: number }
+  | { type: 'stdout'; data: Uint8Array }
+  | { type: 'stderr'; data: Uint8Array }
+  | { type: 'exit'; exitCode: number; timedOut: boolean }
+  | { type: 'error'; message: string };
+
+/** Callbacks that receive a command's output as it is produced. */
+export interface StreamCallbacks {
+  /** Standard output, decoded as UTF-8 (a character split between chunks is held until it is whole). */
+  onStdout?: (text: string) => void;
+  /** Standard error, decoded as UTF-8. */
+  onStderr?: (text: string) => void;
+  /** Every event, including start and exit, with raw bytes. */
+  onEvent?: (event: OutputEvent) => void;
+}
+
+/** How to run a command. */
+export interface ExecOptions extends StreamCallbacks {
+  /** Added to the sandbox's environment. */
+  env?: Record<string, string>;
+  /** Absolute working directory. */
+  cwd?: string;
+  /** A name, uid or uid:gid; default root. */
+  user?: string;
+  /** Kill the command's process group after this long; its exit code is then 124. */
+  timeoutMs?: number;
+  /** Sent to the command's standard input, whole. */
+  stdin?: string | Uint8Array;
+  /** Stops waiting (the command is killed when the connection closes). */
+  signal?: AbortSignal;
+}
+
+/** The collected outcome of a command. A command that ran and failed is not an error: check exitCode. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** The command ran past timeoutMs and was killed. */
+  timedOut: boolean;
+  /** Set when the command could not start (exitCode is then non-zero). */
+  error?: string;
+}
+
+/** How to start a background process. */
+export type StartOptions = Omit<ExecOptions, keyof StreamCallbacks | 'signal'> & { signal?: AbortSignal };
+
+/** How to read a background process's output. */
+export interface OutputOptions extends StreamCallbacks {
+  /** Keep streaming live output until the process exits. */
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A background process's output so far (or all of it, once it exited). */
+export interface ProcessOutput {
+  stdout: string;
+  stderr: string;
+  /** null while the process still runs. */
+  exitCode: number | null;
+}
+
+/** A process started in a sandbox through the API. */
+export interface ProcessInfo {
+  pid: number;
+  cmd: string[];
+  startedAt: Date;
+  running: boolean;
+  /** Set once it exited. */
+  exitCode?: number;
+}
+
+/** A file, directory or link inside a sandbox. */
+export interface FileInfo {
+  name: string;
+  path: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  size: number;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  modTime: Date;
+  linkTarget?: string;
+}
+
+/** Options of Files.write. */
+export interface WriteOptions {
+  /** Permission bits; default 0o644. */
+  mode?: number;
+  /** Create missing parent directories. */
+  mkdirs?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A saved image of a sandbox's memory and disk. */
+export interface Snapshot {
+  id: string;
+  name: string;
+  sizeBytes: number;
+  createdAt: Date;
+}
+
+/** Options of a fork. */
+export interface ForkOptions {
+  /** The new sandbox's name. */
+  name?: string;
+  /** The snapshot to fork from (name or ID); default the sandbox's current state. */
+  snapshot?: string;
+}
+
+/** A signed URL that opens a private port until it expires. */
+export interface Link {
+  url: string;
+  expiresAt: Date;
+}
+
+/** A public key the team's members log into its sandboxes with. */
+export interface SshKey {
+  id: string;
+  name: string;
+  fingerprint: string;
+  publicKey: string;
+  createdAt: Date;
+}
+
+/** A root filesystem sandboxes are made from. */
+export interface Template {
+  name: string;
+  aliases: string[];
+  description: string;
+  status: 'ready' | 'building' | 'missing' | 'failed';
+  sizeBytes: number;
+  builtAt?: Date;
+  error?: string;
+}
+
+/** One step of a template build. */
+export interface TemplateProgress {
+  template: string;
+  step: string;
+  detail?: string;
+  elapsedMs: number;
+  done: boolean;
+  error?: string;
+}
+
+/** Who an API key belongs to. */
+export interface Identity {
+  team: string;
+  key: string;
+  admin: boolean;
+}
+
+/** A team: it owns sandboxes, names, API keys and SSH keys. */
+export interface Team {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+/** An API key. `secret` is set only in the answer that created it. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  team: string;
+  admin: boolean;
+  createdAt: Date;
+  secret?: string;
+}
+
+/** Options of a new API key. */
+export interface CreateKeyOptions {
+  name: string;
+  /** Default: the caller's team; another team needs an admin key. */
+  team?: string;
+  /** Needs an admin key. */
+  admin?: boolean;
+}
+
+/** A sandbox's state after a change, as `on('status')` delivers it. */
+export interface Status {
+  sandboxId: string;
+  /** The new state. */
+  status: SandboxState;
+  /** The same as status: the name the Sandbox object and the wire use. */
+  state: SandboxState;
+  /** Why it changed. */
+  reason?: string;
+  sshReady: boolean;
+  vncReady: boolean;
+  at: Date;
+  /** Where this change is in the server's record; a watch resumes after it. */
+  seq: number;
+}
+
+/** A sandbox's resource use over the last second, as `on('metrics')` delivers it. */
+export interface Metrics {
+  sandboxId: string;
+  at: Date;
+  /** Of its vCPUs: 100 is all of them busy. */
+  cpuPercent: number;
+  /** Of its memory limit, without page cache the kernel can drop. */
+  memPercent: number;
+  memBytes: number;
+  memLimitBytes: number;
+  netRxBytesPerSec: number;
+  netTxBytesPerSec: number;
+  /** What its writable layer takes on the host. */
+  diskUsedBytes: number;
+  diskLimitBytes: number;
+}
+
+/** A position on a desktop sandbox's screen, in pixels from the top left. */
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** A desktop sandbox's screen size in pixels. */
+export interface ScreenSize {
+  width: number;
+  height: number;
+}
+
+/** A top-level window on a desktop sandbox's screen. */
+export interface Window {
+  id: string;
+  title: string;
+}
+
+/** One act on a desktop sandbox's screen, mouse or keyboard; the call returns once its effect is done. */
+export interface ComputerAction {
+  action: 'move' | 'click' | 'scroll' | 'type' | 'key' | 'launch';
+  /** move: required; click, scroll: optional, with y. */
+  x?: number;
+  y?: number;
+  /** click: default left. */
+  button?: 'left' | 'middle' | 'right';
+  /** click: 1-3; 2 is a double click. */
+  count?: number;
+  /** scroll: notches right (negative: left). */
+  dx?: number;
+  /** scroll: notches down (negative: up). */
+  dy?: number;
+  /** type: the text. */
+  text?: string;
+  /** key: names or combinations, e.g. `ctrl+l`, `Return`, `alt+F4`. */
+  keys?: string[];
+  /** launch: firefox, terminal, files, or a program on PATH. */
+  app?: string;
+  args?: string[];
+}
+
+/** What an action did: where the cursor is afterwards, and for a launch the process and its window. */
+export interface ComputerResult {
+  cursor: Point;
+  pid?: number;
+  window?: Window;
+}

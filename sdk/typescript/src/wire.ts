@@ -1,0 +1,314 @@
+/**
+ * Conversion between the API's snake_case JSON and the SDK's camelCase
+ * types. Maps the user owns (env, metadata) are copied as they are.
+ */
+import type {
+  ApiKey,
+  ComputerAction,
+  ComputerResult,
+  CreateKeyOptions,
+  CreateOptions,
+  FileInfo,
+  Identity,
+  Link,
+  Metrics,
+  OutputEvent,
+  Point,
+  ProcessInfo,
+  SandboxEvent,
+  SandboxInfo,
+  SandboxState,
+  ScreenSize,
+  Snapshot,
+  SshKey,
+  Status,
+  Team,
+  Template,
+  TemplateProgress,
+  UpdateOptions,
+  Window,
+} from './types.js';
+import { fromBase64 } from './base64.js';
+
+/** A decoded JSON object of an answer. */
+export type Wire = Record<string, unknown>;
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function optStr(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
+}
+
+function optNum(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+function bool(v: unknown): boolean {
+  return v === true;
+}
+
+function date(v: unknown): Date {
+  return typeof v === 'string' ? new Date(v) : new Date(0);
+}
+
+function optDate(v: unknown): Date | undefined {
+  return typeof v === 'string' && v !== '' ? new Date(v) : undefined;
+}
+
+function obj(v: unknown): Wire {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Wire) : {};
+}
+
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function strMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(obj(v))) {
+    if (typeof val === 'string') out[k] = val;
+  }
+  return out;
+}
+
+/** Drops undefined fields, so the server's strict decoder sees only what was set. */
+function compact(o: Wire): Wire {
+  const out: Wire = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+export function sandboxFromWire(w: Wire): SandboxInfo {
+  const ssh = w.ssh === undefined || w.ssh === null ? undefined : obj(w.ssh);
+  return {
+    id: str(w.id),
+    name: str(w.name),
+    team: str(w.team),
+    template: str(w.template),
+    state: str(w.state) as SandboxState,
+    stopReason: optStr(w.stop_reason),
+    vcpus: num(w.vcpus),
+    memoryMb: num(w.memory_mb),
+    diskMb: num(w.disk_mb),
+    ip: optStr(w.ip),
+    idleTimeout: num(w.idle_timeout),
+    public: bool(w.public),
+    ports: arr(w.ports).filter((p): p is number => typeof p === 'number'),
+    urls: arr(w.urls).map((u) => ({ port: num(obj(u).port), url: str(obj(u).url) })),
+    accessToken: optStr(w.access_token),
+    ssh: ssh && {
+      user: str(ssh.user),
+      host: str(ssh.host),
+      port: num(ssh.port),
+      command: str(ssh.command),
+      hostKey: optStr(ssh.host_key),
+    },
+    desktop: bool(w.desktop),
+    vncReady: bool(w.vnc_ready),
+    limitHit: optStr(w.limit_hit),
+    env: strMap(w.env),
+    metadata: strMap(w.metadata),
+    createdAt: date(w.created_at),
+    startedAt: optDate(w.started_at),
+    stoppedAt: optDate(w.stopped_at),
+  };
+}
+
+export function createToWire(o: CreateOptions): Wire {
+  return compact({
+    name: o.name,
+    template: o.template,
+    vcpus: o.vcpus,
+    memory_mb: o.memory,
+    env: o.env,
+    metadata: o.metadata,
+    idle_timeout: o.idleTimeout,
+    public: o.public,
+    ports: o.ports,
+    password: o.password,
+  });
+}
+
+export function updateToWire(o: UpdateOptions): Wire {
+  return compact({ idle_timeout: o.idleTimeout, public: o.public });
+}
+
+export function sandboxEventFromWire(w: Wire): SandboxEvent {
+  return { at: date(w.at), from: str(w.from), to: str(w.to), why: optStr(w.why) };
+}
+
+export function outputEventFromWire(w: Wire): OutputEvent {
+  switch (w.type) {
+    case 'start':
+      return { type: 'start', pid: num(w.pid) };
+    case 'stdout':
+    case 'stderr':
+      return { type: w.type, data: fromBase64(str(w.data)) };
+    case 'exit':
+      return { type: 'exit', exitCode: typeof w.exit_code === 'number' ? w.exit_code : -1, timedOut: bool(w.timed_out) };
+    case 'error':
+      return { type: 'error', message: str(w.message) };
+  }
+  throw new TypeError(`unknown output event type ${JSON.stringify(w.type)}`);
+}
+
+export function processFromWire(w: Wire): ProcessInfo {
+  return {
+    pid: num(w.pid),
+    cmd: arr(w.cmd).map(str),
+    startedAt: date(w.started_at),
+    running: bool(w.running),
+    exitCode: optNum(w.exit_code),
+  };
+}
+
+export function fileInfoFromWire(w: Wire): FileInfo {
+  return {
+    name: str(w.name),
+    path: str(w.path),
+    type: str(w.type) as FileInfo['type'],
+    size: num(w.size),
+    mode: num(w.mode),
+    modTime: date(w.mod_time),
+    linkTarget: optStr(w.link_target),
+  };
+}
+
+export function snapshotFromWire(w: Wire): Snapshot {
+  return { id: str(w.id), name: str(w.name), sizeBytes: num(w.size_bytes), createdAt: date(w.created_at) };
+}
+
+export function linkFromWire(w: Wire): Link {
+  return { url: str(w.url), expiresAt: date(w.expires_at) };
+}
+
+export function sshKeyFromWire(w: Wire): SshKey {
+  return {
+    id: str(w.id),
+    name: str(w.name),
+    fingerprint: str(w.fingerprint),
+    publicKey: str(w.public_key),
+    createdAt: date(w.created_at),
+  };
+}
+
+export function templateFromWire(w: Wire): Template {
+  return {
+    name: str(w.name),
+    aliases: arr(w.aliases).map(str),
+    description: str(w.description),
+    status: str(w.status) as Template['status'],
+    sizeBytes: num(w.size_bytes),
+    builtAt: optDate(w.built_at),
+    error: optStr(w.error),
+  };
+}
+
+export function templateProgressFromWire(w: Wire): TemplateProgress {
+  return {
+    template: str(w.template),
+    step: str(w.step),
+    detail: optStr(w.detail),
+    elapsedMs: num(w.elapsed_ms),
+    done: bool(w.done),
+    error: optStr(w.error),
+  };
+}
+
+export function identityFromWire(w: Wire): Identity {
+  return { team: str(w.team), key: str(w.key), admin: bool(w.admin) };
+}
+
+export function teamFromWire(w: Wire): Team {
+  return { id: str(w.id), name: str(w.name), createdAt: date(w.created_at) };
+}
+
+export function apiKeyFromWire(w: Wire): ApiKey {
+  return {
+    id: str(w.id),
+    name: str(w.name),
+    team: str(w.team),
+    admin: bool(w.admin),
+    createdAt: date(w.created_at),
+    secret: optStr(w.secret),
+  };
+}
+
+export function createKeyToWire(o: CreateKeyOptions): Wire {
+  return compact({ name: o.name, team: o.team, admin: o.admin });
+}
+
+export function statusFromWire(w: Wire, seq: number): Status {
+  const state = str(w.state) as SandboxState;
+  return {
+    sandboxId: str(w.sandbox_id),
+    status: state,
+    state,
+    reason: optStr(w.reason),
+    sshReady: bool(w.ssh_ready),
+    vncReady: bool(w.vnc_ready),
+    at: date(w.at),
+    seq,
+  };
+}
+
+export function metricsFromWire(w: Wire): Metrics {
+  return {
+    sandboxId: str(w.sandbox_id),
+    at: date(w.at),
+    cpuPercent: num(w.cpu_percent),
+    memPercent: num(w.mem_percent),
+    memBytes: num(w.mem_bytes),
+    memLimitBytes: num(w.mem_limit_bytes),
+    netRxBytesPerSec: num(w.net_rx_bytes_per_sec),
+    netTxBytesPerSec: num(w.net_tx_bytes_per_sec),
+    diskUsedBytes: num(w.disk_used_bytes),
+    diskLimitBytes: num(w.disk_limit_bytes),
+  };
+}
+
+export function pointFromWire(w: Wire): Point {
+  return { x: num(w.x), y: num(w.y) };
+}
+
+export function screenSizeFromWire(w: Wire): ScreenSize {
+  return { width: num(w.width), height: num(w.height) };
+}
+
+export function windowFromWire(w: Wire): Window {
+  return { id: str(w.id), title: str(w.title) };
+}
+
+export function actionToWire(a: ComputerAction): Wire {
+  return compact({
+    action: a.action,
+    x: a.x,
+    y: a.y,
+    button: a.button,
+    count: a.count,
+    dx: a.dx,
+    dy: a.dy,
+    text: a.text,
+    keys: a.keys,
+    app: a.app,
+    args: a.args,
+  });
+}
+
+export function computerResultFromWire(w: Wire): ComputerResult {
+  return {
+    cursor: pointFromWire(obj(w.cursor)),
+    pid: optNum(w.pid),
+    window: w.window === undefined || w.window === null ? undefined : windowFromWire(obj(w.window)),
+  };
+}
+
+export { arr, obj };
