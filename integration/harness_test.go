@@ -103,6 +103,13 @@ func claimNetworkSlot(t *testing.T) int {
 			f.Close()
 			continue
 		}
+		// A subnet some other interface routes (a server started by hand)
+		// is taken too.
+		if out, _ := exec.Command("ip", "-o", "route", "show", fmt.Sprintf("10.%d.0.0/16", 200+n)).Output(); len(out) > 0 &&
+			!strings.Contains(string(out), fmt.Sprintf("dev rtit%d ", n)) {
+			f.Close()
+			continue
+		}
 		t.Cleanup(func() { f.Close() }) // after the server's own cleanup, which ran later-registered first
 		return n
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/runtools/runtools/internal/atomicfile"
 )
@@ -40,6 +41,14 @@ func sealImage(tmp, final string) (int64, error) {
 	var total int64
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), manifestName) {
+			// A manifest, or its temporary file, from a seal that a crash
+			// interrupted: it is no part of the image and is written anew.
+			if err := os.Remove(filepath.Join(tmp, e.Name())); err != nil {
+				return 0, fmt.Errorf("removing a stale manifest: %w", err)
+			}
 			continue
 		}
 		sum, err := checksum(filepath.Join(tmp, e.Name()), true)
