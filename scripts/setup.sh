@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-versions are not served
 RUNSC_DIR=/usr/local/lib/runtools
 # podman is for the benchmark; openssh-client, chromium and nodejs for the
-# tests (ssh/scp/sftp, and the browser tests with Playwright).
+# tests (ssh/scp/sftp, the browser tests with Playwright, and the
+# TypeScript SDK's build and tests).
 PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman openssh-client chromium nodejs)
 export PATH="/usr/local/go/bin:$PATH"
 
@@ -52,6 +53,10 @@ command -v npm >/dev/null || {
 if ! cmp -s e2e/package-lock.json e2e/node_modules/.installed-lock.json 2>/dev/null; then
 	say "installing the browser tests' packages (npm ci in e2e/)"
 	(cd e2e && npm ci --no-audit --no-fund >/dev/null && cp package-lock.json node_modules/.installed-lock.json)
+fi
+if ! cmp -s sdk/typescript/package-lock.json sdk/typescript/node_modules/.installed-lock.json 2>/dev/null; then
+	say "installing the TypeScript SDK's build and test packages (npm ci in sdk/typescript/)"
+	(cd sdk/typescript && npm ci --no-audit --no-fund >/dev/null && cp package-lock.json node_modules/.installed-lock.json)
 fi
 
 say "building runtools"

@@ -131,7 +131,7 @@ export class Http {
   /** Sends a request and decodes its JSON answer. */
   async json(route: Route, spec: CallSpec = {}): Promise<Wire> {
     const res = await this.send(route, spec);
-    const text = await res.text();
+    const text = await reading(() => res.text(), spec.signal);
     try {
       return JSON.parse(text) as Wire;
     } catch (err) {
@@ -146,13 +146,13 @@ export class Http {
   /** Sends a request whose answer has no body worth reading. */
   async empty(route: Route, spec: CallSpec = {}): Promise<void> {
     const res = await this.send(route, spec);
-    await res.arrayBuffer();
+    await reading(() => res.arrayBuffer(), spec.signal);
   }
 
   /** Sends a request and reads the whole answer as bytes. */
   async bytes(route: Route, spec: CallSpec = {}): Promise<Uint8Array> {
     const res = await this.send(route, spec);
-    return new Uint8Array(await res.arrayBuffer());
+    return new Uint8Array(await reading(() => res.arrayBuffer(), spec.signal));
   }
 
   /**
@@ -175,12 +175,30 @@ export class Http {
         });
       }
       if (onLine(w) === true) stopped = true;
-    });
+    }, spec.signal);
   }
 }
 
+/** Reads an answer's body; a connection that breaks meanwhile is an UnavailableError. */
+async function reading<T>(read: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) throw err;
+    throw broken(err);
+  }
+}
+
+function broken(err: unknown): UnavailableError {
+  return new UnavailableError(`the connection to the server broke: ${err instanceof Error ? err.message : String(err)}`, {
+    code: 'unavailable',
+    status: 0,
+    cause: err,
+  });
+}
+
 /** Calls onLine with each line of an answer, without its line ending. */
-export async function readLines(res: Response, onLine: (line: string) => void): Promise<void> {
+export async function readLines(res: Response, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
   if (!res.body) return;
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -203,12 +221,9 @@ export async function readLines(res: Response, onLine: (line: string) => void): 
     if (buf !== '') onLine(buf);
   } catch (err) {
     await reader.cancel().catch(() => {});
-    if (err instanceof RuntoolsError || (err instanceof Error && err.name === 'AbortError')) throw err;
-    throw new UnavailableError(`the connection to the server broke: ${err instanceof Error ? err.message : String(err)}`, {
-      code: 'unavailable',
-      status: 0,
-      cause: err,
-    });
+    // An abort (AbortError, or TimeoutError of AbortSignal.timeout) is the caller's, not a broken connection.
+    if (err instanceof RuntoolsError || signal?.aborted || (err instanceof Error && err.name === 'AbortError')) throw err;
+    throw broken(err);
   } finally {
     reader.releaseLock();
   }

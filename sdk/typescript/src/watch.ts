@@ -187,7 +187,7 @@ export class Watcher {
         data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
       }
       // id: repeats the status event's seq, event: its type; comments (":") are heartbeats.
-    });
+    }, signal);
   }
 
   private dispatch(w: Wire): void {

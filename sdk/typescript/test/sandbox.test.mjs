@@ -113,6 +113,9 @@ test('exec', needsServer, async (t) => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);
     await assert.rejects(sb.exec('sleep 20', { signal: ac.signal }), (err) => err.name === 'AbortError');
+    await assert.rejects(sb.exec('sleep 20', { signal: AbortSignal.timeout(200) }), (err) => err.name === 'TimeoutError');
+    const left = await sb.exec('ps -eo args | grep -c "^sleep 20" || true');
+    assert.equal(left.stdout.trim(), '0', 'an aborted command is killed');
   });
 });
 
