@@ -18,7 +18,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from 'runtools';
-import { cleanup, client, eventually, needsServer, uniqueName } from './helpers.mjs';
+import { checkAnswersAreDocumented, cleanup, client, eventually, needsServer, uniqueName } from './helpers.mjs';
 
 /**
  * GETs a dev-server URL. Its host (*.sandboxes.localhost) need not resolve
@@ -187,3 +187,5 @@ test('computer use needs a desktop sandbox', needsServer, async (t) => {
   await assert.rejects(sb.computer.screenshot(), ConflictError);
   await assert.rejects(sb.computer.click(10, 10), ConflictError);
 });
+
+checkAnswersAreDocumented();

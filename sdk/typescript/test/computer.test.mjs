@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { Sandbox } from 'runtools';
-import { cleanup, client, eventually, needsServer, noServer } from './helpers.mjs';
+import { checkAnswersAreDocumented, cleanup, client, eventually, needsServer, noServer } from './helpers.mjs';
 
 async function desktopReady() {
   if (noServer) return false;
@@ -50,3 +50,5 @@ test('computer use on a desktop sandbox', { ...needsServer, skip: noServer || (!
   const r = await pc.act({ action: 'scroll', x: 50, y: 60, dy: -1 });
   assert.deepEqual(r.cursor, { x: 50, y: 60 });
 });
+
+checkAnswersAreDocumented();

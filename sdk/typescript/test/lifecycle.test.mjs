@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { AlreadyExistsError, NotFoundError, Sandbox } from 'runtools';
-import { cleanup, eventually, needsServer, uniqueName } from './helpers.mjs';
+import { checkAnswersAreDocumented, cleanup, eventually, needsServer, uniqueName } from './helpers.mjs';
 
 test("pause, resume and on('status'|'metrics')", needsServer, async (t) => {
   const sb = cleanup(t, await Sandbox.create({ name: uniqueName('ts-live') }));
@@ -117,3 +117,5 @@ test('snapshot, rollback, fork', needsServer, async (t) => {
   assert.deepEqual((await sb.snapshots()).map((s) => s.name), ['before']);
   await assert.rejects(sb.rollback('no-such-snapshot'), NotFoundError);
 });
+
+checkAnswersAreDocumented();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { NotFoundError, Sandbox, InvalidArgumentError } from 'runtools';
-import { cleanup, client, needsServer, uniqueName } from './helpers.mjs';
+import { checkAnswersAreDocumented, cleanup, client, needsServer, uniqueName } from './helpers.mjs';
 
 test('create, get, list, connect, update, destroy', needsServer, async (t) => {
   const name = uniqueName('ts-basic');
@@ -194,3 +194,5 @@ test('files', needsServer, async (t) => {
   await files.remove('/root/dir', { recursive: true });
   assert.equal(await files.exists('/root/dir'), false);
 });
+
+checkAnswersAreDocumented();
