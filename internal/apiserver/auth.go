@@ -35,9 +35,12 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 
 func (s *Server) authenticate(r *http.Request) (auth.Identity, error) {
 	h := r.Header.Get("Authorization")
+	if h == "" {
+		h = protocolKey(r)
+	}
 	scheme, key, ok := strings.Cut(h, " ")
 	if h == "" {
-		return auth.Identity{}, fmt.Errorf("%w: missing API key: send Authorization: Bearer <key>", errdefs.ErrUnauthenticated)
+		return auth.Identity{}, fmt.Errorf("%w: missing API key: send Authorization: Bearer <key> (or, on a WebSocket, the subprotocol bearer.<key>)", errdefs.ErrUnauthenticated)
 	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
 		return auth.Identity{}, fmt.Errorf("%w: malformed Authorization header: want Bearer <key>", errdefs.ErrUnauthenticated)
@@ -56,6 +59,24 @@ func (s *Server) authenticate(r *http.Request) (auth.Identity, error) {
 		auth.Verify(key, dummyHash)
 	}
 	return auth.Identity{}, fmt.Errorf("%w: invalid API key", errdefs.ErrUnauthenticated)
+}
+
+// protocolKey reads the key a browser sends on a WebSocket, which cannot
+// carry an Authorization header, as the subprotocol bearer.<key> (next to
+// the protocol it speaks, e.g. "runtools, bearer.rt_..."), and returns it
+// as the header would say it. Keys never travel in URLs, which get logged.
+func protocolKey(r *http.Request) string {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return ""
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			if key, ok := strings.CutPrefix(strings.TrimSpace(p), "bearer."); ok {
+				return "Bearer " + key
+			}
+		}
+	}
+	return ""
 }
 
 func requireAdmin(ctx context.Context) error {

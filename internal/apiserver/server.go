@@ -126,6 +126,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/sandboxes/{ref}/events", s.sandboxEvents},
 		{"GET /v1/sandboxes/{ref}/watch", s.watchSandbox},
 		{"GET /v1/watch", s.watchTeam},
+		{"GET /v1/sandboxes/{ref}/terminal", s.terminal},
 		{"POST /v1/sandboxes/{ref}/snapshots", s.takeSnapshot},
 		{"GET /v1/sandboxes/{ref}/snapshots", s.listSnapshots},
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},

@@ -20,6 +20,8 @@ const EXCLUDED = {
   // Prometheus metrics of the whole server, in Prometheus' text format, for
   // an operator's scrape job with an admin key: not part of the sandbox API.
   'GET /metrics': 'operator metrics for Prometheus',
+  // The browser terminal: a WebSocket for the dashboard's xterm.js.
+  'GET /v1/sandboxes/{ref}/terminal': 'interactive WebSocket terminal for the dashboard',
 };
 
 // Request fields the server accepts (client.CreateRequest in the Go SDK,

@@ -1,0 +1,95 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/runtools/runtools/client"
+)
+
+// terminal reads a browser terminal's output until it matches want.
+type terminal struct {
+	t   *testing.T
+	c   *websocket.Conn
+	out bytes.Buffer
+}
+
+func (tm *terminal) expect(ctx context.Context, want *regexp.Regexp) []string {
+	tm.t.Helper()
+	for {
+		if m := want.FindSubmatch(tm.out.Bytes()); m != nil {
+			var s []string
+			for _, b := range m {
+				s = append(s, string(b))
+			}
+			tm.out.Reset()
+			return s
+		}
+		_, data, err := tm.c.Read(ctx)
+		if err != nil {
+			tm.t.Fatalf("terminal: waiting for %s: %v; output so far: %q", want, err, tm.out.String())
+		}
+		tm.out.Write(data)
+	}
+}
+
+func (tm *terminal) typ(ctx context.Context, s string) {
+	tm.t.Helper()
+	if err := tm.c.Write(ctx, websocket.MessageBinary, []byte(s)); err != nil {
+		tm.t.Fatalf("terminal: typing %q: %v", s, err)
+	}
+}
+
+// TestTerminal: the dashboard's terminal WebSocket, with the key sent as a
+// subprotocol as a browser does, runs commands and follows resizes.
+func TestTerminal(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url := "ws://" + s.addr + "/v1/sandboxes/" + sb.ID + "/terminal?cols=100&rows=30"
+
+	if _, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer.wrong-key"}}); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("dial with a wrong key: %v, %v; want 401", resp, err)
+	}
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + s.key}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	if c.Subprotocol() != "runtools" {
+		t.Errorf("subprotocol %q, want runtools", c.Subprotocol())
+	}
+	tm := &terminal{t: t, c: c}
+	tm.typ(ctx, "echo h''i\n") // the echoed command line does not match
+	tm.expect(ctx, regexp.MustCompile(`[\r\n]hi\r\n`))
+
+	tm.typ(ctx, "stty size\n")
+	if m := tm.expect(ctx, regexp.MustCompile(`[\r\n](\d+) (\d+)\r\n`)); m[1] != "30" || m[2] != "100" {
+		t.Errorf("first stty size %s %s, want 30 100", m[1], m[2])
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"resize","cols":120,"rows":40}`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	tm.typ(ctx, "stty size\n")
+	if m := tm.expect(ctx, regexp.MustCompile(`[\r\n](\d+) (\d+)\r\n`)); m[1] != "40" || m[2] != "120" {
+		t.Errorf("stty size after resize %s %s, want 40 120", m[1], m[2])
+	}
+
+	tm.typ(ctx, "exit 3\n")
+	for {
+		if _, _, err = c.Read(ctx); err != nil {
+			break
+		}
+	}
+	if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Errorf("after exit: %v, want a normal close", err)
+	}
+}

@@ -1,0 +1,36 @@
+package apiserver
+
+import (
+	"net/http"
+	"testing"
+)
+
+// TestWebSocketProtocolKey checks the key a browser sends as a WebSocket
+// subprotocol is checked like the Authorization header, and only there.
+func TestWebSocketProtocolKey(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, protocol string
+		upgrade        bool
+		want           int
+	}{
+		{"valid key", "runtools, bearer." + f.keyA, true, http.StatusOK},
+		{"wrong key", "runtools, bearer.rt_not-a-real-key-at-all-000000", true, http.StatusUnauthorized},
+		{"no key", "runtools", true, http.StatusUnauthorized},
+		{"not a websocket", "runtools, bearer." + f.keyA, false, http.StatusUnauthorized},
+	} {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/v1/me", nil)
+		req.Header.Set("Sec-WebSocket-Protocol", tc.protocol)
+		if tc.upgrade {
+			req.Header.Set("Upgrade", "websocket")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+	}
+}
