@@ -15,7 +15,7 @@ func TestSealAfterInterruptedSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, data := range map[string]string{
-		"checkpoint.img":       "pages",
+		"checkpoint.img":      "pages",
 		manifestName + ".tmp": `{"files":{}}`,
 		manifestName:          `{"files":{"gone":{"size":1}}}`,
 	} {
