@@ -14,12 +14,12 @@ import (
 // the image files they write.
 var (
 	pauseImagePhases = [3]string{
-		"pause: API, record, quiesce (20 ms), `runsc checkpoint`",
+		"pause: API, record, quiesce (5 ms), `runsc checkpoint`",
 		"pause: seal the image (CRC-32C + fsync of every file, manifest, rename)",
 		"pause: record paused, `runsc delete`, reply",
 	}
 	snapshotImagePhases = [3]string{
-		"snapshot: API, record, quiesce (20 ms), `runsc checkpoint --leave-running`",
+		"snapshot: API, record, quiesce (5 ms), `runsc checkpoint --leave-running`",
 		"snapshot: seal the image (CRC-32C + fsync of every file, manifest, rename)",
 		"snapshot: record, reply",
 	}
