@@ -17,16 +17,20 @@ type LimitMeter interface {
 // ReasonLimit starts the reason of every event that says a limit was hit.
 const ReasonLimit = "limit: "
 
-// Disk use that counts as full, and as no longer full.
+// Disk use that counts as full, and as no longer full, looked at every
+// diskCheckEvery checks (finding the layer's size reads the open files of
+// the sandbox's processes).
 const (
 	diskFullShare  = 0.98
 	diskClearShare = 0.90
+	diskCheckEvery = 3
 )
 
 // limitState is what checkLimits last saw of one sandbox.
 type limitState struct {
 	oomKills int
 	diskFull bool
+	checks   int
 	last     string // the reason of the last limit event
 }
 
@@ -55,7 +59,8 @@ func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[str
 				st.oomKills = n
 			}
 		}
-		if hasDisk && sb.DiskMB > 0 {
+		st.checks++
+		if hasDisk && sb.DiskMB > 0 && st.checks%diskCheckEvery == 1 {
 			if used, err := diskMeter.Disk(sb.ID); err == nil {
 				share := float64(used) / float64(int64(sb.DiskMB)<<20)
 				switch {
