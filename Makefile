@@ -7,7 +7,7 @@ DATA_DIR ?= /var/lib/runtools
 TEMPLATE_DIR ?= /var/cache/runtools/templates
 LISTEN ?= 127.0.0.1:7070
 
-.PHONY: up setup build test unit bench reliability clean-test
+.PHONY: up setup build test unit bench reliability clean-test dashboard
 
 setup:
 	@scripts/setup.sh
@@ -37,3 +37,9 @@ unit:
 bench: setup
 	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)
 	RUNTOOLS_TEMPLATE_DIR=$(TEMPLATE_DIR) go run ./bench -runs 20 -out BENCHMARKS.md
+
+# Rebuild the web dashboard (web/) into internal/dashboard/dist, which is
+# committed: the binary embeds it, so building runtools needs no npm.
+dashboard:
+	cd web && npm ci && npm run build
+	rm -rf internal/dashboard/dist && cp -r web/dist internal/dashboard/dist

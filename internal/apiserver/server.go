@@ -93,6 +93,15 @@ type Server struct {
 	sshHKey   string // its host key, authorized_keys format
 	now       func() time.Time
 	prom      http.Handler // the metrics; nil: GET /metrics answers 404
+	pages     http.Handler // the dashboard; nil: none
+	ownsPage  func(path string) bool
+}
+
+// SetDashboard serves the web dashboard's files, the paths owns accepts, to
+// GET and HEAD without a key: they hold no data, and the page sends the key
+// with each API call it makes.
+func (s *Server) SetDashboard(h http.Handler, owns func(path string) bool) {
+	s.pages, s.ownsPage = h, owns
 }
 
 // SetSSH tells the API about the SSH gateway: where it is reached (for the
@@ -167,7 +176,8 @@ func (s *Server) routes() []route {
 	}
 }
 
-// Handler returns the API's HTTP handler. Every route requires a key.
+// Handler returns the API's HTTP handler. Every route requires a key; only
+// the dashboard's files, if set, do not.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
@@ -176,7 +186,17 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errNoRoute(r)
 	}))
-	return s.logged(s.authenticated(mux))
+	api := s.authenticated(mux)
+	if s.pages == nil {
+		return s.logged(api)
+	}
+	return s.logged(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.ownsPage(r.URL.Path) {
+			s.pages.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 }
 
 // handle turns a handler's error into the error answer.

@@ -17,6 +17,7 @@ import (
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/dashboard"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -173,6 +174,7 @@ func newFixture(t *testing.T) *fixture {
 	sb, _ := sbs.Create(ctx, "team-a", sandbox.CreateOptions{Name: "mine"})
 	f.sandboxA = sb.ID
 	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{}, nil)
+	s.SetDashboard(dashboard.Handler(), dashboard.Owns)
 	s.SetSSH(st, "localhost", 2222, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq9sVvq0eAAfH0cd6mXyzAdD0Mv+j1p7TnU9AXoJBkD")
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)

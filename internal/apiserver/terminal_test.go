@@ -34,3 +34,25 @@ func TestWebSocketProtocolKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardNeedsNoKey: the dashboard's files are served without a key,
+// and only they, only to GET and HEAD.
+func TestDashboardNeedsNoKey(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/", http.StatusOK},
+		{"HEAD", "/", http.StatusOK},
+		{"GET", "/assets/app.js", http.StatusOK},
+		{"POST", "/", http.StatusUnauthorized},
+		{"GET", "/v1/sandboxes", http.StatusUnauthorized},
+		{"GET", "/metrics", http.StatusUnauthorized},
+		{"GET", "/assets/../v1/me", http.StatusNotFound}, // the file server, which serves no API
+	} {
+		if resp := f.do(t, tc.method, tc.path, "", ""); resp.StatusCode != tc.want {
+			t.Errorf("%s %s without a key: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/apiserver"
+	"github.com/runtools/runtools/internal/dashboard"
 	"github.com/runtools/runtools/internal/network"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -98,6 +99,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	}
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
+	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {

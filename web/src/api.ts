@@ -1,0 +1,92 @@
+// The few API calls the dashboard makes. Every /v1 request carries the key
+// as a bearer header; the key lives in sessionStorage, never in a URL.
+
+export interface Sandbox {
+  id: string; name: string; template: string; state: string; stop_reason?: string;
+  vcpus: number; memory_mb: number; idle_timeout: number; ports: number[];
+  urls?: { port: number; url: string }[]; desktop?: boolean; vnc_ready?: boolean;
+  limit_hit?: string; created_at: string;
+}
+export interface Metrics {
+  sandbox_id: string; at: string; cpu_percent: number; mem_percent: number; mem_bytes: number;
+  mem_limit_bytes: number; net_rx_bytes_per_sec: number; net_tx_bytes_per_sec: number;
+}
+export interface Status { sandbox_id: string; state: string; reason?: string; vnc_ready: boolean }
+export interface WatchEvent { type: 'status' | 'metrics'; seq?: number; status?: Status; metrics?: Metrics }
+export interface Snapshot { id: string; name: string; size_bytes: number; created_at: string }
+export interface Template { name: string; description: string; status: string }
+
+const KEY = 'runtools.key';
+export const key = () => sessionStorage.getItem(KEY) ?? '';
+export const setKey = (k: string) => (k ? sessionStorage.setItem(KEY, k) : sessionStorage.removeItem(KEY));
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const resp = await fetch(path, {
+    method,
+    headers: { Authorization: `Bearer ${key()}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await resp.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!resp.ok) {
+    throw new ApiError(resp.status, data?.error?.code ?? 'error', data?.error?.message ?? resp.statusText);
+  }
+  return data as T;
+}
+
+const sb = (ref: string) => `/v1/sandboxes/${encodeURIComponent(ref)}`;
+export const api = {
+  me: () => call<{ team: string }>('GET', '/v1/me'),
+  list: () => call<{ sandboxes: Sandbox[] }>('GET', '/v1/sandboxes').then((r) => r.sandboxes),
+  get: (ref: string) => call<Sandbox>('GET', sb(ref)),
+  create: (req: object) => call<Sandbox>('POST', '/v1/sandboxes', req),
+  destroy: (ref: string) => call<Sandbox>('DELETE', sb(ref)),
+  pause: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/pause`),
+  resume: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/resume`),
+  templates: () => call<{ templates: Template[] }>('GET', '/v1/templates').then((r) => r.templates),
+  snapshots: (ref: string) => call<{ snapshots: Snapshot[] }>('GET', `${sb(ref)}/snapshots`).then((r) => r.snapshots),
+  snapshot: (ref: string, name: string) => call<Snapshot>('POST', `${sb(ref)}/snapshots`, name ? { name } : {}),
+  rollback: (ref: string, snapshot: string) => call<Sandbox>('POST', `${sb(ref)}/rollback`, { snapshot }),
+  fork: (ref: string, snapshot: string, name: string) => call<Sandbox>('POST', `${sb(ref)}/fork`, { snapshot, ...(name ? { name } : {}) }),
+  link: (ref: string, port: number) => call<{ url: string }>('POST', `${sb(ref)}/links`, { port }),
+  terminalURL: (ref: string, cols: number, rows: number) =>
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${sb(ref)}/terminal?cols=${cols}&rows=${rows}`,
+};
+
+// watch reads a sandbox's (or with ref "", the team's) Server-Sent Events
+// with fetch, since EventSource cannot send the key, until signal aborts.
+// It reconnects after a break, resuming after the last status seen.
+export async function watch(ref: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  let after = '';
+  while (!signal.aborted) {
+    try {
+      const path = ref ? `${sb(ref)}/watch` : '/v1/watch';
+      const resp = await fetch(path + (after ? `?after=${after}` : ''), { headers: { Authorization: `Bearer ${key()}` }, signal });
+      if (!resp.ok || !resp.body) throw new Error(`watch: ${resp.status}`);
+      const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let end;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (!data) continue;
+          const ev = JSON.parse(data) as WatchEvent;
+          if (ev.type === 'status' && ev.seq) after = String(ev.seq);
+          onEvent(ev);
+        }
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

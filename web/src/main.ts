@@ -1,0 +1,188 @@
+// The runtools dashboard: log in with an API key, list sandboxes with live
+// CPU and memory, create one, and open one for its charts, URLs, terminal,
+// desktop, snapshots and lifecycle buttons. Routes live in the URL's hash.
+import '@xterm/xterm/css/xterm.css';
+import './style.css';
+import { api, ApiError, key, setKey, watch, type Sandbox } from './api';
+import { Chart } from './chart';
+import { openTerminal } from './terminal';
+
+const app = document.getElementById('app')!;
+let leave: (() => void)[] = []; // what the current page must stop when left
+
+// h builds an element: h('button', { onclick }, 'text', child).
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k.startsWith('data-')) el.setAttribute(k, String(v)); else (el as unknown as Record<string, unknown>)[k] = v;
+  }
+  el.append(...kids);
+  return el;
+}
+
+function show(...kids: Node[]): void { app.replaceChildren(...kids); }
+
+function errorBox(): { el: HTMLElement; run: (f: () => Promise<unknown>) => Promise<void> } {
+  const el = h('p', { className: 'error', role: 'alert' });
+  return {
+    el,
+    run: async (f) => {
+      el.textContent = '';
+      try { await f(); } catch (e) { el.textContent = e instanceof Error ? e.message : String(e); }
+    },
+  };
+}
+
+async function route(): Promise<void> {
+  leave.forEach((f) => f());
+  leave = [];
+  const who = document.getElementById('who')!;
+  const logout = document.getElementById('logout')!;
+  if (!key()) { who.textContent = ''; logout.hidden = true; return login(); }
+  try {
+    who.textContent = `team ${(await api.me()).team}`;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) { setKey(''); return login('That key was not accepted.'); }
+  }
+  logout.hidden = false;
+  const [page, ref] = location.hash.replace(/^#\/?/, '').split('/');
+  if (page === 'sandbox' && ref) return sandboxPage(decodeURIComponent(ref));
+  if (page === 'new') return createPage();
+  return listPage();
+}
+
+function login(message = ''): void {
+  const input = h('input', { type: 'password', name: 'key', placeholder: 'rt_…', autocomplete: 'off', required: true });
+  const form = h('form', { className: 'card' }, h('h1', {}, 'Log in'),
+    h('label', {}, 'API key ', input), h('button', { type: 'submit' }, 'Log in'), h('p', { className: 'error' }, message));
+  form.onsubmit = (e) => { e.preventDefault(); setKey(input.value.trim()); location.hash = '#/'; route(); };
+  show(form);
+}
+
+async function listPage(): Promise<void> {
+  const err = errorBox();
+  const body = h('tbody');
+  show(h('h1', {}, 'Sandboxes ', h('a', { href: '#/new', className: 'button' }, 'New sandbox')), err.el,
+    h('table', {}, h('thead', {}, h('tr', {}, ...['Name', 'ID', 'Template', 'State', 'CPU', 'Memory'].map((t) => h('th', {}, t)))), body));
+  const ctl = new AbortController();
+  leave.push(() => ctl.abort());
+  const refresh = () => err.run(async () => {
+    const list = await api.list();
+    body.replaceChildren(...list.map((s) => h('tr', { 'data-id': s.id },
+      h('td', {}, h('a', { href: `#/sandbox/${s.id}` }, s.name || s.id)), h('td', {}, s.id), h('td', {}, s.template),
+      h('td', { className: `state ${s.state}` }, s.state), h('td', { className: 'cpu' }, '–'), h('td', { className: 'mem' }, '–'))));
+    // Live metrics for the first few running sandboxes: each stream holds
+    // a connection, and a browser has six per host.
+    watchers.forEach((a) => a.abort());
+    watchers = list.filter((s) => s.state === 'running').slice(0, 3).map((s) => {
+      const a = new AbortController();
+      ctl.signal.addEventListener('abort', () => a.abort());
+      watch(s.id, (ev) => {
+        const row = body.querySelector(`tr[data-id="${s.id}"]`);
+        if (ev.metrics && row) {
+          row.querySelector('.cpu')!.textContent = `${ev.metrics.cpu_percent.toFixed(1)} %`;
+          row.querySelector('.mem')!.textContent = `${ev.metrics.mem_percent.toFixed(1)} %`;
+        }
+      }, a.signal);
+      return a;
+    });
+  });
+  let watchers: AbortController[] = [];
+  await refresh();
+  let pending = 0;
+  watch('', (ev) => { if (ev.type === 'status') { clearTimeout(pending); pending = window.setTimeout(refresh, 300); } }, ctl.signal);
+}
+
+async function createPage(): Promise<void> {
+  const err = errorBox();
+  const tpl = h('select', { name: 'template' });
+  const num = (name: string, value: number, min: number) => h('input', { type: 'number', name, value: String(value), min: String(min) });
+  const name = h('input', { name: 'name', placeholder: 'optional' });
+  const vcpus = num('vcpus', 2, 1), memory = num('memory', 1024, 128), idle = num('idle', 600, 0);
+  const form = h('form', { className: 'card' }, h('h1', {}, 'New sandbox'),
+    h('label', {}, 'Name ', name), h('label', {}, 'Template ', tpl), h('label', {}, 'vCPUs ', vcpus),
+    h('label', {}, 'Memory (MB) ', memory), h('label', {}, 'Idle timeout (s, 0 = never) ', idle),
+    h('button', { type: 'submit' }, 'Create'), err.el);
+  show(form);
+  await err.run(async () => {
+    const list = await api.templates();
+    tpl.replaceChildren(...list.map((t) => h('option', { value: t.name, disabled: t.status !== 'ready' }, `${t.name} — ${t.description}`)));
+    tpl.value = list.find((t) => t.name === 'base')?.name ?? list[0]?.name ?? '';
+  });
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    err.run(async () => {
+      form.querySelector('button')!.disabled = true;
+      try {
+        const sb = await api.create({ name: name.value || undefined, template: tpl.value, vcpus: +vcpus.value, memory_mb: +memory.value, idle_timeout: +idle.value });
+        location.hash = `#/sandbox/${sb.id}`;
+      } finally { form.querySelector('button')!.disabled = false; }
+    });
+  };
+}
+
+async function sandboxPage(ref: string): Promise<void> {
+  const err = errorBox();
+  let sb: Sandbox;
+  try { sb = await api.get(ref); } catch (e) { show(h('p', { className: 'error' }, String(e instanceof Error ? e.message : e))); return; }
+  const state = h('span', { className: `state ${sb.state}`, id: 'state' }, sb.state);
+  const action = (label: string, f: () => Promise<unknown>) =>
+    h('button', { onclick: () => err.run(async () => { await f(); await reload(); }) }, label);
+  const cpu = new Chart('CPU', ' %'), mem = new Chart('Memory', ' %');
+  const urls = h('ul', { className: 'urls' });
+  const snaps = h('tbody');
+  const snapName = h('input', { placeholder: 'snapshot name (optional)' });
+  const termEl = h('div', { className: 'terminal', id: 'terminal' });
+  const desktop = h('div', { className: 'desktop' });
+  show(
+    h('h1', {}, sb.name || sb.id, ' ', state),
+    h('p', { className: 'meta' }, `${sb.id} · ${sb.template} · ${sb.vcpus} vCPU · ${sb.memory_mb} MB · idle timeout ${sb.idle_timeout || 'never'}${sb.idle_timeout ? ' s' : ''}`),
+    h('div', { className: 'actions' },
+      action('Pause', () => api.pause(sb.id)), action('Resume', () => api.resume(sb.id)),
+      h('button', { className: 'danger', onclick: () => confirm(`Destroy ${sb.name || sb.id}?`) && err.run(async () => { await api.destroy(sb.id); location.hash = '#/'; }) }, 'Destroy')),
+    err.el,
+    h('section', {}, h('h2', {}, 'Metrics'), h('div', { className: 'charts' }, cpu.canvas, mem.canvas)),
+    h('section', {}, h('h2', {}, 'Terminal'), termEl),
+    desktop,
+    h('section', {}, h('h2', {}, 'Dev-server URLs'), urls),
+    h('section', {}, h('h2', {}, 'Snapshots'),
+      h('div', { className: 'actions' }, snapName, action('Take snapshot', async () => { await api.snapshot(sb.id, snapName.value); snapName.value = ''; })),
+      h('table', {}, h('thead', {}, h('tr', {}, ...['Name', 'Size', 'Taken', ''].map((t) => h('th', {}, t)))), snaps)),
+  );
+  const reload = async () => {
+    sb = await api.get(sb.id);
+    state.textContent = sb.state;
+    state.className = `state ${sb.state}`;
+    urls.replaceChildren(...(sb.urls ?? []).map((u) => h('li', {}, `${u.port}: `, h('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.url))));
+    const list = await api.snapshots(sb.id);
+    snaps.replaceChildren(...list.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, `${(s.size_bytes / 1048576).toFixed(1)} MB`),
+      h('td', {}, new Date(s.created_at).toLocaleString()),
+      h('td', {}, action('Roll back', () => confirm(`Roll back to ${s.name}?`) ? api.rollback(sb.id, s.name) : Promise.resolve()),
+        h('button', { onclick: () => err.run(async () => { const f = await api.fork(sb.id, s.name, ''); location.hash = `#/sandbox/${f.id}`; }) }, 'Fork')))));
+  };
+  await err.run(reload);
+  const ctl = new AbortController();
+  leave.push(() => ctl.abort());
+  watch(sb.id, (ev) => {
+    if (ev.metrics) { cpu.push(ev.metrics.cpu_percent); mem.push(ev.metrics.mem_percent); }
+    if (ev.status) {
+      state.textContent = ev.status.state;
+      state.className = `state ${ev.status.state}`;
+      if (ev.status.vnc_ready && !desktop.firstChild) showDesktop();
+    }
+  }, ctl.signal);
+  if (sb.state !== 'stopped') leave.push(openTerminal(termEl, sb.id));
+  // Desktop sandboxes serve noVNC at port 6901: a signed link opens it.
+  async function showDesktop(): Promise<void> {
+    if (!sb.desktop) return;
+    await err.run(async () => {
+      const link = await api.link(sb.id, 6901);
+      desktop.replaceChildren(h('h2', {}, 'Desktop'), h('iframe', { src: link.url, className: 'desktop', title: 'Desktop' }));
+    });
+  }
+  if (sb.vnc_ready) showDesktop();
+}
+
+document.getElementById('logout')!.onclick = () => { setKey(''); location.hash = '#/'; route(); };
+window.addEventListener('hashchange', route);
+route();
