@@ -180,6 +180,9 @@ func (m *Manager) activity(id string) *activity {
 // paused, and counts the caller as activity until it calls done. A sandbox
 // is never paused for being idle between Use and done.
 func (m *Manager) Use(ctx context.Context, teamID, ref string) (ag *agentclient.Client, sb *Sandbox, done func(), err error) {
+	if ag, sb, done, ok := m.useCached(ctx, teamID, ref); ok {
+		return ag, sb, done, nil
+	}
 	if sb, err = m.Get(ctx, teamID, ref); err != nil {
 		return nil, nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -83,7 +84,7 @@ type Route struct {
 // access is decided by the proxy, with the route's token). Nothing is
 // woken until the route's Wake.
 func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error) {
-	sb, changed, err := m.cachedSandbox(ctx, id)
+	sb, _, err := m.cachedSandbox(ctx, id)
 	if err != nil {
 		return Route{}, err
 	}
@@ -99,17 +100,6 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 		Public: sb.Public,
 		Token:  sb.AccessToken,
 		Wake: func(ctx context.Context) error {
-			// Fast path: the record read above is still current (nothing was
-			// written since) and says running. begin waits out any pause
-			// claim, and a pause that finished meanwhile wrote its state, so
-			// checking after begin is enough.
-			a := m.activity(sb.ID)
-			a.begin(m.now)
-			if sb.State == Running && !isClosed(changed) {
-				done = func() { a.end(m.now) }
-				return nil
-			}
-			a.end(m.now)
 			_, _, d, err := m.Use(ctx, sb.TeamID, sb.ID)
 			done = d
 			return err
@@ -153,6 +143,28 @@ func (m *Manager) cachedSandbox(ctx context.Context, id string) (*Sandbox, <-cha
 	m.records[id] = cachedRecord{sb: sb, changed: changed}
 	m.mu.Unlock()
 	return sb, changed, nil
+}
+
+// useCached is Use's fast path, for a sandbox named by ID whose cached
+// record is current and says running: no database read. begin waits out
+// any pause claim, and a pause that finished meanwhile wrote its state
+// (making the record stale), so checking after begin is enough. ok false
+// means: take the slow path.
+func (m *Manager) useCached(ctx context.Context, teamID, ref string) (*agentclient.Client, *Sandbox, func(), bool) {
+	if !IsID(ref) {
+		return nil, nil, nil, false
+	}
+	sb, changed, err := m.cachedSandbox(ctx, ref)
+	if err != nil || sb.TeamID != teamID || sb.State != Running {
+		return nil, nil, nil, false
+	}
+	a := m.activity(sb.ID)
+	a.begin(m.now)
+	if isClosed(changed) {
+		a.end(m.now)
+		return nil, nil, nil, false
+	}
+	return m.agentFor(sb), sb, func() { a.end(m.now) }, true
 }
 
 // maxCachedRecords bounds the record cache.
