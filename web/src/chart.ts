@@ -16,6 +16,8 @@ export class Chart {
   push(v: number): void {
     this.points.push(v);
     if (this.points.length > this.size) this.points.shift();
+    this.canvas.dataset.count = String(Number(this.canvas.dataset.count ?? 0) + 1); // for tests
+    this.canvas.dataset.last = String(v);
     this.draw();
   }
 

@@ -153,7 +153,10 @@ async function sandboxPage(ref: string): Promise<void> {
     sb = await api.get(sb.id);
     state.textContent = sb.state;
     state.className = `state ${sb.state}`;
-    urls.replaceChildren(...(sb.urls ?? []).map((u) => h('li', {}, `${u.port}: `, h('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.url))));
+    // A private sandbox's URLs need its access token: a signed link has it.
+    const open = (port: number) => err.run(async () => { window.open((await api.link(sb.id, port)).url, '_blank', 'noopener'); });
+    urls.replaceChildren(...(sb.urls ?? []).map((u) => h('li', {}, `${u.port}: `, h('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.url),
+      ' ', h('button', { onclick: () => open(u.port), title: 'Open with a signed link that expires in an hour' }, 'Open signed link'))));
     const list = await api.snapshots(sb.id);
     snaps.replaceChildren(...list.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, `${(s.size_bytes / 1048576).toFixed(1)} MB`),
       h('td', {}, new Date(s.created_at).toLocaleString()),

@@ -1,0 +1,76 @@
+// Drives the web dashboard in Debian's headless Chromium: logs in with an
+// API key, creates a sandbox, types `echo hi` in its terminal and sees `hi`,
+// watches a metric chart update, and pauses and resumes it with the
+// buttons, saving a screenshot after each step into SHOTDIR.
+//
+//   node e2e/dashboard.mjs URL KEY SHOTDIR
+//
+// Exits 0 when every step worked, 1 otherwise, saying which step failed.
+import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+
+const [url, key, dir] = process.argv.slice(2);
+if (!url || !key || !dir) {
+  console.error('usage: node e2e/dashboard.mjs URL KEY SHOTDIR');
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+let step = 'start';
+const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
+page.on('response', (r) => { if (r.status() >= 400) console.error(`page: ${r.request().method()} ${new URL(r.url()).pathname}: ${r.status()}`); });
+const shot = (name) => page.screenshot({ path: join(dir, `dashboard-${name}.png`), fullPage: true });
+const state = (want) => page.waitForFunction((w) => document.querySelector('#state')?.textContent === w, want, { timeout: 60_000 });
+try {
+  step = 'log in';
+  await page.goto(url, { waitUntil: 'load' });
+  await page.fill('input[name=key]', key);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('h1:has-text("Sandboxes")');
+  await shot('1-list');
+
+  step = 'create a sandbox';
+  await page.click('text=New sandbox');
+  await page.waitForSelector('select[name=template] option[value=base]', { state: 'attached' });
+  await page.fill('input[name=name]', 'from-the-dashboard');
+  await page.fill('input[name=vcpus]', '1');
+  await page.fill('input[name=memory]', '512');
+  await shot('2-create');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/sandbox\//, { timeout: 120_000 });
+  await state('running');
+
+  step = 'type echo hi in the terminal';
+  await page.waitForSelector('#terminal .xterm-rows');
+  await page.waitForFunction(() => /[#$] *$/m.test(document.querySelector('#terminal .xterm-rows').innerText), null, { timeout: 30_000 });
+  await page.click('#terminal');
+  await page.keyboard.type('echo hi\n');
+  await page.waitForFunction(() => [...document.querySelectorAll('#terminal .xterm-rows > div')].some((r) => r.textContent.trim() === 'hi'), null, { timeout: 30_000 });
+
+  step = 'watch a metric update';
+  // A busy loop for a few seconds: the CPU chart climbs.
+  await page.keyboard.type("timeout 8 sh -c 'while :; do :; done'\n");
+  await page.waitForFunction(() => Number(document.querySelector('canvas[data-label=CPU]')?.dataset.last ?? 0) > 30, null, { timeout: 30_000 });
+  await shot('3-sandbox');
+
+  step = 'pause with the button';
+  await page.click('button:has-text("Pause")');
+  await state('paused');
+  await shot('4-paused');
+
+  step = 'resume with the button';
+  await page.click('button:has-text("Resume")');
+  await state('running');
+  await shot('5-resumed');
+  console.log('dashboard: every step passed');
+} catch (e) {
+  console.error(`dashboard: ${step}: ${e.message}`);
+  await shot('failed').catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

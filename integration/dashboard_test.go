@@ -1,0 +1,34 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// TestDashboard drives the web dashboard that runtools server serves at /
+// in Debian's headless Chromium (e2e/dashboard.mjs): log in, create a
+// sandbox, use its terminal, watch its metrics, pause and resume it. The
+// screenshots are kept in artifacts/.
+func TestDashboard(t *testing.T) {
+	s := startServer(t)
+	if _, err := os.Stat("../e2e/node_modules/playwright-core"); err != nil {
+		t.Fatal("playwright-core is not installed: run make setup")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	t.Cleanup(func() { // the sandboxes the browser made
+		list, _ := s.client().List(context.Background())
+		for _, sb := range list {
+			_ = s.client().Destroy(context.Background(), sb.ID)
+		}
+	})
+	cmd := exec.CommandContext(ctx, "node", "../e2e/dashboard.mjs", "http://"+s.addr+"/", s.key, artifacts(t))
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the dashboard in Chromium: %v", err)
+	}
+}
