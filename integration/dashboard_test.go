@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/runtools/runtools/client"
 )
 
 // TestDashboard drives the web dashboard that runtools server serves at /
@@ -30,5 +33,23 @@ func TestDashboard(t *testing.T) {
 	t.Logf("%s", out)
 	if err != nil {
 		t.Fatalf("the dashboard in Chromium: %v", err)
+	}
+}
+
+// TestDashboardDesktop: a desktop sandbox's page in the dashboard embeds
+// its noVNC desktop and opens it, connected, in a new tab
+// (e2e/dashboard-desktop.mjs).
+func TestDashboardDesktop(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{Template: "desktop"})
+	waitVNC(t, s, sb.ID, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	shot := filepath.Join(artifacts(t), "dashboard-desktop")
+	cmd := exec.CommandContext(ctx, "node", "../e2e/dashboard-desktop.mjs", "http://"+s.addr+"/", s.key, sb.ID, shot)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the desktop in the dashboard: %v", err)
 	}
 }

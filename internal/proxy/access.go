@@ -119,7 +119,7 @@ func (p *Proxy) checkAccess(r *http.Request, t *target) access {
 // grantCookie sets the access cookie for this exact host, expiring with the
 // link that granted it, and redirects to the same URL without the link.
 func (p *Proxy) grantCookie(w http.ResponseWriter, r *http.Request, t *target, g grant) {
-	http.SetCookie(w, &http.Cookie{
+	c := &http.Cookie{
 		Name:     cookieName,
 		Value:    p.sign(purposeCookie, t.id, t.port, g.expires),
 		Path:     "/",
@@ -128,7 +128,14 @@ func (p *Proxy) grantCookie(w http.ResponseWriter, r *http.Request, t *target, g
 		HttpOnly: true,
 		Secure:   r.TLS != nil,
 		SameSite: http.SameSiteLaxMode,
-	})
+	}
+	if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
+		// A link opened in a frame (the dashboard embeds desktops so): a
+		// browser keeps no Lax cookie from a cross-site frame. This one is
+		// partitioned, so only frames under the same top-level site get it.
+		c.SameSite, c.Secure, c.Partitioned = http.SameSiteNoneMode, true, true
+	}
+	http.SetCookie(w, c)
 	loc := r.URL.EscapedPath()
 	if loc == "" || loc[0] != '/' {
 		loc = "/" + loc

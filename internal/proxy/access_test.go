@@ -144,6 +144,24 @@ func TestLinkCookieRedirect(t *testing.T) {
 	}
 }
 
+// TestLinkCookieInFrame: a link opened in a frame (the dashboard's desktop)
+// gets a partitioned SameSite=None cookie, which a browser keeps there.
+func TestLinkCookieInFrame(t *testing.T) {
+	e := newEnv(t, echo)
+	link := linkOf(t, e.p.SignedURL(idA, 6901, time.Hour))
+	resp, body := e.get(host(idA, 6901), "/?"+linkParam+"="+link, "Sec-Fetch-Dest: iframe")
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("status %d, want 302: %s", resp.StatusCode, body)
+	}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies %v, want one", cookies)
+	}
+	if c := cookies[0]; c.SameSite != http.SameSiteNoneMode || !c.Secure || !c.Partitioned || !c.HttpOnly {
+		t.Errorf("cookie %+v: want SameSite=None, Secure, Partitioned, HttpOnly", c)
+	}
+}
+
 // TestRedirectStaysOnHost checks that a path that looks like another host
 // does not make the link's redirect leave the sandbox host.
 func TestRedirectStaysOnHost(t *testing.T) {

@@ -175,12 +175,17 @@ async function sandboxPage(ref: string): Promise<void> {
     }
   }, ctl.signal);
   if (sb.state !== 'stopped') leave.push(openTerminal(termEl, sb.id));
-  // Desktop sandboxes serve noVNC at port 6901: a signed link opens it.
+  // Desktop sandboxes serve noVNC at port 6901: a signed link opens it, in
+  // a frame here or in a tab of its own. The frame needs a browser that
+  // lets a frame from another site keep storage (noVNC uses localStorage);
+  // the tab works everywhere.
   async function showDesktop(): Promise<void> {
     if (!sb.desktop) return;
     await err.run(async () => {
       const link = await api.link(sb.id, 6901);
-      desktop.replaceChildren(h('h2', {}, 'Desktop'), h('iframe', { src: link.url, className: 'desktop', title: 'Desktop' }));
+      const tab = () => err.run(async () => { window.open((await api.link(sb.id, 6901)).url, '_blank'); });
+      desktop.replaceChildren(h('h2', {}, 'Desktop ', h('button', { onclick: tab, id: 'desktop-tab' }, 'Open in a new tab')),
+        h('iframe', { src: link.url, className: 'desktop', title: 'Desktop' }));
     });
   }
   if (sb.vnc_ready) showDesktop();
