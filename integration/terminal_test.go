@@ -93,3 +93,32 @@ func TestTerminal(t *testing.T) {
 		t.Errorf("after exit: %v, want a normal close", err)
 	}
 }
+
+// TestTerminalIsActivity: an open terminal keeps an idle sandbox from
+// pausing; once closed the sandbox pauses, and a new terminal wakes it.
+func TestTerminalIsActivity(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(2)})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dial := func() *terminal {
+		c, _, err := websocket.Dial(ctx, "ws://"+s.addr+"/v1/sandboxes/"+sb.ID+"/terminal",
+			&websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + s.key}})
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		return &terminal{t: t, c: c}
+	}
+	tm := dial()
+	time.Sleep(6 * time.Second) // three idle timeouts, the terminal quiet
+	if got, _ := s.client().Get(ctx, sb.ID); got.State != "running" {
+		t.Fatalf("paused with a terminal open: %s", got.State)
+	}
+	tm.c.Close(websocket.StatusNormalClosure, "")
+	waitState(t, s, sb.ID, "paused", 15*time.Second)
+
+	tm = dial()
+	defer tm.c.CloseNow()
+	tm.typ(ctx, "echo aw''ake\n")
+	tm.expect(ctx, regexp.MustCompile(`[\r\n]awake\r\n`))
+}
