@@ -1,7 +1,8 @@
 // Drives the web dashboard in Debian's headless Chromium: logs in with an
 // API key, creates a sandbox, types `echo hi` in its terminal and sees `hi`,
-// watches a metric chart update, and pauses and resumes it with the
-// buttons, saving a screenshot after each step into SHOTDIR.
+// watches a metric chart update, pauses and resumes it with the buttons,
+// takes a snapshot, rolls back to it and forks it, and sees live CPU and
+// memory in the list, saving a screenshot after each step into SHOTDIR.
 //
 //   node e2e/dashboard.mjs URL KEY SHOTDIR
 //
@@ -66,6 +67,25 @@ try {
   await page.click('button:has-text("Resume")');
   await state('running');
   await shot('5-resumed');
+
+  step = 'take a snapshot, roll back to it and fork it';
+  page.on('dialog', (d) => d.accept());
+  await page.fill('input[placeholder^="snapshot name"]', 'before');
+  await page.click('button:has-text("Take snapshot")');
+  await page.waitForSelector('td:has-text("before")', { timeout: 60_000 });
+  await page.click('button:has-text("Roll back")');
+  await state('running');
+  const first = page.url();
+  await page.click('button:has-text("Fork")');
+  await page.waitForURL((u) => u.href !== first && /#\/sandbox\//.test(u.href), { timeout: 60_000 });
+  await state('running');
+  await shot('6-fork');
+
+  step = 'see live CPU and memory in the list';
+  await page.click('a.brand');
+  await page.waitForSelector('h1:has-text("Sandboxes")');
+  await page.waitForFunction(() => [...document.querySelectorAll('td.mem')].some((td) => td.textContent.endsWith('%')), null, { timeout: 30_000 });
+  await shot('7-list');
   console.log('dashboard: every step passed');
 } catch (e) {
   console.error(`dashboard: ${step}: ${e.message}`);

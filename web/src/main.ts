@@ -70,7 +70,7 @@ async function listPage(): Promise<void> {
     const list = await api.list();
     body.replaceChildren(...list.map((s) => h('tr', { 'data-id': s.id },
       h('td', {}, h('a', { href: `#/sandbox/${s.id}` }, s.name || s.id)), h('td', {}, s.id), h('td', {}, s.template),
-      h('td', { className: `state ${s.state}` }, s.state), h('td', { className: 'cpu' }, '–'), h('td', { className: 'mem' }, '–'))));
+      h('td', {}, h('span', { className: `state ${s.state}` }, s.state)), h('td', { className: 'cpu' }, '–'), h('td', { className: 'mem' }, '–'))));
     // Live metrics for the first few running sandboxes: each stream holds
     // a connection, and a browser has six per host.
     watchers.forEach((a) => a.abort());
