@@ -66,6 +66,21 @@ try {
   step = 'resume with the button';
   await page.click('button:has-text("Resume")');
   await state('running');
+  // The terminal lives on across the pause (the busy loop may still run
+  // first: the shell reads the line after it).
+  await page.click('#terminal');
+  await page.keyboard.type('echo again\n');
+  await page.waitForFunction(() => [...document.querySelectorAll('#terminal .xterm-rows > div')].some((r) => r.textContent.trim() === 'again'), null, { timeout: 30_000 });
+  // After the shell exits, a key press opens a new terminal.
+  await page.keyboard.type('exit\n');
+  await page.waitForFunction(() => document.querySelector('#terminal .xterm-rows').textContent.includes('terminal closed: exit 0'), null, { timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#terminal .xterm-rows > div')].map((r) => r.textContent.trim()).filter(Boolean);
+    return rows.at(-1).startsWith('root@') && rows.at(-2).includes('terminal closed');
+  }, null, { timeout: 30_000 });
+  await page.keyboard.type('echo back\n');
+  await page.waitForFunction(() => [...document.querySelectorAll('#terminal .xterm-rows > div')].some((r) => r.textContent.trim() === 'back'), null, { timeout: 30_000 });
   await shot('5-resumed');
 
   step = 'take a snapshot, roll back to it and fork it';
