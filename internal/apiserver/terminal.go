@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -29,13 +31,19 @@ type terminalMessage struct {
 
 func (s *Server) terminal(w http.ResponseWriter, r *http.Request) error {
 	id := identity(r.Context())
-	q := r.URL.Query()
-	cols, rows := uint16(80), uint16(24)
-	if _, err := fmt.Sscan(q.Get("cols"), &cols); q.Get("cols") != "" && err != nil {
-		return invalid("cols must be a number, got %q", q.Get("cols"))
+	cols, err := sizeParam(r, "cols", 80)
+	if err != nil {
+		return err
 	}
-	if _, err := fmt.Sscan(q.Get("rows"), &rows); q.Get("rows") != "" && err != nil {
-		return invalid("rows must be a number, got %q", q.Get("rows"))
+	rows, err := sizeParam(r, "rows", 24)
+	if err != nil {
+		return err
+	}
+	if _, err := s.sandboxes.Get(r.Context(), id.TeamID, r.PathValue("ref")); err != nil {
+		return err
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return invalid("the terminal is a WebSocket: send Upgrade: websocket")
 	}
 	ag, sb, done, err := s.sandboxes.Use(r.Context(), id.TeamID, r.PathValue("ref"))
 	if err != nil {
@@ -87,6 +95,19 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request) error {
 			_ = sess.Resize(m.Cols, m.Rows)
 		}
 	}
+}
+
+// sizeParam reads a terminal dimension from the query.
+func sizeParam(r *http.Request, name string, def uint16) (uint16, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 16)
+	if err != nil || n == 0 {
+		return 0, invalid("%s must be a number from 1 to 65535, got %q", name, v)
+	}
+	return uint16(n), nil
 }
 
 // waitExit waits briefly for the exit code of a shell whose output ended.

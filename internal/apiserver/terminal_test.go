@@ -56,3 +56,15 @@ func TestDashboardNeedsNoKey(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminalBadInput(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/terminal", "/terminal?cols=abc", "/terminal?rows=0"} {
+		if resp := f.do(t, "GET", "/v1/sandboxes/"+f.sandboxA+path, f.keyA, ""); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s (no upgrade or a bad size): %d, want 400", path, resp.StatusCode)
+		}
+	}
+	if resp := f.do(t, "GET", "/v1/sandboxes/"+f.sandboxA+"/terminal", f.keyB, ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another team's sandbox: %d, want 404", resp.StatusCode)
+	}
+}
