@@ -131,10 +131,11 @@ func (c *Computer) Cursor(ctx context.Context) (Point, error) {
 
 // Move moves the pointer to p.
 func (c *Computer) Move(ctx context.Context, p Point) error {
-	if err := c.checkPoint(ctx, p); err != nil {
+	cmd, err := xdotoolAt(&p)
+	if err != nil {
 		return err
 	}
-	_, err := c.run(ctx, "moving the mouse", "xdotool", "mousemove", "--sync", strconv.Itoa(p.X), strconv.Itoa(p.Y))
+	_, err = c.run(ctx, "moving the mouse", cmd...)
 	return err
 }
 
@@ -154,15 +155,12 @@ func (c *Computer) Click(ctx context.Context, p *Point, button string, count int
 	if count < 1 || count > 3 {
 		return fmt.Errorf("%w: click count %d: want 1 to 3", errdefs.ErrInvalidArgument, count)
 	}
-	cmd := []string{"xdotool"}
-	if p != nil {
-		if err := c.checkPoint(ctx, *p); err != nil {
-			return err
-		}
-		cmd = append(cmd, "mousemove", "--sync", strconv.Itoa(p.X), strconv.Itoa(p.Y))
+	cmd, err := xdotoolAt(p)
+	if err != nil {
+		return err
 	}
 	cmd = append(cmd, "click", "--repeat", strconv.Itoa(count), "--delay", "80", b)
-	_, err := c.run(ctx, "clicking", cmd...)
+	_, err = c.run(ctx, "clicking", cmd...)
 	return err
 }
 
@@ -175,12 +173,9 @@ func (c *Computer) Scroll(ctx context.Context, p *Point, dx, dy int) error {
 	if abs(dx) > 100 || abs(dy) > 100 {
 		return fmt.Errorf("%w: scroll by at most 100 notches at once", errdefs.ErrInvalidArgument)
 	}
-	cmd := []string{"xdotool"}
-	if p != nil {
-		if err := c.checkPoint(ctx, *p); err != nil {
-			return err
-		}
-		cmd = append(cmd, "mousemove", "--sync", strconv.Itoa(p.X), strconv.Itoa(p.Y))
+	cmd, err := xdotoolAt(p)
+	if err != nil {
+		return err
 	}
 	// X buttons 4 and 5 scroll up and down, 6 and 7 left and right.
 	add := func(n int, neg, pos string) {
@@ -194,7 +189,7 @@ func (c *Computer) Scroll(ctx context.Context, p *Point, dx, dy int) error {
 	}
 	add(dy, "4", "5")
 	add(dx, "6", "7")
-	_, err := c.run(ctx, "scrolling", cmd...)
+	_, err = c.run(ctx, "scrolling", cmd...)
 	return err
 }
 
@@ -232,15 +227,16 @@ func (c *Computer) Key(ctx context.Context, keys ...string) error {
 	return err
 }
 
-// checkPoint refuses a point off the screen.
-func (c *Computer) checkPoint(ctx context.Context, p Point) error {
-	if p.X < 0 || p.Y < 0 {
-		return fmt.Errorf("%w: point (%d, %d) is off the screen", errdefs.ErrInvalidArgument, p.X, p.Y)
+// xdotoolAt starts an xdotool command line that first moves the pointer
+// to p, if p is not nil, refusing a point off the screen.
+func xdotoolAt(p *Point) ([]string, error) {
+	if p == nil {
+		return []string{"xdotool"}, nil
 	}
-	if p.X > 16384 || p.Y > 16384 {
-		return fmt.Errorf("%w: point (%d, %d) is off the screen", errdefs.ErrInvalidArgument, p.X, p.Y)
+	if p.X < 0 || p.Y < 0 || p.X > 16384 || p.Y > 16384 {
+		return nil, fmt.Errorf("%w: point (%d, %d) is off the screen", errdefs.ErrInvalidArgument, p.X, p.Y)
 	}
-	return nil
+	return []string{"xdotool", "mousemove", "--sync", strconv.Itoa(p.X), strconv.Itoa(p.Y)}, nil
 }
 
 func abs(n int) int {
