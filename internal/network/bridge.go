@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 
@@ -19,10 +20,12 @@ import (
 const ipForwardSysctl = "/proc/sys/net/ipv4/ip_forward"
 
 // Init makes the host ready for sandboxes: the bridge exists and is up with
-// the gateway address, IPv4 forwarding is on and the firewall is loaded
-// (our tables replaced atomically). It is idempotent and meant to run on
-// every daemon start. On failure it undoes what it changed.
-func (m *Manager) Init(ctx context.Context) error {
+// the gateway address, IPv4 forwarding and proxy ARP are on and the
+// firewall is loaded with members in it (our tables replaced atomically,
+// so a sandbox's policy never lapses across a restart). It is idempotent
+// and meant to run on every daemon start. On failure it undoes what it
+// changed.
+func (m *Manager) Init(ctx context.Context, members []Member) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -65,13 +68,50 @@ func (m *Manager) Init(ctx context.Context) error {
 		m.log.InfoContext(ctx, "enabled IPv4 forwarding", "sysctl", "net.ipv4.ip_forward")
 	}
 
-	if err := nft(ctx, rules(m.cfg)); err != nil {
+	if err := m.proxyARP(); err != nil {
+		return err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var script strings.Builder
+	script.WriteString(rules(m.cfg))
+	clear(m.members)
+	for _, mb := range members {
+		mb.IP = mb.IP.Unmap()
+		if err := m.checkSandbox(mb.ID, mb.IP); err != nil {
+			return err
+		}
+		m.writeAdd(&script, mb)
+	}
+	if err := nft(ctx, script.String()); err != nil {
 		return fmt.Errorf("loading firewall: %w", err)
+	}
+	for _, mb := range members {
+		m.members[mb.ID] = mb
 	}
 
 	undo.release()
 	m.log.InfoContext(ctx, "sandbox network ready",
 		"subnet", m.cfg.Subnet, "gateway", m.gateway, "mtu", br.Attrs().MTU, "dns", m.cfg.DNS, "created_bridge", created)
+	return nil
+}
+
+// proxyARP has the host answer ARP on the bridge for every address, even
+// back out of the port asking (proxy_arp_pvlan), at once (proxy_delay 0),
+// and never redirect: sandboxes cannot reach each other at layer 2 (port
+// isolation), so this routes their traffic through the host's firewall.
+func (m *Manager) proxyARP() error {
+	for _, s := range []struct{ path, value string }{
+		{"/proc/sys/net/ipv4/conf/" + m.cfg.Bridge + "/proxy_arp", "1"},
+		{"/proc/sys/net/ipv4/conf/" + m.cfg.Bridge + "/proxy_arp_pvlan", "1"},
+		{"/proc/sys/net/ipv4/conf/" + m.cfg.Bridge + "/send_redirects", "0"},
+		{"/proc/sys/net/ipv4/neigh/" + m.cfg.Bridge + "/proxy_delay", "0"},
+	} {
+		if err := os.WriteFile(s.path, []byte(s.value+"\n"), 0o644); err != nil {
+			return fmt.Errorf("routing between sandboxes through the host: %w", err)
+		}
+	}
 	return nil
 }
 

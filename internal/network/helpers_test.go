@@ -55,7 +55,7 @@ func newTestManager(t *testing.T, dns ...netip.Addr) *Manager {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupManager(t, m) })
-	if err := m.Init(t.Context()); err != nil {
+	if err := m.Init(t.Context(), nil); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
 	return m
@@ -444,7 +444,36 @@ func readFile(t *testing.T, path string) string {
 // whose comment is comment.
 func ruleDrops(t *testing.T, m *Manager, chain, comment string) int {
 	t.Helper()
-	out, err := exec.Command("nft", "-j", "list", "chain", "inet", filterTable(m.cfg.Bridge), chain).Output()
+	return ruleDropsIn(t, "inet", filterTable(m.cfg.Bridge), chain, comment)
+}
+
+// nftList returns the whole of our firewall, as nft lists it.
+func nftList(t *testing.T, m *Manager) string {
+	t.Helper()
+	var all []string
+	for _, tbl := range [][2]string{{"inet", filterTable(m.cfg.Bridge)}, {"bridge", portsTable(m.cfg.Bridge)}} {
+		out, err := exec.Command("nft", "list", "table", tbl[0], tbl[1]).CombinedOutput()
+		if err != nil {
+			t.Fatalf("listing table %s: %v: %s", tbl[1], err, out)
+		}
+		all = append(all, string(out))
+	}
+	return strings.Join(all, "\n")
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleDropsIn is ruleDrops for any family and table.
+func ruleDropsIn(t *testing.T, family, table, chain, comment string) int {
+	t.Helper()
+	out, err := exec.Command("nft", "-j", "list", "chain", family, table, chain).Output()
 	if err != nil {
 		t.Fatalf("listing chain %s: %v", chain, err)
 	}

@@ -119,7 +119,7 @@ func newTestManagerWithSubnet(t *testing.T, subnet netip.Prefix, dns ...netip.Ad
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupManager(t, m) })
-	if err := m.Init(t.Context()); err != nil {
+	if err := m.Init(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -451,7 +451,7 @@ func TestInitIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := m.Init(ctx); err != nil {
+		if err := m.Init(ctx, nil); err != nil {
 			t.Fatalf("Init again: %v", err)
 		}
 	}
@@ -665,7 +665,7 @@ func TestInitRejectsOverlappingSubnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Init(t.Context()); !errors.Is(err, errdefs.ErrConflict) {
+	if err := m.Init(t.Context(), nil); !errors.Is(err, errdefs.ErrConflict) {
 		t.Errorf("Init over %s on %s = %v, want ErrConflict", wider, other, err)
 	}
 	if l, _ := lookupLink(m.cfg.Bridge); l != nil {

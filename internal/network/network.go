@@ -1,7 +1,8 @@
 // Package network gives every sandbox its own network namespace, wired by a
 // veth pair to a host bridge, with NAT egress and an nftables firewall that
-// keeps sandboxes away from each other, from the host's own services and
-// from link-local (cloud metadata) addresses.
+// lets the sandboxes of one team reach each other and no one else's, keeps
+// them from the host's own services and from link-local (cloud metadata)
+// addresses, and enforces each sandbox's egress policy.
 package network
 
 import (
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"sync"
 
 	"github.com/runtools/runtools/internal/errdefs"
 )
@@ -38,12 +40,17 @@ type Config struct {
 	DNS []netip.Addr
 }
 
-// Manager sets up and tears down sandbox networking on one bridge. It holds
-// no mutable state and is safe for concurrent use.
+// Manager sets up and tears down sandbox networking on one bridge. It is
+// safe for concurrent use.
 type Manager struct {
 	cfg     Config
 	gateway netip.Addr
 	log     *slog.Logger
+
+	mu      sync.Mutex
+	members map[string]Member // by sandbox id: what the firewall holds
+	tags    map[string]uint32 // team → firewall mark
+	nextTag uint32
 }
 
 // New validates cfg and fills in defaults. It changes nothing on the host.
@@ -82,6 +89,8 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 		cfg:     cfg,
 		gateway: cfg.Subnet.Addr().Next(),
 		log:     log.With("component", "network", "bridge", cfg.Bridge),
+		members: map[string]Member{},
+		tags:    map[string]uint32{},
 	}, nil
 }
 

@@ -162,8 +162,8 @@ func (m *Manager) Restore(ctx context.Context, id string, ip netip.Addr) error {
 	return nil
 }
 
-// Teardown removes the sandbox's veth and namespace. It succeeds if they
-// are already gone.
+// Teardown takes the sandbox out of the firewall and removes its veth and
+// namespace. It succeeds if they are already gone.
 func (m *Manager) Teardown(ctx context.Context, id string) error {
 	if err := checkID(id); err != nil {
 		return err
@@ -175,6 +175,9 @@ func (m *Manager) Teardown(ctx context.Context, id string) error {
 	// destroys a namespace's devices asynchronously, and the host end would
 	// linger on the bridge for a while.
 	var errs []error
+	if err := m.forget(ctx, id); err != nil {
+		errs = append(errs, err)
+	}
 	if err := deleteLink(m.vethName(id)); err != nil {
 		errs = append(errs, err)
 	}
