@@ -136,6 +136,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/sandboxes/{ref}/watch", s.watchSandbox},
 		{"GET /v1/watch", s.watchTeam},
 		{"GET /v1/sandboxes/{ref}/terminal", s.terminal},
+		{"GET /v1/sandboxes/{ref}/vnc", s.vnc},
 		{"POST /v1/sandboxes/{ref}/snapshots", s.takeSnapshot},
 		{"GET /v1/sandboxes/{ref}/snapshots", s.listSnapshots},
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},

@@ -39,7 +39,7 @@ func (f *fakeSandboxes) find(teamID, ref string) (*sandbox.Sandbox, error) {
 }
 
 func (f *fakeSandboxes) Create(_ context.Context, teamID string, o sandbox.CreateOptions) (*sandbox.Sandbox, error) {
-	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: teamID, Name: o.Name, State: sandbox.Running}
+	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: teamID, Name: o.Name, State: sandbox.Running, Desktop: o.Template == "desktop"}
 	f.byID[sb.ID] = sb
 	return sb, nil
 }
@@ -143,6 +143,7 @@ type fixture struct {
 	srv        *httptest.Server
 	keyA, keyB string // admin key of team a; plain key of team b
 	sandboxA   string // a sandbox of team a
+	sandboxes  *fakeSandboxes
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -173,6 +174,7 @@ func newFixture(t *testing.T) *fixture {
 	sbs := &fakeSandboxes{byID: map[string]*sandbox.Sandbox{}}
 	sb, _ := sbs.Create(ctx, "team-a", sandbox.CreateOptions{Name: "mine"})
 	f.sandboxA = sb.ID
+	f.sandboxes = sbs
 	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{}, nil)
 	s.SetDashboard(dashboard.Handler(), dashboard.Owns)
 	s.SetSSH(st, "localhost", 2222, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq9sVvq0eAAfH0cd6mXyzAdD0Mv+j1p7TnU9AXoJBkD")

@@ -13,6 +13,11 @@ import (
 // Its start hook opens the port only once the desktop is up.
 const DesktopPort = 6901
 
+// DesktopRFBPort is where a desktop sandbox's VNC server (x11vnc) speaks
+// RFB, on the sandbox's loopback only: the API reaches it through the
+// agent (the desktop template's start hook sets it).
+const DesktopRFBPort = 5901
+
 // DesktopPlatform is the gVisor platform of desktop sandboxes. Firefox
 // (136 and later) sets the GS segment base for its wasm2c sandboxes with
 // arch_prctl(ARCH_SET_GS), which gVisor refuses (google/gvisor#11567); the

@@ -22,6 +22,8 @@ const EXCLUDED = {
   'GET /metrics': 'operator metrics for Prometheus',
   // The browser terminal: a WebSocket for the dashboard's xterm.js.
   'GET /v1/sandboxes/{ref}/terminal': 'interactive WebSocket terminal for the dashboard',
+  // The browser desktop: RFB over a WebSocket for the dashboard's noVNC.
+  'GET /v1/sandboxes/{ref}/vnc': "WebSocket of the desktop's VNC (RFB) for the dashboard",
 };
 
 // Request fields the server accepts (client.CreateRequest in the Go SDK,
