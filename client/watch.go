@@ -18,6 +18,9 @@ import (
 type WatchOptions struct {
 	// NoMetrics leaves the metrics out of a sandbox's stream.
 	NoMetrics bool
+	// Metrics adds to a team's stream (WatchTeam) the metrics of each of
+	// its running sandboxes, one event per sandbox every second.
+	Metrics bool
 	// After resumes after the status event with this seq; 0 starts with
 	// the current state.
 	After int64
@@ -43,9 +46,15 @@ func (c *Client) Watch(ctx context.Context, ref string, opts WatchOptions, fn fu
 }
 
 // WatchTeam streams the status changes of every sandbox of the key's team,
-// as Watch does.
+// as Watch does, and with opts.Metrics the metrics of each running one
+// every second (ev.Metrics.SandboxID says whose): what a live list of the
+// team's sandboxes needs, on one connection.
 func (c *Client) WatchTeam(ctx context.Context, opts WatchOptions, fn func(WatchEvent) error) error {
-	return c.watch(ctx, "/v1/watch", url.Values{}, opts.After, fn)
+	q := url.Values{}
+	if opts.Metrics {
+		q.Set("metrics", "true")
+	}
+	return c.watch(ctx, "/v1/watch", q, opts.After, fn)
 }
 
 // Watch streams this sandbox's status changes and metrics; see Client.Watch.

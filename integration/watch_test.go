@@ -201,3 +201,49 @@ func TestWatch(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchTeamMetrics: with Metrics, the team's stream carries the metrics
+// of each running sandbox every second, on the one connection, and stops
+// those of a sandbox once it is paused.
+func TestWatchTeamMetrics(t *testing.T) {
+	s := startServer(t)
+	ctx := ctxT(t, 3*time.Minute)
+	a := create(t, s, client.CreateRequest{MemoryMB: 512})
+	b := create(t, s, client.CreateRequest{MemoryMB: 512})
+
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var team collector
+	go s.client().WatchTeam(wctx, client.WatchOptions{Metrics: true}, team.add)
+	for _, sb := range []*client.Sandbox{a, b} {
+		ev := team.waitFor(t, "metrics of "+sb.ID, func(ev client.WatchEvent) bool {
+			return ev.Metrics != nil && ev.Metrics.SandboxID == sb.ID
+		})
+		if m := ev.Metrics; m.MemBytes <= 0 || m.MemLimitBytes != 512<<20 || m.MemPercent <= 0 {
+			t.Errorf("metrics of %s: %+v", sb.ID, *m)
+		}
+	}
+
+	if err := b.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	team.waitFor(t, "b paused", func(ev client.WatchEvent) bool {
+		return ev.Status != nil && ev.Status.SandboxID == b.ID && ev.Status.State == "paused"
+	})
+	time.Sleep(1500 * time.Millisecond) // a tick that may have sampled b before
+	team.mu.Lock()
+	mark := len(team.evs)
+	team.mu.Unlock()
+	time.Sleep(3 * time.Second)
+	team.mu.Lock()
+	defer team.mu.Unlock()
+	count := map[string]int{}
+	for _, ev := range team.evs[mark:] {
+		if ev.Metrics != nil {
+			count[ev.Metrics.SandboxID]++
+		}
+	}
+	if count[a.ID] < 2 || count[b.ID] != 0 {
+		t.Errorf("metrics in 3 s after b paused: %v; want a's each second and none of b's", count)
+	}
+}

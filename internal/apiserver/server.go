@@ -48,6 +48,8 @@ type Sandboxes interface {
 	EventsSince(ctx context.Context, teamID, ref string, seq int64) ([]sandbox.Event, <-chan struct{}, error)
 	LastEventSeq(ctx context.Context) (int64, error)
 	Usage(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, sandbox.Usage, error)
+	// TeamUsage samples every running sandbox of the team, by sandbox ID.
+	TeamUsage(ctx context.Context, teamID string) (map[string]sandbox.Usage, error)
 }
 
 // SSHKeys stores the teams' SSH public keys.

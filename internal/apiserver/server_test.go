@@ -127,6 +127,15 @@ func (f *fakeSandboxes) Usage(_ context.Context, teamID, ref string) (*sandbox.S
 	sb, err := f.find(teamID, ref)
 	return sb, sandbox.Usage{}, err
 }
+func (f *fakeSandboxes) TeamUsage(_ context.Context, teamID string) (map[string]sandbox.Usage, error) {
+	out := map[string]sandbox.Usage{}
+	for _, sb := range f.byID {
+		if sb.TeamID == teamID && sb.State == sandbox.Running {
+			out[sb.ID] = sandbox.Usage{At: time.Now(), VCPUs: 1, MemBytes: 64 << 20, MemLimit: 256 << 20}
+		}
+	}
+	return out, nil
+}
 func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox.Event, error) {
 	_, err := f.find(teamID, ref)
 	return nil, err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +19,8 @@ import (
 
 // Live streams: status changes (from the recorded events, so a client that
 // reconnects with the last seq it saw, as ?after= or Last-Event-ID, misses
-// none) and, for one sandbox, its metrics every second. Served as
+// none) and metrics every second: for one sandbox by default, for every
+// running sandbox of the team on request (?metrics=true). Served as
 // Server-Sent Events, or over a WebSocket when the request asks to upgrade.
 
 const (
@@ -41,11 +44,20 @@ func (s *Server) watchSandbox(w http.ResponseWriter, r *http.Request) error {
 	return s.watch(w, r, sb.ID, metrics)
 }
 
+// watchTeam streams the status changes of the team's sandboxes and, with
+// ?metrics=true, the metrics of each running one every second: what a list
+// of them needs, on one connection.
 func (s *Server) watchTeam(w http.ResponseWriter, r *http.Request) error {
-	return s.watch(w, r, "", false)
+	metrics, err := boolParam(r, "metrics")
+	if err != nil {
+		return err
+	}
+	return s.watch(w, r, "", metrics)
 }
 
 // watch streams the events of sandbox id, or of the team with id "".
+// metrics adds the metrics of the sandbox, or of each running sandbox of
+// the team, every second.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, id string, metrics bool) error {
 	ctx := r.Context()
 	team := identity(ctx).TeamID
@@ -68,7 +80,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, id string, metric
 			return nil
 		}
 	}
-	var prev *sandbox.Usage
+	prev := map[string]sandbox.Usage{} // the last sample of each running sandbox
 	metricsTick := time.NewTicker(metricsEvery)
 	defer metricsTick.Stop()
 	beat := time.NewTicker(heartbeatEvery)
@@ -104,20 +116,40 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, id string, metric
 			if !metrics {
 				continue
 			}
-			sb, u, err := s.sandboxes.Usage(ctx, team, id)
-			if err != nil || sb.State != sandbox.Running {
-				prev = nil
+			now, err := s.usage(ctx, team, id)
+			if err != nil {
 				continue
 			}
-			if prev != nil {
-				m := rates(sb.ID, *prev, u)
+			// Sorted, so a team's events come in the same order each second.
+			for _, sid := range slices.Sorted(maps.Keys(now)) {
+				p, ok := prev[sid]
+				if !ok {
+					continue // a rate needs two samples
+				}
+				m := rates(sid, p, now[sid])
 				if sink.send(ctx, client.WatchEvent{Type: client.EventMetrics, Metrics: &m}) != nil {
 					return nil
 				}
 			}
-			prev = &u
+			prev = now
 		}
 	}
+}
+
+// usage samples sandbox id, or with id "" every running sandbox of the
+// team, by sandbox ID; a sandbox that is not running is left out.
+func (s *Server) usage(ctx context.Context, team, id string) (map[string]sandbox.Usage, error) {
+	if id == "" {
+		return s.sandboxes.TeamUsage(ctx, team)
+	}
+	sb, u, err := s.sandboxes.Usage(ctx, team, id)
+	if err != nil {
+		return nil, err
+	}
+	if sb.State != sandbox.Running {
+		return nil, nil
+	}
+	return map[string]sandbox.Usage{sb.ID: u}, nil
 }
 
 // resumePoint reads where a watcher resumes: ?after=SEQ or Last-Event-ID.

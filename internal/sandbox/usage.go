@@ -38,9 +38,31 @@ func (m *Manager) Usage(ctx context.Context, teamID, ref string) (*Sandbox, Usag
 	if err != nil {
 		return nil, Usage{}, err
 	}
+	return sb, m.measure(sb), nil
+}
+
+// TeamUsage samples the resource use of every running sandbox of a team,
+// by sandbox ID: one read of the records for them all.
+func (m *Manager) TeamUsage(ctx context.Context, teamID string) (map[string]Usage, error) {
+	list, err := m.List(ctx, teamID, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Usage, len(list))
+	for _, sb := range list {
+		if sb.State == Running {
+			out[sb.ID] = m.measure(sb)
+		}
+	}
+	return out, nil
+}
+
+// measure samples sb's counters; a sandbox that is not running has only
+// its limits.
+func (m *Manager) measure(sb *Sandbox) Usage {
 	u := Usage{At: m.now(), VCPUs: sb.VCPUs, MemLimit: int64(sb.MemoryMB) << 20, DiskLimit: int64(sb.DiskMB) << 20}
 	if sb.State != Running {
-		return sb, u, nil
+		return u
 	}
 	if meter, ok := m.rt.(Meter); ok {
 		u.CPU, _ = meter.CPUTime(sb.ID)
@@ -57,7 +79,7 @@ func (m *Manager) Usage(ctx context.Context, teamID, ref string) (*Sandbox, Usag
 	if meter, ok := m.net.(NetMeter); ok {
 		u.NetRx, u.NetTx, _ = meter.Counters(sb.ID)
 	}
-	return sb, u, nil
+	return u
 }
 
 // EventsSince returns the events after seq of one sandbox (ref), or of

@@ -185,8 +185,12 @@ export class Client {
     await httpOf(this).empty(routes.deleteKey, { params: { ref } });
   }
 
-  /** A live stream of the status changes of every sandbox of the team: `client.watch().on('status', fn)`. */
+  /**
+   * A live stream of the status changes of every sandbox of the team, and,
+   * while a metrics listener is there, the metrics of each running one every
+   * second: `client.watch().on('status', fn).on('metrics', fn)`.
+   */
   watch(opts: WatchOptions = {}): Watcher {
-    return new Watcher(httpOf(this), routes.watchTeam, {}, false, opts);
+    return new Watcher(httpOf(this), routes.watchTeam, {}, 'opt-in', opts);
   }
 }

@@ -270,7 +270,7 @@ export class Sandbox implements SandboxInfo {
    * keeps a Node.js process alive until off() or close().
    */
   on<K extends WatchEventName>(event: K, listener: WatchEvents[K]): this {
-    this.#watcher ??= new Watcher(this.#http, routes.watchSandbox, { ref: this.id }, true);
+    this.#watcher ??= new Watcher(this.#http, routes.watchSandbox, { ref: this.id }, 'opt-out');
     this.#watcher.on(event, listener);
     return this;
   }
@@ -288,6 +288,6 @@ export class Sandbox implements SandboxInfo {
 
   /** A separate live stream of this sandbox, e.g. to resume after a seq. */
   watch(opts: { after?: number } = {}): Watcher {
-    return new Watcher(this.#http, routes.watchSandbox, { ref: this.id }, true, opts);
+    return new Watcher(this.#http, routes.watchSandbox, { ref: this.id }, 'opt-out', opts);
   }
 }

@@ -15,7 +15,7 @@ import type { Wire } from './wire.js';
 export interface WatchEvents {
   /** A state change; the first one is the current state. */
   status: (status: Status) => void;
-  /** Resource use, every second while the sandbox runs (sandbox watches only). */
+  /** Resource use, every second while the sandbox runs; a team's watch has one per running sandbox each second (`metrics.sandboxId` says whose). */
   metrics: (metrics: Metrics) => void;
   /** The watch stopped for good (the key or the sandbox is gone), or a listener threw. */
   error: (err: Error) => void;
@@ -52,9 +52,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * A live stream of status changes and metrics of one sandbox, or of the
- * status changes of every sandbox of the team. It connects when the first
- * status or metrics listener is added and reconnects by itself (with
+ * How a stream is asked for metrics: a sandbox's has them unless the
+ * request says metrics=false; the team's only when it says metrics=true.
+ * @internal
+ */
+export type MetricsQuery = 'opt-out' | 'opt-in';
+
+/**
+ * A live stream of status changes and metrics of one sandbox, or of every
+ * sandbox of the team (the metrics of each running one). It connects when
+ * the first status or metrics listener is added, asks for metrics only
+ * while a metrics listener is there, and reconnects by itself (with
  * backoff, resuming by seq) until close(), or until the last listener is
  * removed. While it runs it keeps a Node.js process alive.
  */
@@ -75,7 +83,7 @@ export class Watcher {
     private readonly http: Http,
     private readonly route: Route,
     private readonly params: Record<string, string>,
-    private readonly hasMetrics: boolean,
+    private readonly metricsQuery: MetricsQuery,
     opts: WatchOptions = {},
   ) {
     this.after = opts.after ?? 0;
@@ -98,7 +106,7 @@ export class Watcher {
     if (listener) this.listeners[event].delete(listener);
     else this.listeners[event].clear();
     if (!this.wanted()) this.halt();
-    else if (this.hasMetrics && this.connectedWithMetrics && this.listeners.metrics.size === 0) this.conn?.abort();
+    else if (this.connectedWithMetrics && this.listeners.metrics.size === 0) this.conn?.abort();
     return this;
   }
 
@@ -118,7 +126,7 @@ export class Watcher {
   }
 
   private wantsMetrics(): boolean {
-    return this.hasMetrics && this.listeners.metrics.size > 0;
+    return this.listeners.metrics.size > 0;
   }
 
   private halt(): void {
@@ -169,7 +177,7 @@ export class Watcher {
       params: this.params,
       query: {
         after: this.after > 0 ? this.after : undefined,
-        metrics: this.hasMetrics && !metrics ? false : undefined,
+        metrics: this.metricsQuery === 'opt-in' ? (metrics ? true : undefined) : metrics ? undefined : false,
       },
       accept: 'text/event-stream',
       signal,

@@ -127,3 +127,23 @@ test('removing the last listener closes the stream', async () => {
   sb.off('status');
   await until('the stream to close', () => aborted);
 });
+
+test("the team's watch asks for metrics only while a metrics listener is there", async () => {
+  let n = 0;
+  const { fetch, calls } = fakeFetch((o) =>
+    o.key === 'GET /v1/watch' ? (n++ === 0 ? sse([status(7, 'running')], { end: false }) : sse([metrics(12)], { end: false })) : undefined,
+  );
+  const watcher = new Client({ url: 'http://runtools.test', apiKey: 'k', fetch }).watch();
+  const got = [];
+  watcher.on('status', (s) => got.push(s.status));
+  await until('the status', () => got.length === 1);
+  watcher.on('metrics', (m) => got.push(`${m.sandboxId}:${m.cpuPercent}`));
+  await until('the metrics', () => got.length === 2);
+  watcher.close();
+  assert.deepEqual(got, ['running', 's:12']);
+  const watches = calls.filter((c) => c.o.key === 'GET /v1/watch');
+  assert.equal(watches.length, 2);
+  assert.equal(watches[0].url.searchParams.has('metrics'), false, 'no metrics without a metrics listener');
+  assert.equal(watches[1].url.searchParams.get('metrics'), 'true');
+  assert.equal(watches[1].url.searchParams.get('after'), '7');
+});
