@@ -2,7 +2,8 @@
 // API key, creates a sandbox, types `echo hi` in its terminal and sees `hi`,
 // watches a metric chart update, pauses and resumes it with the buttons,
 // takes a snapshot, rolls back to it and forks it, and sees live CPU and
-// memory in the list, saving a screenshot after each step into SHOTDIR.
+// memory of every running sandbox in the list (the original and its fork),
+// saving a screenshot after each step into SHOTDIR.
 //
 //   node e2e/dashboard.mjs URL KEY SHOTDIR
 //
@@ -96,10 +97,17 @@ try {
   await state('running');
   await shot('6-fork');
 
-  step = 'see live CPU and memory in the list';
+  step = 'see live CPU and memory of every running sandbox in the list';
+  const watches = [];
+  page.on('request', (r) => { const u = new URL(r.url()); if (u.pathname.endsWith('/watch')) watches.push(u.pathname + u.search); });
   await page.click('a.brand');
   await page.waitForSelector('h1:has-text("Sandboxes")');
-  await page.waitForFunction(() => [...document.querySelectorAll('td.mem')].some((td) => td.textContent.endsWith('%')), null, { timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const running = [...document.querySelectorAll('tbody tr')].filter((tr) => tr.querySelector('.state')?.textContent === 'running');
+    return running.length >= 2 && running.every((tr) => tr.querySelector('.cpu').textContent.endsWith('%') && tr.querySelector('.mem').textContent.endsWith('%'));
+  }, null, { timeout: 30_000 });
+  // One stream brings them all: the team's, with metrics.
+  if (watches.join(' ') !== '/v1/watch?metrics=true') throw new Error(`the list opened these watches: ${watches.join(', ')}`);
   await shot('7-list');
   console.log('dashboard: every step passed');
 } catch (e) {

@@ -36,9 +36,10 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// TestDashboardDesktop: a desktop sandbox's page in the dashboard embeds
-// its noVNC desktop and opens it, connected, in a new tab
-// (e2e/dashboard-desktop.mjs).
+// TestDashboardDesktop: a desktop sandbox's page in the dashboard draws its
+// desktop (noVNC's canvas over the API's VNC WebSocket), again after a
+// pause and a resume, and opens its noVNC page, connected, in a new tab
+// (e2e/dashboard-desktop.mjs). The screenshots are kept in artifacts/.
 func TestDashboardDesktop(t *testing.T) {
 	s := startServer(t)
 	sb := create(t, s, client.CreateRequest{Template: "desktop"})

@@ -14,10 +14,10 @@ import (
 //go:embed dist
 var dist embed.FS
 
-// csp keeps the page to its own scripts and the API; frames are the
-// desktop sandboxes' noVNC pages on the dev-server proxy.
+// csp keeps the page to its own scripts and the API (its WebSockets, the
+// terminal's and the desktop's, included), and to no frames.
 const csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-	"connect-src 'self'; frame-src http: https:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // Owns reports whether the dashboard serves path: the page and its assets.
 func Owns(path string) bool {

@@ -53,19 +53,26 @@ export const api = {
   rollback: (ref: string, snapshot: string) => call<Sandbox>('POST', `${sb(ref)}/rollback`, { snapshot }),
   fork: (ref: string, snapshot: string, name: string) => call<Sandbox>('POST', `${sb(ref)}/fork`, { snapshot, ...(name ? { name } : {}) }),
   link: (ref: string, port: number) => call<{ url: string }>('POST', `${sb(ref)}/links`, { port }),
-  terminalURL: (ref: string, cols: number, rows: number) =>
-    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${sb(ref)}/terminal?cols=${cols}&rows=${rows}`,
+  terminalURL: (ref: string, cols: number, rows: number) => `${ws()}${sb(ref)}/terminal?cols=${cols}&rows=${rows}`,
+  vncURL: (ref: string) => `${ws()}${sb(ref)}/vnc`,
 };
+
+const ws = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
 
 // watch reads a sandbox's (or with ref "", the team's) Server-Sent Events
 // with fetch, since EventSource cannot send the key, until signal aborts.
-// It reconnects after a break, resuming after the last status seen.
-export async function watch(ref: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+// It reconnects after a break, resuming after the last status seen. A
+// sandbox's stream has its metrics; the team's has those of every running
+// sandbox with metrics: true.
+export async function watch(ref: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal, opts: { metrics?: boolean } = {}): Promise<void> {
   let after = '';
   while (!signal.aborted) {
     try {
-      const path = ref ? `${sb(ref)}/watch` : '/v1/watch';
-      const resp = await fetch(path + (after ? `?after=${after}` : ''), { headers: { Authorization: `Bearer ${key()}` }, signal });
+      const q = new URLSearchParams();
+      if (!ref && opts.metrics) q.set('metrics', 'true');
+      if (after) q.set('after', after);
+      const path = (ref ? `${sb(ref)}/watch` : '/v1/watch') + (q.size ? `?${q}` : '');
+      const resp = await fetch(path, { headers: { Authorization: `Bearer ${key()}` }, signal });
       if (!resp.ok || !resp.body) throw new Error(`watch: ${resp.status}`);
       const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = '';

@@ -3,8 +3,9 @@
 // desktop, snapshots and lifecycle buttons. Routes live in the URL's hash.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
-import { api, ApiError, key, setKey, watch, type Sandbox } from './api';
+import { api, ApiError, key, setKey, watch, type Metrics, type Sandbox } from './api';
 import { Chart } from './chart';
+import { openDesktop, type Desktop } from './desktop';
 import { openTerminal } from './terminal';
 
 const app = document.getElementById('app')!;
@@ -66,31 +67,37 @@ async function listPage(): Promise<void> {
     h('table', {}, h('thead', {}, h('tr', {}, ...['Name', 'ID', 'Template', 'State', 'CPU', 'Memory'].map((t) => h('th', {}, t)))), body));
   const ctl = new AbortController();
   leave.push(() => ctl.abort());
+  // The last metrics of each running sandbox, from the team's one stream:
+  // status changes and, every second, the metrics of every running sandbox.
+  const last = new Map<string, Metrics>();
+  const fill = (row: Element | null, m: Metrics | undefined) => {
+    if (!row) return;
+    row.querySelector('.cpu')!.textContent = m ? `${m.cpu_percent.toFixed(1)} %` : '–';
+    row.querySelector('.mem')!.textContent = m ? `${m.mem_percent.toFixed(1)} %` : '–';
+  };
   const refresh = () => err.run(async () => {
     const list = await api.list();
     body.replaceChildren(...list.map((s) => h('tr', { 'data-id': s.id },
       h('td', {}, h('a', { href: `#/sandbox/${s.id}` }, s.name || s.id)), h('td', {}, s.id), h('td', {}, s.template),
       h('td', {}, h('span', { className: `state ${s.state}` }, s.state)), h('td', { className: 'cpu' }, '–'), h('td', { className: 'mem' }, '–'))));
-    // Live metrics for the first few running sandboxes: each stream holds
-    // a connection, and a browser has six per host.
-    watchers.forEach((a) => a.abort());
-    watchers = list.filter((s) => s.state === 'running').slice(0, 3).map((s) => {
-      const a = new AbortController();
-      ctl.signal.addEventListener('abort', () => a.abort());
-      watch(s.id, (ev) => {
-        const row = body.querySelector(`tr[data-id="${s.id}"]`);
-        if (ev.metrics && row) {
-          row.querySelector('.cpu')!.textContent = `${ev.metrics.cpu_percent.toFixed(1)} %`;
-          row.querySelector('.mem')!.textContent = `${ev.metrics.mem_percent.toFixed(1)} %`;
-        }
-      }, a.signal);
-      return a;
-    });
+    for (const s of list) {
+      if (s.state === 'running') fill(body.querySelector(`tr[data-id="${s.id}"]`), last.get(s.id));
+      else last.delete(s.id);
+    }
   });
-  let watchers: AbortController[] = [];
   await refresh();
   let pending = 0;
-  watch('', (ev) => { if (ev.type === 'status') { clearTimeout(pending); pending = window.setTimeout(refresh, 300); } }, ctl.signal);
+  watch('', (ev) => {
+    if (ev.metrics) {
+      last.set(ev.metrics.sandbox_id, ev.metrics);
+      fill(body.querySelector(`tr[data-id="${ev.metrics.sandbox_id}"]`), ev.metrics);
+    }
+    if (ev.status) {
+      if (ev.status.state !== 'running') last.delete(ev.status.sandbox_id);
+      clearTimeout(pending);
+      pending = window.setTimeout(refresh, 300);
+    }
+  }, ctl.signal, { metrics: true });
 }
 
 async function createPage(): Promise<void> {
@@ -134,6 +141,7 @@ async function sandboxPage(ref: string): Promise<void> {
   const snapName = h('input', { placeholder: 'snapshot name (optional)' });
   const termEl = h('div', { className: 'terminal', id: 'terminal' });
   const desktop = h('div', { className: 'desktop' });
+  let screen: Desktop | undefined;
   show(
     h('h1', {}, sb.name || sb.id, ' ', state),
     h('p', { className: 'meta' }, `${sb.id} · ${sb.template} · ${sb.vcpus} vCPU · ${sb.memory_mb} MB · idle timeout ${sb.idle_timeout || 'never'}${sb.idle_timeout ? ' s' : ''}`),
@@ -171,22 +179,25 @@ async function sandboxPage(ref: string): Promise<void> {
     if (ev.status) {
       state.textContent = ev.status.state;
       state.className = `state ${ev.status.state}`;
-      if (ev.status.vnc_ready && !desktop.firstChild) showDesktop();
+      if (ev.status.vnc_ready) showDesktop();
     }
   }, ctl.signal);
   if (sb.state !== 'stopped') leave.push(openTerminal(termEl, sb.id));
-  // Desktop sandboxes serve noVNC at port 6901: a signed link opens it, in
-  // a frame here or in a tab of its own. The frame needs a browser that
-  // lets a frame from another site keep storage (noVNC uses localStorage);
-  // the tab works everywhere.
-  async function showDesktop(): Promise<void> {
+  // A desktop sandbox's desktop, drawn here by noVNC over the API's VNC
+  // WebSocket once it is up; its own noVNC page (port 6901) opens in a tab
+  // with a signed link.
+  function showDesktop(): void {
     if (!sb.desktop) return;
-    await err.run(async () => {
-      const link = await api.link(sb.id, 6901);
-      const tab = () => err.run(async () => { window.open((await api.link(sb.id, 6901)).url, '_blank'); });
-      desktop.replaceChildren(h('h2', {}, 'Desktop ', h('button', { onclick: tab, id: 'desktop-tab' }, 'Open in a new tab')),
-        h('iframe', { src: link.url, className: 'desktop', title: 'Desktop' }));
-    });
+    if (screen) { screen.connect(); return; }
+    const el = h('div', { className: 'screen', id: 'desktop' });
+    const note = h('span', { className: 'meta', id: 'desktop-note' });
+    const connect = h('button', { onclick: () => screen?.connect(), id: 'desktop-connect', disabled: true }, 'Connect');
+    const tab = () => err.run(async () => { window.open((await api.link(sb.id, 6901)).url, '_blank'); });
+    desktop.replaceChildren(h('h2', {}, 'Desktop'),
+      h('div', { className: 'actions' }, connect, h('button', { onclick: tab, id: 'desktop-tab' }, 'Open in a new tab'), note),
+      el);
+    screen = openDesktop(el, sb.id, (state, text) => { note.textContent = text; connect.disabled = state !== 'disconnected'; });
+    leave.push(() => screen?.close());
   }
   if (sb.vnc_ready) showDesktop();
 }
