@@ -44,7 +44,9 @@ type Sandbox struct {
 	VNCReady bool `json:"vnc_ready,omitempty"`
 	// LimitHit is the last limit the sandbox hit while running, e.g.
 	// "limit: memory: 1 process(es) killed, out of memory (256 MB)".
-	LimitHit  string            `json:"limit_hit,omitempty"`
+	LimitHit string `json:"limit_hit,omitempty"`
+	// Egress is the sandbox's egress policy.
+	Egress    Egress            `json:"egress"`
 	Env       map[string]string `json:"env,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
@@ -72,6 +74,21 @@ type CreateRequest struct {
 	// Password lets SSH logins in with it (8-72 characters); registered
 	// SSH keys of the team work either way.
 	Password string `json:"password,omitempty"`
+	// Egress limits where the sandbox may connect outside its team's
+	// network; nil allows everything.
+	Egress *Egress `json:"egress,omitempty"`
+}
+
+// Egress is a sandbox's egress policy. Deny rules win over allow rules,
+// and allow rules over the default. Rules are IPv4 addresses, CIDRs or
+// domains ("example.com" itself, "*.example.com" it and its subdomains).
+// Link-local and metadata addresses, the host's own addresses and other
+// teams' sandboxes are always denied; the team's own sandboxes always
+// reachable.
+type Egress struct {
+	Default string   `json:"default,omitempty"` // "allow" (the default) or "deny"
+	Allow   []string `json:"allow,omitempty"`
+	Deny    []string `json:"deny,omitempty"`
 }
 
 // SSHKey is a public key the team's members log into its sandboxes with.

@@ -54,7 +54,9 @@ func mirrorURL(t *testing.T) string {
 func TestNetworkIsolation(t *testing.T) {
 	s := startServer(t)
 	a := create(t, s, client.CreateRequest{Name: "a"})
-	b := create(t, s, client.CreateRequest{Name: "b"})
+	// b belongs to another team: a team's own sandboxes reach each other
+	// (TestTeamNetwork).
+	b := createWith(t, teamClient(t, s, "others"), client.CreateRequest{Name: "b"})
 	ctx := ctxT(t, 2*time.Minute)
 	if _, err := b.Exec(ctx, client.ExecRequest{Cmd: []string{"sh", "-c", "cd /tmp && nohup python3 -m http.server 8000 >/dev/null 2>&1 &"}}); err != nil {
 		t.Fatal(err)
@@ -82,8 +84,8 @@ func TestNetworkIsolation(t *testing.T) {
 	}
 	_, apiPort, _ := net.SplitHostPort(s.addr)
 	for name, url := range map[string]string{
-		"other sandbox's server":      "http://" + b.IP + ":8000/",
-		"other sandbox's agent":       "http://" + b.IP + ":49983/health",
+		"other team's sandbox":        "http://" + b.IP + ":8000/",
+		"other team's sandbox agent":  "http://" + b.IP + ":49983/health",
 		"host service via gateway":    "http://" + s.gateway() + ":" + hostPort + "/",
 		"host service via primary IP": "http://" + hostAddr(t) + ":" + hostPort + "/",
 		"daemon API via gateway":      "http://" + s.gateway() + ":" + apiPort + "/v1/me",

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/sandbox"
 )
 
@@ -24,8 +25,14 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
 		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports, Password: req.Password,
 	}
+	if req.Egress != nil {
+		opts.Egress = egress.Policy{Default: req.Egress.Default, Allow: req.Egress.Allow, Deny: req.Egress.Deny}
+	}
 	if req.IdleTimeout != nil {
-		d := time.Duration(*req.IdleTimeout) * time.Second
+		d, err := idleTimeout(*req.IdleTimeout)
+		if err != nil {
+			return err
+		}
 		opts.IdleTimeout = &d
 	}
 	sb, err := s.sandboxes.Create(r.Context(), id.TeamID, opts)
@@ -72,6 +79,17 @@ func (s *Server) destroySandbox(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
+// idleTimeout converts idle_timeout seconds to a duration, refusing what
+// is out of the manager's range before the multiplication can overflow
+// back into it.
+func idleTimeout(secs int) (time.Duration, error) {
+	maxSecs := int(sandbox.MaxIdleTimeout / time.Second)
+	if secs < 0 || secs > maxSecs {
+		return 0, invalid("idle_timeout must be between 0 (never pause) and %d seconds, got %d", maxSecs, secs)
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
 // boolParam reads an optional boolean query parameter.
 func boolParam(r *http.Request, name string) (bool, error) {
 	v := r.URL.Query().Get(name)
@@ -95,13 +113,17 @@ func (s *Server) updateSandbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := identity(r.Context())
 	var sb *sandbox.Sandbox
-	var err error
 	if req.IdleTimeout != nil {
-		if sb, err = s.sandboxes.SetIdleTimeout(r.Context(), id.TeamID, r.PathValue("ref"), time.Duration(*req.IdleTimeout)*time.Second); err != nil {
+		d, err := idleTimeout(*req.IdleTimeout)
+		if err != nil {
+			return err
+		}
+		if sb, err = s.sandboxes.SetIdleTimeout(r.Context(), id.TeamID, r.PathValue("ref"), d); err != nil {
 			return err
 		}
 	}
 	if req.Public != nil {
+		var err error
 		if sb, err = s.sandboxes.SetPublic(r.Context(), id.TeamID, r.PathValue("ref"), *req.Public); err != nil {
 			return err
 		}
@@ -139,4 +161,18 @@ func (s *Server) sandboxEvents(w http.ResponseWriter, r *http.Request) error {
 		out.Events = append(out.Events, client.SandboxEvent{At: ev.At, From: string(ev.From), To: string(ev.To), Why: ev.Why})
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) setEgress(w http.ResponseWriter, r *http.Request) error {
+	var req client.Egress
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := identity(r.Context())
+	sb, err := s.sandboxes.SetEgress(r.Context(), id.TeamID, r.PathValue("ref"),
+		egress.Policy{Default: req.Default, Allow: req.Allow, Deny: req.Deny})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
@@ -39,6 +40,7 @@ type Sandboxes interface {
 	Fork(ctx context.Context, teamID, ref, snap, name string) (*sandbox.Sandbox, error)
 	Expose(ctx context.Context, teamID, ref string, port int, open bool) (*sandbox.Sandbox, error)
 	SetPublic(ctx context.Context, teamID, ref string, public bool) (*sandbox.Sandbox, error)
+	SetEgress(ctx context.Context, teamID, ref string, p egress.Policy) (*sandbox.Sandbox, error)
 	// VNCReady reports whether a desktop sandbox's desktop is up.
 	VNCReady(id string) bool
 	// LastLimit is the last limit a running sandbox hit, or "".
@@ -132,6 +134,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/sandboxes/{ref}", s.getSandbox},
 		{"DELETE /v1/sandboxes/{ref}", s.destroySandbox},
 		{"PATCH /v1/sandboxes/{ref}", s.updateSandbox},
+		{"PUT /v1/sandboxes/{ref}/egress", s.setEgress},
 		{"POST /v1/sandboxes/{ref}/pause", s.pauseSandbox},
 		{"POST /v1/sandboxes/{ref}/resume", s.resumeSandbox},
 		{"GET /v1/sandboxes/{ref}/events", s.sandboxEvents},

@@ -18,6 +18,7 @@ import (
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/dashboard"
+	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -110,6 +111,9 @@ func (f *fakeSandboxes) Expose(_ context.Context, teamID, ref string, _ int, _ b
 	return f.find(teamID, ref)
 }
 func (f *fakeSandboxes) SetPublic(_ context.Context, teamID, ref string, _ bool) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) SetEgress(_ context.Context, teamID, ref string, _ egress.Policy) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
 func (f *fakeSandboxes) VNCReady(string) bool    { return false }
@@ -254,6 +258,8 @@ func TestForeignTeamSeesNothing(t *testing.T) {
 			body = `{"name":"x"}`
 		case strings.HasSuffix(r.pattern, "/rollback"):
 			body = `{"snapshot":"x"}`
+		case strings.HasSuffix(r.pattern, "/egress"):
+			body = `{"default":"deny"}`
 		case strings.HasSuffix(r.pattern, "/ports"), strings.HasSuffix(r.pattern, "/links"):
 			body = `{"port":3000}`
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/sandbox"
 )
 
@@ -35,7 +36,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return invalid("request body is not valid: %v", err)
 		}
 	}
-	if dec.More() {
+	// Only white space may follow: dec.More alone lets a stray ] or } through.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalid("request body has data after the JSON object")
 	}
 	return nil
@@ -59,6 +61,10 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 		Env: sb.Env, Metadata: sb.Metadata, CreatedAt: sb.CreatedAt,
 		IdleTimeout: int(sb.IdleTimeout / time.Second),
 		StartedAt:   timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),
+		Egress: client.Egress{Default: sb.Egress.Default, Allow: sb.Egress.Allow, Deny: sb.Egress.Deny},
+	}
+	if out.Egress.Default == "" {
+		out.Egress.Default = egress.Allow
 	}
 	if sb.IP.IsValid() {
 		out.IP = sb.IP.String()

@@ -15,6 +15,7 @@ func (a *app) sandboxCreateCmd() *cobra.Command {
 		quiet         bool
 		idle          int
 		ports         []int
+		egress        egressFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create [--name NAME] [--template base] [flags]",
@@ -28,7 +29,8 @@ sandbox sees; --metadata attaches labels of your own.`,
   runtools sandbox create --name web --template base --vcpus 4 --memory 2048 --env NODE_ENV=production
   runtools sandbox create --template base --idle-timeout 1800
   id=$(runtools sandbox create -q)
-  runtools sandbox create --metadata owner=alice -o json`,
+  runtools sandbox create --metadata owner=alice -o json
+  runtools sandbox create --name agent --egress-allow api.openai.com --egress-allow '*.pypi.org'`,
 		Args: argsRange(0, 0, "takes no arguments; name the sandbox with --name"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			asJSON, err := wantJSON(cmd, format)
@@ -50,6 +52,13 @@ sandbox sees; --metadata attaches labels of your own.`,
 					return usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
 				}
 				req.IdleTimeout = &idle
+			}
+			if egress.set(cmd) {
+				p, err := egress.policy(cmd)
+				if err != nil {
+					return err
+				}
+				req.Egress = &p
 			}
 			c, err := a.client()
 			if err != nil {
@@ -86,6 +95,7 @@ sandbox sees; --metadata attaches labels of your own.`,
 	f.BoolVar(&req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
 	f.IntSliceVar(&ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
 	f.IntVar(&idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
+	egress.add(cmd)
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the sandbox ID")
 	addOutputFlag(cmd, &format)
 	return cmd

@@ -18,7 +18,6 @@ import (
 
 	"github.com/runtools/runtools/internal/apiserver"
 	"github.com/runtools/runtools/internal/dashboard"
-	"github.com/runtools/runtools/internal/network"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -55,12 +54,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	netw, err := network.New(network.Config{Bridge: cfg.Bridge, Subnet: cfg.Subnet}, log)
+	netw, err := startNetwork(ctx, cfg, st, log)
 	if err != nil {
 		return err
-	}
-	if err := netw.Init(ctx); err != nil {
-		return fmt.Errorf("setting up the sandbox network: %w", err)
 	}
 	if err := gvisor.AdoptOrphans(ctx); err != nil {
 		log.Warn("cannot become the reaper of runsc's processes; destroying sandboxes will be slower", "err", err)
@@ -74,7 +70,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		return err
 	}
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
-		runtimeAdapter{rt}, netw, templateAdapter{tpl}, st)
+		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{tpl}, st)
 	if err != nil {
 		return err
 	}
@@ -84,6 +80,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		return fmt.Errorf("recovering sandboxes: %w", err)
 	}
 	defer mgr.Shutdown()
+	res, err := startResolver(netw, mgr, log)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
 	go mgr.RunIdle(ctx)
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)

@@ -37,7 +37,7 @@ func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, obs proxy
 		ReservedPorts: []int{agentapi.Port},
 		SigningKey:    key,
 		Observer:      obs,
-	}, resolver{mgr}, log)
+	}, routes{mgr}, log)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -57,10 +57,10 @@ func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, obs proxy
 	return px, nil
 }
 
-// resolver adapts the sandbox manager to the proxy.
-type resolver struct{ m *sandbox.Manager }
+// routes adapts the sandbox manager to the proxy.
+type routes struct{ m *sandbox.Manager }
 
-func (r resolver) Resolve(ctx context.Context, id string, port int) (proxy.Route, error) {
+func (r routes) Resolve(ctx context.Context, id string, port int) (proxy.Route, error) {
 	rt, err := r.m.Route(ctx, id, port)
 	return proxy.Route{Addr: rt.Addr, Public: rt.Public, Token: rt.Token, Wake: rt.Wake, Done: rt.Done}, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -93,6 +94,9 @@ table inet {{.Filter}} {
 	chain forward {
 		type filter hook forward priority filter - 10; policy accept;
 		oifname "{{.Bridge}}" ct state established,related accept comment "replies to sandbox connections"
+{{- if .AgentPort}}
+		iifname "{{.Bridge}}" oifname "{{.Bridge}}" tcp dport {{.AgentPort}} counter drop comment "another sandbox's agent"
+{{- end}}
 		iifname "{{.Bridge}}" oifname "{{.Bridge}}" meta mark set ip saddr map @team ip daddr . meta mark @peers accept comment "same team"
 		iifname "{{.Bridge}}" oifname "{{.Bridge}}" counter drop comment "sandbox to sandbox"
 		oifname "{{.Bridge}}" counter drop comment "new connections into sandboxes"
@@ -143,15 +147,20 @@ func rules(cfg Config) string {
 	for i, a := range cfg.DNS {
 		dns[i] = a.String()
 	}
+	agentPort := ""
+	if cfg.AgentPort != 0 {
+		agentPort = strconv.Itoa(int(cfg.AgentPort))
+	}
 	var b strings.Builder
 	err := rulesTemplate.Execute(&b, map[string]string{
-		"Bridge":  cfg.Bridge,
-		"Filter":  filterTable(cfg.Bridge),
-		"NAT":     natTable(cfg.Bridge),
-		"Subnet":  cfg.Subnet.String(),
-		"Ports":   portsTable(cfg.Bridge),
-		"Gateway": gateway.String(),
-		"DNS":     strings.Join(dns, ", "),
+		"AgentPort": agentPort,
+		"Bridge":    cfg.Bridge,
+		"Filter":    filterTable(cfg.Bridge),
+		"NAT":       natTable(cfg.Bridge),
+		"Subnet":    cfg.Subnet.String(),
+		"Ports":     portsTable(cfg.Bridge),
+		"Gateway":   gateway.String(),
+		"DNS":       strings.Join(dns, ", "),
 	})
 	if err != nil {
 		panic(fmt.Sprintf("network: rules template: %v", err)) // a bug, caught by the golden test

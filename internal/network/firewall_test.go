@@ -14,9 +14,10 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func goldenConfig() Config {
 	return Config{
-		Bridge: "rt0",
-		Subnet: netip.MustParsePrefix("10.88.0.0/16"),
-		DNS:    []netip.Addr{netip.MustParseAddr("10.255.255.53"), netip.MustParseAddr("169.254.169.254")},
+		Bridge:    "rt0",
+		Subnet:    netip.MustParsePrefix("10.88.0.0/16"),
+		DNS:       []netip.Addr{netip.MustParseAddr("10.255.255.53"), netip.MustParseAddr("169.254.169.254")},
+		AgentPort: 49983,
 	}
 }
 

@@ -38,6 +38,10 @@ type Config struct {
 	// from /etc/resolv.conf, or from /run/systemd/resolve/resolv.conf when
 	// the former only names a loopback stub resolver.
 	DNS []netip.Addr
+	// AgentPort, if set, is the TCP port of the agent inside every
+	// sandbox: only the host reaches it, never another sandbox, even of
+	// the same team.
+	AgentPort uint16
 }
 
 // Manager sets up and tears down sandbox networking on one bridge. It is

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/errdefs"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -28,6 +29,7 @@ type CreateOptions struct {
 	Public      bool   // dev-server URLs open to anyone
 	Ports       []int  // exposed in addition to DefaultPorts
 	Password    string // SSH password, "" for none (keys still work)
+	Egress      egress.Policy
 }
 
 // validate checks opts and fills in the defaults, the template's first.
@@ -69,6 +71,11 @@ func (m *Manager) validate(opts *CreateOptions, tpl Template) error {
 			return err
 		}
 	}
+	p, err := opts.Egress.Normalize()
+	if err != nil {
+		return err
+	}
+	opts.Egress = p
 	if len(opts.Metadata) > 64 {
 		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
 	}
@@ -124,7 +131,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
 		IdleTimeout: *opts.IdleTimeout, Why: "create",
 		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
-		PasswordHash: passwordHash, Desktop: tpl.Desktop,
+		PasswordHash: passwordHash, Desktop: tpl.Desktop, Egress: opts.Egress,
 	}
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)
@@ -147,7 +154,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	}
 	u.add("remove directory", func(context.Context) error { return os.RemoveAll(m.dir(sb.ID)) })
 
-	nsPath, err := m.net.Setup(ctx, sb.ID, sb.IP)
+	nsPath, err := m.net.Setup(ctx, sb)
 	if err != nil {
 		return nil, fmt.Errorf("setting up network: %w", err)
 	}

@@ -45,8 +45,12 @@ type Network interface {
 	Allocate(used []netip.Addr) (netip.Addr, error)
 	// Setup makes the sandbox's namespace, or completes an existing one,
 	// putting the address back (gVisor takes it into its own stack, so a
-	// restore needs it again).
-	Setup(ctx context.Context, id string, ip netip.Addr) (nsPath string, err error)
+	// restore needs it again), and applies its network policy: its team
+	// and its egress rules.
+	Setup(ctx context.Context, sb *Sandbox) (nsPath string, err error)
+	// Apply applies the sandbox's network policy again, after a change.
+	Apply(ctx context.Context, sb *Sandbox) error
+	// Teardown removes the sandbox's namespace and its policy.
 	Teardown(ctx context.Context, id string) error
 	List(ctx context.Context) ([]string, error)
 	DNS() []netip.Addr

@@ -78,12 +78,13 @@ func (f *fakeNetwork) Allocate(used []netip.Addr) (netip.Addr, error) {
 		a = a.Next()
 	}
 }
-func (f *fakeNetwork) Setup(_ context.Context, id string, _ netip.Addr) (string, error) {
+func (f *fakeNetwork) Setup(_ context.Context, sb *sandbox.Sandbox) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.nss[id] = true
-	return "/var/run/netns/" + id, nil
+	f.nss[sb.ID] = true
+	return "/var/run/netns/" + sb.ID, nil
 }
+func (f *fakeNetwork) Apply(context.Context, *sandbox.Sandbox) error { return nil }
 func (f *fakeNetwork) Teardown(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

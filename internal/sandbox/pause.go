@@ -238,7 +238,7 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 	if err := m.rt.Destroy(ctx, sb.ID); err != nil {
 		return fmt.Errorf("clearing the old runtime state: %w", err)
 	}
-	nsPath, err := m.net.Setup(ctx, sb.ID, sb.IP)
+	nsPath, err := m.net.Setup(ctx, sb)
 	if err != nil {
 		return fmt.Errorf("setting up network: %w", err)
 	}

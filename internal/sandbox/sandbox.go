@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -62,11 +63,12 @@ type Sandbox struct {
 	IdleTimeout  time.Duration // 0: never paused for being idle
 	Env          map[string]string
 	Metadata     map[string]string
-	Public       bool   // its dev-server URLs need no access token
-	Ports        []int  // ports reachable through the dev-server URLs, sorted
-	AccessToken  string // opens its private dev-server URLs
-	PasswordHash string // bcrypt hash of its SSH password, "" for none
-	Desktop      bool   // runs the desktop's services (from its template): VNC on DesktopPort
+	Public       bool          // its dev-server URLs need no access token
+	Ports        []int         // ports reachable through the dev-server URLs, sorted
+	AccessToken  string        // opens its private dev-server URLs
+	PasswordHash string        // bcrypt hash of its SSH password, "" for none
+	Desktop      bool          // runs the desktop's services (from its template): VNC on DesktopPort
+	Egress       egress.Policy // where it may connect outside its team's network (normalized)
 	CreatedAt    time.Time
 	StartedAt    time.Time
 	StoppedAt    time.Time

@@ -17,7 +17,7 @@ var _ sandbox.Store = (*Store)(nil)
 
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
 	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at,
-	public, ports, access_token, password_hash, desktop`
+	public, ports, access_token, password_hash, desktop, egress`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -30,12 +30,16 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
+	eg, err := json.Marshal(sb.Egress)
+	if err != nil {
+		return fmt.Errorf("encoding egress policy: %w", err)
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
 			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), env, meta,
-			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, ports, sb.AccessToken, sb.PasswordHash, sb.Desktop)
+			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, string(eg))
 		if err != nil {
 			return err
 		}
@@ -65,6 +69,10 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
+	eg, err := json.Marshal(sb.Egress)
+	if err != nil {
+		return fmt.Errorf("encoding egress policy: %w", err)
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM sandboxes WHERE id = ?`, sb.ID).Scan(&old); err != nil {
@@ -75,10 +83,10 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
 			disk_mb = ?, ip = ?, secret = ?, next_secret = ?, idle_timeout_ms = ?, env = ?, metadata = ?,
-			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ? WHERE id = ?`,
+			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ?, egress = ? WHERE id = ?`,
 			string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), sb.Secret, sb.NextSecret,
 			sb.IdleTimeout.Milliseconds(), env, meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt),
-			sb.Public, ports, sb.AccessToken, sb.ID)
+			sb.Public, ports, sb.AccessToken, string(eg), sb.ID)
 		if err != nil || old == string(sb.State) {
 			return err
 		}
@@ -246,11 +254,12 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	var (
 		sb                             sandbox.Sandbox
 		state, ip, env, meta, ports    string
+		eg                             string
 		idle, created, started, stoppd int64
 	)
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
 		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd,
-		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop)
+		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop, &eg)
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +272,9 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	}
 	if err := json.Unmarshal([]byte(env), &sb.Env); err != nil {
 		return nil, fmt.Errorf("decoding env of %s: %w", sb.ID, err)
+	}
+	if err := json.Unmarshal([]byte(eg), &sb.Egress); err != nil {
+		return nil, fmt.Errorf("decoding egress policy of %s: %w", sb.ID, err)
 	}
 	if err := json.Unmarshal([]byte(meta), &sb.Metadata); err != nil {
 		return nil, fmt.Errorf("decoding metadata of %s: %w", sb.ID, err)

@@ -119,6 +119,8 @@ var migrations = []string{
 	CREATE INDEX ssh_keys_fingerprint ON ssh_keys(fingerprint);`,
 
 	`ALTER TABLE sandboxes ADD COLUMN desktop INTEGER NOT NULL DEFAULT 0;`,
+
+	`ALTER TABLE sandboxes ADD COLUMN egress TEXT NOT NULL DEFAULT '{}';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

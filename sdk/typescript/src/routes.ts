@@ -23,6 +23,7 @@ export const routes = {
   listSandboxes: route('GET', '/v1/sandboxes'),
   getSandbox: route('GET', '/v1/sandboxes/{ref}'),
   updateSandbox: route('PATCH', '/v1/sandboxes/{ref}'),
+  setEgress: route('PUT', '/v1/sandboxes/{ref}/egress'),
   destroySandbox: route('DELETE', '/v1/sandboxes/{ref}'),
   pause: route('POST', '/v1/sandboxes/{ref}/pause'),
   resume: route('POST', '/v1/sandboxes/{ref}/resume'),

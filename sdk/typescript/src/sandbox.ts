@@ -8,6 +8,7 @@ import type { Command } from './process.js';
 import { routes } from './routes.js';
 import type {
   CreateOptions,
+  Egress,
   ExecOptions,
   ExecResult,
   ForkOptions,
@@ -30,6 +31,7 @@ import {
   sandboxFromWire,
   snapshotFromWire,
   updateToWire,
+  egressToWire,
 } from './wire.js';
 import { Watcher } from './watch.js';
 import type { WatchEventName, WatchEvents } from './watch.js';
@@ -69,6 +71,7 @@ export class Sandbox implements SandboxInfo {
   desktop!: boolean;
   vncReady!: boolean;
   limitHit?: string;
+  egress!: Egress;
   env!: Record<string, string>;
   metadata!: Record<string, string>;
   createdAt!: Date;
@@ -130,10 +133,10 @@ export class Sandbox implements SandboxInfo {
   /** The sandbox's data, as plain JSON-friendly fields. */
   toJSON(): SandboxInfo {
     const { id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, ip, idleTimeout } = this;
-    const { ports, urls, accessToken, ssh, desktop, vncReady, limitHit, env, metadata } = this;
+    const { ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata } = this;
     return {
       id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, ip, idleTimeout, public: this.public,
-      ports, urls, accessToken, ssh, desktop, vncReady, limitHit, env, metadata,
+      ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata,
       createdAt: this.createdAt, startedAt: this.startedAt, stoppedAt: this.stoppedAt,
     };
   }
@@ -159,6 +162,15 @@ export class Sandbox implements SandboxInfo {
   /** Changes settings: the idle timeout, public URLs. */
   async update(opts: UpdateOptions): Promise<this> {
     return this.#call(routes.updateSandbox, updateToWire(opts));
+  }
+
+  /**
+   * Replaces the egress policy; it applies at once, to new connections.
+   * `{ default: 'deny' }` cuts the sandbox off the internet; its team's
+   * sandboxes stay reachable.
+   */
+  async setEgress(policy: Egress): Promise<this> {
+    return this.#call(routes.setEgress, egressToWire(policy));
   }
 
   /** Destroys the sandbox (its processes, network and files); the record stays, stopped. Closes its watch. */

@@ -61,6 +61,8 @@ export interface SandboxInfo {
   vncReady: boolean;
   /** The last limit the running sandbox hit, e.g. `limit: memory: ...`. */
   limitHit?: string;
+  /** Its egress policy. */
+  egress: Egress;
   env: Record<string, string>;
   metadata: Record<string, string>;
   createdAt: Date;
@@ -89,7 +91,24 @@ export interface CreateOptions {
   ports?: number[];
   /** Lets SSH logins in with this password (8-72 characters); the team's SSH keys work either way. */
   password?: string;
+  /** Where the sandbox may connect outside its team's network; left out, everywhere. */
+  egress?: Egress;
   signal?: AbortSignal;
+}
+
+/**
+ * A sandbox's egress policy. Deny rules win over allow rules, allow rules
+ * over the default. Rules are IPv4 addresses, CIDRs or domains
+ * (`example.com` itself, `*.example.com` it and its subdomains). Link-local
+ * and metadata addresses, the host's addresses and other teams' sandboxes
+ * are always denied; the team's own sandboxes (`NAME.internal`) always
+ * reachable.
+ */
+export interface Egress {
+  /** `allow` (the default) or `deny`. */
+  default?: 'allow' | 'deny';
+  allow?: string[];
+  deny?: string[];
 }
 
 /** Settings that can change on a running sandbox; left out, they stay. */

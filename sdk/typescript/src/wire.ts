@@ -8,6 +8,7 @@ import type {
   ComputerResult,
   CreateKeyOptions,
   CreateOptions,
+  Egress,
   FileInfo,
   Identity,
   Link,
@@ -114,6 +115,7 @@ export function sandboxFromWire(w: Wire): SandboxInfo {
     desktop: bool(w.desktop),
     vncReady: bool(w.vnc_ready),
     limitHit: optStr(w.limit_hit),
+    egress: egressFromWire(obj(w.egress)),
     env: strMap(w.env),
     metadata: strMap(w.metadata),
     createdAt: date(w.created_at),
@@ -134,7 +136,17 @@ export function createToWire(o: CreateOptions): Wire {
     public: o.public,
     ports: o.ports,
     password: o.password,
+    egress: o.egress && egressToWire(o.egress),
   });
+}
+
+export function egressToWire(e: Egress): Wire {
+  return compact({ default: e.default, allow: e.allow, deny: e.deny });
+}
+
+function egressFromWire(w: Wire): Egress {
+  const strs = (v: unknown) => arr(v).filter((s): s is string => typeof s === 'string');
+  return { default: w.default === 'deny' ? 'deny' : 'allow', allow: strs(w.allow), deny: strs(w.deny) };
 }
 
 export function updateToWire(o: UpdateOptions): Wire {
