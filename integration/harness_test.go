@@ -250,6 +250,7 @@ func (s *server) shutdown() {
 			}
 		}
 		cancel()
+		checkFirewall(s.t, s)
 		s.stop()
 	}
 	// Whatever is still there is a leak; remove it so the machine stays clean.
@@ -267,6 +268,7 @@ func (s *server) shutdown() {
 	}
 	exec.Command("nft", "delete", "table", "inet", "runtools_"+s.bridge).Run()
 	exec.Command("nft", "delete", "table", "ip", "runtools_"+s.bridge+"_nat").Run()
+	exec.Command("nft", "delete", "table", "bridge", "runtools_"+s.bridge+"_ports").Run()
 	exec.Command("ip", "link", "del", s.bridge).Run()
 	if s.t.Failed() {
 		s.t.Logf("server log:\n%s", s.logs())

@@ -64,6 +64,9 @@ func TestTeamNetwork(t *testing.T) {
 	r := createWith(t, teamClient(t, s, "rivals"), client.CreateRequest{Name: "r"})
 	serveHTTP(t, b)
 	serveHTTP(t, r)
+	if fw := readFirewall(t, s); len(fw.teamIPs) != 3 || len(fw.ports) != 3 || len(fw.chains) != 0 {
+		t.Errorf("firewall holds %+v, want three sandboxes without egress chains", fw)
+	}
 
 	for _, target := range []string{b.IP, "b.internal", b.ID + ".internal"} {
 		if got := fetch(t, a, "http://"+target+":8000/"); got != "hello-from-b" {
@@ -119,6 +122,9 @@ func TestEgressPolicy(t *testing.T) {
 		}
 	}
 
+	if fw := readFirewall(t, s); len(fw.chains) != 1 || fw.chains[0] != sb.ID {
+		t.Errorf("firewall egress chains %v, want only %s's", fw.chains, sb.ID)
+	}
 	if sb.Egress.Default != "deny" {
 		t.Errorf("created with egress %+v", sb.Egress)
 	}

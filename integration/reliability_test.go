@@ -36,6 +36,7 @@ func envInt(name string, def int) int {
 func checkResources(t *testing.T, s *server) {
 	t.Helper()
 	checkNoOrphans(t, s)
+	checkFirewall(t, s)
 	list, err := s.client().List(ctxT(t, time.Minute))
 	if err != nil {
 		t.Fatal(err)
