@@ -80,13 +80,24 @@ func checkFirewall(t *testing.T, s *server) {
 		t.Fatal(err)
 	}
 	byIP, byVeth, byID := map[string]string{}, map[string]string{}, map[string]bool{}
+	restricted := map[string]bool{}
 	for _, sb := range list {
 		if sb.State == "stopped" || sb.State == "error" || sb.IP == "" {
 			continue
 		}
 		byIP[sb.IP], byVeth[vethName(s.bridge, sb.ID)], byID[sb.ID] = sb.ID, sb.ID, true
+		restricted[sb.ID] = sb.Egress.Default == "deny" || len(sb.Egress.Allow)+len(sb.Egress.Deny) > 0
 	}
 	fw := readFirewall(t, s)
+	chains := map[string]bool{}
+	for _, id := range fw.chains {
+		chains[id] = true
+	}
+	for id, r := range restricted {
+		if r != chains[id] {
+			t.Errorf("firewall: sandbox %s has an egress policy: %v, an egress chain: %v", id, r, chains[id])
+		}
+	}
 	seen := map[string]int{}
 	for _, ip := range fw.teamIPs {
 		seen[ip]++

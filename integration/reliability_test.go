@@ -146,6 +146,18 @@ func TestKillAtRandom(t *testing.T) {
 			_, err := c.Fork(ctx, sb.ID, client.ForkRequest{Snapshot: "base"})
 			return err
 		}},
+		{"egress", nil, func(ctx context.Context) error {
+			e := client.Egress{Default: "deny", Allow: []string{"10.0.0.0/8", "example.com"}}
+			if rng.IntN(2) == 0 {
+				e = client.Egress{}
+			}
+			_, err := c.SetEgress(ctx, sb.ID, e)
+			return err
+		}},
+		{"create with a policy", nil, func(ctx context.Context) error {
+			_, err := c.Create(ctx, client.CreateRequest{Egress: &client.Egress{Deny: []string{"192.0.2.0/24"}}})
+			return err
+		}},
 		{"destroy", nil, func(ctx context.Context) error {
 			victim, err := c.Create(ctx, client.CreateRequest{})
 			if err != nil {
