@@ -164,12 +164,13 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
     routes.createSandbox,
     await c.create({
       name: 'n', template: 'base', vcpus: 2, memory: 1024, env: { A: 'b' }, metadata: { m: 'v' },
-      idleTimeout: 60, public: true, ports: [4000], password: 'long-secret-1',
+      idleTimeout: 60, public: true, ports: [4000], password: 'long-secret-1', egress: { default: 'deny', allow: ['a.example'] },
     }),
   );
   got(routes.getSandbox, await c.get('x'));
   await c.connect('x');
   got(routes.updateSandbox, await sb.update({ idleTimeout: 5, public: false }));
+  got(routes.setEgress, await sb.setEgress({ default: 'deny', allow: ['example.com'], deny: ['10.0.0.0/8'] }));
   got(routes.pause, await sb.pause());
   got(routes.resume, await sb.resume());
   got(routes.events, await sb.events());

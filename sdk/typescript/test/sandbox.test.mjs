@@ -196,3 +196,16 @@ test('files', needsServer, async (t) => {
 });
 
 checkAnswersAreDocumented();
+
+test('egress policy', needsServer, async (t) => {
+  const sb = cleanup(t, await Sandbox.create({ name: uniqueName('ts-egress'), egress: { default: 'deny', allow: ['API.example.com', '10.0.0.0/8'] } }));
+  assert.deepEqual(sb.egress, { default: 'deny', allow: ['10.0.0.0/8', 'api.example.com'], deny: [] });
+  const curl = await sb.exec('curl -s -m 3 -o /dev/null http://1.1.1.1/ && echo reached || echo blocked');
+  assert.equal(curl.stdout.trim(), 'blocked');
+
+  await sb.setEgress({ deny: ['192.0.2.0/24'] });
+  assert.deepEqual(sb.egress, { default: 'allow', allow: [], deny: ['192.0.2.0/24'] });
+  await assert.rejects(sb.setEgress({ allow: ['not a domain'] }), InvalidArgumentError);
+  await sb.refresh();
+  assert.deepEqual(sb.egress.deny, ['192.0.2.0/24'], 'a refused policy changes nothing');
+});
