@@ -56,6 +56,11 @@ type config struct {
 	desktopRuns          int // 0 leaves the desktop section out
 	desktopShotRuns      int
 	desktopPauseRuns     int
+	eventRuns            int // 0 leaves the event latency section out
+	densityMax           int // 0 leaves the density section out
+	densityBatch         int
+	densityFloor         int        // % of MemTotal
+	only                 sectionSet // the sections to run
 }
 
 func parseFlags(args []string) (config, error) {
@@ -92,9 +97,21 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.desktopRuns, "desktop-runs", 3, "desktop create-to-vncReady runs (0: leave the desktop section out)")
 	fs.IntVar(&c.desktopShotRuns, "desktop-shot-runs", 20, "desktop screenshot runs (0: leave them out)")
 	fs.IntVar(&c.desktopPauseRuns, "desktop-pause-runs", 3, "desktop pause/resume runs with Firefox open (0: leave Firefox and them out)")
+	fs.IntVar(&c.eventRuns, "event-runs", 20, "pause/resume trials of the event latency section, and metrics intervals (0: leave it out)")
+	fs.IntVar(&c.densityMax, "density-max", 150, "most idle sandboxes the density section runs at once (0: leave it out)")
+	fs.IntVar(&c.densityBatch, "density-batch", 4, "sandboxes the density section creates, pauses or destroys at a time")
+	fs.IntVar(&c.densityFloor, "density-floor", 15, "the density section stops creating when MemAvailable falls below this % of MemTotal")
+	only := fs.String("only", "", "comma-separated sections to run, of "+strings.Join(allSections, ", ")+" (default: all)")
 	fs.DurationVar(&settleTime, "settle", settleTime, "idle gap before every trial, the same for every system")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	var err error
+	if c.only, err = parseSections(*only); err != nil {
+		return c, err
+	}
+	if c.eventRuns < 0 || c.densityMax < 0 || c.densityBatch < 1 || c.densityFloor < 1 || c.densityFloor > 90 {
+		return c, errors.New("-event-runs and -density-max must be at least 0, -density-batch at least 1, -density-floor 1-90")
 	}
 	if c.runs < 1 || c.execRuns < 1 {
 		return c, errors.New("-runs and -exec-runs must be at least 1")
@@ -175,81 +192,107 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 	rep.platform = srv.platform
 	// The long-lived runtools sandbox: for the warm exec runs, and its OCI
-	// spec is what the raw runsc sandboxes copy.
+	// spec is what the raw runsc sandboxes copy and tells the template's
+	// root filesystem.
 	warm, err := srv.c.Create(ctx, client.CreateRequest{Template: cfg.template})
 	if err != nil {
 		return fmt.Errorf("creating the warm runtools sandbox: %w", err)
 	}
 	undo.push("destroy "+warm.ID, func(ctx context.Context) error { return srv.c.Destroy(ctx, warm.ID) })
-
-	rn, err := newRawNet(ctx, cfg.rawBridge, rawSubnet)
-	undo.push("remove the raw runsc network", func(ctx context.Context) error {
-		return errors.Join(removeNetns(ctx, cfg.rawBridge+"-"), deleteLink(ctx, cfg.rawBridge))
-	})
-	if err != nil {
+	if rep.rootfs, err = srv.rootfs(warm.ID); err != nil {
 		return err
 	}
-	raw, err := newRawRunsc(cfg.runsc, filepath.Join(tmp, "raw"), srv.platform, srv.bundleSpecPath(warm.ID), rn)
-	if err != nil {
-		return err
-	}
-	undo.push("remove raw runsc sandboxes", raw.close)
-	rep.rootfs = raw.rootfs()
 
+	var raw *rawRunsc
 	var pm *podman
-	if !cfg.podman {
+	if cfg.only.needsRaw() {
+		rn, err := newRawNet(ctx, cfg.rawBridge, rawSubnet)
+		undo.push("remove the raw runsc network", func(ctx context.Context) error {
+			return errors.Join(removeNetns(ctx, cfg.rawBridge+"-"), deleteLink(ctx, cfg.rawBridge))
+		})
+		if err != nil {
+			return err
+		}
+		if raw, err = newRawRunsc(cfg.runsc, filepath.Join(tmp, "raw"), srv.platform, srv.bundleSpecPath(warm.ID), rn); err != nil {
+			return err
+		}
+		undo.push("remove raw runsc sandboxes", raw.close)
+	}
+	switch {
+	case !cfg.only.needsPodman():
+	case !cfg.podman:
 		rep.podmanWhy = "left out with -podman=false"
-	} else if pm, err = newPodman(ctx, cfg.runsc, srv.platform, raw.rootfs(), filepath.Base(tmp)); err != nil {
-		rep.podmanWhy = err.Error()
-	} else {
-		undo.push("remove podman containers", pm.close)
-	}
-
-	creators := []creator{
-		{name: nameRuntools, once: func(ctx context.Context) (trial, error) { return srv.createFirstExec(ctx, cfg.template) }},
-		{name: nameRawNet, once: func(ctx context.Context) (trial, error) { return raw.createFirstExec(ctx, true) }},
-		{name: nameRawNone, once: func(ctx context.Context) (trial, error) { return raw.createFirstExec(ctx, false) }},
-	}
-	if pm != nil {
-		creators = append(creators, creator{name: namePodman, optional: true, once: pm.createFirstExec})
-	}
-	if rep.create, err = measureCreate(ctx, creators, cfg.runs, 1); err != nil {
-		return err
+	default:
+		if pm, err = newPodman(ctx, cfg.runsc, srv.platform, raw.rootfs(), filepath.Base(tmp)); err != nil {
+			rep.podmanWhy = err.Error()
+		} else {
+			undo.push("remove podman containers", pm.close)
+		}
 	}
 	podmanAll := pm // for the cleanup checks, even if podman drops out
-	if pm != nil && rep.create[3].dropped != "" {
-		rep.podmanWhy, pm = rep.create[3].dropped, nil
-	}
 
-	execers, err := warmExecers(ctx, &undo, srv, warm.ID, raw, pm)
-	if err != nil {
-		return err
+	if cfg.only.has(secCreate) {
+		creators := []creator{
+			{name: nameRuntools, once: func(ctx context.Context) (trial, error) { return srv.createFirstExec(ctx, cfg.template) }},
+			{name: nameRawNet, once: func(ctx context.Context) (trial, error) { return raw.createFirstExec(ctx, true) }},
+			{name: nameRawNone, once: func(ctx context.Context) (trial, error) { return raw.createFirstExec(ctx, false) }},
+		}
+		if pm != nil {
+			creators = append(creators, creator{name: namePodman, optional: true, once: pm.createFirstExec})
+		}
+		if rep.create, err = measureCreate(ctx, creators, cfg.runs, 1); err != nil {
+			return err
+		}
+		if pm != nil && rep.create[3].dropped != "" {
+			rep.podmanWhy, pm = rep.create[3].dropped, nil
+		}
 	}
-	if rep.exec, err = measureExec(ctx, execers, cfg.execRuns, 5); err != nil {
-		return err
+	if cfg.only.has(secExec) {
+		execers, err := warmExecers(ctx, &undo, srv, warm.ID, raw, pm)
+		if err != nil {
+			return err
+		}
+		if rep.exec, err = measureExec(ctx, execers, cfg.execRuns, 5); err != nil {
+			return err
+		}
 	}
-
-	if err := measurePauseSections(ctx, &undo, rep, srv, raw); err != nil {
-		return err
+	if cfg.only.has(secPause) {
+		if err := measurePauseSections(ctx, &undo, rep, srv, raw); err != nil {
+			return err
+		}
 	}
 	if err := measureAccessSections(ctx, &undo, rep, srv); err != nil {
 		return err
 	}
-	if err := measureDesktopSection(ctx, &undo, rep, srv); err != nil {
-		return err
+	if cfg.only.has(secDesktop) {
+		if err := measureDesktopSection(ctx, &undo, rep, srv); err != nil {
+			return err
+		}
+	}
+	if cfg.only.has(secEvents) {
+		if err := measureEventsSection(ctx, &undo, rep, srv); err != nil {
+			return err
+		}
+	}
+	if cfg.only.has(secDensity) {
+		if err := measureDensitySection(ctx, &undo, rep, srv); err != nil {
+			return err
+		}
 	}
 
 	rep.load[1] = loadAverage()
-	fmt.Fprintln(os.Stderr, "address reuse check")
-	if rep.reuse, err = srv.checkAddressReuse(ctx, cfg.template, 3*time.Second); err != nil {
-		return fmt.Errorf("address reuse check: %w", err)
+	if cfg.only.has(secReuse) {
+		fmt.Fprintln(os.Stderr, "address reuse check")
+		if rep.reuse, err = srv.checkAddressReuse(ctx, cfg.template, 3*time.Second); err != nil {
+			return fmt.Errorf("address reuse check: %w", err)
+		}
 	}
 
 	after, err := fingerprintTemplates(cfg.templateDir)
 	if err != nil {
 		return err
 	}
-	rep.templateCheck = compareTemplates(before, after, filepath.Dir(raw.rootfs()))
+	rep.templateCheck = compareTemplates(before, after, filepath.Dir(rep.rootfs))
 	if failed := undo.run(); failed > 0 {
 		rep.leaks = append(rep.leaks, fmt.Sprintf("%d cleanup steps failed (see stderr)", failed))
 	}

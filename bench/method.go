@@ -77,10 +77,14 @@ func (r *report) notes() []string {
 		}
 		ns = append(ns, n+". By hand, almost all of runsc's time was the container stopping after SIGKILL (`runsc kill ID KILL` until `runsc state` no longer says running: 1.84 s; `runsc delete` after it: 25 ms), which also makes this bench slow.")
 	}
-	ns = append(ns, r.pauseNotes()...)
-	if r.podmanWhy != "" {
+	if r.cfg.only.has(secPause) {
+		ns = append(ns, r.pauseNotes()...)
+	}
+	switch {
+	case !r.cfg.only.needsPodman():
+	case r.podmanWhy != "":
 		ns = append(ns, "podman: "+r.podmanWhy)
-	} else {
+	default:
 		ns = append(ns, fmt.Sprintf("podman + runsc leaves NAT rules behind on `podman rm`: the CNI bridge plugin finds what to delete from the addresses on the container's eth0, and runsc's netstack has taken those addresses. The bench removed the %d iptables chains left by its containers.", r.cniChains))
 	}
 	ns = append(ns, "Template directory: "+r.templateCheck+".")

@@ -21,6 +21,8 @@ type report struct {
 	proxy         proxySection
 	ssh           sshSection
 	desktop       desktopSection
+	events        eventsSection
+	density       densitySection
 	pauseTook     time.Duration
 	bigTook       time.Duration
 	templateCheck string
@@ -66,14 +68,22 @@ func (r *report) targets() []target {
 	}
 	goal := "runtools create-to-first-exec p50 faster than podman + runsc"
 	switch {
+	case !r.cfg.only.has(secCreate):
 	case rtC != nil && podC != nil:
 		ts = append(ts, target{goal, fmt.Sprintf("%s vs %s: %.2fx faster", ms(rtC.s.p50()), ms(podC.s.p50()),
 			ratio(podC.s.p50(), rtC.s.p50())), verdict(rtC.s.p50() < podC.s.p50())})
 	default:
 		ts = append(ts, target{goal, "podman did not run: " + r.podmanWhy, "N/A"})
 	}
-	ts = append(ts, r.pauseTargets()...)
-	ts = append(ts, r.proxyTargets()...)
+	if r.cfg.only.has(secPause) {
+		ts = append(ts, r.pauseTargets()...)
+	}
+	if r.cfg.only.has(secProxy) {
+		ts = append(ts, r.proxyTargets()...)
+	}
+	if r.cfg.only.has(secEvents) {
+		ts = append(ts, r.eventsTargets()...)
+	}
 	if r.reuse.verdict != "" {
 		ts = append(ts, target{"(extra check) a new sandbox given a just-freed address is reachable without help",
 			r.reuse.detail, r.reuse.verdict})
@@ -99,10 +109,17 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	m := r.machine
+	only := r.cfg.only
 	w("# runtools benchmarks\n\n")
-	w("Measured %s by `make bench` (`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d %s %s`), commit `%s`; the bench took %s.\n\n",
-		r.date.Format("2006-01-02 15:04 UTC"), r.cfg.runs, r.cfg.execRuns, r.cfg.pauseRuns, r.cfg.snapRuns, r.cfg.bigRuns, r.cfg.bigMB,
-		r.accessFlags(), r.desktopFlags(), m.Commit, r.elapsed.Round(time.Second))
+	cmd := fmt.Sprintf("`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d %s %s %s%s`",
+		r.cfg.runs, r.cfg.execRuns, r.cfg.pauseRuns, r.cfg.snapRuns, r.cfg.bigRuns, r.cfg.bigMB,
+		r.accessFlags(), r.desktopFlags(), r.densityFlags(), r.onlyFlag())
+	if only.partial() {
+		w("Measured %s by %s, commit `%s`; the bench took %s.\n\n", r.date.Format("2006-01-02 15:04 UTC"), cmd, m.Commit, r.elapsed.Round(time.Second))
+		w("**A partial run**: only the sections %s; the others were left out with `-only`.\n\n", strings.Join(only, ", "))
+	} else {
+		w("Measured %s by `make bench` (%s), commit `%s`; the bench took %s.\n\n", r.date.Format("2006-01-02 15:04 UTC"), cmd, m.Commit, r.elapsed.Round(time.Second))
+	}
 
 	w("## Machine\n\n| | |\n|---|---|\n")
 	w("| kernel | %s |\n| CPU | %s, %d cores |\n| memory | %.1f GiB |\n", m.Kernel, m.CPU, m.Cores, m.MemoryGB)
@@ -111,35 +128,86 @@ func (r *report) markdown() string {
 	w("| template | `%s` (%s) |\n", r.cfg.template, r.rootfs)
 	w("| load average (1 min) | %s at start, %s at end |\n\n", r.load[0], r.load[1])
 
-	w("## Results\n\n### Create to first exec (%d runs per system)\n\n", r.cfg.runs)
-	r.table(&b, r.create)
-	w("\nWhere the time goes (each phase's own p50 and p99, so they need not add up to the total's):\n\n")
-	w("| system | phase | p50 | p99 |\n|---|---|---:|---:|\n")
-	for _, res := range r.create {
-		for _, name := range res.phases.names {
-			s := res.phases.by[name]
-			w("| %s | %s | %s | %s |\n", res.name, name, ms(s.p50()), ms(s.p99()))
-		}
-		if len(res.teardown) > 0 {
-			w("| %s | (teardown, not in the total) | %s | %s |\n", res.name, ms(res.teardown.p50()), ms(res.teardown.p99()))
+	w("## Results\n")
+	if only.has(secCreate) {
+		w("\n### Create to first exec (%d runs per system)\n\n", r.cfg.runs)
+		r.table(&b, r.create)
+		w("\nWhere the time goes (each phase's own p50 and p99, so they need not add up to the total's):\n\n")
+		w("| system | phase | p50 | p99 |\n|---|---|---:|---:|\n")
+		for _, res := range r.create {
+			for _, name := range res.phases.names {
+				s := res.phases.by[name]
+				w("| %s | %s | %s | %s |\n", res.name, name, ms(s.p50()), ms(s.p99()))
+			}
+			if len(res.teardown) > 0 {
+				w("| %s | (teardown, not in the total) | %s | %s |\n", res.name, ms(res.teardown.p50()), ms(res.teardown.p99()))
+			}
 		}
 	}
-	w("\n### Exec of `true` in a running sandbox (%d runs per system)\n\n", r.cfg.execRuns)
-	r.table(&b, r.exec)
-	r.pauseMarkdown(&b)
-	r.proxyMarkdown(&b)
-	r.sshMarkdown(&b)
-	r.desktopMarkdown(&b)
+	if only.has(secExec) {
+		w("\n### Exec of `true` in a running sandbox (%d runs per system)\n\n", r.cfg.execRuns)
+		r.table(&b, r.exec)
+	}
+	if only.has(secPause) {
+		r.pauseMarkdown(&b)
+	}
+	if only.has(secProxy) {
+		r.proxyMarkdown(&b)
+	}
+	if only.has(secSSH) {
+		r.sshMarkdown(&b)
+	}
+	if only.has(secDesktop) {
+		r.desktopMarkdown(&b)
+	}
+	if only.has(secEvents) {
+		r.eventsMarkdown(&b)
+	}
+	if only.has(secDensity) {
+		r.densityMarkdown(&b)
+	}
 
-	w("\n## Targets\n\n| target | measured | result |\n|---|---|---|\n")
-	for _, t := range r.targets() {
-		w("| %s | %s | **%s** |\n", t.goal, t.measured, t.verdict)
+	if ts := r.targets(); len(ts) > 0 {
+		w("\n## Targets\n\n| target | measured | result |\n|---|---|---|\n")
+		for _, t := range ts {
+			w("| %s | %s | **%s** |\n", t.goal, t.measured, t.verdict)
+		}
 	}
-	w("\n## Method\n\n%s%s%s%s%s\n## Notes\n\n", r.method(), r.pauseMethod(), r.accessMethod(), r.desktopMethod(), cleanupMethod)
+	w("\n## Method\n\n")
+	if only.has(secCreate) || only.has(secExec) {
+		w("%s", r.method())
+	} else {
+		w("%s", r.serverMethod())
+	}
+	if only.has(secPause) {
+		w("%s", r.pauseMethod())
+	}
+	if only.has(secProxy) || only.has(secSSH) {
+		w("%s", r.accessMethod())
+	}
+	if only.has(secDesktop) {
+		w("%s", r.desktopMethod())
+	}
+	if only.has(secEvents) {
+		w("%s", r.eventsMethod())
+	}
+	if only.has(secDensity) {
+		w("%s", r.densityMethod())
+	}
+	w("%s\n## Notes\n\n", cleanupMethod)
 	for _, n := range r.notes() {
 		w("- %s\n", n)
 	}
 	return b.String()
+}
+
+// onlyFlag is the -only flag of a partial run, for the report's first
+// line.
+func (r *report) onlyFlag() string {
+	if !r.cfg.only.partial() {
+		return ""
+	}
+	return " -only " + strings.Join(r.cfg.only, ",")
 }
 
 func (r *report) table(b *strings.Builder, rs []*result) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	_ "modernc.org/sqlite" // reads the server's database for agent secrets
 
 	"github.com/runtools/runtools/client"
@@ -36,6 +38,7 @@ type server struct {
 	db                          *sql.DB
 	platform                    string // as the server logged it
 	proxyAddr, sshAddr          string // loopback addresses of the dev-server proxy and the SSH gateway
+	addr, key                   string // the API's address and key, for clients other than the SDK
 }
 
 // startServer starts the server and waits until its API answers.
@@ -50,19 +53,19 @@ func startServer(ctx context.Context, cfg config, dataDir string) (*server, erro
 		return nil, fmt.Errorf("making an API key: %w", err)
 	}
 	s := &server{bin: cfg.binary, runsc: cfg.runsc, dataDir: dataDir, bridge: cfg.bridge, exited: make(chan struct{}), log: &logBuffer{},
-		proxyAddr: proxyAddr, sshAddr: sshAddr}
+		proxyAddr: proxyAddr, sshAddr: sshAddr, addr: addr, key: hex.EncodeToString(key)}
 	args := []string{"server", "--data-dir", dataDir, "--listen", addr, "--template-dir", cfg.templateDir,
 		"--runsc", cfg.runsc, "--platform", cfg.platform, "--bridge", cfg.bridge, "--subnet", cfg.subnet,
 		"--proxy-listen", proxyAddr, "--ssh-listen", sshAddr, "--build-templates=false"}
 	s.cmd = exec.Command(cfg.binary, args...)
-	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+hex.EncodeToString(key))
+	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+s.key)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C is ours to handle
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", cfg.binary, err)
 	}
 	go func() { _ = s.cmd.Wait(); close(s.exited) }()
-	if s.c, err = client.New("http://"+addr, hex.EncodeToString(key)); err != nil {
+	if s.c, err = client.New("http://"+addr, s.key); err != nil {
 		return s, fmt.Errorf("making a client: %w", err)
 	}
 	if err := s.waitReady(ctx); err != nil {
@@ -192,6 +195,23 @@ func agentExecTrue(ctx context.Context, a *agentclient.Client) error {
 // bundleSpecPath is where the server wrote the OCI spec of sandbox id.
 func (s *server) bundleSpecPath(id string) string {
 	return filepath.Join(s.dataDir, "sandboxes", id, "bundle", "config.json")
+}
+
+// rootfs is the template root filesystem the server gave sandbox id, from
+// its OCI spec.
+func (s *server) rootfs(id string) (string, error) {
+	data, err := os.ReadFile(s.bundleSpecPath(id))
+	if err != nil {
+		return "", fmt.Errorf("reading the OCI spec of %s: %w", id, err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return "", fmt.Errorf("decoding the OCI spec of %s: %w", id, err)
+	}
+	if spec.Root == nil {
+		return "", fmt.Errorf("the OCI spec of %s has no root", id)
+	}
+	return spec.Root.Path, nil
 }
 
 // stop destroys the server's sandboxes, stops it, and removes whatever it
