@@ -198,6 +198,19 @@ func TestEgressPolicy(t *testing.T) {
 	if reach() {
 		t.Errorf("after a daemon kill: deny all no longer holds")
 	}
+	// A fork keeps its parent's policy.
+	fork, err := s.client().Fork(ctx, sb.ID, client.ForkRequest{Name: "locked-fork"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.client().Destroy(context.Background(), fork.ID) })
+	if fork.Egress.Default != "deny" {
+		t.Errorf("fork's egress %+v, want its parent's", fork.Egress)
+	}
+	if res := sh(t, fork, "curl -s -m 5 -o /dev/null "+mirror); res.ExitCode == 0 {
+		t.Errorf("the fork of a deny-all sandbox reached %s", mirror)
+	}
+
 	set(client.Egress{Default: "allow"})
 	if !reach() {
 		t.Errorf("back to allow all: unreachable")

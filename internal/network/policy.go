@@ -26,6 +26,15 @@ type Member struct {
 	// ForceDNS drops DNS to anything but the daemon's resolver, so that
 	// domain rules cannot be sidestepped by asking another nameserver.
 	ForceDNS bool
+	// Domains are the policy's domain rules, for telling policies apart:
+	// addresses resolved under other rules do not carry over.
+	Domains []string
+}
+
+// equal reports whether m and o put the same things in the firewall.
+func (m Member) equal(o Member) bool {
+	return m.ID == o.ID && m.IP == o.IP && m.Team == o.Team && m.DenyAll == o.DenyAll && m.ForceDNS == o.ForceDNS &&
+		slices.Equal(m.Allow, o.Allow) && slices.Equal(m.Deny, o.Deny) && slices.Equal(m.Domains, o.Domains)
 }
 
 // restricted reports whether m needs a chain of its own.
@@ -49,6 +58,9 @@ func (m *Manager) Apply(ctx context.Context, mb Member) error {
 	defer m.mu.Unlock()
 	var b strings.Builder
 	if old, ok := m.members[mb.ID]; ok {
+		if old.equal(mb) {
+			return nil // a paused sandbox resuming: nothing changed
+		}
 		m.writeRemove(&b, old)
 	}
 	m.writeAdd(&b, mb)

@@ -251,7 +251,7 @@ func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (_ *
 		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: parent.Metadata,
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
 		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
-		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop,
+		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop, Egress: parent.Egress,
 		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
 	}
 	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)
