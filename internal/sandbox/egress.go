@@ -16,15 +16,11 @@ func (m *Manager) SetEgress(ctx context.Context, teamID, ref string, p egress.Po
 	if err != nil {
 		return nil, err
 	}
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, unlock, err := m.getLocked(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
-	unlock := m.lock(sb.ID)
 	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
 	switch sb.State {
 	case Stopped, Error, Stopping:
 		return nil, fmt.Errorf("%w: sandbox %s is %s; create a new one with the policy you want", errdefs.ErrConflict, sb.ID, sb.State)

@@ -103,15 +103,11 @@ func (m *Manager) SetIdleTimeout(ctx context.Context, teamID, ref string, d time
 	if err := validIdleTimeout(d); err != nil {
 		return nil, err
 	}
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, unlock, err := m.getLocked(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
-	unlock := m.lock(sb.ID)
 	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
 	sb.IdleTimeout = d
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return nil, err

@@ -136,6 +136,20 @@ func (m *Manager) Get(ctx context.Context, teamID, ref string) (*Sandbox, error)
 	return m.store.FindSandbox(ctx, teamID, ref)
 }
 
+// getLocked finds a team's sandbox, takes its lock and reads its record
+// again under it. The caller calls unlock.
+func (m *Manager) getLocked(ctx context.Context, teamID, ref string) (sb *Sandbox, unlock func(), err error) {
+	if sb, err = m.Get(ctx, teamID, ref); err != nil {
+		return nil, nil, err
+	}
+	unlock = m.lock(sb.ID)
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return sb, unlock, nil
+}
+
 // List returns a team's sandboxes, newest first.
 func (m *Manager) List(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error) {
 	return m.store.ListSandboxes(ctx, teamID, includeStopped)

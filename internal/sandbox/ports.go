@@ -50,15 +50,11 @@ func (m *Manager) SetPublic(ctx context.Context, teamID, ref string, public bool
 
 // update applies change to a live sandbox's record under its lock.
 func (m *Manager) update(ctx context.Context, teamID, ref string, change func(*Sandbox)) (*Sandbox, error) {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, unlock, err := m.getLocked(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
-	unlock := m.lock(sb.ID)
 	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
 	if sb.State == Stopped {
 		return nil, notRunning(sb)
 	}
