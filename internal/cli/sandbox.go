@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/runtools/runtools/client"
@@ -120,6 +121,19 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 			}
 		}
 		field("desktop", desktop)
+	}
+	if e := sb.Egress; e.Default == "deny" || len(e.Allow)+len(e.Deny) > 0 {
+		egress := "deny by default"
+		if e.Default != "deny" {
+			egress = "allow by default"
+		}
+		if len(e.Allow) > 0 {
+			egress += "; allow " + strings.Join(e.Allow, ", ")
+		}
+		if len(e.Deny) > 0 {
+			egress += "; deny " + strings.Join(e.Deny, ", ")
+		}
+		field("egress", egress)
 	}
 	if sb.IdleTimeout > 0 {
 		field("idle timeout", (time.Duration(sb.IdleTimeout) * time.Second).String())
