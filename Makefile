@@ -7,7 +7,7 @@ DATA_DIR ?= /var/lib/runtools
 TEMPLATE_DIR ?= /var/cache/runtools/templates
 LISTEN ?= 127.0.0.1:7070
 
-.PHONY: up setup build test unit bench reliability clean-test dashboard
+.PHONY: up setup build test unit fuzz bench reliability clean-test dashboard
 
 setup:
 	@scripts/setup.sh
@@ -33,6 +33,21 @@ reliability: setup
 
 unit:
 	go test -short ./...
+
+# Every fuzz target in the repository, one after the other (go test -fuzz
+# takes one target at a time), for FUZZTIME each. A new input that finds
+# new code is minimized for at most 5s, not the default minute, which
+# would eat a short run. FUZZFLAGS adds flags, e.g. -parallel=1. The seed
+# corpora (testdata/fuzz) run as ordinary tests under make test already.
+FUZZTIME ?= 30s
+FUZZFLAGS ?=
+fuzz:
+	@set -e; grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | sort | while read -r f; do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "== $$t in $$(dirname "$$f")"; \
+			go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $(FUZZFLAGS) "$$(dirname "$$f")"; \
+		done; \
+	done
 
 bench: setup
 	bin/runtools server build-templates --template-dir $(TEMPLATE_DIR)

@@ -44,12 +44,13 @@ func (s *Server) signedLink(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	// Checked in seconds: the multiplication could overflow into the range.
+	if req.TTL < 0 || req.TTL > int(maxLinkTTL/time.Second) {
+		return invalid("ttl_seconds must be between 1 and %d", int(maxLinkTTL/time.Second))
+	}
 	ttl := time.Duration(req.TTL) * time.Second
 	if req.TTL == 0 {
 		ttl = time.Hour
-	}
-	if ttl < 0 || ttl > maxLinkTTL {
-		return invalid("ttl_seconds must be between 1 and %d", int(maxLinkTTL.Seconds()))
 	}
 	sb, err := s.sandboxes.Get(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
 	if err != nil {

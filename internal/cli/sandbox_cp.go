@@ -294,17 +294,22 @@ func (cp *copier) downloadTree(src, dir, base, newBase string) error {
 		return fmt.Errorf("archiving %s in the sandbox: %w", src, err)
 	}
 	defer rc.Close()
-	rename := func(name string) (string, error) {
+	if err := extractTar(rc, dir, underBase(src, base, newBase), &cp.stats, cp.warn); err != nil {
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return nil
+}
+
+// underBase is the rename of downloadTree: the archive of src has entries
+// under base, which go under newBase instead.
+func underBase(src, base, newBase string) func(string) (string, error) {
+	return func(name string) (string, error) {
 		first, rest, _ := strings.Cut(name, "/")
 		if first != base {
 			return "", fmt.Errorf("unexpected entry %q in the archive of %s: entries should start with %s/", name, src, base)
 		}
 		return path.Join(newBase, rest), nil
 	}
-	if err := extractTar(rc, dir, rename, &cp.stats, cp.warn); err != nil {
-		return fmt.Errorf("copying %s: %w", src, err)
-	}
-	return nil
 }
 
 // countingReader counts the bytes read through it.

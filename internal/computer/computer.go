@@ -170,7 +170,8 @@ func (c *Computer) Scroll(ctx context.Context, p *Point, dx, dy int) error {
 	if dx == 0 && dy == 0 {
 		return fmt.Errorf("%w: scroll by nothing: give dx or dy", errdefs.ErrInvalidArgument)
 	}
-	if abs(dx) > 100 || abs(dy) > 100 {
+	// Not abs(dx) > 100: abs(math.MinInt) is negative.
+	if dx < -100 || dx > 100 || dy < -100 || dy > 100 {
 		return fmt.Errorf("%w: scroll by at most 100 notches at once", errdefs.ErrInvalidArgument)
 	}
 	cmd, err := xdotoolAt(p)

@@ -77,9 +77,19 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
+// loginName reports whether user can name a sandbox: an ID or a valid
+// name. Anything else, "" included, would match unnamed sandboxes or
+// nothing at all.
+func loginName(user string) bool {
+	return sandbox.IsID(user) || sandbox.ValidateName(user) == nil
+}
+
 // KeyLogin accepts key for sandbox user (an ID, or a name in a team that
 // registered the key) if a member of the sandbox's team registered it.
 func (b sshBackend) KeyLogin(ctx context.Context, user string, key ssh.PublicKey) (sshgate.Target, error) {
+	if !loginName(user) {
+		return sshgate.Target{}, errLogin
+	}
 	keys, err := b.st.SSHKeysByFingerprint(ctx, ssh.FingerprintSHA256(key))
 	if err != nil {
 		return sshgate.Target{}, err
@@ -106,6 +116,8 @@ func (b sshBackend) PasswordLogin(ctx context.Context, user, password string) (s
 		if sb, err := b.st.GetSandbox(ctx, user); err == nil && sb.Live() {
 			candidates = append(candidates, sb)
 		}
+	} else if !loginName(user) {
+		// No candidates: the dummy hash below keeps the refusal as slow.
 	} else if list, err := b.st.FindByName(ctx, user); err == nil {
 		candidates = list
 	}
