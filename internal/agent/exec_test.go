@@ -539,6 +539,26 @@ func TestForegroundListed(t *testing.T) {
 	}
 }
 
+// TestPids: the agent counts every process it can see, not only its own
+// children; a running child is among them.
+func TestPids(t *testing.T) {
+	t.Parallel()
+	c, _ := startAgent(t, agent.Config{})
+	ctx := context.Background()
+	pid, err := c.Start(ctx, agentapi.ExecRequest{Cmd: sh("sleep 30")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Signal(ctx, pid, "KILL") })
+	n, err := c.Pids(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 {
+		t.Errorf("Pids = %d with the test and a sleep running", n)
+	}
+}
+
 func TestSpawn(t *testing.T) {
 	t.Parallel()
 	c, _ := startAgent(t, agent.Config{})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,36 @@ import (
 
 func (s *Server) handleProcesses(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.procs.list())
+}
+
+// handlePids counts the processes in the sandbox: the numeric entries of
+// /proc, read without a stat of each, so it stays cheap during a fork bomb.
+func (s *Server) handlePids(w http.ResponseWriter, r *http.Request) {
+	n, err := countPids("/proc")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, agentapi.Pids{Processes: n})
+}
+
+func countPids(proc string) (int, error) {
+	f, err := os.Open(proc)
+	if err != nil {
+		return 0, fmt.Errorf("counting processes: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return 0, fmt.Errorf("counting processes: %w", err)
+	}
+	n := 0
+	for _, name := range names {
+		if name != "" && strings.Trim(name, "0123456789") == "" {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (s *Server) processFromPath(r *http.Request) (*process, error) {

@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /health", s.handleHealth)
 	s.mux.HandleFunc("POST /exec", s.handleExec)
 	s.mux.HandleFunc("GET /processes", s.handleProcesses)
+	s.mux.HandleFunc("GET /pids", s.handlePids)
 	s.mux.HandleFunc("GET /processes/{pid}/output", s.handleOutput)
 	s.mux.HandleFunc("POST /processes/{pid}/signal", s.handleSignal)
 	s.mux.HandleFunc("GET /files", s.handleReadFile)

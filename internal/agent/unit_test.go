@@ -325,3 +325,19 @@ func TestBootFiles(t *testing.T) {
 		t.Errorf("hosts = %q", h)
 	}
 }
+
+func TestCountPids(t *testing.T) {
+	proc := t.TempDir()
+	for _, name := range []string{"1", "42", "31337", "self", "thread-self", "net", "sys", "1a"} {
+		if err := os.Mkdir(filepath.Join(proc, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(proc, "meminfo"), "")
+	if n, err := countPids(proc); err != nil || n != 3 {
+		t.Errorf("countPids = %d, %v; want 3", n, err)
+	}
+	if _, err := countPids(filepath.Join(proc, "missing")); err == nil {
+		t.Error("countPids of a missing directory succeeded")
+	}
+}

@@ -83,6 +83,12 @@ type Health struct {
 	UptimeMS int64 `json:"uptime_ms"`
 }
 
+// Pids answers GET /pids: the processes in the whole sandbox, however
+// they were started, counted from /proc. Threads are not counted.
+type Pids struct {
+	Processes int `json:"processes"`
+}
+
 // SpawnResult answers GET /debug/spawn: the time to fork and exec `true`
 // inside the sandbox, measured by the agent, for benchmarks.
 type SpawnResult struct {

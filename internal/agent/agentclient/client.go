@@ -233,6 +233,13 @@ func (c *Client) WaitReady(ctx context.Context, interval time.Duration) error {
 	}
 }
 
+// Pids returns the number of processes in the sandbox.
+func (c *Client) Pids(ctx context.Context) (int, error) {
+	var res agentapi.Pids
+	err := c.getJSON(ctx, "/pids", nil, &res)
+	return res.Processes, err
+}
+
 // Spawn asks the agent to time n fork+exec+wait of `true`.
 func (c *Client) Spawn(ctx context.Context, n int) ([]time.Duration, error) {
 	var res agentapi.SpawnResult
