@@ -168,11 +168,12 @@ func (a runtimeAdapter) Restore(ctx context.Context, s sandbox.RunSpec, from, im
 }
 
 var (
-	_ sandbox.Runtime      = runtimeAdapter{}
-	_ sandbox.Checkpointer = runtimeAdapter{}
-	_ sandbox.Meter        = runtimeAdapter{}
-	_ sandbox.UsageMeter   = runtimeAdapter{}
-	_ sandbox.LimitMeter   = runtimeAdapter{}
+	_ sandbox.Runtime       = runtimeAdapter{}
+	_ sandbox.Checkpointer  = runtimeAdapter{}
+	_ sandbox.Meter         = runtimeAdapter{}
+	_ sandbox.UsageMeter    = runtimeAdapter{}
+	_ sandbox.LimitMeter    = runtimeAdapter{}
+	_ sandbox.ThrottleMeter = runtimeAdapter{}
 )
 
 // templateAdapter resolves template names for the sandbox manager.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,6 +13,14 @@ import (
 type LimitMeter interface {
 	// OOMKills counts the processes killed for memory so far.
 	OOMKills(id string) (int, error)
+}
+
+// ThrottleMeter is the optional runtime ability to tell how often a
+// sandbox's CPU quota held it back.
+type ThrottleMeter interface {
+	// CPUThrottling counts, since the sandbox started, the scheduler
+	// periods in which it had work and those in which it used up its quota.
+	CPUThrottling(id string) (periods, throttled int64, err error)
 }
 
 // ReasonLimit starts the reason of every event that says a limit was hit.
@@ -26,22 +35,69 @@ const (
 	diskCheckEvery = 3
 )
 
+// The share of the process limit that counts as reaching it, and as no
+// longer near it. The agent counts the processes every pidsCheckEvery
+// checks and must answer within pidsTimeout (it shares the sandbox's CPU
+// with whatever is forking).
+const (
+	pidsHighShare  = 0.95
+	pidsClearShare = 0.80
+	pidsCheckEvery = 2
+	pidsTimeout    = 2 * time.Second
+	pidsParallel   = 16
+)
+
+// The share of scheduler periods (100 ms each) in which the CPU quota ran
+// out, over the last cpuWindow checks, that counts as hitting it, and as no
+// longer hitting it. Fewer than cpuMinPeriods periods with work is idle.
+const (
+	cpuHighShare  = 0.5
+	cpuClearShare = 0.25
+	cpuWindow     = 3
+	cpuMinPeriods = 10
+)
+
+// latch reports a level that reaches its high mark once, and again only
+// after the level has dropped below its low mark: a limit held for minutes
+// makes one event.
+type latch struct{ on bool }
+
+func (l *latch) update(share, high, low float64) (fired bool) {
+	switch {
+	case !l.on && share >= high:
+		l.on = true
+		return true
+	case l.on && share < low:
+		l.on = false
+	}
+	return false
+}
+
+// cpuSample is one reading of the CPU throttling counters.
+type cpuSample struct{ periods, throttled int64 }
+
 // limitState is what checkLimits last saw of one sandbox.
 type limitState struct {
-	oomKills int
-	diskFull bool
-	checks   int
-	last     string // the reason of the last limit event
+	oomKills   int
+	diskFull   latch
+	pidsHigh   latch
+	throttled  latch
+	cpu        [cpuWindow]cpuSample // the last readings, a ring
+	cpuSamples int                  // readings taken so far
+	checks     int
+	last       string // the reason of the last limit event
 }
 
 // checkLimits records an event for every limit a running sandbox has hit
-// since the last check: a process killed for memory, or a full disk. The
-// pids limit (RLIMIT_NPROC inside gVisor: fork fails with EAGAIN) and the
-// CPU quota (throttling) are enforced but not reported.
+// since the last check: a process killed for memory, a full disk, the
+// process limit nearly reached, or the CPU quota throttling the sandbox.
+// A limit that stays hit is reported once, until it is clear again.
 func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[string]limitState) map[string]limitState {
 	next := make(map[string]limitState, len(list))
 	oomMeter, hasOOM := m.rt.(LimitMeter)
 	diskMeter, hasDisk := m.rt.(UsageMeter)
+	cpuMeter, hasCPU := m.rt.(ThrottleMeter)
+	pids := m.countAllPids(ctx, list, seen)
 	for _, sb := range list {
 		if sb.State != Running {
 			continue
@@ -63,12 +119,23 @@ func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[str
 		if hasDisk && sb.DiskMB > 0 && st.checks%diskCheckEvery == 1 {
 			if used, err := diskMeter.Disk(sb.ID); err == nil {
 				share := float64(used) / float64(int64(sb.DiskMB)<<20)
-				switch {
-				case !st.diskFull && share >= diskFullShare:
-					st.diskFull = true
+				if st.diskFull.update(share, diskFullShare, diskClearShare) {
 					events = append(events, fmt.Sprintf("%sdisk: the writable layer is full (%d MB)", ReasonLimit, sb.DiskMB))
-				case st.diskFull && share < diskClearShare:
-					st.diskFull = false
+				}
+			}
+		}
+		if n, ok := pids[sb.ID]; ok {
+			share := float64(n) / float64(m.cfg.Nproc)
+			if st.pidsHigh.update(share, pidsHighShare, pidsClearShare) {
+				// gVisor counts RLIMIT_NPROC per user of the sandbox, threads
+				// included; the agent counts the sandbox's processes.
+				events = append(events, fmt.Sprintf("%spids: %d processes, the limit is %d per user (threads included)", ReasonLimit, n, m.cfg.Nproc))
+			}
+		}
+		if hasCPU {
+			if periods, throttled, err := cpuMeter.CPUThrottling(sb.ID); err == nil {
+				if share, ok := st.addCPU(cpuSample{periods, throttled}); ok && st.throttled.update(share, cpuHighShare, cpuClearShare) {
+					events = append(events, fmt.Sprintf("%scpu: throttled in %.0f%% of periods at %s", ReasonLimit, 100*share, vcpus(sb.VCPUs)))
 				}
 			}
 		}
@@ -89,6 +156,73 @@ func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[str
 	}
 	m.mu.Unlock()
 	return next
+}
+
+// addCPU keeps a reading of the throttling counters and returns the share
+// of periods throttled since the oldest reading kept. ok is false until
+// there are two readings.
+func (st *limitState) addCPU(now cpuSample) (share float64, ok bool) {
+	var old cpuSample
+	switch {
+	case st.cpuSamples == 0:
+	case st.cpuSamples < cpuWindow:
+		old, ok = st.cpu[0], true
+	default:
+		old, ok = st.cpu[st.cpuSamples%cpuWindow], true
+	}
+	st.cpu[st.cpuSamples%cpuWindow] = now
+	st.cpuSamples++
+	periods := now.periods - old.periods
+	if !ok || periods < cpuMinPeriods || now.throttled < old.throttled {
+		return 0, ok // idle, or counters that restarted: not throttled
+	}
+	return float64(now.throttled-old.throttled) / float64(periods), true
+}
+
+func vcpus(n int) string {
+	if n == 1 {
+		return "1 vCPU"
+	}
+	return fmt.Sprintf("%d vCPUs", n)
+}
+
+// countAllPids asks the agent of every running sandbox due a look how many
+// processes it has, all at once. A sandbox whose agent does not answer in
+// time is left out.
+func (m *Manager) countAllPids(ctx context.Context, list []*Sandbox, seen map[string]limitState) map[string]int {
+	if m.cfg.Nproc <= 0 {
+		return nil
+	}
+	var (
+		mu  sync.Mutex
+		out = map[string]int{}
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, pidsParallel)
+	)
+	for _, sb := range list {
+		if sb.State != Running || (seen[sb.ID].checks+1)%pidsCheckEvery != 1 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			cctx, cancel := context.WithTimeout(ctx, pidsTimeout)
+			defer cancel()
+			if n, err := m.countPids(cctx, sb); err == nil {
+				mu.Lock()
+				out[sb.ID] = n
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// agentPids counts a sandbox's processes through its agent.
+func (m *Manager) agentPids(ctx context.Context, sb *Sandbox) (int, error) {
+	return m.agentFor(sb).Pids(ctx)
 }
 
 // LastLimit returns the last limit a running sandbox hit since the daemon

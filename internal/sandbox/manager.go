@@ -28,7 +28,7 @@ type Config struct {
 	DiskMB          int    // writable layer cap, default 2048
 	MaxVCPUs        int    // default 8
 	MaxMemoryMB     int    // default 16384
-	Nproc           int    // processes per sandbox (RLIMIT_NPROC inside), default 1024
+	Nproc           int    // RLIMIT_NPROC inside: processes and threads per user of a sandbox, default 1024
 	ReadyTimeout    time.Duration
 }
 
@@ -71,6 +71,8 @@ type Manager struct {
 	tpl   Templates
 	store Store
 	now   func() time.Time
+	// countPids counts a running sandbox's processes (its agent's answer).
+	countPids func(ctx context.Context, sb *Sandbox) (int, error)
 
 	createMu sync.Mutex // serializes address allocation and name checks with inserts
 
@@ -102,7 +104,7 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 			return nil, fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	return &Manager{
+	m := &Manager{
 		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,
 		now:       time.Now,
 		locks:     map[string]*sync.Mutex{},
@@ -112,7 +114,9 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 		vnc:       map[string]bool{},
 		records:   map[string]cachedRecord{},
 		lastLimit: map[string]string{},
-	}, nil
+	}
+	m.countPids = m.agentPids
+	return m, nil
 }
 
 // lock serializes lifecycle operations on one sandbox.

@@ -101,3 +101,24 @@ func (r *Runtime) OOMKills(id string) (int, error) {
 	}
 	return 0, fmt.Errorf("no memory events for sandbox %s", id)
 }
+
+// CPUThrottling returns how many scheduler periods the sandbox has had
+// runnable tasks in and in how many of them it used up its CPU quota, from
+// its cpu cgroup (v1 cpu/.../cpu.stat, else v2 cpu.stat).
+func (r *Runtime) CPUThrottling(id string) (periods, throttled int64, err error) {
+	for _, p := range []string{
+		filepath.Join("/sys/fs/cgroup/cpu", r.cfg.CgroupParent, id, "cpu.stat"),
+		filepath.Join("/sys/fs/cgroup", r.cfg.CgroupParent, id, "cpu.stat"),
+	} {
+		n, ok := readCounter(p, "nr_periods")
+		if !ok {
+			continue
+		}
+		th, ok := readCounter(p, "nr_throttled")
+		if !ok {
+			continue
+		}
+		return int64(n), int64(th), nil
+	}
+	return 0, 0, fmt.Errorf("no CPU throttling counters for sandbox %s", id)
+}

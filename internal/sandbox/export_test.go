@@ -1,0 +1,18 @@
+package sandbox
+
+import "context"
+
+// Hooks for the external tests of the limit checks.
+
+// LimitState is what CheckLimits carries from one check to the next.
+type LimitState = limitState
+
+// CheckLimits runs one periodic limit check over list.
+func (m *Manager) CheckLimits(ctx context.Context, list []*Sandbox, seen map[string]LimitState) map[string]LimitState {
+	return m.checkLimits(ctx, list, seen)
+}
+
+// SetPidsCounter replaces the agent as the source of process counts.
+func (m *Manager) SetPidsCounter(f func(ctx context.Context, sb *Sandbox) (int, error)) {
+	m.countPids = f
+}
