@@ -92,12 +92,25 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 
 // DeleteKey removes a team's key by ID or name ("" team = any team).
 func (s *Store) DeleteKey(ctx context.Context, teamID, ref string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM api_keys WHERE (id = ? OR name = ?) AND (? = '' OR team_id = ?)`, ref, ref, teamID, teamID)
+	// By ID, or by name when that names one key: an admin's name may
+	// match keys of several teams, and then only an ID says which.
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE (id = ? OR name = ?) AND (? = '' OR team_id = ?)`,
+			ref, ref, teamID, teamID).Scan(&n); err != nil {
+			return err
+		}
+		switch {
+		case n == 0:
+			return fmt.Errorf("%w: no key %q", errdefs.ErrNotFound, ref)
+		case n > 1:
+			return fmt.Errorf("%w: %d keys are called %q (in several teams); delete one by its ID (see `runtools key list`)", errdefs.ErrConflict, n, ref)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE (id = ? OR name = ?) AND (? = '' OR team_id = ?)`, ref, ref, teamID, teamID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("deleting key: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: no key %q", errdefs.ErrNotFound, ref)
 	}
 	return nil
 }

@@ -175,6 +175,9 @@ func (s *Store) GetSandbox(ctx context.Context, id string) (*sandbox.Sandbox, er
 // Another team's sandbox is reported as not found.
 func (s *Store) FindSandbox(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
 	var row *sql.Row
+	if ref == "" {
+		return nil, fmt.Errorf("%w: a sandbox ID or name is required", errdefs.ErrNotFound)
+	}
 	if sandbox.IsID(ref) {
 		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE id = ? AND team_id = ?`, ref, teamID)
 	} else {

@@ -114,6 +114,16 @@ func TestKeys(t *testing.T) {
 	if err := s.DeleteKey(ctx, "team-b", "ci"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("another team deletes the key: %v", err)
 	}
+	// An admin (no team) deleting by a name two teams use must say which.
+	if err := s.CreateKey(ctx, auth.Key{ID: "key-3", TeamID: "team-b", Name: "ci", Lookup: "y", Hash: []byte("y"), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteKey(ctx, "", "ci"); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("an admin deleting an ambiguous name: %v, want conflict", err)
+	}
+	if err := s.DeleteKey(ctx, "", "key-3"); err != nil {
+		t.Errorf("an admin deleting by ID: %v", err)
+	}
 	if err := s.DeleteKey(ctx, "team-a", "ci"); err != nil {
 		t.Errorf("delete: %v", err)
 	}
