@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"strconv"
 	"strings"
@@ -115,23 +116,30 @@ func TestForkBomb(t *testing.T) {
 		t.Errorf("bombed sandbox is %s without a reason", got.State)
 	}
 	t.Logf("after the bomb: %s %s", got.State, got.StopReason)
+	if got.State == "running" {
+		ev := waitLimit(t, s, bomb.ID, "limit: pids")
+		t.Logf("pids limit reported %v after the bomb started", ev.At.Sub(start).Round(100*time.Millisecond))
+	}
 }
 
 // waitLimit waits until the sandbox's state and its recorded events say it
 // hit the limit (a reason starting with prefix).
-func waitLimit(t *testing.T, s *server, id, prefix string) {
+// It returns the first such event.
+func waitLimit(t *testing.T, s *server, id, prefix string) client.SandboxEvent {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		sb, err := s.client().Get(ctxT(t, time.Minute), id)
 		events, _ := s.client().Events(ctxT(t, time.Minute), id)
-		var inEvents bool
-		for _, ev := range events {
-			inEvents = inEvents || strings.HasPrefix(ev.Why, prefix)
+		var first *client.SandboxEvent
+		for i, ev := range events {
+			if first == nil && strings.HasPrefix(ev.Why, prefix) {
+				first = &events[i]
+			}
 		}
-		if err == nil && strings.HasPrefix(sb.LimitHit, prefix) && inEvents {
+		if err == nil && strings.HasPrefix(sb.LimitHit, prefix) && first != nil {
 			t.Logf("limit reported: %s", sb.LimitHit)
-			return
+			return *first
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q reported: limit_hit %q, events %+v (%v)", prefix, sb.LimitHit, events, err)
@@ -141,10 +149,18 @@ func waitLimit(t *testing.T, s *server, id, prefix string) {
 }
 
 // TestCPUQuota: four busy processes in a 1-vCPU sandbox get no more than
-// 1.1 vCPUs of the host, measured on the sandbox's cgroup.
+// 1.1 vCPUs of the host, measured on the sandbox's cgroup. The throttling
+// is reported once for the whole burn, in the events, the sandbox's
+// limit_hit and the live stream.
 func TestCPUQuota(t *testing.T) {
 	s := startServer(t)
 	sb := create(t, s, client.CreateRequest{VCPUs: 1})
+	wctx, stop := context.WithCancel(ctxT(t, 2*time.Minute))
+	defer stop()
+	var stream collector
+	go s.client().Watch(wctx, sb.ID, client.WatchOptions{NoMetrics: true}, stream.add)
+	stream.waitFor(t, "current status", isState("running"))
+	start := time.Now()
 	usage := func() time.Duration {
 		data, err := os.ReadFile("/sys/fs/cgroup/cpuacct/runtools/" + sb.ID + "/cpuacct.usage")
 		if err != nil {
@@ -154,7 +170,7 @@ func TestCPUQuota(t *testing.T) {
 		return time.Duration(n)
 	}
 	if _, err := s.client().Start(ctxT(t, time.Minute), sb.ID, client.ExecRequest{
-		Cmd: []string{"sh", "-c", "for i in 1 2 3 4; do timeout 8 sh -c 'while :; do :; done' & done; wait"},
+		Cmd: []string{"sh", "-c", "for i in 1 2 3 4; do timeout 12 sh -c 'while :; do :; done' & done; wait"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +185,82 @@ func TestCPUQuota(t *testing.T) {
 	}
 	if share < 0.5 {
 		t.Errorf("the burn used only %.2f CPUs: the test measured nothing", share)
+	}
+	ev := waitLimit(t, s, sb.ID, "limit: cpu")
+	t.Logf("CPU throttling reported %v after the burn started: %s", ev.At.Sub(start).Round(100*time.Millisecond), ev.Why)
+	st := stream.waitFor(t, "the limit on the live stream", func(ev client.WatchEvent) bool {
+		return ev.Status != nil && strings.HasPrefix(ev.Status.Reason, "limit: cpu")
+	})
+	if st.Status.State != "running" {
+		t.Errorf("limit status on the stream: %+v", st.Status)
+	}
+	// The burn lasts 12 s: one event for all of it.
+	time.Sleep(time.Until(start.Add(15 * time.Second)))
+	events, err := s.client().Events(ctxT(t, time.Minute), sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, ev := range events {
+		if strings.HasPrefix(ev.Why, "limit: cpu") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d CPU limit events for one sustained burn, want 1: %+v", n, events)
+	}
+}
+
+// TestOpenFiles: a process that opens files until it fails stops with
+// EMFILE at its RLIMIT_NOFILE, cannot raise the limit, and the sandbox
+// stays usable.
+func TestOpenFiles(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{})
+	const script = `
+import errno, os, resource
+lim = next(int(l.split()[3]) for l in open('/proc/self/limits') if l.startswith('Max open files'))
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (2 * lim, 2 * lim))
+    raised = 'raised'
+except (ValueError, OSError):
+    raised = 'refused'
+before = len(os.listdir('/proc/self/fd')) - 1
+open('/tmp/f', 'w').close()
+fds, err = [], 'none'
+try:
+    while len(fds) < 4 * lim:
+        fds.append(os.open('/tmp/f', os.O_RDONLY))
+except OSError as e:
+    err = errno.errorcode.get(e.errno, str(e.errno))
+print(lim, before + len(fds), err, raised)
+`
+	start := time.Now()
+	res, err := sb.Exec(ctxT(t, 3*time.Minute), client.ExecRequest{Cmd: []string{"python3", "-c", script}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(res.Stdout))
+	if res.ExitCode != 0 || len(f) != 4 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	limit, _ := strconv.Atoi(f[0])
+	opened, _ := strconv.Atoi(f[1])
+	t.Logf("a process opened %d files (limit %d) in %v, then got %s; raising the limit: %s",
+		opened, limit, time.Since(start).Round(100*time.Millisecond), f[2], f[3])
+	if limit != 65536 {
+		t.Errorf("RLIMIT_NOFILE inside is %d, want 65536", limit)
+	}
+	if f[2] != "EMFILE" {
+		t.Errorf("opening files ended with %s, want EMFILE", f[2])
+	}
+	if opened > limit || opened < limit-16 {
+		t.Errorf("%d files open when opening failed, want close to the limit %d", opened, limit)
+	}
+	if f[3] != "refused" {
+		t.Errorf("a sandbox process raised its open-files limit above %d", limit)
+	}
+	if r := sh(t, sb, "echo alive"); string(r.Stdout) != "alive\n" {
+		t.Errorf("sandbox after the open-files test: %+v", r)
 	}
 }
