@@ -188,6 +188,7 @@ func (s *server) start() {
 	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+s.key)
 	s.cmd.Stdout, s.cmd.Stderr = syncWriter{s}, syncWriter{s}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.WaitDelay = 5 * time.Second // a child holding its output open must not hang Wait
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,12 @@ func (s *server) stop() {
 	select {
 	case <-done:
 	case <-time.After(15 * time.Second):
-		s.kill()
+		s.t.Errorf("the server did not stop within 15 s of SIGTERM; its goroutines follow")
+		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+		time.Sleep(2 * time.Second)
+		_ = s.cmd.Process.Signal(syscall.SIGKILL)
+		<-done // one Wait only: a second one would race the first
+		s.t.Logf("server log:\n%s", s.logs())
 	}
 }
 

@@ -58,7 +58,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := gvisor.AdoptOrphans(ctx); err != nil {
+	// Reaping goes on until Run returns, past ctx: a runsc delete still in
+	// flight at shutdown waits for its sandbox's process to be reaped.
+	reapCtx, stopReaping := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopReaping()
+	if err := gvisor.AdoptOrphans(reapCtx); err != nil {
 		log.Warn("cannot become the reaper of runsc's processes; destroying sandboxes will be slower", "err", err)
 	}
 	rt, err := gvisor.New(ctx, gvisor.Config{Runsc: cfg.Runsc, Root: cfg.path("runsc"), Platform: cfg.Platform, Debug: cfg.Debug}, log)
