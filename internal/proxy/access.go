@@ -130,9 +130,10 @@ func (p *Proxy) grantCookie(w http.ResponseWriter, r *http.Request, t *target, g
 		SameSite: http.SameSiteLaxMode,
 	}
 	if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
-		// A link opened in a frame (the dashboard embeds desktops so): a
-		// browser keeps no Lax cookie from a cross-site frame. This one is
-		// partitioned, so only frames under the same top-level site get it.
+		// A link opened in a frame (a page embedding a preview of the
+		// sandbox's port): a browser keeps no Lax cookie from a cross-site
+		// frame. This one is partitioned, so only frames under the same
+		// top-level site get it.
 		c.SameSite, c.Secure, c.Partitioned = http.SameSiteNoneMode, true, true
 	}
 	http.SetCookie(w, c)
