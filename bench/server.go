@@ -262,7 +262,7 @@ func removeServerNetwork(ctx context.Context, bridge string) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	for _, t := range []string{"inet runtools_" + bridge, "ip runtools_" + bridge + "_nat"} {
+	for _, t := range []string{"inet runtools_" + bridge, "ip runtools_" + bridge + "_nat", "bridge runtools_" + bridge + "_ports"} {
 		if strings.Contains(tables+"\n", "table "+t+"\n") {
 			if _, err := command(ctx, "nft", append([]string{"delete", "table"}, strings.Fields(t)...)...); err != nil {
 				errs = append(errs, err)

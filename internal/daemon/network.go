@@ -58,19 +58,12 @@ func member(sb *sandbox.Sandbox) network.Member {
 	}
 }
 
-// netAdapter gives the sandbox manager the network: a sandbox's network
-// comes with its policy, and its nameserver is the daemon's resolver.
+// netAdapter gives the sandbox manager the network, with policies made
+// from its sandboxes; their nameserver is the daemon's resolver.
 type netAdapter struct{ *network.Manager }
 
 func (a netAdapter) Setup(ctx context.Context, sb *sandbox.Sandbox) (string, error) {
-	ns, err := a.Manager.Setup(ctx, sb.ID, sb.IP)
-	if err != nil {
-		return "", err
-	}
-	if err := a.Manager.Apply(ctx, member(sb)); err != nil {
-		return "", err
-	}
-	return ns, nil
+	return a.Manager.Setup(ctx, sb.ID, sb.IP)
 }
 
 func (a netAdapter) Apply(ctx context.Context, sb *sandbox.Sandbox) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
@@ -159,6 +160,17 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 		return nil, fmt.Errorf("setting up network: %w", err)
 	}
 	u.add("tear down network", func(ctx context.Context) error { return m.net.Teardown(ctx, sb.ID) })
+	// An egress policy is in place before the sandbox starts. Without one,
+	// the team's network is joined while it boots: until then it reaches
+	// no other sandbox, which fails closed.
+	applied := make(chan error, 1)
+	policy := sync.OnceValue(func() error { return <-applied })
+	u.add("wait for the network policy", func(context.Context) error { _ = policy(); return nil })
+	if sb.Egress.IsDefault() {
+		go func() { applied <- m.net.Apply(ctx, sb) }()
+	} else if applied <- m.net.Apply(ctx, sb); policy() != nil {
+		return nil, fmt.Errorf("applying the network policy: %w", policy())
+	}
 
 	spec := m.runSpec(sb, nsPath)
 	spec.RootFS = tpl.RootFS
@@ -173,6 +185,9 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("%w: the sandbox's agent did not answer within %s: %v", errdefs.ErrUnavailable, m.cfg.ReadyTimeout, err)
+	}
+	if err := policy(); err != nil {
+		return nil, fmt.Errorf("applying the network policy: %w", err)
 	}
 	sb.State, sb.StartedAt, sb.Why = Running, m.now().UTC(), "created"
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {

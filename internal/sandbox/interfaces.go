@@ -45,10 +45,10 @@ type Network interface {
 	Allocate(used []netip.Addr) (netip.Addr, error)
 	// Setup makes the sandbox's namespace, or completes an existing one,
 	// putting the address back (gVisor takes it into its own stack, so a
-	// restore needs it again), and applies its network policy: its team
-	// and its egress rules.
+	// restore needs it again).
 	Setup(ctx context.Context, sb *Sandbox) (nsPath string, err error)
-	// Apply applies the sandbox's network policy again, after a change.
+	// Apply puts the sandbox's network policy in place, its team and its
+	// egress rules, or changes it; an unchanged policy costs nothing.
 	Apply(ctx context.Context, sb *Sandbox) error
 	// Teardown removes the sandbox's namespace and its policy.
 	Teardown(ctx context.Context, id string) error

@@ -242,6 +242,9 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 	if err != nil {
 		return fmt.Errorf("setting up network: %w", err)
 	}
+	if err := m.net.Apply(ctx, sb); err != nil { // a fork's is new; a resumed sandbox's unchanged
+		return fmt.Errorf("applying the network policy: %w", err)
+	}
 	m.dropAgent(sb.ID)
 	t1 := m.now()
 	if err := cp.Restore(ctx, m.runSpec(sb, nsPath), m.dir(sb.ID), image); err != nil {
