@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/computer"
 	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/sandbox"
 )
 
 // Computer use: the routes under /v1/sandboxes/{ref}/computer drive a
@@ -26,7 +28,34 @@ func (s *Server) computerOf(r *http.Request) (*computer.Computer, error) {
 	if !sb.Desktop {
 		return nil, fmt.Errorf("%w: sandbox %s has no desktop: create one with --template desktop", errdefs.ErrConflict, sb.ID)
 	}
+	if sb.State == sandbox.Running {
+		if err := s.waitDesktop(r.Context(), sb.ID); err != nil {
+			return nil, err
+		}
+	}
 	return computer.New(sandboxRunner{s: s, team: id.TeamID, ref: sb.ID}), nil
+}
+
+// desktopWait bounds how long a computer call waits for a desktop that is
+// still starting (a few seconds after create).
+var desktopWait = 30 * time.Second
+
+// waitDesktop returns once the sandbox's desktop is up, so that a call
+// made right after create acts on a desktop rather than failing on one
+// that is half started.
+func (s *Server) waitDesktop(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, desktopWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !s.sandboxes.VNCReady(id) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: the desktop of sandbox %s is not up after %s; check its vnc_ready and try again", errdefs.ErrUnavailable, id, desktopWait)
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // sandboxRunner runs the computer's commands through the sandbox's agent.

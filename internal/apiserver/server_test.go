@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +28,8 @@ import (
 
 // fakeSandboxes keeps sandboxes in memory, per team, like the real manager.
 type fakeSandboxes struct {
-	byID map[string]*sandbox.Sandbox
+	byID    map[string]*sandbox.Sandbox
+	vncDown atomic.Bool // desktops are still starting
 }
 
 func (f *fakeSandboxes) find(teamID, ref string) (*sandbox.Sandbox, error) {
@@ -116,7 +118,8 @@ func (f *fakeSandboxes) SetPublic(_ context.Context, teamID, ref string, _ bool)
 func (f *fakeSandboxes) SetEgress(_ context.Context, teamID, ref string, _ egress.Policy) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
-func (f *fakeSandboxes) VNCReady(string) bool    { return false }
+func (f *fakeSandboxes) VNCReady(string) bool    { return !f.vncDown.Load() }
+func (f *fakeSandboxes) setVNC(up bool)          { f.vncDown.Store(!up) }
 func (f *fakeSandboxes) LastLimit(string) string { return "" }
 func (f *fakeSandboxes) EventsSince(_ context.Context, teamID, ref string, _ int64) ([]sandbox.Event, <-chan struct{}, error) {
 	if ref != "" {
@@ -351,5 +354,26 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 	for k := range documented {
 		t.Errorf("api/openapi.yaml documents %q, which is not a route", k)
+	}
+}
+
+// TestComputerWaitsForTheDesktop: a computer call on a desktop that is
+// still starting waits for it, and says so if it does not come up.
+func TestComputerWaitsForTheDesktop(t *testing.T) {
+	f := newFixture(t)
+	sbs := f.sandboxes
+	sbs.byID[f.sandboxA].Desktop = true
+	sbs.setVNC(false)
+	old := desktopWait
+	desktopWait = 300 * time.Millisecond
+	t.Cleanup(func() { desktopWait = old })
+	if resp := f.do(t, "GET", "/v1/sandboxes/mine/computer/windows", f.keyA, ""); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("desktop down: status %d, want 503", resp.StatusCode)
+	}
+	go func() { time.Sleep(100 * time.Millisecond); sbs.setVNC(true) }()
+	start := time.Now()
+	resp := f.do(t, "GET", "/v1/sandboxes/mine/computer/windows", f.keyA, "")
+	if resp.StatusCode == http.StatusServiceUnavailable || time.Since(start) < 100*time.Millisecond {
+		t.Errorf("desktop coming up: status %d after %v, want the call to wait for it", resp.StatusCode, time.Since(start))
 	}
 }
