@@ -38,13 +38,17 @@ const (
 // The share of the process limit that counts as reaching it, and as no
 // longer near it. The agent counts the processes every pidsCheckEvery
 // checks and must answer within pidsTimeout (it shares the sandbox's CPU
-// with whatever is forking).
+// with whatever is forking). It is asked only while the sandbox is busy
+// (pidsBusyPeriods scheduler periods with work since the check before),
+// or while the limit is reported hit: an idle sandbox does not fork, and
+// asking hundreds of idle agents would cost more CPU than they use.
 const (
-	pidsHighShare  = 0.95
-	pidsClearShare = 0.80
-	pidsCheckEvery = 2
-	pidsTimeout    = 2 * time.Second
-	pidsParallel   = 16
+	pidsHighShare   = 0.95
+	pidsClearShare  = 0.80
+	pidsCheckEvery  = 2
+	pidsTimeout     = 2 * time.Second
+	pidsParallel    = 16
+	pidsBusyPeriods = 3
 )
 
 // The share of scheduler periods (100 ms each) in which the CPU quota ran
@@ -158,6 +162,18 @@ func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[str
 	return next
 }
 
+// busy reports whether the sandbox had work in pidsBusyPeriods scheduler
+// periods or more between the last two readings of its CPU counters, or
+// whether there are no two readings to tell (no meter, or just started).
+func (st *limitState) busy() bool {
+	if st.cpuSamples < 2 {
+		return true
+	}
+	last := st.cpu[(st.cpuSamples-1)%cpuWindow]
+	prev := st.cpu[(st.cpuSamples-2)%cpuWindow]
+	return last.periods-prev.periods >= pidsBusyPeriods || last.periods < prev.periods
+}
+
 // addCPU keeps a reading of the throttling counters and returns the share
 // of periods throttled since the oldest reading kept. ok is false until
 // there are two readings.
@@ -200,7 +216,8 @@ func (m *Manager) countAllPids(ctx context.Context, list []*Sandbox, seen map[st
 		sem = make(chan struct{}, pidsParallel)
 	)
 	for _, sb := range list {
-		if sb.State != Running || (seen[sb.ID].checks+1)%pidsCheckEvery != 1 {
+		st := seen[sb.ID]
+		if sb.State != Running || (st.checks+1)%pidsCheckEvery != 1 || !(st.pidsHigh.on || st.busy()) {
 			continue
 		}
 		wg.Add(1)

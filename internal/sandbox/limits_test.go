@@ -174,10 +174,21 @@ func TestCPUThrottleHysteresis(t *testing.T) {
 // agent that does not answer is skipped.
 func TestPidsReportedOnce(t *testing.T) {
 	le := newLimitEnv(t)
+	busy := func(n int) { // a sandbox busy forking
+		for range n {
+			le.rt.run(10, 0)
+			le.check(1)
+		}
+	}
 	le.setPids(12, nil)
-	le.check(4)
+	busy(4)
+	le.check(2) // the sandbox goes idle
 	le.setPids(990, nil)
-	le.check(10)
+	le.check(10) // idle: its agent is not asked
+	if got := le.limitEvents(t, "limit: pids"); len(got) != 0 {
+		t.Fatalf("an idle sandbox's agent was asked: %q", got)
+	}
+	busy(10)
 	got := le.limitEvents(t, "limit: pids")
 	if len(got) != 1 || got[0] != "limit: pids: 990 processes, the limit is 1000 per user (threads included)" {
 		t.Fatalf("after a fork bomb: %q, want one event", got)
@@ -192,9 +203,9 @@ func TestPidsReportedOnce(t *testing.T) {
 		t.Fatalf("without a clear: %q, want one event", got)
 	}
 	le.setPids(40, nil)
-	le.check(4)
+	le.check(4) // reported hit: asked even while idle, so it clears
 	le.setPids(1000, nil)
-	le.check(4)
+	busy(4)
 	if got := le.limitEvents(t, "limit: pids"); len(got) != 2 {
 		t.Fatalf("after a clear: %q, want two events", got)
 	}
