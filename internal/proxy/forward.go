@@ -34,8 +34,10 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var id string
 	var port int
 	defer func() {
-		p.log.DebugContext(r.Context(), "request", "sandbox", id, "port", port,
-			"method", r.Method, "status", sw.loggedStatus(r), "duration", time.Since(start))
+		if p.log.Enabled(r.Context(), slog.LevelDebug) { // the arguments cost even when not logged
+			p.log.DebugContext(r.Context(), "request", "sandbox", id, "port", port,
+				"method", r.Method, "status", sw.loggedStatus(r), "duration", time.Since(start))
+		}
 		if p.obs != nil {
 			p.obs.Request(sw.loggedStatus(r))
 		}
@@ -131,6 +133,7 @@ func (p *Proxy) newReverseProxy() *httputil.ReverseProxy {
 		ModifyResponse: p.countResponse,
 		Transport:      p.pool,
 		FlushInterval:  0, // streams (SSE, chunked) are flushed at once by ReverseProxy itself
+		BufferPool:     &bufferPool{},
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
 	}
@@ -205,3 +208,16 @@ func (p *Proxy) shape() string {
 		"with a port from 1 to 65535 and an id like sandbox-abc123xyz890",
 		p.URL("sandbox-abc123xyz890", 5173), p.domain)
 }
+
+// bufferPool lends ReverseProxy the buffers it copies bodies through, so a
+// request does not cost a new 32 KiB one.
+type bufferPool struct{ pool sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if buf, ok := b.pool.Get().(*[]byte); ok {
+		return *buf
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.pool.Put(&buf) }
