@@ -5,8 +5,12 @@ export interface Sandbox {
   id: string; name: string; template: string; state: string; stop_reason?: string;
   vcpus: number; memory_mb: number; idle_timeout: number; ports: number[];
   urls?: { port: number; url: string }[]; desktop?: boolean; vnc_ready?: boolean;
-  limit_hit?: string; created_at: string;
+  limit_hit?: string; ip?: string; egress?: Egress; created_at: string;
 }
+// Where a sandbox may connect outside its team's network: rules are IPv4
+// addresses, CIDRs or domains ("*.example.com" covers its subdomains), and
+// deny rules win over allow rules, allow rules over the default.
+export interface Egress { default: 'allow' | 'deny'; allow?: string[]; deny?: string[] }
 export interface Metrics {
   sandbox_id: string; at: string; cpu_percent: number; mem_percent: number; mem_bytes: number;
   mem_limit_bytes: number; net_rx_bytes_per_sec: number; net_tx_bytes_per_sec: number;
@@ -52,6 +56,7 @@ export const api = {
   snapshot: (ref: string, name: string) => call<Snapshot>('POST', `${sb(ref)}/snapshots`, name ? { name } : {}),
   rollback: (ref: string, snapshot: string) => call<Sandbox>('POST', `${sb(ref)}/rollback`, { snapshot }),
   fork: (ref: string, snapshot: string, name: string) => call<Sandbox>('POST', `${sb(ref)}/fork`, { snapshot, ...(name ? { name } : {}) }),
+  setEgress: (ref: string, egress: Egress) => call<Sandbox>('PUT', `${sb(ref)}/egress`, egress),
   link: (ref: string, port: number) => call<{ url: string }>('POST', `${sb(ref)}/links`, { port }),
   terminalURL: (ref: string, cols: number, rows: number) => `${ws()}${sb(ref)}/terminal?cols=${cols}&rows=${rows}`,
   vncURL: (ref: string) => `${ws()}${sb(ref)}/vnc`,

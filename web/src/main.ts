@@ -1,9 +1,10 @@
 // The runtools dashboard: log in with an API key, list sandboxes with live
 // CPU and memory, create one, and open one for its charts, URLs, terminal,
-// desktop, snapshots and lifecycle buttons. Routes live in the URL's hash.
+// desktop, network and egress policy, snapshots and lifecycle buttons.
+// Routes live in the URL's hash.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
-import { api, ApiError, key, setKey, watch, type Metrics, type Sandbox } from './api';
+import { api, ApiError, key, setKey, watch, type Egress, type Metrics, type Sandbox } from './api';
 import { Chart } from './chart';
 import { openDesktop, type Desktop } from './desktop';
 import { openTerminal } from './terminal';
@@ -32,6 +33,30 @@ function errorBox(): { el: HTMLElement; run: (f: () => Promise<unknown>) => Prom
       try { await f(); } catch (e) { el.textContent = e instanceof Error ? e.message : String(e); }
     },
   };
+}
+
+// egressFields builds the inputs of an egress policy: its default and its
+// allow and deny lists, one rule per line; policy() reads them back.
+function egressFields(): { el: HTMLElement; set: (e?: Egress) => void; policy: () => Required<Egress> } {
+  const def = h('select', { name: 'egress-default' },
+    h('option', { value: 'allow' }, 'allow (all but the deny rules)'), h('option', { value: 'deny' }, 'deny (only the allow rules)'));
+  const rules = (name: string) => h('textarea', { name, rows: 3, placeholder: 'one per line: api.github.com, *.pypi.org, 10.0.0.0/8' });
+  const allow = rules('egress-allow'), deny = rules('egress-deny');
+  const lines = (t: HTMLTextAreaElement) => t.value.split('\n').map((l) => l.trim()).filter(Boolean);
+  return {
+    el: h('div', { className: 'egress' }, h('label', {}, 'Default ', def), h('label', {}, 'Allow ', allow), h('label', {}, 'Deny ', deny)),
+    set: (e) => { def.value = e?.default ?? 'allow'; allow.value = (e?.allow ?? []).join('\n'); deny.value = (e?.deny ?? []).join('\n'); },
+    policy: () => ({ default: def.value === 'deny' ? 'deny' : 'allow', allow: lines(allow), deny: lines(deny) }),
+  };
+}
+
+// egressText says an egress policy in plain words.
+function egressText(e?: Egress): string {
+  const allow = e?.allow ?? [], deny = e?.deny ?? [];
+  const deniedByDefault = e?.default === 'deny';
+  if (!allow.length && !deny.length) return deniedByDefault ? 'Egress: denied everywhere outside the team' : 'Egress: allowed everywhere';
+  return [`Egress: ${deniedByDefault ? 'denied' : 'allowed'} by default`,
+    ...(allow.length ? [`allowed: ${allow.join(', ')}`] : []), ...(deny.length ? [`denied: ${deny.join(', ')}`] : [])].join('; ');
 }
 
 async function route(): Promise<void> {
@@ -106,9 +131,11 @@ async function createPage(): Promise<void> {
   const num = (name: string, value: number, min: number) => h('input', { type: 'number', name, value: String(value), min: String(min) });
   const name = h('input', { name: 'name', placeholder: 'optional' });
   const vcpus = num('vcpus', 2, 1), memory = num('memory', 1024, 128), idle = num('idle', 600, 0);
+  const egress = egressFields();
   const form = h('form', { className: 'card' }, h('h1', {}, 'New sandbox'),
     h('label', {}, 'Name ', name), h('label', {}, 'Template ', tpl), h('label', {}, 'vCPUs ', vcpus),
     h('label', {}, 'Memory (MB) ', memory), h('label', {}, 'Idle timeout (s, 0 = never) ', idle),
+    h('details', {}, h('summary', {}, 'Egress'), egress.el),
     h('button', { type: 'submit' }, 'Create'), err.el);
   show(form);
   await err.run(async () => {
@@ -121,7 +148,11 @@ async function createPage(): Promise<void> {
     err.run(async () => {
       form.querySelector('button')!.disabled = true;
       try {
-        const sb = await api.create({ name: name.value || undefined, template: tpl.value, vcpus: +vcpus.value, memory_mb: +memory.value, idle_timeout: +idle.value });
+        // Left as it is (allow, no rules), the egress is the server's default: not sent.
+        const eg = egress.policy();
+        const untouched = eg.default === 'allow' && !eg.allow.length && !eg.deny.length;
+        const sb = await api.create({ name: name.value || undefined, template: tpl.value, vcpus: +vcpus.value, memory_mb: +memory.value, idle_timeout: +idle.value,
+          egress: untouched ? undefined : eg });
         location.hash = `#/sandbox/${sb.id}`;
       } finally { form.querySelector('button')!.disabled = false; }
     });
@@ -142,6 +173,32 @@ async function sandboxPage(ref: string): Promise<void> {
   const termEl = h('div', { className: 'terminal', id: 'terminal' });
   const desktop = h('div', { className: 'desktop' });
   let screen: Desktop | undefined;
+  // The network panel: the sandbox's address and names in its team's
+  // network, its egress policy, and an editor for it whose errors (a bad
+  // rule) show beside it, leaving what was typed.
+  const netInfo = h('p', { className: 'meta', id: 'network-info' });
+  const egressNow = h('p', { id: 'egress' });
+  const egress = egressFields();
+  const egressErr = errorBox();
+  const egressForm = h('form', { className: 'card' }, egress.el, h('button', { type: 'submit' }, 'Save'), egressErr.el);
+  const showNetwork = () => {
+    const names = [...(sb.name ? [`${sb.name}.internal`] : []), `${sb.id}.internal`];
+    netInfo.textContent = `IP ${sb.ip || '–'} · in the team's network as ${names.join(', ')}`;
+    egressNow.textContent = egressText(sb.egress);
+  };
+  showNetwork();
+  egress.set(sb.egress);
+  egressForm.onsubmit = (e) => {
+    e.preventDefault();
+    egressErr.run(async () => {
+      egressForm.querySelector('button')!.disabled = true;
+      try {
+        sb = await api.setEgress(sb.id, egress.policy());
+        egress.set(sb.egress);
+        showNetwork();
+      } finally { egressForm.querySelector('button')!.disabled = false; }
+    });
+  };
   show(
     h('h1', {}, sb.name || sb.id, ' ', state),
     h('p', { className: 'meta' }, `${sb.id} · ${sb.template} · ${sb.vcpus} vCPU · ${sb.memory_mb} MB · idle timeout ${sb.idle_timeout || 'never'}${sb.idle_timeout ? ' s' : ''}`),
@@ -153,6 +210,7 @@ async function sandboxPage(ref: string): Promise<void> {
     h('section', {}, h('h2', {}, 'Terminal'), termEl),
     desktop,
     h('section', {}, h('h2', {}, 'Dev-server URLs'), urls),
+    h('section', { id: 'network' }, h('h2', {}, 'Network'), netInfo, egressNow, egressForm),
     h('section', {}, h('h2', {}, 'Snapshots'),
       h('div', { className: 'actions' }, snapName, action('Take snapshot', async () => { await api.snapshot(sb.id, snapName.value); snapName.value = ''; })),
       h('table', {}, h('thead', {}, h('tr', {}, ...['Name', 'Size', 'Taken', ''].map((t) => h('th', {}, t)))), snaps)),
@@ -161,6 +219,7 @@ async function sandboxPage(ref: string): Promise<void> {
     sb = await api.get(sb.id);
     state.textContent = sb.state;
     state.className = `state ${sb.state}`;
+    showNetwork();
     // A private sandbox's URLs need its access token: a signed link has it.
     const open = (port: number) => err.run(async () => { window.open((await api.link(sb.id, port)).url, '_blank', 'noopener'); });
     urls.replaceChildren(...(sb.urls ?? []).map((u) => h('li', {}, `${u.port}: `, h('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.url),
