@@ -1,6 +1,8 @@
 // Drives the web dashboard in Debian's headless Chromium: logs in with an
 // API key, creates a sandbox, types `echo hi` in its terminal and sees `hi`,
-// watches a metric chart update, pauses and resumes it with the buttons,
+// watches a metric chart update, sets its egress policy in its network
+// panel (and sees a bad rule refused beside the editor), pauses and resumes
+// it with the buttons,
 // takes a snapshot, rolls back to it and forks it, and sees live CPU and
 // memory of every running sandbox in the list (the original and its fork),
 // saving a screenshot after each step into SHOTDIR.
@@ -42,7 +44,11 @@ try {
   await page.fill('input[name=vcpus]', '1');
   await page.fill('input[name=memory]', '512');
   await shot('2-create');
+  // The egress fields, left closed and untouched, send no egress.
+  const created = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/sandboxes');
   await page.click('button[type=submit]');
+  const sent = (await created).postDataJSON();
+  if ('egress' in sent) throw new Error(`the untouched form sent egress: ${JSON.stringify(sent.egress)}`);
   await page.waitForURL(/#\/sandbox\//, { timeout: 120_000 });
   await state('running');
 
@@ -59,10 +65,36 @@ try {
   await page.waitForFunction(() => Number(document.querySelector('canvas[data-label=CPU]')?.dataset.last ?? 0) > 30, null, { timeout: 30_000 });
   await shot('3-sandbox');
 
+  step = 'set the egress policy in the network panel';
+  const egress = (want) => page.waitForFunction((w) => document.querySelector('#egress')?.textContent === w, want, { timeout: 30_000 });
+  await egress('Egress: allowed everywhere');
+  const info = await page.textContent('#network-info');
+  if (!/^IP \d+\.\d+\.\d+\.\d+ · /.test(info) || !info.includes('from-the-dashboard.internal, sandbox-')) throw new Error(`the network panel says: ${info}`);
+  await page.selectOption('select[name=egress-default]', 'deny');
+  await page.fill('textarea[name=egress-allow]', 'API.github.com');
+  await page.click('#network button:has-text("Save")');
+  await egress('Egress: denied by default; allowed: api.github.com');
+  // A bad rule: the server's message shows beside the editor, and what was
+  // typed stays.
+  await page.fill('textarea[name=egress-deny]', '10.0.0.0/8\n10.0.0.0/33');
+  await page.click('#network button:has-text("Save")');
+  await page.waitForFunction(() => document.querySelector('#network .error').textContent.includes('10.0.0.0/33'), null, { timeout: 30_000 });
+  if (await page.inputValue('textarea[name=egress-deny]') !== '10.0.0.0/8\n10.0.0.0/33') throw new Error('the deny rules typed were lost');
+  if (await page.textContent('#egress') !== 'Egress: denied by default; allowed: api.github.com') throw new Error('a refused policy changed the panel');
+  await shot('4-egress');
+  await page.selectOption('select[name=egress-default]', 'allow');
+  await page.fill('textarea[name=egress-allow]', '');
+  await page.fill('textarea[name=egress-deny]', '');
+  await page.click('#network button:has-text("Save")');
+  await egress('Egress: allowed everywhere');
+  if (await page.textContent('#network .error') !== '') throw new Error('the error stayed after a good save');
+  const now = await page.evaluate(async (k) => (await (await fetch(`/v1/sandboxes/${location.hash.split('/')[2]}`, { headers: { Authorization: `Bearer ${k}` } })).json()).egress, key);
+  if (JSON.stringify(now) !== '{"default":"allow"}') throw new Error(`the server has the egress ${JSON.stringify(now)}`);
+
   step = 'pause with the button';
   await page.click('button:has-text("Pause")');
   await state('paused');
-  await shot('4-paused');
+  await shot('5-paused');
 
   step = 'resume with the button';
   await page.click('button:has-text("Resume")');
@@ -82,7 +114,7 @@ try {
   }, null, { timeout: 30_000 });
   await page.keyboard.type('echo back\n');
   await page.waitForFunction(() => [...document.querySelectorAll('#terminal .xterm-rows > div')].some((r) => r.textContent.trim() === 'back'), null, { timeout: 30_000 });
-  await shot('5-resumed');
+  await shot('6-resumed');
 
   step = 'take a snapshot, roll back to it and fork it';
   page.on('dialog', (d) => d.accept());
@@ -95,7 +127,7 @@ try {
   await page.click('button:has-text("Fork")');
   await page.waitForURL((u) => u.href !== first && /#\/sandbox\//.test(u.href), { timeout: 60_000 });
   await state('running');
-  await shot('6-fork');
+  await shot('7-fork');
 
   step = 'see live CPU and memory of every running sandbox in the list';
   const watches = [];
@@ -108,7 +140,7 @@ try {
   }, null, { timeout: 30_000 });
   // One stream brings them all: the team's, with metrics.
   if (watches.join(' ') !== '/v1/watch?metrics=true') throw new Error(`the list opened these watches: ${watches.join(', ')}`);
-  await shot('7-list');
+  await shot('8-list');
   console.log('dashboard: every step passed');
 } catch (e) {
   console.error(`dashboard: ${step}: ${e.message}`);

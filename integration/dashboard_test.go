@@ -13,7 +13,8 @@ import (
 
 // TestDashboard drives the web dashboard that runtools server serves at /
 // in Debian's headless Chromium (e2e/dashboard.mjs): log in, create a
-// sandbox, use its terminal, watch its metrics, pause and resume it. The
+// sandbox, use its terminal, watch its metrics, set its egress policy in
+// its network panel (a bad rule refused inline), pause and resume it. The
 // screenshots are kept in artifacts/.
 func TestDashboard(t *testing.T) {
 	s := startServer(t)
