@@ -83,8 +83,8 @@ func (d directory) Client(ctx context.Context, addr netip.Addr) (resolver.Client
 	if !ok {
 		return resolver.Client{}, false
 	}
-	sb, err := d.mgr.Get(ctx, mb.Team, mb.ID)
-	if err != nil {
+	sb, err := d.mgr.Record(ctx, mb.ID) // every lookup asks: from memory
+	if err != nil || sb.TeamID != mb.Team {
 		return resolver.Client{}, false
 	}
 	return resolver.Client{ID: sb.ID, Team: sb.TeamID, Rules: sb.Egress.Rules()}, true

@@ -77,6 +77,7 @@ func (m *Manager) Init(ctx context.Context, members []Member) error {
 	var script strings.Builder
 	script.WriteString(rules(m.cfg))
 	clear(m.members)
+	clear(m.byIP)
 	for _, mb := range members {
 		mb.IP = mb.IP.Unmap()
 		if err := m.checkSandbox(mb.ID, mb.IP); err != nil {
@@ -88,7 +89,8 @@ func (m *Manager) Init(ctx context.Context, members []Member) error {
 		return fmt.Errorf("loading firewall: %w", err)
 	}
 	for _, mb := range members {
-		m.members[mb.ID] = mb
+		mb.IP = mb.IP.Unmap()
+		m.remember(mb)
 	}
 
 	undo.release()

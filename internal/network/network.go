@@ -52,8 +52,9 @@ type Manager struct {
 	log     *slog.Logger
 
 	mu      sync.Mutex
-	members map[string]Member // by sandbox id: what the firewall holds
-	tags    map[string]uint32 // team → firewall mark
+	members map[string]Member     // by sandbox id: what the firewall holds
+	byIP    map[netip.Addr]string // sandbox id by address, for the resolver
+	tags    map[string]uint32     // team → firewall mark
 	nextTag uint32
 }
 
@@ -94,6 +95,7 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 		gateway: cfg.Subnet.Addr().Next(),
 		log:     log.With("component", "network", "bridge", cfg.Bridge),
 		members: map[string]Member{},
+		byIP:    map[netip.Addr]string{},
 		tags:    map[string]uint32{},
 	}, nil
 }

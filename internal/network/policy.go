@@ -67,8 +67,18 @@ func (m *Manager) Apply(ctx context.Context, mb Member) error {
 	if err := nft(ctx, b.String()); err != nil {
 		return fmt.Errorf("applying the network policy of sandbox %s: %w", mb.ID, err)
 	}
-	m.members[mb.ID] = mb
+	m.remember(mb)
 	return nil
+}
+
+// remember records mb as in the firewall, replacing what was there for its
+// sandbox. The caller holds mu.
+func (m *Manager) remember(mb Member) {
+	if old, ok := m.members[mb.ID]; ok {
+		delete(m.byIP, old.IP)
+	}
+	m.members[mb.ID] = mb
+	m.byIP[mb.IP] = mb.ID
 }
 
 // forget takes the sandbox out of the firewall, if it is in it.
@@ -85,6 +95,7 @@ func (m *Manager) forget(ctx context.Context, id string) error {
 		return fmt.Errorf("removing sandbox %s from the firewall: %w", id, err)
 	}
 	delete(m.members, id)
+	delete(m.byIP, old.IP)
 	return nil
 }
 
@@ -131,12 +142,8 @@ func (m *Manager) Member(ip netip.Addr) (Member, bool) {
 	ip = ip.Unmap()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, mb := range m.members {
-		if mb.IP == ip {
-			return mb, true
-		}
-	}
-	return Member{}, false
+	mb, ok := m.members[m.byIP[ip]]
+	return mb, ok
 }
 
 // tag returns the firewall mark standing for a team, handing out the next

@@ -141,6 +141,13 @@ func (m *Manager) cachedSandbox(ctx context.Context, id string) (*Sandbox, <-cha
 	return sb, changed, nil
 }
 
+// Record returns the record of the sandbox with this ID, of any team, from
+// memory while it is current. The caller must not change it.
+func (m *Manager) Record(ctx context.Context, id string) (*Sandbox, error) {
+	sb, _, err := m.cachedSandbox(ctx, id)
+	return sb, err
+}
+
 // useCached is Use's fast path, for a sandbox named by ID whose cached
 // record is current and says running: no database read. begin waits out
 // any pause claim, and a pause that finished meanwhile wrote its state
