@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/network"
@@ -53,8 +52,7 @@ func member(sb *sandbox.Sandbox) network.Member {
 	return network.Member{
 		ID: sb.ID, IP: sb.IP, Team: sb.TeamID,
 		DenyAll: r.DenyAll, Allow: r.AllowCIDRs, Deny: r.DenyCIDRs,
-		ForceDNS: len(r.AllowDomains)+len(r.DenyDomains) > 0,
-		Domains:  slices.Concat(r.AllowDomains, []string{"|"}, r.DenyDomains),
+		AllowDomains: r.AllowDomains, DenyDomains: r.DenyDomains,
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // Member is what the firewall knows of one sandbox: its address, its team
 // (sandboxes of one team reach each other; no one else reaches them) and
-// its egress policy, as addresses. Domains reach the firewall as the
+// its egress policy. The addresses of its domains reach the firewall as the
 // resolver looks them up (Resolved).
 type Member struct {
 	ID   string
@@ -23,23 +23,26 @@ type Member struct {
 	DenyAll bool
 	// Allow and Deny are CIDRs; Deny wins.
 	Allow, Deny []netip.Prefix
-	// ForceDNS drops DNS to anything but the daemon's resolver, so that
-	// domain rules cannot be sidestepped by asking another nameserver.
-	ForceDNS bool
-	// Domains are the policy's domain rules, for telling policies apart:
-	// addresses resolved under other rules do not carry over.
-	Domains []string
+	// AllowDomains and DenyDomains are the policy's domain rules. With
+	// any, DNS to anything but the daemon's resolver is dropped, so that
+	// they cannot be sidestepped by asking another nameserver; a change of
+	// them drops the addresses resolved under the old ones.
+	AllowDomains, DenyDomains []string
 }
 
 // equal reports whether m and o put the same things in the firewall.
 func (m Member) equal(o Member) bool {
-	return m.ID == o.ID && m.IP == o.IP && m.Team == o.Team && m.DenyAll == o.DenyAll && m.ForceDNS == o.ForceDNS &&
-		slices.Equal(m.Allow, o.Allow) && slices.Equal(m.Deny, o.Deny) && slices.Equal(m.Domains, o.Domains)
+	return m.ID == o.ID && m.IP == o.IP && m.Team == o.Team && m.DenyAll == o.DenyAll &&
+		slices.Equal(m.Allow, o.Allow) && slices.Equal(m.Deny, o.Deny) &&
+		slices.Equal(m.AllowDomains, o.AllowDomains) && slices.Equal(m.DenyDomains, o.DenyDomains)
 }
+
+// forceDNS reports whether m's DNS must go through the resolver.
+func (m Member) forceDNS() bool { return len(m.AllowDomains)+len(m.DenyDomains) > 0 }
 
 // restricted reports whether m needs a chain of its own.
 func (m Member) restricted() bool {
-	return m.DenyAll || len(m.Allow) > 0 || len(m.Deny) > 0 || m.ForceDNS
+	return m.DenyAll || len(m.Allow) > 0 || len(m.Deny) > 0 || m.forceDNS()
 }
 
 // Apply puts the sandbox into the firewall, or updates it there, in one
@@ -198,7 +201,7 @@ func (m *Manager) writeAdd(b *strings.Builder, mb Member) {
 	fmt.Fprintf(b, "add chain inet %s %s\n", f, ch)
 	fmt.Fprintf(b, "add rule inet %s %s ip daddr @%s counter drop comment \"denied by the sandbox's egress policy\"\n", f, ch, m.set(mb.ID, "deny"))
 	fmt.Fprintf(b, "add rule inet %s %s ip daddr @%s counter drop comment \"resolved from a denied domain\"\n", f, ch, m.set(mb.ID, "denyd"))
-	if mb.ForceDNS {
+	if mb.forceDNS() {
 		fmt.Fprintf(b, "add rule inet %s %s meta l4proto { tcp, udp } th dport { 53, 853 } counter drop comment \"DNS past the resolver\"\n", f, ch)
 	}
 	fmt.Fprintf(b, "add rule inet %s %s ip daddr @%s return\n", f, ch, m.set(mb.ID, "allow"))

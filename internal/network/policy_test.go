@@ -103,7 +103,7 @@ func TestEgressPolicy(t *testing.T) {
 	mustBeDroppedBy(t, m, m.chain(idA), "denied by the sandbox's egress policy", nsA, atPeer)
 
 	// Addresses from the resolver: an allowed domain's, then a denied one's.
-	apply(Member{DenyAll: true, ForceDNS: true})
+	apply(Member{DenyAll: true, AllowDomains: []string{"peer.example"}})
 	mustBeDroppedBy(t, m, m.chain(idA), "egress not allowed", nsA, atPeer)
 	if err := m.Resolved(t.Context(), idA, []netip.Addr{peerIP}, true, 2*time.Second); err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestEgressPolicy(t *testing.T) {
 	mustReach(t, nsA, atPeer, "an address the resolver allowed")
 	time.Sleep(3 * time.Second)
 	mustNotReach(t, nsA, atPeer, "the resolver's allowance expired")
-	apply(Member{ForceDNS: true})
+	apply(Member{DenyDomains: []string{"peer.example"}})
 	if err := m.Resolved(t.Context(), idA, []netip.Addr{peerIP}, false, time.Minute); err != nil {
 		t.Fatal(err)
 	}
