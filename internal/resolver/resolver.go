@@ -149,9 +149,12 @@ func (s *Server) answer(ctx context.Context, from netip.Addr, req *dns.Msg, netw
 	}
 	verdict := c.Rules.Name(name)
 	switch {
+	case c.Rules.DenyAll && len(c.Rules.AllowCIDRs) == 0 && len(c.Rules.AllowDomains) == 0:
+		// Egress is off: lookups must not carry data out either.
+		return fail(req, dns.RcodeRefused)
 	case verdict == egress.Denied:
 		// Its addresses become unreachable too, in case they are known
-		// some other way.
+		// some other way (an allowed CIDR holding them, say).
 		if reply, err := s.forward(ctx, req, network); err == nil {
 			if addrs, ttl := addresses(reply); len(addrs) > 0 {
 				if err := s.fw.Resolved(ctx, c.ID, addrs, false, max(ttl, minAllowTTL)); err != nil {
@@ -160,9 +163,6 @@ func (s *Server) answer(ctx context.Context, from netip.Addr, req *dns.Msg, netw
 			}
 		}
 		return fail(req, dns.RcodeNameError)
-	case c.Rules.DenyAll && len(c.Rules.AllowCIDRs) == 0 && len(c.Rules.AllowDomains) == 0:
-		// Egress is off: lookups must not carry data out either.
-		return fail(req, dns.RcodeRefused)
 	}
 	reply, err := s.forward(ctx, req, network)
 	if err != nil {

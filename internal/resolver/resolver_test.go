@@ -114,6 +114,10 @@ func TestAnswer(t *testing.T) {
 	if m := ask(locked, "example.com", dns.TypeA); m.Rcode != dns.RcodeRefused {
 		t.Errorf("deny-all sandbox looked up a name: %v", m)
 	}
+	dir[netip.MustParseAddr("10.0.0.7")] = Client{ID: "sealed", Team: "red", Rules: rules(t, egress.Policy{Default: egress.Deny, Deny: []string{"bad.example"}})}
+	if m := ask(netip.MustParseAddr("10.0.0.7"), "bad.example", dns.TypeA); m.Rcode != dns.RcodeRefused || len(fw.calls) != 0 {
+		t.Errorf("deny-all sandbox asked a denied name: %v, firewall calls %v (it must not be forwarded)", m, fw.calls)
+	}
 	if m := ask(locked, "b.internal", dns.TypeA); !answerIs(m, "10.0.0.3") {
 		t.Errorf("deny-all sandbox cannot find its team: %v", m)
 	}
