@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
@@ -100,25 +101,23 @@ func (a *app) keyListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if keys == nil {
-					keys = []client.APIKey{}
-				}
-				return printJSON(cmd.OutOrStdout(), keys)
-			}
-			t := newTable(cmd.OutOrStdout(), "ID", "NAME", "TEAM", "ADMIN", "AGE")
-			for _, k := range keys {
-				admin := "no"
-				if k.Admin {
-					admin = "yes"
-				}
-				t.row(k.ID, k.Name, k.Team, admin, age(a.now(), k.CreatedAt))
-			}
-			return t.flush()
+			return printList(cmd.OutOrStdout(), asJSON, keys, a.printKeys)
 		},
 	}
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+func (a *app) printKeys(w io.Writer, keys []client.APIKey) error {
+	t := newTable(w, "ID", "NAME", "TEAM", "ADMIN", "AGE")
+	for _, k := range keys {
+		admin := "no"
+		if k.Admin {
+			admin = "yes"
+		}
+		t.row(k.ID, k.Name, k.Team, admin, age(a.now(), k.CreatedAt))
+	}
+	return t.flush()
 }
 
 func (a *app) keyDeleteCmd() *cobra.Command {

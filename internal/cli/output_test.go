@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +77,16 @@ func TestUnknownRootCommand(t *testing.T) {
 	r = h.run()
 	if r.code != 0 || r.stdout == "" {
 		t.Fatalf("no args should show help: %+v", r)
+	}
+}
+
+func TestPrintListEmptyJSON(t *testing.T) {
+	var out strings.Builder
+	tableCalled := func(io.Writer, []string) error { t.Error("table printed for -o json"); return nil }
+	if err := printList(&out, true, []string(nil), tableCalled); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "[]\n" {
+		t.Errorf("an empty list as JSON = %q, want []", got)
 	}
 }

@@ -1,9 +1,6 @@
 package cli
 
-import (
-	"github.com/runtools/runtools/client"
-	"github.com/spf13/cobra"
-)
+import "github.com/spf13/cobra"
 
 func (a *app) sandboxListCmd() *cobra.Command {
 	var format string
@@ -36,11 +33,5 @@ func (a *app) listSandboxes(cmd *cobra.Command, format string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		if sbs == nil {
-			sbs = []*client.Sandbox{}
-		}
-		return printJSON(cmd.OutOrStdout(), sbs)
-	}
-	return a.printSandboxes(cmd.OutOrStdout(), sbs)
+	return printList(cmd.OutOrStdout(), asJSON, sbs, a.printSandboxes)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
@@ -34,27 +35,25 @@ their command line.`,
 			if err != nil {
 				return sandboxErr(args[0], err)
 			}
-			if asJSON {
-				if procs == nil {
-					procs = []client.Process{}
-				}
-				return printJSON(cmd.OutOrStdout(), procs)
-			}
-			t := newTable(cmd.OutOrStdout(), "PID", "STATE", "EXIT", "STARTED", "COMMAND")
-			now := a.now()
-			for _, p := range procs {
-				state, exit := "running", "-"
-				if !p.Running {
-					state = "exited"
-					if p.ExitCode != nil {
-						exit = fmt.Sprint(*p.ExitCode)
-					}
-				}
-				t.row(fmt.Sprint(p.PID), state, exit, age(now, p.StartedAt)+" ago", quoteArgs(p.Cmd))
-			}
-			return t.flush()
+			return printList(cmd.OutOrStdout(), asJSON, procs, a.printProcesses)
 		},
 	}
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+func (a *app) printProcesses(w io.Writer, procs []client.Process) error {
+	t := newTable(w, "PID", "STATE", "EXIT", "STARTED", "COMMAND")
+	now := a.now()
+	for _, p := range procs {
+		state, exit := "running", "-"
+		if !p.Running {
+			state = "exited"
+			if p.ExitCode != nil {
+				exit = fmt.Sprint(*p.ExitCode)
+			}
+		}
+		t.row(fmt.Sprint(p.PID), state, exit, age(now, p.StartedAt)+" ago", quoteArgs(p.Cmd))
+	}
+	return t.flush()
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"io"
+
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
 )
@@ -38,7 +40,7 @@ after the time it was taken.`,
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), sn)
 			}
-			return a.printSnapshots(cmd, []client.Snapshot{*sn})
+			return a.printSnapshots(cmd.OutOrStdout(), []client.Snapshot{*sn})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "snapshot name (default: the time)")
@@ -46,8 +48,8 @@ after the time it was taken.`,
 	return cmd
 }
 
-func (a *app) printSnapshots(cmd *cobra.Command, list []client.Snapshot) error {
-	t := newTable(cmd.OutOrStdout(), "NAME", "SIZE", "CREATED", "ID")
+func (a *app) printSnapshots(w io.Writer, list []client.Snapshot) error {
+	t := newTable(w, "NAME", "SIZE", "CREATED", "ID")
 	for _, sn := range list {
 		t.row(sn.Name, humanSize(sn.SizeBytes), age(a.now(), sn.CreatedAt)+" ago", sn.ID)
 	}
@@ -77,10 +79,7 @@ func (a *app) sandboxSnapshotsCmd() *cobra.Command {
 			if err != nil {
 				return sandboxErr(args[0], err)
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), list)
-			}
-			return a.printSnapshots(cmd, list)
+			return printList(cmd.OutOrStdout(), asJSON, list, a.printSnapshots)
 		},
 	}
 	addOutputFlag(cmd, &format)

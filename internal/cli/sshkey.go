@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
 )
 
@@ -105,18 +106,19 @@ func (a *app) sshKeyListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), keys)
-			}
-			t := newTable(cmd.OutOrStdout(), "NAME", "FINGERPRINT", "AGE")
-			for _, k := range keys {
-				t.row(k.Name, k.Fingerprint, age(a.now(), k.CreatedAt))
-			}
-			return t.flush()
+			return printList(cmd.OutOrStdout(), asJSON, keys, a.printSSHKeys)
 		},
 	}
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+func (a *app) printSSHKeys(w io.Writer, keys []client.SSHKey) error {
+	t := newTable(w, "NAME", "FINGERPRINT", "AGE")
+	for _, k := range keys {
+		t.row(k.Name, k.Fingerprint, age(a.now(), k.CreatedAt))
+	}
+	return t.flush()
 }
 
 func (a *app) sshKeyRemoveCmd() *cobra.Command {

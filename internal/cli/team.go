@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"io"
+
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
 )
@@ -80,19 +82,17 @@ func (a *app) teamListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if teams == nil {
-					teams = []client.Team{}
-				}
-				return printJSON(cmd.OutOrStdout(), teams)
-			}
-			t := newTable(cmd.OutOrStdout(), "ID", "NAME", "AGE")
-			for _, team := range teams {
-				t.row(team.ID, team.Name, age(a.now(), team.CreatedAt))
-			}
-			return t.flush()
+			return printList(cmd.OutOrStdout(), asJSON, teams, a.printTeams)
 		},
 	}
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+func (a *app) printTeams(w io.Writer, teams []client.Team) error {
+	t := newTable(w, "ID", "NAME", "AGE")
+	for _, team := range teams {
+		t.row(team.ID, team.Name, age(a.now(), team.CreatedAt))
+	}
+	return t.flush()
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/runtools/runtools/client"
@@ -48,35 +49,33 @@ Aliases are listed as "alias → template".`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if tpls == nil {
-					tpls = []client.Template{}
-				}
-				return printJSON(cmd.OutOrStdout(), tpls)
-			}
-			t := newTable(cmd.OutOrStdout(), "NAME", "STATUS", "SIZE", "BUILT", "DESCRIPTION")
-			now := a.now()
-			for _, tpl := range tpls {
-				size, built, desc := "-", "-", tpl.Description
-				if tpl.SizeBytes > 0 {
-					size = humanSize(tpl.SizeBytes)
-				}
-				if !tpl.BuiltAt.IsZero() {
-					built = age(now, tpl.BuiltAt) + " ago"
-				}
-				if tpl.Error != "" {
-					desc = "error: " + tpl.Error
-				}
-				t.row(tpl.Name, tpl.Status, size, built, desc)
-				for _, alias := range tpl.Aliases {
-					t.row(alias+" → "+tpl.Name, tpl.Status, "-", "-", "")
-				}
-			}
-			return t.flush()
+			return printList(cmd.OutOrStdout(), asJSON, tpls, a.printTemplates)
 		},
 	}
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+func (a *app) printTemplates(w io.Writer, tpls []client.Template) error {
+	t := newTable(w, "NAME", "STATUS", "SIZE", "BUILT", "DESCRIPTION")
+	now := a.now()
+	for _, tpl := range tpls {
+		size, built, desc := "-", "-", tpl.Description
+		if tpl.SizeBytes > 0 {
+			size = humanSize(tpl.SizeBytes)
+		}
+		if !tpl.BuiltAt.IsZero() {
+			built = age(now, tpl.BuiltAt) + " ago"
+		}
+		if tpl.Error != "" {
+			desc = "error: " + tpl.Error
+		}
+		t.row(tpl.Name, tpl.Status, size, built, desc)
+		for _, alias := range tpl.Aliases {
+			t.row(alias+" → "+tpl.Name, tpl.Status, "-", "-", "")
+		}
+	}
+	return t.flush()
 }
 
 func (a *app) templateBuildCmd() *cobra.Command {
