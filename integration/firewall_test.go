@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runtools/runtools/internal/network"
 )
 
 // firewall is what the server's nftables tables hold of sandboxes.
@@ -85,7 +87,7 @@ func checkFirewall(t *testing.T, s *server) {
 		if sb.State == "stopped" || sb.State == "error" || sb.IP == "" {
 			continue
 		}
-		byIP[sb.IP], byVeth[vethName(s.bridge, sb.ID)], byID[sb.ID] = sb.ID, sb.ID, true
+		byIP[sb.IP], byVeth[network.VethName(s.bridge, sb.ID)], byID[sb.ID] = sb.ID, sb.ID, true
 		restricted[sb.ID] = sb.Egress.Default == "deny" || len(sb.Egress.Allow)+len(sb.Egress.Deny) > 0
 	}
 	fw := readFirewall(t, s)

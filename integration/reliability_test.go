@@ -2,8 +2,6 @@ package integration
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/network"
 )
 
 // The reliability suite: `make reliability` runs its long form (50 kills,
@@ -79,7 +78,7 @@ func checkResources(t *testing.T, s *server) {
 	// Host veths on the server's bridge each belong to a live sandbox.
 	want := map[string]string{}
 	for id := range state {
-		want[vethName(s.bridge, id)] = id
+		want[network.VethName(s.bridge, id)] = id
 	}
 	out, _ := exec.Command("ip", "-o", "link", "show", "master", s.bridge).Output()
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
@@ -264,10 +263,4 @@ func percentiles(d []time.Duration) string {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))].Round(time.Millisecond) }
 	return fmt.Sprintf("p50 %v, p99 %v, max %v (n=%d)", at(0.5), at(0.99), s[len(s)-1].Round(time.Millisecond), len(s))
-}
-
-// vethName is the host end of a sandbox's veth, as internal/network names it.
-func vethName(bridge, id string) string {
-	sum := sha256.Sum256([]byte(bridge + "/" + id))
-	return bridge[:min(len(bridge), 6)] + "-" + hex.EncodeToString(sum[:4])
 }

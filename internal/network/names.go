@@ -46,14 +46,15 @@ func (m *Manager) idFromNSName(name string) (string, bool) {
 	return id, true
 }
 
-// vethName is the host end of the sandbox's veth pair: up to 6 characters
-// of the bridge name, '-', and 8 hex digits of a hash of bridge and id. It
-// fits the kernel's 15-character limit and is deterministic, so Teardown
-// finds it after a crash without any record.
-func (m *Manager) vethName(id string) string {
-	sum := sha256.Sum256([]byte(m.cfg.Bridge + "/" + id))
-	prefix := m.cfg.Bridge[:min(len(m.cfg.Bridge), 6)]
-	return prefix + "-" + hex.EncodeToString(sum[:4])
+func (m *Manager) vethName(id string) string { return VethName(m.cfg.Bridge, id) }
+
+// VethName is the host end of a sandbox's veth pair on bridge: up to 6
+// characters of the bridge name, '-', and 8 hex digits of a hash of bridge
+// and id. It fits the kernel's 15-character limit and is deterministic, so
+// Teardown finds it after a crash without any record.
+func VethName(bridge, id string) string {
+	sum := sha256.Sum256([]byte(bridge + "/" + id))
+	return bridge[:min(len(bridge), 6)] + "-" + hex.EncodeToString(sum[:4])
 }
 
 // Counters returns the bytes a sandbox has received and sent, from the

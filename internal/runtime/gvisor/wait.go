@@ -104,17 +104,7 @@ func readCounter(path, key string) (int, bool) {
 
 // CPUTime is the CPU time the sandbox has used, from its cgroup.
 func (r *Runtime) CPUTime(id string) (time.Duration, error) {
-	for _, p := range []string{
-		filepath.Join("/sys/fs/cgroup/cpuacct", r.cfg.CgroupParent, id, "cpuacct.usage"),
-	} {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("reading %s: %w", p, err)
-		}
+	if n, ok := readInt(filepath.Join("/sys/fs/cgroup/cpuacct", r.cfg.CgroupParent, id, "cpuacct.usage")); ok {
 		return time.Duration(n), nil
 	}
 	if n, ok := readCounter(filepath.Join("/sys/fs/cgroup", r.cfg.CgroupParent, id, "cpu.stat"), "usage_usec"); ok {
