@@ -75,6 +75,23 @@ func checkResources(t *testing.T, s *server) {
 			t.Errorf("%s recorded paused with a runsc container", id)
 		}
 	}
+	// runsc's control sockets: one in its root for each running sandbox,
+	// none elsewhere. A stale one makes the next resume of its sandbox bind
+	// in the next directory (/run, then /tmp), then fail.
+	socks, _ := filepath.Glob(filepath.Join(s.dataDir, "runsc", "runsc-*.sock"))
+	for _, p := range socks {
+		id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "runsc-"), ".sock")
+		if state[id] != "running" {
+			t.Errorf("control socket %s of %s, which is %q", p, id, state[id])
+		}
+	}
+	for id := range state {
+		for _, dir := range []string{"/run", "/tmp"} {
+			if p := filepath.Join(dir, "runsc-"+id+".sock"); fileExists(p) {
+				t.Errorf("control socket %s of %s outside runsc's root", p, id)
+			}
+		}
+	}
 	// Host veths on the server's bridge each belong to a live sandbox.
 	want := map[string]string{}
 	for id := range state {

@@ -73,6 +73,9 @@ func (r *Runtime) bootsOnKVM(ctx context.Context) bool {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.cfg.Runsc, "--root="+root, "--platform=kvm", "--network=none", "do", "true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// runsc do makes its bundle and control socket in a temporary
+	// directory it does not remove when killed: put it under root.
+	cmd.Env = append(os.Environ(), "TMPDIR="+root)
 	err = cmd.Run()
 	killMatching("--root=" + root)
 	return err == nil && ctx.Err() == nil

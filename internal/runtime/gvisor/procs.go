@@ -72,6 +72,24 @@ func (r *Runtime) removeCgroups(id string) {
 	}
 }
 
+// socketDirs are where runsc makes a sandbox's control socket,
+// runsc-<id>.sock: the first of them where it can bind one, after its root.
+var socketDirs = []string{"/var/run", "/run", "/tmp"}
+
+// removeSockets removes the control sockets runsc made for the sandbox. A
+// sandbox killed before `runsc delete` leaves its socket behind, and each
+// one left pushes the next start of that sandbox (a resume) to the next
+// directory, until none is left and the start fails.
+func (r *Runtime) removeSockets(id string) {
+	name := "runsc-" + id + ".sock"
+	for _, dir := range append([]string{r.cfg.Root}, socketDirs...) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(p)
+		}
+	}
+}
+
 func dirExists(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()

@@ -131,7 +131,7 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 }
 
 // Destroy kills the sandbox and deletes runsc's state for it, along with
-// any process or cgroup a half-finished start left behind.
+// any process, cgroup or control socket a half-finished start left behind.
 func (r *Runtime) Destroy(ctx context.Context, id string) error {
 	if r.hasState(id) {
 		out, err := r.runsc(ctx, "delete", "--force", id)
@@ -141,6 +141,7 @@ func (r *Runtime) Destroy(ctx context.Context, id string) error {
 	}
 	r.killProcs(id)
 	r.removeCgroups(id)
+	r.removeSockets(id)
 	return nil
 }
 
