@@ -165,6 +165,57 @@ type ExecRequest struct {
 	Background bool              `json:"background,omitempty"`
 }
 
+// AttachRequest runs a command attached to a WebSocket (Sandbox.Attach,
+// GET /v1/sandboxes/{ref}/exec/attach): its stdin streams from the caller
+// while it runs. Cmd, Env, Cwd, User and TimeoutMS mean what they mean in
+// ExecRequest.
+type AttachRequest struct {
+	Cmd       []string          `json:"cmd"`
+	Env       map[string]string `json:"env,omitempty"`
+	Cwd       string            `json:"cwd,omitempty"`
+	User      string            `json:"user,omitempty"`
+	TimeoutMS int64             `json:"timeout_ms,omitempty"`
+	// TTY runs the command on a terminal of Cols x Rows (default 80 x
+	// 24): its stdout and stderr are one stream, and ^C, ^Z and ^D typed
+	// as stdin act as they do at a terminal.
+	TTY  bool   `json:"tty,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
+	Rows uint16 `json:"rows,omitempty"`
+}
+
+// AttachMessage is a text message of an exec attach WebSocket. The caller
+// sends "resize" (Cols, Rows), "eof" (the end of stdin) and "signal"
+// (Signal); the server sends "start" once the command is handed to the
+// sandbox, "error" (Message; Code too when the request itself failed,
+// after which the connection closes) and, last, "exit" (ExitCode,
+// TimedOut).
+type AttachMessage struct {
+	Type     string `json:"type"`
+	Cols     uint16 `json:"cols,omitempty"`
+	Rows     uint16 `json:"rows,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	TimedOut bool   `json:"timed_out,omitempty"`
+	Code     string `json:"code,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// Types of AttachMessage the caller sends; the server's are EventStart,
+// EventError and EventExit.
+const (
+	AttachResize = "resize"
+	AttachEOF    = "eof"
+	AttachSignal = "signal"
+)
+
+// The first byte of each binary message the server sends on an exec
+// attach WebSocket: which stream the rest of it belongs to. On a TTY all
+// output is StreamStdout.
+const (
+	StreamStdout byte = 1
+	StreamStderr byte = 2
+)
+
 // ExecResult is the collected outcome of a command.
 type ExecResult struct {
 	Stdout   []byte `json:"stdout"`

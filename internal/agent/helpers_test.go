@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/runtools/runtools/internal/agent"
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/agent/agenttest"
 )
 
 const testToken = "test-token"
@@ -23,27 +23,7 @@ func startAgent(t testing.TB, cfg agent.Config) (*agentclient.Client, string) {
 		cfg.Token = testToken
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := agent.NewServer(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
-	c := agentclient.New(base, cfg.Token)
-	t.Cleanup(func() {
-		c.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return c, base
+	return agenttest.Start(t, cfg, log)
 }
 
 type testWriter struct{ t testing.TB }

@@ -66,7 +66,7 @@ func (s *Server) authenticate(r *http.Request) (auth.Identity, error) {
 // the protocol it speaks, e.g. "runtools, bearer.rt_..."), and returns it
 // as the header would say it. Keys never travel in URLs, which get logged.
 func protocolKey(r *http.Request) string {
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if !isWebSocket(r) {
 		return ""
 	}
 	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {

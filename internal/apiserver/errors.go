@@ -32,12 +32,17 @@ func status(err error) int {
 	return http.StatusInternalServerError
 }
 
+// wireCode is the error's code in an error answer, e.g. "not_found".
+func wireCode(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "unavailable"
+	}
+	return errdefs.Code(err)
+}
+
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
-	wire := errdefs.Code(err)
-	if errors.Is(err, context.DeadlineExceeded) {
-		wire = "unavailable"
-	}
+	wire := wireCode(err)
 	msg := err.Error()
 	if code == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -159,6 +159,7 @@ func (s *Server) routes() []route {
 		{"POST /v1/ssh-keys", s.addSSHKey},
 		{"DELETE /v1/ssh-keys/{ref}", s.removeSSHKey},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
+		{"GET /v1/sandboxes/{ref}/exec/attach", s.execAttach},
 		{"POST /v1/sandboxes/{ref}/processes", s.startProcess},
 		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},
 		{"GET /v1/sandboxes/{ref}/processes/{pid}/output", s.processOutput},

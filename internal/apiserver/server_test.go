@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +30,9 @@ import (
 // fakeSandboxes keeps sandboxes in memory, per team, like the real manager.
 type fakeSandboxes struct {
 	byID    map[string]*sandbox.Sandbox
-	vncDown atomic.Bool // desktops are still starting
+	vncDown atomic.Bool         // desktops are still starting
+	agent   *agentclient.Client // what Use hands out; nil: Use fails
+	busy    atomic.Int32        // Use calls not done yet
 }
 
 func (f *fakeSandboxes) find(teamID, ref string) (*sandbox.Sandbox, error) {
@@ -77,7 +80,11 @@ func (f *fakeSandboxes) Use(_ context.Context, teamID, ref string) (*agentclient
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return nil, sb, nil, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
+	if f.agent == nil {
+		return nil, sb, nil, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
+	}
+	f.busy.Add(1)
+	return f.agent, sb, sync.OnceFunc(func() { f.busy.Add(-1) }), nil
 }
 func (f *fakeSandboxes) Pause(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)

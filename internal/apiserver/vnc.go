@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/coder/websocket"
 
@@ -29,7 +28,7 @@ func (s *Server) vnc(w http.ResponseWriter, r *http.Request) error {
 	if !sb.Desktop {
 		return fmt.Errorf("%w: sandbox %s has no desktop: create one with --template desktop", errdefs.ErrConflict, sb.ID)
 	}
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if !isWebSocket(r) {
 		return invalid("the desktop is a WebSocket: send Upgrade: websocket")
 	}
 	ag, _, done, err := s.sandboxes.Use(ctx, id.TeamID, sb.ID)
@@ -42,7 +41,7 @@ func (s *Server) vnc(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("reaching the desktop's VNC server: %w", err)
 	}
 	defer up.Close()
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{terminalProtocol}})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsProtocol}})
 	if err != nil {
 		return nil // Accept has answered
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -207,7 +206,7 @@ func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 // openSink starts the stream: a WebSocket if the client asks to upgrade,
 // else Server-Sent Events.
 func (s *Server) openSink(w http.ResponseWriter, r *http.Request) (watchSink, error) {
-	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if isWebSocket(r) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: nil})
 		if err != nil {
 			return nil, fmt.Errorf("accepting the websocket: %w", err)

@@ -23,7 +23,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return invalid("Content-Type must be application/json, got %q", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	return decodeJSON(http.MaxBytesReader(w, r.Body, maxJSONBody), v)
+}
+
+// decodeJSON reads one JSON object from r strictly, as decode does.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -31,7 +36,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		case errors.Is(err, io.EOF):
 			return invalid("request body is empty; expected a JSON object")
 		case errors.As(err, &mbe):
-			return invalid("request body is larger than %d bytes", maxJSONBody)
+			return invalid("request body is larger than %d bytes", mbe.Limit)
 		default:
 			return invalid("request body is not valid: %v", err)
 		}

@@ -70,15 +70,46 @@ func TestExecArgv(t *testing.T) {
 func TestExecStdin(t *testing.T) {
 	h := newHarness(t)
 	h.stdin = "line 1\nline 2\n"
-	r := h.run("sandbox", "exec", "my-env", "-i", "--", "cat")
+	r := h.run("sandbox", "exec", "my-env", "-i", "--env", "A=1", "--", "cat")
 	if r.code != 0 || r.stdout != h.stdin {
 		t.Fatalf("got %+v", r)
+	}
+	if want := (client.AttachRequest{Cmd: []string{"cat"}, Env: map[string]string{"A": "1"}}); !reflect.DeepEqual(h.fake.lastAttach, want) {
+		t.Errorf("attach request %+v, want %+v", h.fake.lastAttach, want)
+	}
+	if h.fake.lastExec.Cmd != nil {
+		t.Errorf("-i went through exec: %+v", h.fake.lastExec)
 	}
 	h = newHarness(t)
 	h.stdin = "not sent"
 	h.run("sandbox", "exec", "my-env", "--", "cat")
-	if h.fake.lastExec.Stdin != nil {
+	if h.fake.lastExec.Stdin != nil || h.fake.lastAttach.Cmd != nil {
 		t.Errorf("stdin sent without -i: %q", h.fake.lastExec.Stdin)
+	}
+}
+
+func TestExecStdinExitCode(t *testing.T) {
+	h := newHarness(t)
+	if r := h.run("sandbox", "exec", "-i", "my-env", "--", "exit", "3"); r.code != 3 || r.stderr != "exiting\n" {
+		t.Errorf("exit 3: %+v", r)
+	}
+	r := h.run("sandbox", "exec", "-i", "my-env", "--", "nope")
+	if r.code != 127 || !strings.Contains(r.stderr, "executable file not found") {
+		t.Errorf("nope: %+v", r)
+	}
+	if r := h.run("sandbox", "exec", "-i", "no-such-env", "--", "cat"); r.code != 1 || !strings.Contains(r.stderr, "sandbox list") {
+		t.Errorf("unknown sandbox: %+v", r)
+	}
+}
+
+func TestExecTTYNeedsATerminal(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "-it", "my-env", "--", "bash")
+	if r.code != 2 || !strings.Contains(r.stderr, "-t needs a terminal on stdin") || !strings.Contains(r.stderr, "use -i alone") {
+		t.Errorf("got %+v", r)
+	}
+	if r := h.run("sandbox", "exec", "-td", "my-env", "--", "bash"); r.code != 2 || !strings.Contains(r.stderr, "-t and -d") {
+		t.Errorf("-t -d: %+v", r)
 	}
 }
 

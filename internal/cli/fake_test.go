@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/runtools/runtools/client"
 )
 
@@ -28,15 +30,16 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // fake is an in-memory runtools server that implements the routes the
 // client uses, with canned behaviour good enough to drive the CLI.
 type fake struct {
-	mu        sync.Mutex
-	sandboxes []*client.Sandbox
-	files     map[string]map[string]*fnode // sandbox ID → path → node
-	procs     map[string][]*client.Process
-	templates []client.Template
-	teams     []client.Team
-	keys      []client.APIKey
-	seq       int
-	lastExec  client.ExecRequest
+	mu         sync.Mutex
+	sandboxes  []*client.Sandbox
+	files      map[string]map[string]*fnode // sandbox ID → path → node
+	procs      map[string][]*client.Process
+	templates  []client.Template
+	teams      []client.Team
+	keys       []client.APIKey
+	seq        int
+	lastExec   client.ExecRequest
+	lastAttach client.AttachRequest
 
 	flatArchives bool // name archive entries relative to the path itself
 }
@@ -155,6 +158,14 @@ func (f *fake) handler() http.Handler {
 		return reply(w, sb)
 	})
 	route("POST /v1/sandboxes/{ref}/exec", f.exec)
+	// Without route's lock: the session lasts.
+	mux.HandleFunc("GET /v1/sandboxes/{ref}/exec/attach", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testKey {
+			writeAPIErr(w, &apiErr{http.StatusUnauthorized, "unauthenticated", "invalid API key"})
+			return
+		}
+		f.attach(w, r)
+	})
 	route("POST /v1/sandboxes/{ref}/processes", f.start)
 	route("GET /v1/sandboxes/{ref}/processes", func(w http.ResponseWriter, r *http.Request) error {
 		sb, err := f.sandbox(r)
@@ -596,5 +607,70 @@ func progressLines(w http.ResponseWriter, lines ...client.TemplateProgress) {
 	for _, l := range lines {
 		data, _ := json.Marshal(l)
 		_, _ = w.Write(append(data, '\n'))
+	}
+}
+
+// attach is exec attach: cat echoes stdin as it comes until "eof"; exit N
+// and nope behave as in exec.
+func (f *fake) attach(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	_, err := f.sandbox(r)
+	f.mu.Unlock()
+	if err != nil {
+		writeAPIErr(w, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := r.Context()
+	_, data, err := c.Read(ctx)
+	if err != nil {
+		return
+	}
+	var req client.AttachRequest
+	if err := json.Unmarshal(data, &req); err != nil || len(req.Cmd) == 0 {
+		return
+	}
+	f.mu.Lock()
+	f.lastAttach = req
+	f.mu.Unlock()
+	send := func(m client.AttachMessage) {
+		b, _ := json.Marshal(m)
+		c.Write(ctx, websocket.MessageText, b)
+	}
+	exit := func(code int) {
+		send(client.AttachMessage{Type: client.EventExit, ExitCode: &code})
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+	send(client.AttachMessage{Type: client.EventStart})
+	switch req.Cmd[0] {
+	case "cat":
+		for {
+			typ, data, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if typ == websocket.MessageBinary {
+				c.Write(ctx, websocket.MessageBinary, append([]byte{client.StreamStdout}, data...))
+				continue
+			}
+			var m client.AttachMessage
+			if json.Unmarshal(data, &m) == nil && m.Type == client.AttachEOF {
+				exit(0)
+				return
+			}
+		}
+	case "exit":
+		code, _ := strconv.Atoi(req.Cmd[1])
+		c.Write(ctx, websocket.MessageBinary, append([]byte{client.StreamStderr}, "exiting\n"...))
+		exit(code)
+	case "nope":
+		send(client.AttachMessage{Type: client.EventError, Message: `exec: "nope": executable file not found in $PATH`})
+		exit(127)
+	default:
+		exit(0)
 	}
 }

@@ -20,6 +20,7 @@ func (a *app) sandboxExecCmd() *cobra.Command {
 		req        client.ExecRequest
 		timeout    time.Duration
 		stdin      bool
+		tty        bool
 		background bool
 	)
 	cmd := &cobra.Command{
@@ -32,12 +33,17 @@ Put the command after "--" so its own flags are not taken for exec's.
 The command runs exactly as given, without a shell: to use pipes,
 redirections or variables, run it through sh -c '...'.
 
-With -i, the CLI reads its own stdin to the end and then sends it as the
-command's stdin: the command gets its input once the CLI's stdin ends
-(end of a pipe or file, or Ctrl-D at a terminal); it is not interactive.
+With -i, the CLI's stdin streams to the command while it runs, as it is
+typed or piped; the end of the CLI's stdin (end of a pipe or file, or
+Ctrl-D) ends the command's. With -t, the command runs on a terminal in the
+sandbox, and this terminal is put in raw mode so that keys such as Ctrl-C
+and Tab go to the command, and its size follows this window's: -it runs an
+interactive shell or program, like docker exec -it. -t needs stdin to be a
+terminal, and also sends stdin.
 
 With -d, the command starts in the background and exec prints its PID;
-see ` + "`sandbox ps`, `sandbox logs` and `sandbox kill`" + `.
+see ` + "`sandbox ps`, `sandbox logs` and `sandbox kill`" + `. With -d -i,
+the CLI's stdin is read to its end and given to the command as it starts.
 
 Exit codes: the command's own; 124 if it ran longer than --timeout; 127
 (not found) or 126 (not executable) if it could not start; 1 if the
@@ -47,6 +53,7 @@ sandbox could not be reached.`,
   runtools sandbox exec my-env -- sh -c 'ps aux | grep node > /tmp/ps.txt'
   runtools sandbox exec my-env --timeout 30s -- make build
   cat data.csv | runtools sandbox exec my-env -i -- wc -l
+  runtools sandbox exec -it my-env -- bash
   runtools sandbox exec my-env -d -- python3 -m http.server 8000`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			name, argv := splitExecArgs(cmd, args)
@@ -75,21 +82,24 @@ sandbox could not be reached.`,
 			if err != nil {
 				return err
 			}
-			if stdin {
-				if a.terminal(cmd.InOrStdin()) && a.terminal(cmd.ErrOrStderr()) {
-					writef(cmd.ErrOrStderr(), "reading stdin until end of input (Ctrl-D)...\n")
-				}
-				if req.Stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
-					return fmt.Errorf("reading stdin: %w", err)
-				}
-			}
 			if background {
+				if tty {
+					return usageErr(cmd, "-t and -d do not go together: a background command has no terminal")
+				}
+				if stdin {
+					if req.Stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
+						return fmt.Errorf("reading stdin: %w", err)
+					}
+				}
 				pid, err := c.Start(cmd.Context(), name, req)
 				if err != nil {
 					return sandboxErr(name, err)
 				}
 				writef(cmd.OutOrStdout(), "%d\n", pid)
 				return nil
+			}
+			if stdin || tty {
+				return a.execAttach(cmd, c, name, req, tty, timeout)
 			}
 			return a.execStream(cmd, c, name, req, timeout)
 		},
@@ -102,7 +112,8 @@ sandbox could not be reached.`,
 	f.StringVar(&req.Cwd, "cwd", "", "working directory inside the sandbox")
 	f.StringVar(&req.User, "user", "", "user to run as: name, uid or uid:gid (default root)")
 	f.DurationVar(&timeout, "timeout", 0, "kill the command after this long, e.g. 30s or 5m (default: no limit)")
-	f.BoolVarP(&stdin, "stdin", "i", false, "send the CLI's stdin to the command, once it ends")
+	f.BoolVarP(&stdin, "stdin", "i", false, "stream the CLI's stdin to the command while it runs")
+	f.BoolVarP(&tty, "tty", "t", false, "run the command on a terminal, with this terminal in raw mode (use with -i)")
 	f.BoolVarP(&background, "background", "d", false, "start in the background and print the PID")
 	return cmd
 }
@@ -124,39 +135,53 @@ func splitExecArgs(cmd *cobra.Command, args []string) (name string, argv []strin
 // execStream runs argv, streaming its output, and turns its outcome into
 // the CLI's exit code.
 func (a *app) execStream(cmd *cobra.Command, c *client.Client, name string, req client.ExecRequest, timeout time.Duration) error {
-	var startErr string
-	var timedOut bool
+	var o execOutcome
 	code, err := c.ExecStream(cmd.Context(), name, req, client.StreamOptions{
-		Stdout: cmd.OutOrStdout(),
-		Stderr: cmd.ErrOrStderr(),
-		OnEvent: func(ev client.Event) {
-			switch ev.Type {
-			case client.EventError:
-				startErr = ev.Message
-			case client.EventExit:
-				timedOut = ev.TimedOut
-			}
-		},
+		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), OnEvent: o.record,
 	})
 	if err != nil {
-		if startErr != "" {
-			return errors.New(startErr)
+		if o.startErr != "" {
+			return errors.New(o.startErr)
 		}
 		return sandboxErr(name, err)
 	}
-	stderr := cmd.ErrOrStderr()
+	o.code = code
+	return execExit(cmd.ErrOrStderr(), name, req.Cmd, timeout, o)
+}
+
+// execOutcome is how a command ended, as its events said.
+type execOutcome struct {
+	code     int
+	startErr string // why it could not start
+	timedOut bool
+}
+
+// record notes what an event says of the outcome.
+func (o *execOutcome) record(ev client.Event) {
+	switch ev.Type {
+	case client.EventError:
+		o.startErr = ev.Message
+	case client.EventExit:
+		o.timedOut = ev.TimedOut
+	}
+}
+
+// execExit reports a command's outcome on stderr and turns it into the
+// CLI's exit code.
+func execExit(stderr io.Writer, name string, argv []string, timeout time.Duration, o execOutcome) error {
+	code := o.code
 	switch {
-	case timedOut:
+	case o.timedOut:
 		if timeout > 0 {
 			printErr(stderr, "command timed out after "+timeout.String())
 		} else {
 			printErr(stderr, "command timed out")
 		}
 		return &ExitError{Code: exitTimedOut}
-	case startErr != "":
-		msg := startErr
-		if len(req.Cmd) == 1 && strings.ContainsAny(req.Cmd[0], " \t") {
-			msg += fmt.Sprintf(" (the command is run without a shell: for a command line, use: runtools sandbox exec %s -- sh -c %s)", name, quoteArgs(req.Cmd))
+	case o.startErr != "":
+		msg := o.startErr
+		if len(argv) == 1 && strings.ContainsAny(argv[0], " \t") {
+			msg += fmt.Sprintf(" (the command is run without a shell: for a command line, use: runtools sandbox exec %s -- sh -c %s)", name, quoteArgs(argv))
 		}
 		printErr(stderr, msg)
 		if code <= 0 {

@@ -24,6 +24,9 @@ const EXCLUDED = {
   'GET /v1/sandboxes/{ref}/terminal': 'interactive WebSocket terminal for the dashboard',
   // The browser desktop: RFB over a WebSocket for the dashboard's noVNC.
   'GET /v1/sandboxes/{ref}/vnc': "WebSocket of the desktop's VNC (RFB) for the dashboard",
+  // Interactive exec: Node 20 has no WebSocket client, and the SDK has no
+  // dependencies.
+  'GET /v1/sandboxes/{ref}/exec/attach': 'interactive exec over a WebSocket (Node 20 has no WebSocket client)',
 };
 
 // Request fields the server accepts (client.CreateRequest in the Go SDK,
