@@ -209,6 +209,9 @@ func (c *Client) WaitReady(ctx context.Context, interval time.Duration) error {
 	for {
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		_, err := c.Health(pctx)
+		// A probe cut short may fail with whatever the dial met at that
+		// moment (a refused connection), not with the deadline.
+		cutShort := pctx.Err() != nil
 		cancel()
 		if err == nil {
 			return nil
@@ -216,7 +219,7 @@ func (c *Client) WaitReady(ctx context.Context, interval time.Duration) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("waiting for agent: %w (last error: %v)", ctx.Err(), err)
 		}
-		if !errors.Is(err, errdefs.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
+		if !cutShort && !errors.Is(err, errdefs.ErrUnavailable) {
 			return fmt.Errorf("waiting for agent: %w", err)
 		}
 		if timer == nil {

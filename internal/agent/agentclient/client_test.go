@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,4 +221,36 @@ func nonLoopbackIP(t *testing.T) string {
 	}
 	t.Skip("no non-loopback IPv4 address")
 	return ""
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestWaitReadyProbeCutShort: a probe whose time runs out just as its dial
+// is refused is tried again, not taken for an answer.
+func TestWaitReadyProbeCutShort(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(agentapi.Health{})
+	}))
+	defer srv.Close()
+	c := agentclient.New(srv.URL, "tok")
+	defer c.Close()
+	probes := 0
+	c.SetTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if probes++; probes == 1 {
+			<-r.Context().Done()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.WaitReady(ctx, 2*time.Millisecond); err != nil {
+		t.Fatalf("WaitReady after a probe cut short: %v", err)
+	}
+	if probes != 2 {
+		t.Errorf("%d probes, want 2", probes)
+	}
 }
