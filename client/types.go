@@ -163,6 +163,9 @@ type ExecRequest struct {
 	TimeoutMS  int64             `json:"timeout_ms,omitempty"`
 	Stdin      []byte            `json:"stdin,omitempty"`
 	Background bool              `json:"background,omitempty"`
+	// StdinOpen keeps a background process's stdin open: write to it
+	// with SendStdin while it runs, end it with CloseStdin. Not with Stdin.
+	StdinOpen bool `json:"stdin_open,omitempty"`
 }
 
 // AttachRequest runs a command attached to a WebSocket (Sandbox.Attach,

@@ -34,7 +34,7 @@ func TestAuth(t *testing.T) {
 
 	routes := []struct{ method, path string }{
 		{"GET", "/health"}, {"POST", "/exec"}, {"GET", "/processes"}, {"GET", "/pids"},
-		{"GET", "/processes/1/output"}, {"POST", "/processes/1/signal"},
+		{"GET", "/processes/1/output"}, {"POST", "/processes/1/signal"}, {"POST", "/processes/1/stdin"},
 		{"GET", "/files?path=/etc/hostname"}, {"PUT", "/files?path=/tmp/x"}, {"DELETE", "/files?path=/tmp/x"},
 		{"GET", "/files/stat?path=/"}, {"GET", "/files/list?path=/"}, {"POST", "/files/mkdir?path=/tmp/y"},
 		{"GET", "/files/archive?path=/etc"}, {"PUT", "/files/archive?path=/tmp/z"},

@@ -46,6 +46,10 @@ func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if req.StdinOpen && (!req.Background || len(req.Stdin) > 0) {
+		writeError(w, fmt.Errorf("%w: stdin_open is for background processes without stdin", errdefs.ErrInvalidArgument))
+		return
+	}
 	if req.Background {
 		s.execBackground(w, &req)
 		return
@@ -104,7 +108,7 @@ func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, e
 	if err != nil {
 		return nil, err
 	}
-	st, err := newPipes(len(req.Stdin) > 0)
+	st, err := newPipes(len(req.Stdin) > 0 || req.StdinOpen)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +121,7 @@ func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, e
 		return nil, err
 	}
 	p.background = background
+	p.stdinOpen = req.StdinOpen
 	onExit := s.procs.exited
 	if background {
 		p.out = newOutputLog(outputLimit)
@@ -130,7 +135,11 @@ func (s *Server) launch(req *agentapi.ExecRequest, background bool) (*process, e
 		p.emit = func(ev agentapi.Event) { p.events <- ev }
 	}
 	s.procs.add(p)
-	p.run(s.spawner, req.Stdin, time.Duration(req.TimeoutMS)*time.Millisecond, onExit)
+	stdin := req.Stdin
+	if req.StdinOpen {
+		stdin = nil // written to by handleStdin
+	}
+	p.run(s.spawner, stdin, time.Duration(req.TimeoutMS)*time.Millisecond, onExit)
 	s.log.Debug("process started", "pid", p.pid, "cmd", req.Cmd, "user", spec.user.Name, "background", background)
 	return p, nil
 }

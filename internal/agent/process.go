@@ -36,6 +36,11 @@ type process struct {
 
 	stdout, stderr *os.File // read ends; stderr is nil on a PTY, where stdout is the master
 	stdin          *os.File // write end, closed at exit; nil when stdin is /dev/null or a PTY
+	// stdinOpen: a background process whose stdin takes writes (see
+	// writeStdin) until the caller closes it or the process exits.
+	stdinOpen bool
+	stdinMu   sync.Mutex // one write, or the close, at a time
+	stdinEOF  bool       // under stdinMu: the caller closed stdin
 
 	emit    func(ev agentapi.Event)
 	events  chan agentapi.Event // foreground: closed once output is drained

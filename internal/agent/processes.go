@@ -49,12 +49,10 @@ func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	follow := false
-	if v := r.URL.Query().Get("follow"); v != "" {
-		if follow, err = strconv.ParseBool(v); err != nil {
-			writeError(w, fmt.Errorf("%w: bad follow %q", errdefs.ErrInvalidArgument, v))
-			return
-		}
+	follow, err := boolParam(r, "follow")
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	if p.out == nil {
 		writeError(w, fmt.Errorf("%w: process %d runs in the foreground; its output goes to its exec stream", errdefs.ErrConflict, p.pid))

@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /pids", s.handlePids)
 	s.mux.HandleFunc("GET /processes/{pid}/output", s.handleOutput)
 	s.mux.HandleFunc("POST /processes/{pid}/signal", s.handleSignal)
+	s.mux.HandleFunc("POST /processes/{pid}/stdin", s.handleStdin)
 	s.mux.HandleFunc("GET /files", s.handleReadFile)
 	s.mux.HandleFunc("PUT /files", s.handleWriteFile)
 	s.mux.HandleFunc("DELETE /files", s.handleRemove)

@@ -26,9 +26,12 @@ func execRequest(req client.ExecRequest) (agentapi.ExecRequest, error) {
 	if req.Cwd != "" && !strings.HasPrefix(req.Cwd, "/") {
 		return agentapi.ExecRequest{}, invalid("cwd must be an absolute path, got %q", req.Cwd)
 	}
+	if req.StdinOpen && len(req.Stdin) > 0 {
+		return agentapi.ExecRequest{}, invalid("stdin and stdin_open do not go together: send the first input with POST /v1/sandboxes/{ref}/processes/{pid}/stdin")
+	}
 	return agentapi.ExecRequest{
 		Cmd: req.Cmd, Env: req.Env, Cwd: req.Cwd, User: req.User, TimeoutMS: req.TimeoutMS,
-		Stdin: req.Stdin, Background: req.Background,
+		Stdin: req.Stdin, Background: req.Background, StdinOpen: req.StdinOpen,
 	}, nil
 }
 
@@ -135,6 +138,9 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) error {
 	}
 	if wire.Background {
 		return invalid("background commands go to POST /v1/sandboxes/{ref}/processes")
+	}
+	if wire.StdinOpen {
+		return invalid("stdin_open is for background processes (POST /v1/sandboxes/{ref}/processes); to stream stdin to a command in the foreground, use the WebSocket GET /v1/sandboxes/{ref}/exec/attach")
 	}
 	req, err := execRequest(wire)
 	if err != nil {

@@ -17,11 +17,20 @@ import (
 	"github.com/runtools/runtools/internal/agent/agenttest"
 )
 
-// withAgent gives the fixture's sandboxes a real agent, serving on
-// 127.0.0.1 and running its commands on this machine.
-func withAgent(t *testing.T, f *fixture) {
+// agentFixture is a fixture whose sandboxes have a real agent, serving on
+// 127.0.0.1 and running its commands on this machine, with a client of
+// team a and a context for the test.
+func agentFixture(t *testing.T) (*fixture, *client.Client, context.Context) {
 	t.Helper()
+	f := newFixture(t)
 	f.sandboxes.agent, _ = agenttest.Start(t, agent.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := client.New(f.srv.URL, f.keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return f, c, ctx
 }
 
 // lines collects output and hands it out a line at a time.
@@ -69,14 +78,7 @@ func (l *lines) String() string {
 }
 
 func TestExecAttach(t *testing.T) {
-	f := newFixture(t)
-	withAgent(t, f)
-	c, err := client.New(f.srv.URL, f.keyA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	f, c, ctx := agentFixture(t)
 	attach := func(req client.AttachRequest, out, errOut io.Writer, onEvent func(client.Event)) *client.Session {
 		t.Helper()
 		sess, err := c.Attach(ctx, "mine", req, client.StreamOptions{Stdout: out, Stderr: errOut, OnEvent: onEvent})

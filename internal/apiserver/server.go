@@ -164,6 +164,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/sandboxes/{ref}/processes", s.listProcesses},
 		{"GET /v1/sandboxes/{ref}/processes/{pid}/output", s.processOutput},
 		{"POST /v1/sandboxes/{ref}/processes/{pid}/signal", s.signalProcess},
+		{"POST /v1/sandboxes/{ref}/processes/{pid}/stdin", s.processStdin},
 		{"GET /v1/sandboxes/{ref}/files", s.readFile},
 		{"PUT /v1/sandboxes/{ref}/files", s.writeFile},
 		{"DELETE /v1/sandboxes/{ref}/files", s.removeFile},

@@ -71,9 +71,14 @@ func (f *fakeSandboxes) Exec(_ context.Context, teamID, ref string, _ agentapi.E
 	code := 0
 	return on(agentapi.Event{Type: agentapi.EventExit, ExitCode: &code})
 }
-func (f *fakeSandboxes) Start(_ context.Context, teamID, ref string, _ agentapi.ExecRequest) (int, error) {
-	_, err := f.find(teamID, ref)
-	return 1, err
+func (f *fakeSandboxes) Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error) {
+	if _, err := f.find(teamID, ref); err != nil {
+		return 0, err
+	}
+	if f.agent != nil {
+		return f.agent.Start(ctx, req)
+	}
+	return 1, nil
 }
 func (f *fakeSandboxes) Use(_ context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, func(), error) {
 	sb, err := f.find(teamID, ref)

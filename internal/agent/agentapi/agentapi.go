@@ -26,7 +26,14 @@ type ExecRequest struct {
 	TimeoutMS  int64             `json:"timeout_ms,omitempty"`
 	Stdin      []byte            `json:"stdin,omitempty"`
 	Background bool              `json:"background,omitempty"`
+	// StdinOpen keeps a background process's stdin open for writes
+	// (POST /processes/{pid}/stdin) until they close it or it exits.
+	StdinOpen bool `json:"stdin_open,omitempty"`
 }
+
+// MaxStdinBody bounds one write to a process's stdin (POST
+// /processes/{pid}/stdin).
+const MaxStdinBody = 1 << 20
 
 // Event types in an exec or output stream (application/x-ndjson, one Event per line).
 const (

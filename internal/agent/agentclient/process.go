@@ -139,3 +139,19 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		}
 	}
 }
+
+// WriteStdin writes data (at most agentapi.MaxStdinBody bytes) to the
+// stdin of background process pid, started with StdinOpen, and with eof
+// closes it afterwards. It returns once the process has taken the data.
+func (c *Client) WriteStdin(ctx context.Context, pid int, data []byte, eof bool) error {
+	var q url.Values
+	if eof {
+		q = url.Values{"eof": {"true"}}
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/processes/"+strconv.Itoa(pid)+"/stdin", q, bytes.NewReader(data), "application/octet-stream")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}

@@ -40,6 +40,7 @@ function execBody(cmd: Command, o: StartOptions): Record<string, unknown> {
   if (o.user !== undefined) body.user = o.user;
   if (o.timeoutMs !== undefined) body.timeout_ms = o.timeoutMs;
   if (stdin !== undefined && stdin.length > 0) body.stdin = toBase64(stdin);
+  if (o.stdinOpen) body.stdin_open = true;
   return body;
 }
 
@@ -156,6 +157,22 @@ export class BackgroundProcess {
   async wait(opts: Omit<OutputOptions, 'follow'> = {}): Promise<ProcessOutput & { exitCode: number }> {
     const out = await this.output({ ...opts, follow: true });
     return { ...out, exitCode: out.exitCode ?? -1 };
+  }
+
+  /**
+   * Writes to the process's stdin; it must have been started with
+   * stdinOpen. Resolves once the process has taken the data (at most 1 MiB
+   * a call: send more in parts, in order). A process whose stdin is not
+   * open (started without stdinOpen, closed, or exited) is a ConflictError.
+   */
+  async sendStdin(data: string | Uint8Array): Promise<void> {
+    const body = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    await this.http.empty(routes.processStdin, { params: { ref: this.sandbox, pid: this.pid }, body });
+  }
+
+  /** Ends the process's stdin, as the end of a file would. */
+  async closeStdin(): Promise<void> {
+    await this.http.empty(routes.processStdin, { params: { ref: this.sandbox, pid: this.pid }, query: { eof: true } });
   }
 
   /** Sends a signal (TERM, KILL, INT, HUP, ... or a number) to the process and its group. */

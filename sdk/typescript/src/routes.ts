@@ -53,6 +53,7 @@ export const routes = {
   listProcesses: route('GET', '/v1/sandboxes/{ref}/processes'),
   processOutput: route('GET', '/v1/sandboxes/{ref}/processes/{pid}/output'),
   signalProcess: route('POST', '/v1/sandboxes/{ref}/processes/{pid}/signal'),
+  processStdin: route('POST', '/v1/sandboxes/{ref}/processes/{pid}/stdin'),
 
   readFile: route('GET', '/v1/sandboxes/{ref}/files'),
   writeFile: route('PUT', '/v1/sandboxes/{ref}/files'),

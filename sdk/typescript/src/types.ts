@@ -173,7 +173,15 @@ export interface ExecResult {
 }
 
 /** How to start a background process. */
-export type StartOptions = Omit<ExecOptions, keyof StreamCallbacks | 'signal'> & { signal?: AbortSignal };
+export type StartOptions = Omit<ExecOptions, keyof StreamCallbacks | 'signal'> & {
+  signal?: AbortSignal;
+  /**
+   * Keep the process's stdin open: write to it while it runs with
+   * sendStdin and end it with closeStdin (of its BackgroundProcess). Not
+   * with stdin.
+   */
+  stdinOpen?: boolean;
+};
 
 /** How to read a background process's output. */
 export interface OutputOptions extends StreamCallbacks {

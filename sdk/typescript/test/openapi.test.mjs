@@ -25,7 +25,7 @@ const EXCLUDED = {
   // The browser desktop: RFB over a WebSocket for the dashboard's noVNC.
   'GET /v1/sandboxes/{ref}/vnc': "WebSocket of the desktop's VNC (RFB) for the dashboard",
   // Interactive exec: Node 20 has no WebSocket client, and the SDK has no
-  // dependencies.
+  // dependencies. Background processes take stdin over plain HTTP instead.
   'GET /v1/sandboxes/{ref}/exec/attach': 'interactive exec over a WebSocket (Node 20 has no WebSocket client)',
 };
 
@@ -192,6 +192,9 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.listProcesses, await sb.processes());
   await p.output({ follow: true });
   await p.kill('TERM');
+  const open = await sb.start('x', { stdinOpen: true });
+  await open.sendStdin('in');
+  await open.closeStdin();
 
   const f = sb.files;
   await f.read('/a');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { NotFoundError, Sandbox, InvalidArgumentError } from 'runtools';
+import { ConflictError, NotFoundError, Sandbox, InvalidArgumentError } from 'runtools';
 import { checkAnswersAreDocumented, cleanup, client, needsServer, uniqueName } from './helpers.mjs';
 
 test('create, get, list, connect, update, destroy', needsServer, async (t) => {
@@ -149,6 +149,30 @@ test('background processes', needsServer, async (t) => {
   assert.equal(after.running, false);
 
   await assert.rejects(sb.process(999999).output(), NotFoundError);
+});
+
+test('stdin of a background process, streamed over HTTP', needsServer, async (t) => {
+  const sb = cleanup(t, await Sandbox.create());
+  const p = await sb.start(['sh', '-c', 'while read line; do echo "got $line"; done; echo end'], { stdinOpen: true });
+  for (const word of ['one', 'two']) {
+    await p.sendStdin(`${word}\n`);
+    let out;
+    for (let i = 0; i < 100; i++) {
+      out = await p.output();
+      if (out.stdout.includes(`got ${word}\n`)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(out.stdout.includes(`got ${word}\n`), `the line was answered before the next was sent: ${JSON.stringify(out.stdout)}`);
+  }
+  await p.closeStdin();
+  const done = await p.wait();
+  assert.equal(done.exitCode, 0);
+  assert.equal(done.stdout, 'got one\ngot two\nend\n');
+  await assert.rejects(p.sendStdin('late'), ConflictError, 'a process that exited takes no input');
+
+  const closed = await sb.start(['sleep', '300']);
+  t.after(() => closed.kill('KILL').catch(() => {}));
+  await assert.rejects(closed.sendStdin('x'), (err) => err instanceof ConflictError && /stdin_open/.test(err.message));
 });
 
 test('files', needsServer, async (t) => {

@@ -1,0 +1,91 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// handleStdin writes the request's body to the stdin of a background
+// process started with stdin_open, and with eof=true closes its stdin
+// afterwards. It answers once the process has taken all of it (204): a
+// process that does not read holds the answer up. A process whose stdin is
+// not open to writes (started without stdin_open, closed, exited, or
+// running in the foreground) is a conflict.
+func (s *Server) handleStdin(w http.ResponseWriter, r *http.Request) {
+	p, err := s.processFromPath(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	eof, err := boolParam(r, "eof")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, agentapi.MaxStdinBody))
+	if err != nil {
+		writeError(w, fmt.Errorf("%w: reading the input (at most %d bytes a request): %w", errdefs.ErrInvalidArgument, agentapi.MaxStdinBody, err))
+		return
+	}
+	if err := p.writeStdin(r.Context(), data, eof); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeStdin writes data to the stdin of a background process started with
+// stdin_open, then with eof closes it. Writes are whole and in order: one
+// at a time. While the process does not read, it waits, checking every
+// stdinCheck whether ctx has ended.
+func (p *process) writeStdin(ctx context.Context, data []byte, eof bool) error {
+	if !p.background {
+		return fmt.Errorf("%w: process %d runs in the foreground; its stdin belongs to its exec or attach stream", errdefs.ErrConflict, p.pid)
+	}
+	if !p.stdinOpen {
+		return fmt.Errorf("%w: process %d was started without stdin_open; start it with stdin_open to write to its stdin", errdefs.ErrConflict, p.pid)
+	}
+	p.stdinMu.Lock()
+	defer p.stdinMu.Unlock()
+	if p.stdinEOF {
+		return fmt.Errorf("%w: the stdin of process %d is closed already", errdefs.ErrConflict, p.pid)
+	}
+	exited := func() error {
+		return fmt.Errorf("%w: process %d has exited; its stdin is closed", errdefs.ErrConflict, p.pid)
+	}
+	if p.exitedAt.Load() != 0 {
+		return exited()
+	}
+	for len(data) > 0 {
+		p.stdin.SetWriteDeadline(time.Now().Add(stdinCheck))
+		n, err := p.stdin.Write(data)
+		data = data[n:]
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if ctx.Err() != nil {
+				return fmt.Errorf("process %d did not take its input: %w", p.pid, ctx.Err())
+			}
+		case p.exitedAt.Load() != 0, errors.Is(err, os.ErrClosed):
+			return exited()
+		case errors.Is(err, syscall.EPIPE):
+			return fmt.Errorf("%w: process %d closed its stdin", errdefs.ErrConflict, p.pid)
+		default:
+			return fmt.Errorf("writing to the stdin of process %d: %w", p.pid, err)
+		}
+	}
+	if eof {
+		p.stdinEOF = true
+		p.stdin.Close()
+	}
+	return nil
+}
