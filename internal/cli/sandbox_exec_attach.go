@@ -38,6 +38,17 @@ func (a *app) execAttach(cmd *cobra.Command, c *client.Client, name string, req 
 		}
 	}
 	ctx := cmd.Context()
+	restore := func() {}
+	if tty {
+		// Raw before the first output arrives, which the terminal would
+		// otherwise still translate (\n to \r\n).
+		state, err := term.MakeRaw(fd)
+		if err != nil {
+			return fmt.Errorf("putting the terminal in raw mode: %w", err)
+		}
+		restore = sync.OnceFunc(func() { _ = term.Restore(fd, state) })
+		defer restore()
+	}
 	var o execOutcome
 	sess, err := c.Attach(ctx, name, areq, client.StreamOptions{Stdout: stdout, Stderr: stderr, OnEvent: o.record})
 	if err != nil {
@@ -47,14 +58,7 @@ func (a *app) execAttach(cmd *cobra.Command, c *client.Client, name string, req 
 	// Interrupted (SIGINT, SIGTERM to the CLI), the session ends, and
 	// with it the command.
 	defer context.AfterFunc(ctx, func() { sess.Close() })()
-	restore := func() {}
 	if tty {
-		state, err := term.MakeRaw(fd)
-		if err != nil {
-			return fmt.Errorf("putting the terminal in raw mode: %w", err)
-		}
-		restore = sync.OnceFunc(func() { _ = term.Restore(fd, state) })
-		defer restore()
 		defer watchResize(func() {
 			if cols, rows, err := term.GetSize(fd); err == nil {
 				_ = sess.Resize(uint16(cols), uint16(rows))
