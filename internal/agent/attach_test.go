@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,20 @@ func (o *output) waitFor(t *testing.T, want string) string {
 	}
 	t.Fatalf("output never contained %q; got %q", want, o.String())
 	return ""
+}
+
+// waitMatch waits until the output matches re, and returns the submatches.
+func (o *output) waitMatch(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(o.String()); m != nil {
+			return m
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("output never matched %s; got %q", re, o.String())
+	return nil
 }
 
 // end waits for the process and its output.
@@ -310,18 +325,11 @@ func TestAttachHangupJobs(t *testing.T) {
 	s := attach(t, c, agentapi.AttachRequest{Cmd: []string{"sh"}, TTY: true, Env: map[string]string{"PS1": "$ "}})
 	out := collect(s.Stdout())
 	io.WriteString(s, "trap '' HUP; sleep 60 & echo \"job=$! shell=$$\"\n")
-	line := out.waitFor(t, "shell=")
-	var job, shell int
-	for _, f := range strings.Fields(line[strings.LastIndex(line, "job="):]) {
-		k, v, _ := strings.Cut(f, "=")
-		n, _ := strconv.Atoi(v)
-		switch k {
-		case "job":
-			job = n
-		case "shell":
-			shell = n
-		}
-	}
+	// The terminal echoes the typed line, "shell=$$" and all, before the
+	// shell has run it: wait for numbers.
+	m := out.waitMatch(t, regexp.MustCompile(`job=(\d+) shell=(\d+)\r\n`))
+	job, _ := strconv.Atoi(m[1])
+	shell, _ := strconv.Atoi(m[2])
 	if b, err := os.ReadFile("/proc/" + strconv.Itoa(job) + "/stat"); err != nil || !strings.Contains(string(b), " "+strconv.Itoa(job)+" "+strconv.Itoa(shell)+" ") {
 		t.Logf("job %d is not a group of its own in session %d: %q", job, shell, b)
 	}
