@@ -35,6 +35,12 @@ func (m *Manager) Init(ctx context.Context, members []Member) error {
 	var undo undoStack
 	defer undo.rollback(ctx, m.log)
 
+	if ok, err := ensureNetnsMount(); err != nil {
+		return err
+	} else if !ok {
+		m.log.WarnContext(ctx, "network namespaces are mounted in "+netnsDir+", which is not a mount point: a later first `ip netns add` on this host would leave them unremovable; a reboot ends this",
+			"dir", netnsDir)
+	}
 	br, created, err := m.ensureBridge()
 	if err != nil {
 		return err

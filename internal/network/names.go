@@ -17,6 +17,9 @@ import (
 // place iproute2 ("ip netns") uses.
 const netnsDir = "/run/netns"
 
+// netnsLock serializes making netnsDir a mount point (ensureNetnsMount).
+const netnsLock = "/run/lock/runtools-netns.lock"
+
 // sandboxID is the only shape of id accepted: ids end up in interface and
 // file names.
 var sandboxID = regexp.MustCompile(`^sandbox-[a-z0-9]{8,32}$`)

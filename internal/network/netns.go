@@ -84,3 +84,53 @@ func isNetns(path string) (bool, error) {
 	}
 	return st.Type == unix.NSFS_MAGIC, nil
 }
+
+// ensureNetnsMount makes netnsDir a shared mount point of its own, as
+// iproute2 does at its first `ip netns add`. Were iproute2 to do it later,
+// with sandboxes' namespaces already mounted in the directory, its
+// recursive bind would put a copy of each over the original, and the
+// original, hidden below, would keep its file busy for good: the sandbox's
+// teardown could unmount the copy but never remove the file. When the
+// directory already holds mounted namespaces (a server that ran before
+// this check), it is left as it is.
+// Servers and tests on one host take a lock for it, so that none mounts a
+// namespace in the directory while another binds it.
+func ensureNetnsMount() (bool, error) {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return false, fmt.Errorf("creating %s: %w", netnsDir, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(netnsLock), 0o755); err != nil {
+		return false, fmt.Errorf("creating %s: %w", filepath.Dir(netnsLock), err)
+	}
+	lock, err := os.OpenFile(netnsLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("opening %s: %w", netnsLock, err)
+	}
+	defer lock.Close() // and with it the lock
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return false, fmt.Errorf("locking %s: %w", netnsLock, err)
+	}
+	shared := func() error { return unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "") }
+	if err = shared(); err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, unix.EINVAL) { // EINVAL: not a mount point
+		return false, fmt.Errorf("making %s a shared mount: %w", netnsDir, err)
+	}
+	entries, err := os.ReadDir(netnsDir)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", netnsDir, err)
+	}
+	for _, e := range entries {
+		if ok, _ := isNetns(filepath.Join(netnsDir, e.Name())); ok {
+			return false, nil
+		}
+	}
+	if err := unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return false, fmt.Errorf("bind-mounting %s on itself: %w", netnsDir, err)
+	}
+	if err := shared(); err != nil {
+		return false, fmt.Errorf("making %s a shared mount: %w", netnsDir, err)
+	}
+	return true, nil
+}

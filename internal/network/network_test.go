@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -293,5 +294,40 @@ func TestMACFollowsAddress(t *testing.T) {
 	}
 	if macFor(netip.MustParseAddr("10.123.4.6")).String() == a {
 		t.Error("two addresses share a MAC")
+	}
+}
+
+// TestNetnsDirSurvivesIproute2: a namespace runtools mounted is removed
+// whole after iproute2's first `ip netns add` on the host, which binds
+// /run/netns on itself unless it is a mount point already.
+func TestNetnsDirSurvivesIproute2(t *testing.T) {
+	requireRoot(t)
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("iproute2 not installed")
+	}
+	ok, err := ensureNetnsMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skipf("%s holds namespaces mounted before it was a mount point", netnsDir)
+	}
+	name := "rtnt-" + randomID()
+	ns, err := newNamedNetns(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Close()
+	other := "rtnt-ip-" + randomID()
+	if out, err := exec.Command("ip", "netns", "add", other).CombinedOutput(); err != nil {
+		deleteNamedNetns(name)
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	defer exec.Command("ip", "netns", "del", other).Run()
+	if err := deleteNamedNetns(name); err != nil {
+		t.Fatalf("after ip netns add: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(netnsDir, name)); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", name, err)
 	}
 }
