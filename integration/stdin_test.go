@@ -74,3 +74,30 @@ func TestProcessStdin(t *testing.T) {
 		t.Errorf("writing to a process that exited: %v, want a conflict", err)
 	}
 }
+
+// TestProcessStdinCLI: the CLI's exec -d --stdin-open and sandbox stdin,
+// built and run as a user runs them.
+func TestProcessStdinCLI(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{})
+	out, errOut, code := s.cli(t, "", "sandbox", "exec", sb.ID, "-d", "--stdin-open", "--", "sh", "-c", `while read l; do echo "got $l"; done; echo end`)
+	pid, err := strconv.Atoi(strings.TrimSpace(out))
+	if code != 0 || err != nil {
+		t.Fatalf("exec -d --stdin-open: %q %q %d", out, errOut, code)
+	}
+	if out, errOut, code := s.cli(t, "one\ntwo\n", "sandbox", "stdin", sb.ID, strconv.Itoa(pid), "--keep-open"); code != 0 {
+		t.Fatalf("stdin --keep-open: %q %q %d", out, errOut, code)
+	}
+	if out, errOut, code := s.cli(t, "three\n", "sandbox", "stdin", sb.ID, strconv.Itoa(pid)); code != 0 {
+		t.Fatalf("stdin: %q %q %d", out, errOut, code)
+	}
+	var got bytes.Buffer
+	ctx := ctxT(t, time.Minute)
+	code, err = s.client().Output(ctx, sb.ID, pid, true, client.StreamOptions{Stdout: &got})
+	if err != nil || code != 0 || got.String() != "got one\ngot two\ngot three\nend\n" {
+		t.Fatalf("output %q, exit %d, %v", got.String(), code, err)
+	}
+	if _, errOut, code := s.cli(t, "late\n", "sandbox", "stdin", sb.ID, strconv.Itoa(pid)); code != 1 || !strings.Contains(errOut, "conflict") {
+		t.Errorf("stdin to a process that exited: %q %d", errOut, code)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,5 +163,45 @@ func TestExecFlagAfterCommandHint(t *testing.T) {
 	r := h.run("sandbox", "exec", "my-env", "ls", "-la")
 	if r.code != 2 || !strings.Contains(r.stderr, `put it after "--"`) {
 		t.Fatalf("got %+v", r)
+	}
+}
+
+// TestStdinOpen: exec -d --stdin-open starts a process whose stdin stays
+// open; sandbox stdin sends the CLI's stdin to it and closes it at the end
+// unless told to keep it open.
+func TestStdinOpen(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("sandbox", "exec", "-d", "--stdin-open", "my-env", "--", "python3", "-i")
+	pid, err := strconv.Atoi(strings.TrimSpace(r.stdout))
+	if r.code != 0 || err != nil || !h.fake.lastExec.StdinOpen {
+		t.Fatalf("exec -d --stdin-open: %+v, request %+v", r, h.fake.lastExec)
+	}
+	h.stdin = "print(6 * 7)\n"
+	if r := h.run("sandbox", "stdin", "my-env", strconv.Itoa(pid), "--keep-open"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("stdin --keep-open: %+v", r)
+	}
+	in := h.fake.stdin[pid]
+	if len(in.writes) != 1 || string(in.writes[0]) != h.stdin || in.closed {
+		t.Fatalf("after --keep-open: %+v", in)
+	}
+	h.stdin = "quit()\n"
+	if r := h.run("sandbox", "stdin", "my-env", strconv.Itoa(pid)); r.code != 0 {
+		t.Fatalf("stdin: %+v", r)
+	}
+	if len(in.writes) != 2 || !in.closed {
+		t.Fatalf("after stdin to its end: %+v", in)
+	}
+	r = h.run("sandbox", "stdin", "my-env", strconv.Itoa(pid))
+	if r.code != 1 || !strings.Contains(r.stderr, "start it with stdin_open") {
+		t.Errorf("a closed stdin: %+v", r)
+	}
+	if r := h.run("sandbox", "stdin", "my-env", "abc"); r.code != 2 || !strings.Contains(r.stderr, "PID must be a positive number") {
+		t.Errorf("bad PID: %+v", r)
+	}
+	if r := h.run("sandbox", "exec", "-d", "-i", "--stdin-open", "my-env", "--", "cat"); r.code != 2 || !strings.Contains(r.stderr, "-i and --stdin-open") {
+		t.Errorf("-d -i --stdin-open: %+v", r)
+	}
+	if r := h.run("sandbox", "exec", "--stdin-open", "my-env", "--", "cat"); r.code != 2 || !strings.Contains(r.stderr, "for background commands (-d)") {
+		t.Errorf("--stdin-open without -d: %+v", r)
 	}
 }

@@ -40,8 +40,15 @@ type fake struct {
 	seq        int
 	lastExec   client.ExecRequest
 	lastAttach client.AttachRequest
+	stdin      map[int]*fakeStdin // by PID, for processes started with stdin_open
 
 	flatArchives bool // name archive entries relative to the path itself
+}
+
+// fakeStdin is what a background process's open stdin was sent.
+type fakeStdin struct {
+	writes [][]byte
+	closed bool
 }
 
 type fnode struct {
@@ -176,6 +183,7 @@ func (f *fake) handler() http.Handler {
 	})
 	route("GET /v1/sandboxes/{ref}/processes/{pid}/output", f.output)
 	route("POST /v1/sandboxes/{ref}/processes/{pid}/signal", f.signal)
+	route("POST /v1/sandboxes/{ref}/processes/{pid}/stdin", f.writeStdin)
 	route("GET /v1/sandboxes/{ref}/files", f.readFile)
 	route("PUT /v1/sandboxes/{ref}/files", f.writeFile)
 	route("GET /v1/sandboxes/{ref}/files/stat", f.stat)
@@ -339,6 +347,12 @@ func (f *fake) start(w http.ResponseWriter, r *http.Request) error {
 	f.lastExec = req
 	pid := 200 + len(f.procs[sb.ID])
 	f.procs[sb.ID] = append(f.procs[sb.ID], &client.Process{PID: pid, Cmd: req.Cmd, StartedAt: testNow.Add(-5 * time.Minute), Running: true})
+	if req.StdinOpen {
+		if f.stdin == nil {
+			f.stdin = map[int]*fakeStdin{}
+		}
+		f.stdin[pid] = &fakeStdin{}
+	}
 	w.WriteHeader(http.StatusCreated)
 	return json.NewEncoder(w).Encode(map[string]int{"pid": pid})
 }
@@ -391,6 +405,27 @@ func (f *fake) signal(w http.ResponseWriter, r *http.Request) error {
 	}
 	code := 143
 	p.Running, p.ExitCode = false, &code
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (f *fake) writeStdin(w http.ResponseWriter, r *http.Request) error {
+	p, err := f.process(r)
+	if err != nil {
+		return err
+	}
+	in := f.stdin[p.PID]
+	if in == nil || in.closed {
+		return &apiErr{http.StatusConflict, "conflict", fmt.Sprintf("process %d has no open stdin: start it with stdin_open", p.PID)}
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		in.writes = append(in.writes, data)
+	}
+	in.closed = r.URL.Query().Get("eof") == "true"
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

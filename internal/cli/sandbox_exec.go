@@ -43,7 +43,8 @@ terminal, and also sends stdin.
 
 With -d, the command starts in the background and exec prints its PID;
 see ` + "`sandbox ps`, `sandbox logs` and `sandbox kill`" + `. With -d -i,
-the CLI's stdin is read to its end and given to the command as it starts.
+the CLI's stdin is read to its end and given to the command as it starts;
+with -d --stdin-open, its stdin stays open for ` + "`sandbox stdin`" + ` to write to.
 
 Exit codes: the command's own; 124 if it ran longer than --timeout; 127
 (not found) or 126 (not executable) if it could not start; 1 if the
@@ -54,7 +55,8 @@ sandbox could not be reached.`,
   runtools sandbox exec my-env --timeout 30s -- make build
   cat data.csv | runtools sandbox exec my-env -i -- wc -l
   runtools sandbox exec -it my-env -- bash
-  runtools sandbox exec my-env -d -- python3 -m http.server 8000`,
+  runtools sandbox exec my-env -d -- python3 -m http.server 8000
+  runtools sandbox exec my-env -d --stdin-open -- python3 -u -i`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			name, argv := splitExecArgs(cmd, args)
 			if name == "" && len(argv) == 0 {
@@ -86,6 +88,9 @@ sandbox could not be reached.`,
 				if tty {
 					return usageErr(cmd, "-t and -d do not go together: a background command has no terminal")
 				}
+				if stdin && req.StdinOpen {
+					return usageErr(cmd, "-i and --stdin-open do not go together: start with --stdin-open, then send input with runtools sandbox stdin %s PID", name)
+				}
 				if stdin {
 					if req.Stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
 						return fmt.Errorf("reading stdin: %w", err)
@@ -97,6 +102,9 @@ sandbox could not be reached.`,
 				}
 				writef(cmd.OutOrStdout(), "%d\n", pid)
 				return nil
+			}
+			if req.StdinOpen {
+				return usageErr(cmd, "--stdin-open is for background commands (-d); to stream stdin to this one, use -i")
 			}
 			if stdin || tty {
 				return a.execAttach(cmd, c, name, req, tty, timeout)
@@ -115,6 +123,7 @@ sandbox could not be reached.`,
 	f.BoolVarP(&stdin, "stdin", "i", false, "stream the CLI's stdin to the command while it runs")
 	f.BoolVarP(&tty, "tty", "t", false, "run the command on a terminal, with this terminal in raw mode (use with -i)")
 	f.BoolVarP(&background, "background", "d", false, "start in the background and print the PID")
+	f.BoolVar(&req.StdinOpen, "stdin-open", false, "with -d: keep the command's stdin open, for runtools sandbox stdin")
 	return cmd
 }
 
