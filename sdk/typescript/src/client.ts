@@ -3,7 +3,7 @@
  * the team rather than to one sandbox (SSH keys, templates, teams, keys).
  */
 import { Http, resolveConfig } from './http.js';
-import type { FetchFn } from './http.js';
+import type { FetchFn, WebSocketCtor } from './http.js';
 import { routes } from './routes.js';
 import { Sandbox } from './sandbox.js';
 import type {
@@ -42,6 +42,11 @@ export interface ClientOptions {
   apiKey?: string;
   /** A fetch to use instead of the global one (a proxy, tests). */
   fetch?: FetchFn;
+  /**
+   * A WebSocket constructor to use instead of the global one, for attach
+   * (e.g. the `ws` package's on Node.js 20 without --experimental-websocket).
+   */
+  WebSocket?: WebSocketCtor;
 }
 
 /** Options of list. */
@@ -72,7 +77,7 @@ export class Client {
     if (typeof f !== 'function') {
       throw new RuntoolsError('no fetch: use Node.js 20 or later, or pass fetch', { code: 'invalid_argument', status: 0 });
     }
-    transports.set(this, new Http(cfg.url, cfg.apiKey, f.bind(globalThis)));
+    transports.set(this, new Http(cfg.url, cfg.apiKey, f.bind(globalThis), opts.WebSocket));
   }
 
   /** A client from RUNTOOLS_URL and RUNTOOLS_API_KEY. */

@@ -47,6 +47,14 @@ export class ResourceExhaustedError extends RuntoolsError {}
 /** The server failed; its log says why (500). */
 export class InternalError extends RuntoolsError {}
 
+/**
+ * This JavaScript runtime lacks what the call needs, and no server was
+ * asked: attach needs a global WebSocket (Node.js 22+, or Node.js 20 and
+ * 21 run with --experimental-websocket, browsers, Deno, Bun). Its code is
+ * `unsupported_runtime` and its status 0.
+ */
+export class UnsupportedRuntimeError extends RuntoolsError {}
+
 type ErrorClass = new (message: string, options: RuntoolsErrorOptions) => RuntoolsError;
 
 const byCode: Record<string, ErrorClass> = {
@@ -68,7 +76,7 @@ export function errorFor(code: string, status: number, message: string, cause?: 
 }
 
 /** The wire code of an answer without a JSON error body, from its HTTP status. */
-function codeOfStatus(status: number): string {
+export function codeOfStatus(status: number): string {
   switch (status) {
     case 400:
       return 'invalid_argument';

@@ -3,7 +3,14 @@
  * table, authenticates, and turns error answers and unreachable servers
  * into typed errors.
  */
-import { InvalidArgumentError, RuntoolsError, UnauthenticatedError, UnavailableError, errorFromResponse } from './errors.js';
+import {
+  InvalidArgumentError,
+  RuntoolsError,
+  UnauthenticatedError,
+  UnavailableError,
+  UnsupportedRuntimeError,
+  errorFromResponse,
+} from './errors.js';
 import type { Route } from './routes.js';
 import type { Wire } from './wire.js';
 
@@ -34,6 +41,25 @@ export interface CallSpec {
 }
 
 export type FetchFn = typeof fetch;
+
+/**
+ * A WebSocket constructor: the standard one of browsers, Deno, Bun and
+ * Node.js 22+ (Node 20 and 21 with --experimental-websocket), or one
+ * passed in ClientOptions.
+ */
+export type WebSocketCtor = abstract new (url: string, protocols?: string | string[]) => unknown;
+
+/** What the SDK uses of a standard WebSocket. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+}
 
 function env(name: string): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
@@ -67,14 +93,37 @@ export class Http {
   // Private in the language, so the key never shows in console.log or JSON.stringify.
   readonly #apiKey: string;
   readonly #fetch: FetchFn;
+  readonly #webSocket: WebSocketCtor | undefined;
 
   constructor(
     readonly baseUrl: string,
     apiKey: string,
     fetchFn: FetchFn,
+    webSocket?: WebSocketCtor,
   ) {
     this.#apiKey = apiKey;
     this.#fetch = fetchFn;
+    this.#webSocket = webSocket;
+  }
+
+  /**
+   * Opens a WebSocket to a route (ws: or wss: for http: or https:). The key
+   * goes as the subprotocol bearer.<key> next to runtools, as browsers
+   * authenticate, since a standard WebSocket cannot set headers.
+   */
+  webSocket(route: Route, spec: CallSpec = {}): WebSocketLike {
+    const ctor = this.#webSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    if (typeof ctor !== 'function') {
+      throw new UnsupportedRuntimeError(
+        'no WebSocket client: this JavaScript runtime has no global WebSocket. Use Node.js 22 or later, ' +
+          'or run Node.js 20 or 21 with --experimental-websocket (e.g. NODE_OPTIONS=--experimental-websocket), ' +
+          'or pass WebSocket in ClientOptions',
+        { code: 'unsupported_runtime', status: 0 },
+      );
+    }
+    const url = this.url(route, spec).replace(/^http/, 'ws');
+    const Ctor = ctor as unknown as new (url: string, protocols: string[]) => WebSocketLike;
+    return new Ctor(url, ['runtools', `bearer.${this.#apiKey}`]);
   }
 
   /** The full URL of a route with its parameters. */

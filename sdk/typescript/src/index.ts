@@ -17,6 +17,8 @@ export type { FileData, SignalOptions } from './files.js';
 export { Computer } from './computer.js';
 export type { ClickOptions, ScrollOptions } from './computer.js';
 export { BackgroundProcess } from './process.js';
+export { AttachSession } from './attach.js';
+export type { AttachOptions } from './attach.js';
 export type { Command } from './process.js';
 export { Watcher } from './watch.js';
 export type { WatchEventName, WatchEvents, WatchOptions } from './watch.js';
@@ -31,7 +33,9 @@ export {
   RuntoolsError,
   UnauthenticatedError,
   UnavailableError,
+  UnsupportedRuntimeError,
 } from './errors.js';
 export type { RuntoolsErrorOptions } from './errors.js';
 export { DEFAULT_URL, ENV_API_KEY, ENV_URL } from './http.js';
+export type { WebSocketCtor } from './http.js';
 export type * from './types.js';

@@ -21,7 +21,7 @@ import { arr, obj, outputEventFromWire, processFromWire } from './wire.js';
 /** A command: an argv array runs as it is; a string runs with `sh -c`. */
 export type Command = string | string[];
 
-function argv(cmd: Command): string[] {
+export function argv(cmd: Command): string[] {
   const a = typeof cmd === 'string' ? ['sh', '-c', cmd] : cmd;
   if (a.length === 0 || a[0] === '') {
     throw new InvalidArgumentError('the command is empty: pass a string for sh -c, or an argv array such as ["ls", "-la"]', {
@@ -45,7 +45,7 @@ function execBody(cmd: Command, o: StartOptions): Record<string, unknown> {
 }
 
 /** Collects a stream's output and hands it to the callbacks as it arrives. */
-class OutputSink {
+export class OutputSink {
   private readonly out = new TextDecoder();
   private readonly err = new TextDecoder();
   stdout = '';

@@ -49,6 +49,7 @@ export const routes = {
   computerAction: route('POST', '/v1/sandboxes/{ref}/computer/actions'),
 
   exec: route('POST', '/v1/sandboxes/{ref}/exec'),
+  execAttach: route('GET', '/v1/sandboxes/{ref}/exec/attach'),
   startProcess: route('POST', '/v1/sandboxes/{ref}/processes'),
   listProcesses: route('GET', '/v1/sandboxes/{ref}/processes'),
   processOutput: route('GET', '/v1/sandboxes/{ref}/processes/{pid}/output'),

@@ -1,4 +1,6 @@
 /** A sandbox: its data as last seen, and everything that can be done with it. */
+import { attach } from './attach.js';
+import type { AttachOptions, AttachSession } from './attach.js';
 import { Client, httpOf } from './client.js';
 import type { ClientOptions, ListOptions } from './client.js';
 import { Computer } from './computer.js';
@@ -186,6 +188,24 @@ export class Sandbox implements SandboxInfo {
    */
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     return exec(this.#http, this.id, cmd, opts);
+  }
+
+  /**
+   * Runs a command with its stdin streamed over a WebSocket while it runs,
+   * as `docker exec -i` (with tty, `-it`). Resolves once it started; write
+   * to it, then wait for its exit:
+   *
+   *     const s = await sandbox.attach('cat', { onStdout: (t) => console.log(t) });
+   *     s.write('hello\n');
+   *     s.closeStdin();
+   *     const { exitCode } = await s.wait();
+   *
+   * Needs a global WebSocket (Node.js 22+, Node.js 20 and 21 with
+   * --experimental-websocket, browsers, Deno, Bun) or ClientOptions.WebSocket;
+   * without one it throws UnsupportedRuntimeError.
+   */
+  async attach(cmd: Command, opts: AttachOptions = {}): Promise<AttachSession> {
+    return attach(this.#http, this.id, cmd, opts);
   }
 
   /** Starts a command in the background; it outlives the call. */

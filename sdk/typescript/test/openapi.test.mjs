@@ -13,7 +13,7 @@ import { test } from 'node:test';
 
 import { Client } from '../dist/esm/index.js';
 import { routes } from '../dist/esm/routes.js';
-import { deref, eventLines, fakeFetch, operations, requestSchema, sample, success } from './openapi.mjs';
+import { deref, eventLines, fakeFetch, match, operations, requestSchema, sample, success } from './openapi.mjs';
 
 // Operations of api/openapi.yaml the SDK deliberately does not call.
 const EXCLUDED = {
@@ -24,9 +24,6 @@ const EXCLUDED = {
   'GET /v1/sandboxes/{ref}/terminal': 'interactive WebSocket terminal for the dashboard',
   // The browser desktop: RFB over a WebSocket for the dashboard's noVNC.
   'GET /v1/sandboxes/{ref}/vnc': "WebSocket of the desktop's VNC (RFB) for the dashboard",
-  // Interactive exec: Node 20 has no WebSocket client, and the SDK has no
-  // dependencies. Background processes take stdin over plain HTTP instead.
-  'GET /v1/sandboxes/{ref}/exec/attach': 'interactive exec over a WebSocket (Node 20 has no WebSocket client)',
 };
 
 // Request fields the server accepts (client.CreateRequest in the Go SDK,
@@ -143,9 +140,62 @@ function answerSchema(route) {
   return success(o).content['application/json']?.schema;
 }
 
+/**
+ * A WebSocket that plays exec attach's server side from the OpenAPI file:
+ * it records the upgrade as a call, checks the first message against
+ * AttachRequest, and answers start, output on both streams, and exit.
+ */
+function fakeWebSocket(calls) {
+  const attachRequest = deref({ $ref: '#/components/schemas/AttachRequest' });
+  const messageTypes = deref({ $ref: '#/components/schemas/AttachMessage' }).properties.type.enum;
+  const sent = [];
+  class FakeWebSocket {
+    constructor(url, protocols) {
+      const u = new URL(url);
+      assert.equal(u.protocol, 'ws:');
+      assert.deepEqual(protocols, ['runtools', 'bearer.k']);
+      u.protocol = 'http:';
+      calls.push({ o: match('GET', u.pathname), method: 'GET', url: u, headers: {}, body: undefined, json: undefined });
+      this.readyState = 0;
+      setTimeout(() => ((this.readyState = 1), this.onopen?.({})));
+    }
+    send(data) {
+      sent.push(data);
+      if (sent.length === 1) {
+        const req = JSON.parse(data);
+        const known = Object.keys(attachRequest.properties);
+        assert.deepEqual(Object.keys(req).filter((k) => !known.includes(k)), [], 'fields of the first message not in AttachRequest');
+        for (const k of attachRequest.required) assert.ok(k in req, `the first message lacks ${k}`);
+        const text = (m) => setTimeout(() => this.onmessage?.({ data: JSON.stringify(m) }));
+        const bin = (b) => setTimeout(() => this.onmessage?.({ data: new Uint8Array(b).buffer }));
+        text({ type: 'start' });
+        bin([1, 0x68, 0x69]);
+        bin([2, 0x68, 0x69]);
+        return;
+      }
+      if (typeof data === 'string') {
+        const m = JSON.parse(data);
+        assert.ok(messageTypes.includes(m.type), `control ${m.type} is not an AttachMessage type`);
+        if (m.type === 'eof') {
+          setTimeout(() => {
+            this.onmessage?.({ data: JSON.stringify({ type: 'exit', exit_code: 7, timed_out: true }) });
+            this.readyState = 3;
+            this.onclose?.({ code: 1000, reason: 'exit 7' });
+          });
+        }
+      }
+    }
+    close() {
+      this.readyState = 3;
+    }
+  }
+  return { FakeWebSocket, sent };
+}
+
 test('every SDK call matches api/openapi.yaml, in its request and its answer', async () => {
   const { fetch, calls } = fakeFetch();
-  const c = new Client({ url: 'http://runtools.test', apiKey: 'k', fetch });
+  const { FakeWebSocket, sent } = fakeWebSocket(calls);
+  const c = new Client({ url: 'http://runtools.test', apiKey: 'k', fetch, WebSocket: FakeWebSocket });
   const answers = []; // [route, what the SDK returned]
   const got = (route, v) => (answers.push([route, v]), v);
 
@@ -192,6 +242,25 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.listProcesses, await sb.processes());
   await p.output({ follow: true });
   await p.kill('TERM');
+  const attached = [];
+  const session = await sb.attach('x', {
+    env: { A: 'b' }, cwd: '/', user: 'u', timeoutMs: 5, tty: true, cols: 100, rows: 30,
+    onStdout: (t) => attached.push(['out', t]), onStderr: (t) => attached.push(['err', t]),
+  });
+  session.write('in');
+  session.resize(120, 40);
+  session.signal('INT');
+  session.closeStdin();
+  const attachResult = await session.wait();
+  assert.deepEqual(attachResult, { stdout: 'hi', stderr: 'hi', exitCode: 7, timedOut: true });
+  assert.deepEqual(attached, [['out', 'hi'], ['err', 'hi']]);
+  assert.deepEqual(JSON.parse(sent[0]), {
+    cmd: ['sh', '-c', 'x'], env: { A: 'b' }, cwd: '/', user: 'u', timeout_ms: 5, tty: true, cols: 100, rows: 30,
+  });
+  assert.deepEqual(sent[1], new TextEncoder().encode('in'));
+  assert.deepEqual(sent.slice(2).map((m) => JSON.parse(m)), [
+    { type: 'resize', cols: 120, rows: 40 }, { type: 'signal', signal: 'INT' }, { type: 'eof' },
+  ]);
   const open = await sb.start('x', { stdinOpen: true });
   await open.sendStdin('in');
   await open.closeStdin();

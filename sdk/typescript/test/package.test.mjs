@@ -23,7 +23,7 @@ test('import and require give the same API', async () => {
 
 test('the error classes form one hierarchy', async () => {
   const m = await import('runtools');
-  const kinds = ['NotFound', 'AlreadyExists', 'InvalidArgument', 'Conflict', 'Unavailable', 'Unauthenticated', 'PermissionDenied', 'ResourceExhausted', 'Internal'];
+  const kinds = ['NotFound', 'AlreadyExists', 'InvalidArgument', 'Conflict', 'Unavailable', 'Unauthenticated', 'PermissionDenied', 'ResourceExhausted', 'Internal', 'UnsupportedRuntime'];
   for (const kind of kinds) {
     const E = m[`${kind}Error`];
     const e = new E('msg', { code: 'c', status: 400 });

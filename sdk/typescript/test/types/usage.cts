@@ -11,4 +11,8 @@ export async function example(): Promise<void> {
   console.log(out.exitCode, png.length, info.modTime.toISOString());
   const err: runtools.RuntoolsError = new runtools.UnavailableError('x', { code: 'unavailable', status: 503 });
   console.log(err instanceof runtools.RuntoolsError);
+  const s: runtools.AttachSession = await sandbox.attach('cat');
+  s.closeStdin();
+  const r: { exitCode: number; timedOut: boolean } = await s.wait();
+  console.log(r.exitCode, new runtools.UnsupportedRuntimeError('x', { code: 'unsupported_runtime', status: 0 }));
 }

@@ -1,5 +1,5 @@
 // The example, type-checked against the ESM declarations.
-import { Sandbox, NotFoundError, RuntoolsError, type Status, type Metrics, type ExecResult } from 'runtools';
+import { Sandbox, NotFoundError, RuntoolsError, UnsupportedRuntimeError, type AttachSession, type Status, type Metrics, type ExecResult } from 'runtools';
 
 export async function example(): Promise<void> {
   const sandbox = await Sandbox.create({ name: 'my-env', template: 'base', vcpus: 2, memory: 1024, idleTimeout: 600 });
@@ -19,5 +19,19 @@ export async function example(): Promise<void> {
   }
   // @ts-expect-error: not an event of a sandbox
   sandbox.on('stdout', () => {});
+  const session: AttachSession = await sandbox.attach(['cat'], { tty: true, cols: 80, rows: 24, onStdout: (t: string) => console.log(t) });
+  session.write('hello\n');
+  session.write(new Uint8Array([4]));
+  session.resize(100, 30);
+  session.signal('INT');
+  session.closeStdin();
+  const attached: ExecResult = await session.wait();
+  console.log(attached.exitCode, attached.timedOut);
+  session.close();
+  try {
+    await sandbox.attach('sh');
+  } catch (err) {
+    if (err instanceof UnsupportedRuntimeError) console.log(err.message);
+  }
   sandbox.close();
 }
