@@ -7,12 +7,21 @@ import "context"
 // LimitState is what CheckLimits carries from one check to the next.
 type LimitState = limitState
 
-// CheckLimits runs one periodic limit check over list.
+// CheckLimits runs one periodic limit check over list, and waits for the
+// process counts it started, which the next check reads.
 func (m *Manager) CheckLimits(ctx context.Context, list []*Sandbox, seen map[string]LimitState) map[string]LimitState {
-	return m.checkLimits(ctx, list, seen)
+	next := m.checkLimits(ctx, list, seen)
+	m.pids.wg.Wait()
+	return next
 }
 
 // SetPidsCounter replaces the agent as the source of process counts.
 func (m *Manager) SetPidsCounter(f func(ctx context.Context, sb *Sandbox) (int, error)) {
 	m.countPids = f
+}
+
+// StartLimitCheck runs one periodic limit check over list without waiting
+// for the process counts it started.
+func (m *Manager) StartLimitCheck(ctx context.Context, list []*Sandbox, seen map[string]LimitState) map[string]LimitState {
+	return m.checkLimits(ctx, list, seen)
 }

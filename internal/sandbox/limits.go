@@ -37,8 +37,8 @@ const (
 
 // The share of the process limit that counts as reaching it, and as no
 // longer near it. The agent counts the processes every pidsCheckEvery
-// checks and must answer within pidsTimeout (it shares the sandbox's CPU
-// with whatever is forking). It is asked only while the sandbox is busy
+// checks, in the background, and must answer within pidsTimeout (it shares
+// the sandbox's CPU with whatever is forking). It is asked only while the sandbox is busy
 // (pidsBusyPeriods scheduler periods with work since the check before),
 // or while the limit is reported hit: an idle sandbox does not fork, and
 // asking hundreds of idle agents would cost more CPU than they use.
@@ -46,7 +46,7 @@ const (
 	pidsHighShare   = 0.95
 	pidsClearShare  = 0.80
 	pidsCheckEvery  = 2
-	pidsTimeout     = 2 * time.Second
+	pidsTimeout     = 10 * time.Second
 	pidsParallel    = 16
 	pidsBusyPeriods = 3
 )
@@ -202,38 +202,53 @@ func vcpus(n int) string {
 	return fmt.Sprintf("%d vCPUs", n)
 }
 
-// countAllPids asks the agent of every running sandbox due a look how many
-// processes it has, all at once. A sandbox whose agent does not answer in
-// time is left out.
+// pidsCounts holds the process counts taken in the background. An agent
+// that shares its CPU with a fork bomb can take seconds to answer, and the
+// other checks, of every sandbox, must not wait for it.
+type pidsCounts struct {
+	mu      sync.Mutex
+	pending map[string]bool // a count is under way
+	done    map[string]int  // counts taken since the last check
+	wg      sync.WaitGroup
+}
+
+// countAllPids returns the process counts taken since the last check, and
+// asks the agent of every running sandbox due a look, and not still
+// answering the last question, how many processes it has. A sandbox whose
+// agent does not answer in pidsTimeout is left out.
 func (m *Manager) countAllPids(ctx context.Context, list []*Sandbox, seen map[string]limitState) map[string]int {
 	if m.cfg.Nproc <= 0 {
 		return nil
 	}
-	var (
-		mu  sync.Mutex
-		out = map[string]int{}
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, pidsParallel)
-	)
+	p := &m.pids
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending == nil {
+		p.pending = map[string]bool{}
+	}
+	out := p.done
+	p.done = map[string]int{}
 	for _, sb := range list {
 		st := seen[sb.ID]
-		if sb.State != Running || (st.checks+1)%pidsCheckEvery != 1 || !(st.pidsHigh.on || st.busy()) {
+		if sb.State != Running || p.pending[sb.ID] || len(p.pending) >= pidsParallel ||
+			(st.checks+1)%pidsCheckEvery != 1 || !(st.pidsHigh.on || st.busy()) {
 			continue
 		}
-		wg.Add(1)
-		sem <- struct{}{}
+		p.pending[sb.ID] = true
+		p.wg.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer p.wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, pidsTimeout)
 			defer cancel()
-			if n, err := m.countPids(cctx, sb); err == nil {
-				mu.Lock()
-				out[sb.ID] = n
-				mu.Unlock()
+			n, err := m.countPids(cctx, sb)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			delete(p.pending, sb.ID)
+			if err == nil {
+				p.done[sb.ID] = n
 			}
 		}()
 	}
-	wg.Wait()
 	return out
 }
 

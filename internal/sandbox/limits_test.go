@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -211,6 +212,43 @@ func TestPidsReportedOnce(t *testing.T) {
 	}
 	if hit := le.mgr.LastLimit(le.sb.ID); !strings.HasPrefix(hit, "limit: pids: 1000 processes") {
 		t.Errorf("LastLimit = %q", hit)
+	}
+}
+
+// TestPidsSlowAgent: an agent slow to count its processes (a fork bomb
+// shares its CPU) holds up neither the check that asked nor the next ones,
+// is not asked again while it works, and its answer counts when it comes.
+func TestPidsSlowAgent(t *testing.T) {
+	le := newLimitEnv(t)
+	release := make(chan struct{})
+	var asked atomic.Int32
+	le.mgr.SetPidsCounter(func(ctx context.Context, _ *sandbox.Sandbox) (int, error) {
+		asked.Add(1)
+		select {
+		case <-release:
+			return 995, nil
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	})
+	start := time.Now()
+	for i := range 6 {
+		le.state = le.mgr.StartLimitCheck(context.Background(), []*sandbox.Sandbox{le.sb}, le.state)
+		for i == 0 && asked.Load() == 0 && time.Since(start) < 5*time.Second {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("six checks took %v behind a slow agent", took)
+	}
+	if n := asked.Load(); n != 1 {
+		t.Errorf("the agent was asked %d times while still counting, want 1", n)
+	}
+	close(release)
+	le.check(1) // waits for the answer, which the next check reads
+	le.check(1)
+	if got := le.limitEvents(t, "limit: pids"); len(got) != 1 {
+		t.Fatalf("after the slow answer: %q, want one event", got)
 	}
 }
 

@@ -84,6 +84,7 @@ type Manager struct {
 	vnc       map[string]bool // desktop sandboxes whose VNC answers
 	records   map[string]cachedRecord
 	lastLimit map[string]string // the last limit each sandbox hit
+	pids      pidsCounts
 	wg        sync.WaitGroup
 
 	quiesceHooks []func(*Sandbox)
@@ -301,6 +302,7 @@ func (m *Manager) Shutdown() {
 	}
 	m.mu.Unlock()
 	m.wg.Wait()
+	m.pids.wg.Wait()
 }
 
 func joinEnv(kv map[string]string) []string {
