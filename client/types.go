@@ -254,6 +254,9 @@ type Process struct {
 	StartedAt time.Time `json:"started_at"`
 	Running   bool      `json:"running"`
 	ExitCode  *int      `json:"exit_code,omitempty"`
+	// StdinOpen: SendStdin reaches the process: it was started with
+	// StdinOpen, and neither CloseStdin nor its exit has closed its stdin.
+	StdinOpen bool `json:"stdin_open"`
 }
 
 // FileInfo describes a file inside a sandbox.

@@ -40,7 +40,11 @@ type process struct {
 	// writeStdin) until the caller closes it or the process exits.
 	stdinOpen bool
 	stdinMu   sync.Mutex // one write, or the close, at a time
-	stdinEOF  bool       // under stdinMu: the caller closed stdin
+	// stdinEOF: the caller closed stdin. Set under stdinMu; read without
+	// it by info, so that listing does not wait for a write in progress.
+	stdinEOF atomic.Bool
+	// stdinBroken: a write found that the process closed its stdin (EPIPE).
+	stdinBroken atomic.Bool
 
 	emit    func(ev agentapi.Event)
 	events  chan agentapi.Event // foreground: closed once output is drained
@@ -70,7 +74,10 @@ func (p *process) finished() bool {
 }
 
 func (p *process) info() agentapi.Process {
-	info := agentapi.Process{PID: p.pid, Cmd: p.argv, StartedAt: p.started, Running: !p.finished()}
+	info := agentapi.Process{
+		PID: p.pid, Cmd: p.argv, StartedAt: p.started, Running: !p.finished(),
+		StdinOpen: p.stdinWritable(),
+	}
 	if !info.Running {
 		code := p.exitCode
 		info.ExitCode = &code

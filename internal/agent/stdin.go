@@ -56,7 +56,7 @@ func (p *process) writeStdin(ctx context.Context, data []byte, eof bool) error {
 	}
 	p.stdinMu.Lock()
 	defer p.stdinMu.Unlock()
-	if p.stdinEOF {
+	if p.stdinEOF.Load() {
 		return fmt.Errorf("%w: the stdin of process %d is closed already", errdefs.ErrConflict, p.pid)
 	}
 	exited := func() error {
@@ -78,14 +78,24 @@ func (p *process) writeStdin(ctx context.Context, data []byte, eof bool) error {
 		case p.exitedAt.Load() != 0, errors.Is(err, os.ErrClosed):
 			return exited()
 		case errors.Is(err, syscall.EPIPE):
+			p.stdinBroken.Store(true)
 			return fmt.Errorf("%w: process %d closed its stdin", errdefs.ErrConflict, p.pid)
 		default:
 			return fmt.Errorf("writing to the stdin of process %d: %w", p.pid, err)
 		}
 	}
 	if eof {
-		p.stdinEOF = true
+		p.stdinEOF.Store(true)
 		p.stdin.Close()
 	}
 	return nil
+}
+
+// stdinWritable reports whether writeStdin can still reach the process: it
+// was started in the background with stdin_open, the caller has not closed
+// its stdin, no write found it closed by the process, and it has not
+// exited. A process that closed its stdin without being written to since
+// still counts as writable: only a write can tell.
+func (p *process) stdinWritable() bool {
+	return p.background && p.stdinOpen && !p.stdinEOF.Load() && !p.stdinBroken.Load() && p.exitedAt.Load() == 0
 }

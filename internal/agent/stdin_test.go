@@ -15,23 +15,43 @@ import (
 
 // TestStdinOfBackgroundProcess: a background process started with
 // StdinOpen takes writes in order until they close its stdin; writes a
-// process cannot take are conflicts that say why.
+// process cannot take are conflicts that say why. The process list says
+// whether each process's stdin still takes writes.
 func TestStdinOfBackgroundProcess(t *testing.T) {
 	t.Parallel()
 	c, _ := startAgent(t, agent.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	listed := func(what string, pid int, want bool) {
+		t.Helper()
+		procs, err := c.Processes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			if p.PID == pid {
+				if p.StdinOpen != want {
+					t.Errorf("%s: process %d listed with stdin_open %v, want %v", what, pid, p.StdinOpen, want)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: process %d is not listed", what, pid)
+	}
 
 	pid, err := c.Start(ctx, agentapi.ExecRequest{Cmd: []string{"cat"}, StdinOpen: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	listed("started with stdin_open", pid, true)
 	if err := c.WriteStdin(ctx, pid, []byte("hello\n"), false); err != nil {
 		t.Fatal(err)
 	}
+	listed("after a write", pid, true)
 	if err := c.WriteStdin(ctx, pid, []byte("world\n"), true); err != nil {
 		t.Fatal(err)
 	}
+	listed("after eof", pid, false)
 	var out bytes.Buffer
 	code := -1
 	err = c.Output(ctx, pid, true, func(ev agentapi.Event) error {
@@ -61,6 +81,7 @@ func TestStdinOfBackgroundProcess(t *testing.T) {
 	}
 	defer c.Signal(ctx, closed, "KILL")
 	conflict("without stdin_open", closed, "x", false, "stdin_open")
+	listed("without stdin_open", closed, false)
 
 	exited, err := c.Start(ctx, agentapi.ExecRequest{Cmd: []string{"true"}, StdinOpen: true})
 	if err != nil {
@@ -68,6 +89,7 @@ func TestStdinOfBackgroundProcess(t *testing.T) {
 	}
 	c.Output(ctx, exited, true, func(agentapi.Event) error { return nil })
 	conflict("exited", exited, "x", false, "has exited")
+	listed("exited", exited, false)
 
 	fg := make(chan int, 1)
 	go func() {
@@ -81,6 +103,43 @@ func TestStdinOfBackgroundProcess(t *testing.T) {
 	fpid := <-fg
 	conflict("foreground", fpid, "x", false, "foreground")
 	c.Signal(ctx, fpid, "KILL")
+
+	shut, err := c.Start(ctx, agentapi.ExecRequest{Cmd: []string{"sh", "-c", "exec 0<&-; sleep 30"}, StdinOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Signal(ctx, shut, "KILL")
+	// Until a write finds the pipe closed, the agent cannot tell.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		err := c.WriteStdin(ctx, shut, []byte("x"), false)
+		if err != nil {
+			if !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "closed its stdin") {
+				t.Fatalf("process closed its stdin: %v, want a conflict saying so", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("writes to a process that closed its stdin kept working")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	listed("the process closed its stdin", shut, false)
+
+	// A write the process does not take holds its stdin, not the listing.
+	stuck, err := c.Start(ctx, agentapi.ExecRequest{Cmd: []string{"sleep", "30"}, StdinOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Signal(ctx, stuck, "KILL")
+	writeCtx, stopWrite := context.WithCancel(ctx)
+	wrote := make(chan error, 1)
+	go func() { wrote <- c.WriteStdin(writeCtx, stuck, make([]byte, agentapi.MaxStdinBody), false) }()
+	time.Sleep(100 * time.Millisecond) // the write fills the pipe and waits
+	listed("during a write the process does not take", stuck, true)
+	stopWrite()
+	if err := <-wrote; err == nil {
+		t.Error("a write to a process that does not read succeeded")
+	}
 
 	if err := c.WriteStdin(ctx, 999999, []byte("x"), false); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("no such process: %v, want not found", err)

@@ -12,10 +12,26 @@ import (
 )
 
 // TestProcessStdin: a background process started with stdin_open takes
-// input over plain HTTP until its stdin is closed; what cannot be written
-// is a 409 or 400 that says why.
+// input over plain HTTP until its stdin is closed, and the process list
+// says so; what cannot be written is a 409 or 400 that says why.
 func TestProcessStdin(t *testing.T) {
 	f, c, ctx := agentFixture(t)
+	listed := func(what string, pid int, want bool) {
+		t.Helper()
+		procs, err := c.Processes(ctx, "mine")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			if p.PID == pid {
+				if p.StdinOpen != want {
+					t.Errorf("%s: process %d listed with StdinOpen %v, want %v", what, pid, p.StdinOpen, want)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: process %d is not listed", what, pid)
+	}
 
 	pid, err := c.Start(ctx, "mine", client.ExecRequest{Cmd: []string{"cat"}, StdinOpen: true})
 	if err != nil {
@@ -27,9 +43,11 @@ func TestProcessStdin(t *testing.T) {
 	if err := c.SendStdin(ctx, "mine", pid, []byte("two\n")); err != nil {
 		t.Fatal(err)
 	}
+	listed("before the close", pid, true)
 	if err := c.CloseStdin(ctx, "mine", pid); err != nil {
 		t.Fatal(err)
 	}
+	listed("after the close", pid, false)
 	var out bytes.Buffer
 	if code, err := c.Output(ctx, "mine", pid, true, client.StreamOptions{Stdout: &out}); code != 0 || err != nil || out.String() != "one\ntwo\n" {
 		t.Fatalf("output %q, exit %d, %v", out.String(), code, err)
@@ -44,6 +62,7 @@ func TestProcessStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Signal(ctx, "mine", plain, "KILL")
+	listed("without stdin_open", plain, false)
 	if err := c.SendStdin(ctx, "mine", plain, []byte("x")); !errors.Is(err, client.ErrConflict) || !strings.Contains(err.Error(), "stdin_open") {
 		t.Errorf("a process without stdin_open: %v, want a conflict that names stdin_open", err)
 	}

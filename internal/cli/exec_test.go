@@ -145,7 +145,7 @@ func TestExecStreamLost(t *testing.T) {
 func TestExecBackground(t *testing.T) {
 	h := newHarness(t)
 	r := h.run("sandbox", "exec", "-d", "my-env", "--", "sleep", "100")
-	if r.code != 0 || r.stdout != "202\n" || !h.fake.lastExec.Background {
+	if r.code != 0 || r.stdout != "203\n" || !h.fake.lastExec.Background {
 		t.Fatalf("got %+v, request %+v", r, h.fake.lastExec)
 	}
 }
@@ -168,13 +168,27 @@ func TestExecFlagAfterCommandHint(t *testing.T) {
 
 // TestStdinOpen: exec -d --stdin-open starts a process whose stdin stays
 // open; sandbox stdin sends the CLI's stdin to it and closes it at the end
-// unless told to keep it open.
+// unless told to keep it open; sandbox ps shows whether it is open.
 func TestStdinOpen(t *testing.T) {
 	h := newHarness(t)
 	r := h.run("sandbox", "exec", "-d", "--stdin-open", "my-env", "--", "python3", "-i")
 	pid, err := strconv.Atoi(strings.TrimSpace(r.stdout))
 	if r.code != 0 || err != nil || !h.fake.lastExec.StdinOpen {
 		t.Fatalf("exec -d --stdin-open: %+v, request %+v", r, h.fake.lastExec)
+	}
+	psStdin := func() string {
+		t.Helper()
+		r := h.run("sandbox", "ps", "my-env")
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if f := strings.Fields(line); len(f) > 3 && f[0] == strconv.Itoa(pid) {
+				return f[3]
+			}
+		}
+		t.Fatalf("sandbox ps does not list %d: %+v", pid, r)
+		return ""
+	}
+	if got := psStdin(); got != "open" {
+		t.Errorf("sandbox ps after exec -d --stdin-open: STDIN %q, want open", got)
 	}
 	h.stdin = "print(6 * 7)\n"
 	if r := h.run("sandbox", "stdin", "my-env", strconv.Itoa(pid), "--keep-open"); r.code != 0 || r.stdout != "" {
@@ -184,12 +198,18 @@ func TestStdinOpen(t *testing.T) {
 	if len(in.writes) != 1 || string(in.writes[0]) != h.stdin || in.closed {
 		t.Fatalf("after --keep-open: %+v", in)
 	}
+	if got := psStdin(); got != "open" {
+		t.Errorf("sandbox ps after stdin --keep-open: STDIN %q, want open", got)
+	}
 	h.stdin = "quit()\n"
 	if r := h.run("sandbox", "stdin", "my-env", strconv.Itoa(pid)); r.code != 0 {
 		t.Fatalf("stdin: %+v", r)
 	}
 	if len(in.writes) != 2 || !in.closed {
 		t.Fatalf("after stdin to its end: %+v", in)
+	}
+	if got := psStdin(); got != "-" {
+		t.Errorf("sandbox ps after stdin to its end: STDIN %q, want -", got)
 	}
 	r = h.run("sandbox", "stdin", "my-env", strconv.Itoa(pid))
 	if r.code != 1 || !strings.Contains(r.stderr, "start it with stdin_open") {

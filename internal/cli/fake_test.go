@@ -76,7 +76,9 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 	f.procs["sandbox-aaaa1111"] = []*client.Process{
 		{PID: 100, Cmd: []string{"python3", "-m", "http.server", "8000"}, StartedAt: testNow.Add(-5 * time.Minute), Running: true},
 		{PID: 101, Cmd: []string{"sh", "-c", "make build > /tmp/build.log"}, StartedAt: testNow.Add(-2 * time.Hour), ExitCode: &exited},
+		{PID: 102, Cmd: []string{"python3", "-u", "-i"}, StartedAt: testNow.Add(-time.Minute), Running: true, StdinOpen: true},
 	}
+	f.stdin = map[int]*fakeStdin{102: {}}
 	f.templates = []client.Template{
 		{Name: "base", Aliases: []string{"base-ubuntu"}, Description: "Debian 12 with Node.js, Python 3, git, curl", Status: "ready", SizeBytes: 612 << 20, BuiltAt: testNow.Add(-50 * time.Hour)},
 		{Name: "desktop", Description: "XFCE desktop in the browser", Status: "building"},
@@ -346,7 +348,7 @@ func (f *fake) start(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.lastExec = req
 	pid := 200 + len(f.procs[sb.ID])
-	f.procs[sb.ID] = append(f.procs[sb.ID], &client.Process{PID: pid, Cmd: req.Cmd, StartedAt: testNow.Add(-5 * time.Minute), Running: true})
+	f.procs[sb.ID] = append(f.procs[sb.ID], &client.Process{PID: pid, Cmd: req.Cmd, StartedAt: testNow.Add(-5 * time.Minute), Running: true, StdinOpen: req.StdinOpen})
 	if req.StdinOpen {
 		if f.stdin == nil {
 			f.stdin = map[int]*fakeStdin{}
@@ -404,7 +406,7 @@ func (f *fake) signal(w http.ResponseWriter, r *http.Request) error {
 		return invalid("unknown signal %q", in.Signal)
 	}
 	code := 143
-	p.Running, p.ExitCode = false, &code
+	p.Running, p.ExitCode, p.StdinOpen = false, &code, false
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -426,6 +428,7 @@ func (f *fake) writeStdin(w http.ResponseWriter, r *http.Request) error {
 		in.writes = append(in.writes, data)
 	}
 	in.closed = r.URL.Query().Get("eof") == "true"
+	p.StdinOpen = !in.closed
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

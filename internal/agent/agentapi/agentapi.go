@@ -66,6 +66,11 @@ type Process struct {
 	StartedAt time.Time `json:"started_at"`
 	Running   bool      `json:"running"`
 	ExitCode  *int      `json:"exit_code,omitempty"`
+	// StdinOpen: the process's stdin takes writes (POST
+	// /processes/{pid}/stdin): it was started with stdin_open, and neither
+	// the caller closed its stdin nor the process exited (nor did a write
+	// find that the process closed its end).
+	StdinOpen bool `json:"stdin_open"`
 }
 
 // SignalRequest sends a signal to a process group.

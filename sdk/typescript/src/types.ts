@@ -206,6 +206,8 @@ export interface ProcessInfo {
   running: boolean;
   /** Set once it exited. */
   exitCode?: number;
+  /** Whether `sendStdin` reaches it: started with `stdinOpen`, and neither `closeStdin` nor its exit has closed its stdin. */
+  stdinOpen: boolean;
 }
 
 /** A file, directory or link inside a sandbox. */

@@ -179,6 +179,7 @@ export function processFromWire(w: Wire): ProcessInfo {
     startedAt: date(w.started_at),
     running: bool(w.running),
     exitCode: optNum(w.exit_code),
+    stdinOpen: bool(w.stdin_open),
   };
 }
 
