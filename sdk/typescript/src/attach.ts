@@ -27,6 +27,14 @@ export interface AttachOptions extends StreamCallbacks {
   /** The terminal's width (default 80) and height (default 24), with tty. */
   cols?: number;
   rows?: number;
+  /**
+   * Stops the session: its abort closes the WebSocket (the command is
+   * killed, as by close) and rejects attach, or later wait, with the
+   * signal's reason, as fetch does (an AbortError, or a TimeoutError for
+   * AbortSignal.timeout). A signal aborted already rejects at once,
+   * without connecting. Once the command exited, an abort changes nothing.
+   */
+  signal?: AbortSignal;
 }
 
 /** The first byte of an output message: its stream. */
@@ -106,7 +114,8 @@ export class AttachSession {
 
   /**
    * Resolves once the command exited, with its exit code and the output
-   * collected. Rejects if the session broke or was closed first.
+   * collected. Rejects if the session broke or was closed first, or with
+   * the reason of AttachOptions.signal if that aborted first.
    */
   wait(): Promise<ExecResult> {
     return this.#done;
@@ -118,8 +127,14 @@ export class AttachSession {
   }
 }
 
-/** Attaches to a command; resolves once the sandbox has it running. */
+/**
+ * Attaches to a command; resolves once the sandbox has it running. An
+ * abort of opts.signal closes the WebSocket and rejects with its reason.
+ */
 export async function attach(http: Http, ref: string, cmd: Command, opts: AttachOptions = {}): Promise<AttachSession> {
+  const signal = opts.signal;
+  // As fetch: a signal aborted already fails the call before any connection.
+  if (signal?.aborted) throw signal.reason;
   const body = JSON.stringify(attachBody(cmd, opts));
   const ws = http.webSocket(routes.execAttach, { params: { ref } });
   ws.binaryType = 'arraybuffer';
@@ -147,6 +162,7 @@ export async function attach(http: Http, ref: string, cmd: Command, opts: Attach
     if (!opened) setTimeout(() => finish({ code: 1006, reason: '' }), 100);
   };
   ws.onmessage = (ev) => {
+    if (finished) return; // aborted: the caller has stopped listening
     if (typeof ev.data !== 'string') {
       const b = bytesOf(ev.data);
       if (!b || b.length === 0) return;
@@ -185,6 +201,7 @@ export async function attach(http: Http, ref: string, cmd: Command, opts: Attach
   const finish = (ev: { code: number; reason: string }): void => {
     if (finished) return;
     finished = true;
+    signal?.removeEventListener('abort', onAbort);
     if (exit) {
       resolveDone(exit);
       return;
@@ -195,6 +212,21 @@ export async function attach(http: Http, ref: string, cmd: Command, opts: Attach
     });
   };
   ws.onclose = finish;
+  // An abort ends the session at once with the signal's reason, unless the
+  // command's exit already came; closing the WebSocket kills the command.
+  const onAbort = (): void => {
+    if (finished) return;
+    finished = true;
+    if (exit) {
+      resolveDone(exit);
+    } else {
+      sink.flush();
+      rejectStart(signal?.reason);
+      rejectDone(signal?.reason);
+    }
+    ws.close(1000);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
 
   const closeError = async (ev: { code: number; reason: string }): Promise<RuntoolsError> => {
     if (failure || (ev.code >= CLOSE_ERROR && ev.code < CLOSE_ERROR + 1000)) {

@@ -200,6 +200,10 @@ export class Sandbox implements SandboxInfo {
    *     s.closeStdin();
    *     const { exitCode } = await s.wait();
    *
+   * An abort of opts.signal closes the WebSocket, which kills the command,
+   * and rejects attach (or later wait) with the signal's reason, as fetch
+   * does; a signal aborted already rejects at once, without connecting.
+   *
    * Needs a global WebSocket (Node.js 22+, Node.js 20 and 21 with
    * --experimental-websocket, browsers, Deno, Bun) or ClientOptions.WebSocket;
    * without one it throws UnsupportedRuntimeError.

@@ -1,7 +1,8 @@
 // Interactive exec over a WebSocket (sandbox.attach) against a real
 // server: streaming stdin and stdout line by line, stderr apart, exit
-// codes, a TTY, a wrong key; and the typed error of a runtime without a
-// WebSocket. On Node.js 20 the global WebSocket needs
+// codes, a TTY, a wrong key; and, without a server, the typed error of a
+// runtime without a WebSocket and the abort of its signal (against a fake
+// WebSocket). On Node.js 20 the global WebSocket needs
 // --experimental-websocket, which scripts/test.mjs passes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -128,4 +129,90 @@ test('attach without a global WebSocket is an UnsupportedRuntimeError', async ()
   } finally {
     if (had) Object.defineProperty(globalThis, 'WebSocket', had);
   }
+});
+
+/**
+ * A WebSocket that opens, then plays the server's side of exec attach as
+ * far as `script` says: 'start' after the request, then 'exit' too.
+ */
+function fakeWebSocket(script) {
+  const made = [];
+  class FakeWebSocket {
+    constructor() {
+      made.push(this);
+      this.readyState = 0;
+      this.sent = [];
+      this.closedWith = undefined;
+      setTimeout(() => ((this.readyState = 1), this.onopen?.({})));
+    }
+    send(data) {
+      this.sent.push(data);
+      if (this.sent.length > 1) return;
+      const text = (m) => setTimeout(() => this.onmessage?.({ data: JSON.stringify(m) }));
+      if (script === 'start' || script === 'exit') text({ type: 'start' });
+      if (script === 'exit') text({ type: 'exit', exit_code: 0 });
+    }
+    close(code) {
+      if (this.readyState === 3) return;
+      this.closedWith = code;
+      this.readyState = 3;
+      setTimeout(() => this.onclose?.({ code: 1006, reason: '' }));
+    }
+  }
+  return { FakeWebSocket, made };
+}
+
+function fakeClient(WebSocket) {
+  return new Client({ url: 'http://127.0.0.1:1', apiKey: 'k', fetch: () => assert.fail('no request is sent'), WebSocket });
+}
+
+test('attach with an aborted signal rejects with its reason without connecting', async () => {
+  const c = fakeClient(class {
+    constructor() {
+      assert.fail('a WebSocket was opened');
+    }
+  });
+  await assert.rejects(c.sandbox('x').attach('cat', { signal: AbortSignal.abort() }), (err) => err.name === 'AbortError');
+  const mine = new Error('mine');
+  await assert.rejects(c.sandbox('x').attach('cat', { signal: AbortSignal.abort(mine) }), (err) => err === mine);
+  // Before the runtime is checked, as fetch checks its signal first.
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'WebSocket');
+  delete globalThis.WebSocket;
+  try {
+    const bare = new Client({ url: 'http://127.0.0.1:1', apiKey: 'k', fetch: () => assert.fail('no request is sent') });
+    await assert.rejects(bare.sandbox('x').attach('cat', { signal: AbortSignal.abort() }), (err) => err.name === 'AbortError');
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'WebSocket', had);
+  }
+});
+
+test('an abort before the command started closes the WebSocket and rejects attach', async () => {
+  const { FakeWebSocket, made } = fakeWebSocket('never');
+  const ac = new AbortController();
+  const attaching = fakeClient(FakeWebSocket).sandbox('x').attach('cat', { signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 10)); // open, request sent, no start
+  assert.equal(made[0].sent.length, 1);
+  ac.abort();
+  await assert.rejects(attaching, (err) => err.name === 'AbortError');
+  assert.equal(made[0].closedWith, 1000);
+});
+
+test('an abort while the command runs closes the WebSocket and rejects wait', async () => {
+  const { FakeWebSocket, made } = fakeWebSocket('start');
+  const ac = new AbortController();
+  const s = await fakeClient(FakeWebSocket).sandbox('x').attach('cat', { signal: ac.signal });
+  ac.abort();
+  await assert.rejects(s.wait(), (err) => err.name === 'AbortError');
+  assert.equal(made[0].closedWith, 1000);
+  s.write('dropped');
+  assert.equal(made[0].sent.length, 1, 'a write after the abort was sent');
+});
+
+test('an abort after the exit changes nothing', async () => {
+  const { FakeWebSocket } = fakeWebSocket('exit');
+  const ac = new AbortController();
+  const s = await fakeClient(FakeWebSocket).sandbox('x').attach('true', { signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 10)); // the exit message arrives
+  ac.abort();
+  assert.deepEqual(await s.wait(), { stdout: '', stderr: '', exitCode: 0, timedOut: false });
 });

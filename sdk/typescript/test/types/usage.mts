@@ -19,7 +19,7 @@ export async function example(): Promise<void> {
   }
   // @ts-expect-error: not an event of a sandbox
   sandbox.on('stdout', () => {});
-  const session: AttachSession = await sandbox.attach(['cat'], { tty: true, cols: 80, rows: 24, onStdout: (t: string) => console.log(t) });
+  const session: AttachSession = await sandbox.attach(['cat'], { tty: true, cols: 80, rows: 24, onStdout: (t: string) => console.log(t), signal: AbortSignal.timeout(60_000) });
   session.write('hello\n');
   session.write(new Uint8Array([4]));
   session.resize(100, 30);
