@@ -149,19 +149,43 @@ func startServerWith(t *testing.T, prepare func(dataDir string), extra ...string
 }
 
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return freeAddrs(t, 1)[0]
+}
+
+// freeAddrs returns n distinct free loopback addresses. Their listeners
+// are held until all are chosen: the kernel may hand a port it just freed
+// out again at once.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range out {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		out[i] = ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return out
+}
+
+// pickAddrs chooses, at once, the addresses of the API, the dev-server
+// proxy and the SSH gateway that are not chosen yet. They stay the same
+// across restarts.
+func (s *server) pickAddrs() {
+	addrs := freeAddrs(s.t, 3)
+	for i, a := range []*string{&s.addr, &s.proxy, &s.ssh} {
+		if *a == "" {
+			*a = addrs[i]
+		}
+	}
 }
 
 // proxyAddr is where the dev-server proxy listens: the address the test
 // chose, or a fresh free one.
 func (s *server) proxyAddr() string {
 	if s.proxy == "" {
-		s.proxy = freeAddr(s.t)
+		s.pickAddrs()
 	}
 	return s.proxy
 }
@@ -169,7 +193,7 @@ func (s *server) proxyAddr() string {
 // sshAddr is where the SSH gateway listens, chosen once.
 func (s *server) sshAddr() string {
 	if s.ssh == "" {
-		s.ssh = freeAddr(s.t)
+		s.pickAddrs()
 	}
 	return s.ssh
 }
@@ -177,8 +201,8 @@ func (s *server) sshAddr() string {
 func (s *server) start() {
 	t := s.t
 	t.Helper()
-	if s.addr == "" {
-		s.addr = freeAddr(t)
+	if s.addr == "" || s.proxy == "" || s.ssh == "" {
+		s.pickAddrs()
 	}
 	args := append([]string{"server", "--data-dir", s.dataDir, "--listen", s.addr, "--template-dir", templateDir,
 		"--bridge", s.bridge, "--subnet", s.subnet, "--build-templates=false", "--proxy-listen", s.proxyAddr(),
