@@ -38,10 +38,11 @@ const (
 // The share of the process limit that counts as reaching it, and as no
 // longer near it. The agent counts the processes every pidsCheckEvery
 // checks, in the background, and must answer within pidsTimeout (it shares
-// the sandbox's CPU with whatever is forking). It is asked only while the sandbox is busy
-// (pidsBusyPeriods scheduler periods with work since the check before),
-// or while the limit is reported hit: an idle sandbox does not fork, and
-// asking hundreds of idle agents would cost more CPU than they use.
+// the sandbox's CPU with whatever is forking). It is asked only while the
+// sandbox is busy (pidsBusyPeriods scheduler periods with work since the
+// check before), or while the limit is reported hit: an idle sandbox does
+// not fork, and asking hundreds of idle agents would cost more CPU than
+// they use.
 const (
 	pidsHighShare   = 0.95
 	pidsClearShare  = 0.80
