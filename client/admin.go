@@ -15,6 +15,14 @@ func (c *Client) Templates(ctx context.Context) ([]Template, error) {
 	return out.Templates, err
 }
 
+// Template returns one template (a name or an alias), with the versions of
+// what its build installed.
+func (c *Client) Template(ctx context.Context, name string) (Template, error) {
+	var out Template
+	err := c.call(ctx, http.MethodGet, "/v1/templates/"+url.PathEscape(name), nil, nil, &out)
+	return out, err
+}
+
 // BuildTemplate builds (or confirms up to date) a template, reporting progress. It needs an admin key.
 func (c *Client) BuildTemplate(ctx context.Context, name string, progress func(TemplateProgress)) error {
 	var last TemplateProgress

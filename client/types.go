@@ -279,6 +279,12 @@ type Template struct {
 	SizeBytes   int64     `json:"size_bytes"`
 	BuiltAt     time.Time `json:"built_at,omitzero"`
 	Error       string    `json:"error,omitempty"`
+	// Packages are the versions its build installed: its Debian packages,
+	// and "npm:name" for global npm packages.
+	Packages map[string]string `json:"packages,omitempty"`
+	// Tracked names the packages that matter most (the desktop's browsers,
+	// Node.js), in the order to show them.
+	Tracked []string `json:"tracked,omitempty"`
 }
 
 // TemplateProgress is one line of a streamed template build.

@@ -78,14 +78,19 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 
 func buildTemplatesCommand() *cobra.Command {
 	var dir, logFormat string
+	var fresh bool
 	cmd := &cobra.Command{
 		Use:   "build-templates [NAME...]",
 		Short: "Build templates into the cache without a running server",
 		Long: `Build templates (default: all) into the template cache directly, showing
-progress. A template whose recipe has not changed is not rebuilt. The setup
-script runs this before the first start so the server starts with its
-templates ready.`,
-		Example: `  sudo runtools server build-templates --template-dir /var/cache/runtools/templates base`,
+progress. A template whose recipe has not changed is not rebuilt, unless
+--fresh says to: Debian's archive moves, and a fresh build takes what it
+has today. A fresh build becomes current once complete; sandboxes running
+on the old one keep it. Each template's key package versions are printed
+at the end. The setup script runs this before the first start so the
+server starts with its templates ready.`,
+		Example: `  sudo runtools server build-templates --template-dir /var/cache/runtools/templates base
+  sudo runtools server build-templates --fresh desktop`,
 		RunE: func(cmd *cobra.Command, names []string) error {
 			log, err := newLogger(logFormat, false)
 			if err != nil {
@@ -101,8 +106,13 @@ templates ready.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			out := cmd.ErrOrStderr()
+			build := m.Build
+			if fresh {
+				build = m.Rebuild
+			}
+			var built []template.Info
 			for _, name := range names {
-				info, err := m.Build(ctx, name, func(p template.Progress) {
+				info, err := build(ctx, name, func(p template.Progress) {
 					line := p.Step
 					if p.Detail != "" {
 						line += ": " + p.Detail
@@ -112,13 +122,20 @@ templates ready.`,
 				if err != nil {
 					return fmt.Errorf("building template %s: %w", name, err)
 				}
-				fmt.Fprintf(out, "template %s ready: %s (%d MB)\n", info.Name, info.RootFS, info.Size>>20)
+				fmt.Fprintf(out, "template %s ready: %s (%d MB, built %s)\n", info.Name, info.RootFS, info.Size>>20, info.BuiltAt.Format(time.DateOnly))
+				built = append(built, info)
+			}
+			for _, info := range built { // last, where a test log shows them
+				if v := info.KeyVersions(); v != "" {
+					fmt.Fprintf(out, "template %s (built %s) has %s\n", info.Name, info.BuiltAt.Format(time.DateOnly), v)
+				}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "template-dir", "/var/cache/runtools/templates", "template cache directory")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	cmd.Flags().BoolVar(&fresh, "fresh", false, "build again from today's Debian archive even if the cached build is up to date")
 	return cmd
 }
 

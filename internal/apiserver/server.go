@@ -81,6 +81,7 @@ type Keys interface {
 // Templates lists and builds templates.
 type Templates interface {
 	List(ctx context.Context) ([]template.Info, error)
+	Get(ctx context.Context, name string) (template.Info, error)
 	Build(ctx context.Context, name string, progress func(template.Progress)) (template.Info, error)
 }
 
@@ -174,6 +175,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/sandboxes/{ref}/files/archive", s.readArchive},
 		{"PUT /v1/sandboxes/{ref}/files/archive", s.writeArchive},
 		{"GET /v1/templates", s.listTemplates},
+		{"GET /v1/templates/{name}", s.getTemplate},
 		{"POST /v1/templates/{name}/build", s.buildTemplate},
 		{"GET /v1/teams", s.listTeams},
 		{"POST /v1/teams", s.createTeam},

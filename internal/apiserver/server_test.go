@@ -163,6 +163,13 @@ func (f *fakeSandboxes) Events(_ context.Context, teamID, ref string) ([]sandbox
 type fakeTemplates struct{}
 
 func (fakeTemplates) List(context.Context) ([]template.Info, error) { return nil, nil }
+func (fakeTemplates) Get(_ context.Context, name string) (template.Info, error) {
+	if name != "base" {
+		return template.Info{}, fmt.Errorf("unknown template %q: %w", name, errdefs.ErrNotFound)
+	}
+	return template.Info{Name: "base", Status: template.StatusReady,
+		Packages: map[string]string{"npm:node": "22.21.1", "python3": "3.11.2-1+b1"}, Tracked: []string{"npm:node"}}, nil
+}
 func (fakeTemplates) Build(context.Context, string, func(template.Progress)) (template.Info, error) {
 	return template.Info{}, nil
 }
@@ -387,5 +394,25 @@ func TestComputerWaitsForTheDesktop(t *testing.T) {
 	resp := f.do(t, "GET", "/v1/sandboxes/mine/computer/windows", f.keyA, "")
 	if resp.StatusCode == http.StatusServiceUnavailable || time.Since(start) < 100*time.Millisecond {
 		t.Errorf("desktop coming up: status %d after %v, want the call to wait for it", resp.StatusCode, time.Since(start))
+	}
+}
+
+// TestGetTemplate: one template with its installed versions; an unknown
+// name is a 404.
+func TestGetTemplate(t *testing.T) {
+	f := newFixture(t)
+	req, _ := http.NewRequest("GET", f.srv.URL+"/v1/templates/base", nil)
+	req.Header.Set("Authorization", "Bearer "+f.keyB)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"packages":{"npm:node":"22.21.1"`) || !strings.Contains(string(body), `"tracked":["npm:node"]`) {
+		t.Errorf("GET /v1/templates/base: %d %s", resp.StatusCode, body)
+	}
+	if resp := f.do(t, "GET", "/v1/templates/nope", f.keyB, ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown template: %d, want 404", resp.StatusCode)
 	}
 }

@@ -16,12 +16,24 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
 		Templates []client.Template `json:"templates"`
 	}{Templates: []client.Template{}}
 	for _, t := range infos {
-		out.Templates = append(out.Templates, client.Template{
-			Name: t.Name, Aliases: t.Aliases, Description: t.Description, Status: t.Status,
-			SizeBytes: t.Size, BuiltAt: t.BuiltAt, Error: t.Error,
-		})
+		out.Templates = append(out.Templates, templateToWire(t))
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) error {
+	info, err := s.templates.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, templateToWire(info))
+}
+
+func templateToWire(t template.Info) client.Template {
+	return client.Template{
+		Name: t.Name, Aliases: t.Aliases, Description: t.Description, Status: t.Status,
+		SizeBytes: t.Size, BuiltAt: t.BuiltAt, Error: t.Error, Packages: t.Packages, Tracked: t.Tracked,
+	}
 }
 
 // buildTemplate builds a template, streaming progress as NDJSON.

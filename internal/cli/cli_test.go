@@ -126,6 +126,8 @@ func TestGolden(t *testing.T) {
 		{"sandbox_kill_bad_pid.txt", "sandbox kill my-env abc", ""},
 		{"template_list.txt", "template list", ""},
 		{"template_list_json.txt", "tpl ls -o json", ""},
+		{"template_get.txt", "template get base-ubuntu", ""},
+		{"template_get_missing.txt", "template get nope", ""},
 		{"template_build.txt", "template build base", ""},
 		{"template_build_failed.txt", "template build broken", ""},
 		{"team_list.txt", "team list", ""},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,7 +81,8 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 	}
 	f.stdin = map[int]*fakeStdin{102: {}}
 	f.templates = []client.Template{
-		{Name: "base", Aliases: []string{"base-ubuntu"}, Description: "Debian 12 with Node.js, Python 3, git, curl", Status: "ready", SizeBytes: 612 << 20, BuiltAt: testNow.Add(-50 * time.Hour)},
+		{Name: "base", Aliases: []string{"base-ubuntu"}, Description: "Debian 12 with Node.js, Python 3, git, curl", Status: "ready", SizeBytes: 612 << 20, BuiltAt: testNow.Add(-50 * time.Hour),
+			Packages: map[string]string{"python3": "3.11.2-1+b1", "git": "1:2.39.5-0+deb12u2", "npm:node": "22.21.1"}, Tracked: []string{"npm:node", "python3"}},
 		{Name: "desktop", Description: "XFCE desktop in the browser", Status: "building"},
 		{Name: "broken", Description: "for tests", Status: "failed", Error: "mmdebstrap exited 1"},
 	}
@@ -194,6 +196,14 @@ func (f *fake) handler() http.Handler {
 	route("PUT /v1/sandboxes/{ref}/files/archive", f.upload)
 	route("GET /v1/templates", func(w http.ResponseWriter, r *http.Request) error {
 		return reply(w, map[string]any{"templates": f.templates})
+	})
+	route("GET /v1/templates/{name}", func(w http.ResponseWriter, r *http.Request) error {
+		for _, t := range f.templates {
+			if t.Name == r.PathValue("name") || slices.Contains(t.Aliases, r.PathValue("name")) {
+				return reply(w, t)
+			}
+		}
+		return notFound("unknown template %q", r.PathValue("name"))
 	})
 	route("POST /v1/templates/{name}/build", f.build)
 	route("GET /v1/teams", func(w http.ResponseWriter, r *http.Request) error {

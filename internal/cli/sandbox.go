@@ -94,13 +94,11 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 		field("disk", memory(sb.DiskMB))
 	}
 	field("ip", orDash(sb.IP))
+	urls := make([]string, len(sb.URLs))
 	for i, u := range sb.URLs {
-		label := "urls"
-		if i > 0 {
-			label = ""
-		}
-		field(label, u.URL)
+		urls[i] = u.URL
 	}
+	listField(t, "urls", urls)
 	if len(sb.URLs) > 0 {
 		if sb.Public {
 			field("access", "public")
@@ -165,12 +163,22 @@ func mapField(t *table, name string, m map[string]string) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	lines := make([]string, len(keys))
 	for i, k := range keys {
+		lines[i] = k + "=" + m[k]
+	}
+	listField(t, name, lines)
+}
+
+// listField writes a field of several values, one a line, the name on the
+// first only.
+func listField(t *table, name string, values []string) {
+	for i, v := range values {
 		label := name + ":"
 		if i > 0 {
 			label = ""
 		}
-		t.row(label, k+"="+m[k])
+		t.row(label, v)
 	}
 }
 

@@ -16,11 +16,12 @@ func (a *app) templateCmd() *cobra.Command {
 		Short:   "List and build sandbox templates",
 		Long:    `Templates are the root filesystems sandboxes start from.`,
 		Example: `  runtools template list
+  runtools template get desktop
   runtools template build base`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
-	cmd.AddCommand(a.templateListCmd(), a.templateBuildCmd())
+	cmd.AddCommand(a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd())
 	return cmd
 }
 

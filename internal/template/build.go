@@ -26,13 +26,25 @@ type Builder interface {
 // Builds of one template are serialized across goroutines and processes
 // sharing the cache directory. progress may be nil.
 func (m *Manager) Build(ctx context.Context, name string, progress func(Progress)) (Info, error) {
+	return m.buildTemplate(ctx, name, false, progress)
+}
+
+// Rebuild builds the template called name from scratch even when its
+// cached build matches the recipe: Debian's archive moves, and this is how
+// a template gets what it has today. The new build becomes current once it
+// is complete; the old one stays for the sandboxes that use it, until
+// Prune. A failed rebuild leaves the old build current.
+func (m *Manager) Rebuild(ctx context.Context, name string, progress func(Progress)) (Info, error) {
+	return m.buildTemplate(ctx, name, true, progress)
+}
+
+func (m *Manager) buildTemplate(ctx context.Context, name string, fresh bool, progress func(Progress)) (Info, error) {
 	r, err := m.recipe(name)
 	if err != nil {
 		return Info{}, err
 	}
-	hash := r.Hash()
 	rep := newBuildLog(r.Name, progress)
-	if _, ok := m.ready(r.Name, hash); ok {
+	if _, ok := m.ready(r.Name, m.currentHash(r)); ok && !fresh {
 		rep.done("up to date")
 		return m.info(r), nil
 	}
@@ -42,15 +54,22 @@ func (m *Manager) Build(ctx context.Context, name string, progress func(Progress
 		return Info{}, fmt.Errorf("building template %q: waiting for lock: %w", r.Name, err)
 	}
 	defer l.Unlock()
-	if _, ok := m.ready(r.Name, hash); ok {
+	gen := m.generation(r.Name)
+	if fresh {
+		gen++
+	} else if _, ok := m.ready(r.Name, hashAt(r, gen)); ok {
 		rep.done("built by another build meanwhile")
 		return m.info(r), nil
 	}
+	hash := hashAt(r, gen)
 	m.removeStaleBuilds(r.Name)
 
-	log := m.log.With("template", r.Name, "recipe", hash[:hashPrefixChars])
+	log := m.log.With("template", r.Name, "recipe", hash[:hashPrefixChars], "generation", gen)
 	log.Info("building template")
 	md, err := m.build(ctx, r, hash, rep)
+	if err == nil && fresh {
+		err = m.setGeneration(r.Name, gen)
+	}
 	if err != nil {
 		err = fmt.Errorf("building template %q: %w", r.Name, err)
 		if ctx.Err() == nil {
@@ -97,6 +116,10 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 	if err != nil {
 		return meta{}, rep.fail(fmt.Errorf("measuring rootfs: %w", err))
 	}
+	pkgs, err := installedVersions(rootfs, r)
+	if err != nil {
+		return meta{}, rep.fail(err)
+	}
 	md := meta{
 		Name:          r.Name,
 		Recipe:        hash,
@@ -104,8 +127,12 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 		BuiltAt:       time.Now().UTC().Truncate(time.Second),
 		BuildDuration: time.Since(rep.start).Round(time.Second).String(),
 		Size:          size,
+		Packages:      pkgs,
 	}
 	fmt.Fprintf(rep, "rootfs size %d MB\n", size>>20)
+	if v := (Info{Packages: pkgs, Tracked: r.Tracked}).KeyVersions(); v != "" {
+		fmt.Fprintf(rep, "versions: %s\n", v)
+	}
 	if err := ctx.Err(); err != nil {
 		return meta{}, err
 	}

@@ -29,6 +29,8 @@ type meta struct {
 	BuiltAt       time.Time `json:"builtAt"`
 	BuildDuration string    `json:"buildDuration"`
 	Size          int64     `json:"size"`
+	// Packages are the versions installed (see installedVersions).
+	Packages map[string]string `json:"packages,omitempty"`
 }
 
 // failure is <name>.failed.json: the last failed build of a template.
@@ -141,7 +143,7 @@ var cachedBuild = regexp.MustCompile(`^([a-z][a-z0-9-]*)-([0-9a-f]{12})$`)
 func (m *Manager) Prune(ctx context.Context, inUse func(rootfs string) bool) error {
 	current := map[string]bool{}
 	for _, r := range m.recipes {
-		current[filepath.Base(m.buildDir(r.Name, r.Hash()))] = true
+		current[filepath.Base(m.buildDir(r.Name, m.currentHash(r)))] = true
 	}
 	entries, err := os.ReadDir(m.dir)
 	if err != nil {

@@ -11,11 +11,12 @@ const (
 // desktopPackages are the desktop's Debian packages on top of base's: an
 // X server with no screen (Xvfb), XFCE4, Firefox ESR, a dock, a terminal,
 // the tools agents drive it with, and VNC with noVNC for the browser.
+// Chromium is the second browser agents can choose.
 var desktopPackages = []string{
 	"xvfb", "x11vnc", "novnc", "websockify", "python3-numpy",
 	"xfce4-session", "xfwm4", "xfce4-panel", "xfdesktop4", "xfce4-settings", "xfce4-terminal",
 	"dbus-x11", "at-spi2-core", "gnome-themes-extra", "adwaita-icon-theme", "fonts-dejavu-core",
-	"firefox-esr", "plank",
+	"firefox-esr", "chromium", "plank",
 	"xdotool", "scrot", "imagemagick", "x11-utils", "wmctrl",
 }
 
@@ -23,7 +24,7 @@ func desktopRecipe() Recipe {
 	return Recipe{
 		Name:    "desktop",
 		Aliases: []string{"desktop-ubuntu"},
-		Description: "base plus an XFCE4 desktop (dark theme) with Firefox ESR, a Plank dock and a terminal, " +
+		Description: "base plus an XFCE4 desktop (dark theme) with Firefox ESR and Chromium, a Plank dock and a terminal, " +
 			"in the browser through noVNC on port 6901; xdotool, scrot and ImageMagick for computer use. " +
 			"Debian based: desktop-ubuntu is only an alias of it.",
 		Suite:       "bookworm",
@@ -40,6 +41,7 @@ func desktopRecipe() Recipe {
 		MemoryMB: 2048,
 		Ports:    []int{DesktopVNCPort},
 		Desktop:  true,
+		Tracked:  slices.Concat([]string{"firefox-esr", "chromium"}, baseTracked),
 	}
 }
 
@@ -58,7 +60,7 @@ echo '{"name": "@novnc/novnc", "version": "1.3.0"}' >` + noVNCDir + `/package.js
 
 // desktopSetup writes the desktop's settings and its start hook.
 const desktopSetup = `
-install -d /etc/xdg/xfce4/xfconf/xfce-perchannel-xml /etc/runtools/start.d /usr/lib/firefox-esr/distribution
+install -d /etc/xdg/xfce4/xfconf/xfce-perchannel-xml /etc/runtools/start.d /usr/lib/firefox-esr/distribution /etc/chromium.d
 
 # Dark theme, no screensaver or compositor (there is no GPU).
 cat >/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xsettings.xml <<'XML'
@@ -119,6 +121,13 @@ cat >/usr/lib/firefox-esr/distribution/policies.json <<'JSON'
     "SkipOnboarding": true, "MoreFromMozilla": false}}}
 JSON
 
+# Chromium, the second browser: gVisor is the sandbox (Chromium's own
+# needs namespaces it does not get as root); /dev/shm is small; and no
+# background calls to the vendor's services, which a closed network refuses.
+cat >/etc/chromium.d/runtools <<'SH'
+export CHROMIUM_FLAGS="$CHROMIUM_FLAGS --no-sandbox --disable-dev-shm-usage --no-first-run --no-default-browser-check --disable-background-networking --disable-component-update --disable-sync --password-store=basic"
+SH
+
 # The browser client: / connects by itself, scaled to the window.
 cat >` + noVNCDir + `/index.html <<'HTML'
 <!DOCTYPE html>
@@ -169,12 +178,13 @@ chmod 755 /etc/runtools/start.d/50-desktop
 // desktopVerify checks the desktop's programs are there.
 const desktopVerify = `
 test -f /usr/local/lib/runtools-gsshim.so
-for p in Xvfb x11vnc websockify xfce4-session xfwm4 xfce4-panel xfdesktop xfce4-terminal firefox-esr plank xdotool scrot convert import xdpyinfo; do
+for p in Xvfb x11vnc websockify xfce4-session xfwm4 xfce4-panel xfdesktop xfce4-terminal firefox-esr chromium plank xdotool scrot convert import xdpyinfo; do
 	command -v "$p" >/dev/null || { echo "missing $p" >&2; exit 1; }
 done
 test -f ` + noVNCDir + `/vnc.html
 test -f ` + noVNCDir + `/index.html
 firefox-esr --version
+chromium --version
 echo "desktop ready to start"
 `
 

@@ -46,6 +46,10 @@ type Info struct {
 	MemoryMB    int       `json:"memoryMB,omitempty"` // default memory of its sandboxes
 	Ports       []int     `json:"ports,omitempty"`    // exposed on its sandboxes besides the defaults
 	Desktop     bool      `json:"desktop,omitempty"`  // its sandboxes run the desktop (VNC)
+	// Packages are the versions its build installed: the Debian packages
+	// of its recipe, and "npm:name" for global npm packages.
+	Packages map[string]string `json:"packages,omitempty"`
+	Tracked  []string          `json:"tracked,omitempty"` // the packages KeyVersions names
 }
 
 // Progress is one event of a build, for display.
@@ -174,7 +178,7 @@ func (m *Manager) recipe(name string) (Recipe, error) {
 
 // info reads the state of r's current build from disk.
 func (m *Manager) info(r Recipe) Info {
-	hash := r.Hash()
+	hash := m.currentHash(r)
 	info := Info{
 		Name:        r.Name,
 		Aliases:     append([]string(nil), r.Aliases...),
@@ -184,12 +188,14 @@ func (m *Manager) info(r Recipe) Info {
 		MemoryMB:    r.MemoryMB,
 		Ports:       append([]int(nil), r.Ports...),
 		Desktop:     r.Desktop,
+		Tracked:     append([]string(nil), r.Tracked...),
 	}
 	if md, ok := m.ready(r.Name, hash); ok {
 		info.Status = StatusReady
 		info.RootFS = filepath.Join(m.buildDir(r.Name, hash), "rootfs")
 		info.Size = md.Size
 		info.BuiltAt = md.BuiltAt
+		info.Packages = md.Packages
 		return info
 	}
 	if lockHeld(m.lockPath(r.Name)) {

@@ -12,8 +12,9 @@ import (
 
 // formatVersion is part of every recipe hash. Bump it when the builder
 // changes what it puts into a root filesystem (host trust setup,
-// finalization), so that every template is rebuilt.
-const formatVersion = 1
+// finalization, what meta.json records), so that every template is
+// rebuilt. 2: meta.json records the installed package versions.
+const formatVersion = 2
 
 // Recipe describes how to build one template.
 type Recipe struct {
@@ -43,6 +44,11 @@ type Recipe struct {
 	MemoryMB int
 	Ports    []int
 	Desktop  bool
+
+	// Tracked names the packages whose versions a build reports on one
+	// line ("npm:name" for npm packages), e.g. the desktop's browsers:
+	// the archive moves, and a test run says what it ran against.
+	Tracked []string
 }
 
 // Step is one shell script run with `sh -eu` inside the chroot.

@@ -28,8 +28,13 @@ func baseRecipe() Recipe {
 		Packages:    basePackages(),
 		DpkgOptions: debianSlim,
 		Steps:       baseSteps(),
+		Tracked:     baseTracked,
 	}
 }
+
+// baseTracked are the packages whose versions a build of base, or of a
+// template built on what base has, reports.
+var baseTracked = []string{"npm:node", "npm:npm", "npm:bun", "python3"}
 
 // basePackages are the Debian packages of base, and of every template built
 // on what base has.

@@ -47,6 +47,9 @@ func (f *fakeBuilder) Build(ctx context.Context, r Recipe, rootfs string, rep Re
 	if err := os.WriteFile(filepath.Join(rootfs, "etc", "os-release"), []byte("ID=fake\n"), 0o644); err != nil {
 		return err
 	}
+	if err := writeFakeInstall(rootfs); err != nil {
+		return err
+	}
 	for _, s := range r.Steps {
 		rep.Step(s.Name)
 		fmt.Fprintf(rep, "running %s\n", s.Name)
@@ -243,7 +246,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	half := filepath.Join(dir, "tiny-"+hash[:12])
-	if err := os.MkdirAll(filepath.Join(half, "rootfs/usr"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(half, "rootfs/half-written"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 
@@ -276,7 +279,7 @@ func TestCrashSafety(t *testing.T) {
 	if err != nil || info.Status != StatusReady {
 		t.Fatalf("build over leftovers: %+v %v", info, err)
 	}
-	if _, err := os.Stat(filepath.Join(info.RootFS, "usr")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(info.RootFS, "half-written")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("incomplete dir was not replaced")
 	}
 	assertNoBuildDirs(t, dir)

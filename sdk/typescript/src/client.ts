@@ -135,6 +135,11 @@ export class Client {
     return arr(w.templates).map((t) => templateFromWire(obj(t)));
   }
 
+  /** One template (a name or an alias), with the versions of what its build installed. */
+  async template(name: string): Promise<Template> {
+    return templateFromWire(await httpOf(this).json(routes.getTemplate, { params: { name } }));
+  }
+
   /** Builds a template, or confirms it is up to date, reporting each step (admin key). */
   async buildTemplate(name: string, onProgress?: (p: TemplateProgress) => void): Promise<TemplateProgress> {
     let last: TemplateProgress | undefined;

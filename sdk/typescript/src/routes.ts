@@ -70,6 +70,7 @@ export const routes = {
   removeSshKey: route('DELETE', '/v1/ssh-keys/{ref}'),
 
   listTemplates: route('GET', '/v1/templates'),
+  getTemplate: route('GET', '/v1/templates/{name}'),
   buildTemplate: route('POST', '/v1/templates/{name}/build'),
 
   listTeams: route('GET', '/v1/teams'),

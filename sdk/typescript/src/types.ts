@@ -271,6 +271,10 @@ export interface Template {
   sizeBytes: number;
   builtAt?: Date;
   error?: string;
+  /** Versions its build installed: Debian packages by name, global npm packages as `npm:NAME`. */
+  packages: Record<string, string>;
+  /** The packages that matter most (the desktop's browsers, Node.js), in the order to show them. */
+  tracked: string[];
 }
 
 /** One step of a template build. */

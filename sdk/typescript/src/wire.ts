@@ -222,6 +222,8 @@ export function templateFromWire(w: Wire): Template {
     sizeBytes: num(w.size_bytes),
     builtAt: optDate(w.built_at),
     error: optStr(w.error),
+    packages: strMap(w.packages),
+    tracked: arr(w.tracked).map(str),
   };
 }
 

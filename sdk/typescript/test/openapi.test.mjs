@@ -201,6 +201,7 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
 
   got(routes.me, await c.me());
   got(routes.listTemplates, await c.templates());
+  got(routes.getTemplate, await c.template('base'));
   const progress = [];
   await c.buildTemplate('base', (p) => progress.push(p));
   got(routes.listSshKeys, await c.sshKeys());

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/runtools/runtools/client"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) templateGetCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show one template and what its build installed",
+		Long: `Show one template: its status, size, when it was built, and the versions its
+build installed. The packages that matter most (the desktop's browsers,
+Node.js, Python) come first, then every Debian package the template asked
+for, and the global npm packages as npm:NAME. Templates are built from
+Debian's archive, which moves: these are the versions of this build.
+
+-o json prints the template object as the API returns it.`,
+		Example: `  runtools template get desktop
+  runtools template get desktop -o json | jq -r '.packages["firefox-esr"]'`,
+		Args: argsRange(1, 1, "needs one template NAME (see `runtools template list`)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := wantJSON(cmd, format)
+			if err != nil {
+				return err
+			}
+			if err := checkName(cmd, "template NAME", args[0]); err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			tpl, err := c.Template(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), tpl)
+			}
+			return a.printTemplate(cmd.OutOrStdout(), tpl)
+		},
+	}
+	addOutputFlag(cmd, &format)
+	return cmd
+}
+
+// printTemplate writes one template as "key: value" lines, then its
+// package versions, the tracked ones first.
+func (a *app) printTemplate(w io.Writer, tpl client.Template) error {
+	t := newFields(w)
+	field := func(k, v string) { t.row(k+":", v) }
+	field("name", tpl.Name)
+	if len(tpl.Aliases) > 0 {
+		field("aliases", strings.Join(tpl.Aliases, ", "))
+	}
+	field("status", tpl.Status)
+	if tpl.Error != "" {
+		field("error", tpl.Error)
+	}
+	if tpl.SizeBytes > 0 {
+		field("size", humanSize(tpl.SizeBytes))
+	}
+	if !tpl.BuiltAt.IsZero() {
+		field("built", tpl.BuiltAt.Local().Format("2006-01-02 15:04")+" ("+age(a.now(), tpl.BuiltAt)+" ago)")
+	}
+	field("description", tpl.Description)
+	var tracked []string
+	for _, name := range tpl.Tracked {
+		if v, ok := tpl.Packages[name]; ok {
+			tracked = append(tracked, strings.TrimPrefix(name, "npm:")+" "+v)
+		}
+	}
+	listField(t, "versions", tracked)
+	var all []string
+	for _, name := range slices.Sorted(maps.Keys(tpl.Packages)) {
+		all = append(all, name+" "+tpl.Packages[name])
+	}
+	listField(t, "packages", all)
+	return t.flush()
+}
