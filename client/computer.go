@@ -33,7 +33,7 @@ const (
 	ActionScroll = "scroll" // X, Y optional; DX right, DY down (notches; negative: left, up)
 	ActionType   = "type"   // Text
 	ActionKey    = "key"    // Keys, e.g. ["ctrl+l"], ["Return"]
-	ActionLaunch = "launch" // App (firefox, terminal, or a program on PATH), Args
+	ActionLaunch = "launch" // App (firefox, chromium, terminal, or a program on PATH), Args
 )
 
 // ComputerAction is one act on a desktop sandbox's screen, mouse or
@@ -176,7 +176,7 @@ func (m *Computer) Key(ctx context.Context, keys ...string) error {
 	return err
 }
 
-// Launch starts an app (firefox, terminal, or a program on PATH) and
+// Launch starts an app (firefox, chromium, terminal, or a program on PATH) and
 // returns once its window shows.
 func (m *Computer) Launch(ctx context.Context, app string, args ...string) (*ComputerResult, error) {
 	return m.c.Act(ctx, m.ref, ComputerAction{Action: ActionLaunch, App: app, Args: args})

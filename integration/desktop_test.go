@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -48,19 +49,6 @@ func waitVNC(t *testing.T, s *server, id string, within time.Duration) {
 	}
 }
 
-// distinctColours samples an image and counts its colours.
-func distinctColours(img image.Image) int {
-	seen := map[uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			seen[r>>8<<16|g>>8<<8|bl>>8] = true
-		}
-	}
-	return len(seen)
-}
-
 func TestDesktop(t *testing.T) {
 	s := startServer(t)
 	ctx := ctxT(t, 8*time.Minute)
@@ -72,45 +60,30 @@ func TestDesktop(t *testing.T) {
 	waitVNC(t, s, sb.ID, 90*time.Second)
 	t.Logf("create to vncReady: %v", time.Since(start).Round(time.Millisecond))
 	pc := sb.Computer()
+	if tpl, err := s.client().Template(ctx, "desktop"); err == nil {
+		t.Logf("desktop template built %s: firefox-esr %s, chromium %s", tpl.BuiltAt.Format(time.DateOnly), tpl.Packages["firefox-esr"], tpl.Packages["chromium"])
+	}
 
 	t.Run("computer use", func(t *testing.T) {
 		size, err := pc.ScreenSize(ctx)
 		if err != nil || size.Width != 1280 || size.Height != 800 {
 			t.Fatalf("screen size %+v, %v", size, err)
 		}
-		launched := time.Now()
-		res, err := pc.Launch(ctx, "firefox")
-		if err != nil || res.Window == nil {
-			t.Fatalf("launching firefox: %+v, %v", res, err)
-		}
-		t.Logf("firefox window %q after %v", res.Window.Title, time.Since(launched).Round(time.Millisecond))
-		// xdotool search can trip over a window that closes while it looks
-		// (BadWindow): ask again.
-		var found *client.ExecResult
-		for range 20 {
-			if found = sh(t, sb, "DISPLAY=:1 xdotool search --onlyvisible --class firefox"); len(bytes.TrimSpace(found.Stdout)) > 0 {
-				break
+		servePage(t, s, sb)
+		for _, browser := range []string{"firefox", "chromium"} {
+			launched := time.Now()
+			if _, err := pc.Launch(ctx, browser, pageURL); err != nil {
+				t.Fatalf("launching %s: %v", browser, err)
 			}
-			time.Sleep(250 * time.Millisecond)
-		}
-		if len(bytes.TrimSpace(found.Stdout)) == 0 {
-			t.Errorf("xdotool finds no Firefox window: %q %q", found.Stdout, found.Stderr)
-		}
-		time.Sleep(2 * time.Second) // let Firefox draw its first page
-		shot, err := pc.Screenshot(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(artifacts(t), "desktop-firefox.png"), shot, 0o644)
-		img, err := png.Decode(bytes.NewReader(shot))
-		if err != nil {
-			t.Fatalf("screenshot is no PNG: %v", err)
-		}
-		if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
-			t.Errorf("screenshot %v, want 1280x800", b)
-		}
-		if n := distinctColours(img); n < 16 {
-			t.Errorf("screenshot looks blank: %d colours", n)
+			w := waitWindow(t, pc, browser, 90*time.Second)
+			t.Logf("%s window %q after %v", browser, w.Title, time.Since(launched).Round(time.Millisecond))
+			checkPageShown(t, pc, browser)
+			// Each browser is checked on its own screen: Chromium's window
+			// would hide Firefox's. Firefox stays open, minimized, for the
+			// pause test.
+			if browser == "firefox" {
+				sh(t, sb, "DISPLAY=:1 xdotool search --name 'Mozilla Firefox' windowminimize")
+			}
 		}
 
 		if err := pc.Move(ctx, 200, 150); err != nil {
@@ -189,6 +162,9 @@ func TestDesktop(t *testing.T) {
 		if len(after) != len(before) || !slices.ContainsFunc(after, func(w client.Window) bool { return strings.Contains(w.Title, "Firefox") }) {
 			t.Errorf("windows before pause %v, after resume %v", before, after)
 		}
+		// Firefox still draws the page after the resume.
+		sh(t, sb, "DISPLAY=:1 wmctrl -c Chromium; DISPLAY=:1 wmctrl -a 'Mozilla Firefox'")
+		checkPageShown(t, pc, "firefox-after-resume")
 	})
 
 	t.Run("not a desktop", func(t *testing.T) {
@@ -200,4 +176,110 @@ func TestDesktop(t *testing.T) {
 			t.Errorf("screenshot of a base sandbox: %v, want a conflict", err)
 		}
 	})
+}
+
+// The page the browsers open: served inside the sandbox, with a title to
+// find its window by and a colour to find it on the screen by.
+const (
+	pageTitle  = "runtools browser probe"
+	pageURL    = "http://127.0.0.1:8000/"
+	pageColour = 0xd81b60 // a pink nothing else on the desktop has
+)
+
+// servePage serves the probe page on the sandbox's port 8000.
+func servePage(t *testing.T, s *server, sb *client.Sandbox) {
+	t.Helper()
+	html := fmt.Sprintf(`<!DOCTYPE html><html><head><title>%s</title></head>`+
+		`<body style="margin:0;background:#%06x;height:100vh"></body></html>`, pageTitle, pageColour)
+	sh(t, sb, "mkdir -p /srv/probe && cat >/srv/probe/index.html <<'HTML'\n"+html+"\nHTML")
+	ctx := ctxT(t, time.Minute)
+	if _, err := s.client().Start(ctx, sb.ID, client.ExecRequest{Cmd: []string{"python3", "-m", "http.server", "8000", "-b", "127.0.0.1", "-d", "/srv/probe"}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if r := sh(t, sb, "curl -fsS "+pageURL); r.ExitCode == 0 && strings.Contains(string(r.Stdout), pageTitle) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("the probe page is not served")
+}
+
+// waitWindow waits for browser's window on the probe page: its title holds
+// the page's title and the browser's name.
+func waitWindow(t *testing.T, pc *client.Computer, browser string, within time.Duration) client.Window {
+	t.Helper()
+	match := func(w client.Window) bool {
+		return strings.Contains(w.Title, pageTitle) && strings.Contains(strings.ToLower(w.Title), browser)
+	}
+	ctx := ctxT(t, within+time.Minute)
+	deadline := time.Now().Add(within)
+	var ws []client.Window
+	for time.Now().Before(deadline) {
+		var err error
+		if ws, err = pc.Windows(ctx); err == nil {
+			if i := slices.IndexFunc(ws, match); i >= 0 {
+				return ws[i]
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("no %s window on %q within %v; windows: %+v", browser, pageTitle, within, ws)
+	return client.Window{}
+}
+
+// checkPageShown takes a screenshot, keeps it in artifacts/, and checks
+// the probe page's colour covers a good part of the screen.
+func checkPageShown(t *testing.T, pc *client.Computer, name string) {
+	t.Helper()
+	ctx := ctxT(t, time.Minute)
+	var share float64
+	var shot []byte
+	for range 40 { // the window shows before its first paint
+		var err error
+		if shot, err = pc.Screenshot(ctx); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(shot))
+		if err != nil {
+			t.Fatalf("screenshot is no PNG: %v", err)
+		}
+		if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
+			t.Fatalf("screenshot %v, want 1280x800", b)
+		}
+		if share = colourShare(img, pageColour); share > 0.2 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	os.WriteFile(filepath.Join(artifacts(t), "desktop-"+name+".png"), shot, 0o644)
+	if share <= 0.2 {
+		t.Errorf("%s: the page's colour covers %.1f%% of the screen, want over 20%% (artifacts/desktop-%s.png)", name, 100*share, name)
+	}
+}
+
+// colourShare samples an image and returns the share of pixels within a
+// small distance of colour (0xRRGGBB).
+func colourShare(img image.Image, colour uint32) float64 {
+	want := [3]int{int(colour >> 16 & 0xff), int(colour >> 8 & 0xff), int(colour & 0xff)}
+	var hit, all int
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 5 {
+		for x := b.Min.X; x < b.Max.X; x += 5 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			got := [3]int{int(r >> 8), int(g >> 8), int(bl >> 8)}
+			all++
+			if abs(got[0]-want[0]) < 12 && abs(got[1]-want[1]) < 12 && abs(got[2]-want[2]) < 12 {
+				hit++
+			}
+		}
+	}
+	return float64(hit) / float64(all)
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

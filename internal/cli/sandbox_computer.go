@@ -129,7 +129,7 @@ once its effect is done. See also 'runtools sandbox screenshot'.`,
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
 				return client.ComputerAction{Action: client.ActionKey, Keys: args[1:]}, nil
 			}),
-		act("launch NAME APP [ARG...]", "Start an app (firefox, terminal, files, or a program) and wait for its window", argsRange(2, -1, "needs a sandbox NAME and an APP"),
+		act("launch NAME APP [ARG...]", "Start an app (firefox, chromium, terminal, files, or a program) and wait for its window", argsRange(2, -1, "needs a sandbox NAME and an APP"),
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
 				return client.ComputerAction{Action: client.ActionLaunch, App: args[1], Args: args[2:]}, nil
 			}),

@@ -21,6 +21,7 @@ type Window struct {
 var apps = map[string][]string{
 	"firefox":  {"firefox-esr"},
 	"browser":  {"firefox-esr"},
+	"chromium": {"chromium"},
 	"terminal": {"xfce4-terminal"},
 	"files":    {"thunar"},
 }

@@ -228,7 +228,7 @@ func (m *Manager) runSpec(sb *Sandbox, nsPath string) RunSpec {
 	return RunSpec{
 		ID: sb.ID, Dir: m.dir(sb.ID), NetNS: nsPath, Hostname: hostname,
 		Agent: m.cfg.AgentBinary, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
-		Platform: platformFor(sb),
+		Platform: platformFor(sb), OneCPU: sb.Desktop,
 		Env: []string{
 			agentapi.EnvToken + "=" + sb.Secret,
 			agentapi.EnvDNS + "=" + dnsList(m),

@@ -24,7 +24,9 @@ const DesktopRFBPort = 5901
 // desktop template preloads a shim that sets it with the wrgsbase
 // instruction instead. Only the ptrace platform keeps a GS base a program
 // sets itself, in its saved registers and so across a pause; under systrap
-// it would break the sandbox.
+// it would break the sandbox. Desktops also run on one host CPU each
+// (RunSpec.OneCPU): some host kernels lose such a base when a thread moves
+// between CPUs, and Firefox 153 sets it once per thread.
 const DesktopPlatform = "ptrace"
 
 // platformFor returns the gVisor platform a sandbox runs on: "" for the

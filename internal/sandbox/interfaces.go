@@ -18,6 +18,7 @@ type RunSpec struct {
 	MemoryMB int
 	DiskMB   int
 	Platform string // gVisor platform for this sandbox; "" for the runtime's
+	OneCPU   bool   // run on one host CPU: its programs keep a GS base of their own (desktops)
 }
 
 // Exit says how a sandbox ended on its own.

@@ -60,7 +60,7 @@ echo '{"name": "@novnc/novnc", "version": "1.3.0"}' >` + noVNCDir + `/package.js
 
 // desktopSetup writes the desktop's settings and its start hook.
 const desktopSetup = `
-install -d /etc/xdg/xfce4/xfconf/xfce-perchannel-xml /etc/runtools/start.d /usr/lib/firefox-esr/distribution /etc/chromium.d
+install -d /etc/xdg/xfce4/xfconf/xfce-perchannel-xml /etc/runtools/start.d /usr/lib/firefox-esr/distribution /etc/chromium.d /etc/chromium/policies/managed
 
 # Dark theme, no screensaver or compositor (there is no GPU).
 cat >/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xsettings.xml <<'XML'
@@ -127,6 +127,10 @@ JSON
 cat >/etc/chromium.d/runtools <<'SH'
 export CHROMIUM_FLAGS="$CHROMIUM_FLAGS --no-sandbox --disable-dev-shm-usage --no-first-run --no-default-browser-check --disable-background-networking --disable-component-update --disable-sync --password-store=basic"
 SH
+# No warning bar for --no-sandbox over every page, no usage reports.
+cat >/etc/chromium/policies/managed/runtools.json <<'JSON'
+{"CommandLineFlagSecurityWarningsEnabled": false, "MetricsReportingEnabled": false, "DefaultBrowserSettingEnabled": false}
+JSON
 
 # The browser client: / connects by itself, scaled to the window.
 cat >` + noVNCDir + `/index.html <<'HTML'

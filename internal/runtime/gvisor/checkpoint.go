@@ -54,6 +54,11 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		}
 	}
 	spec.Linux.CgroupsPath = filepath.Join(r.cfg.CgroupParent, s.ID)
+	if spec.Linux.Resources != nil && spec.Linux.Resources.CPU != nil {
+		if spec.Linux.Resources.CPU.Cpus, err = r.cpusFor(s); err != nil {
+			return err
+		}
+	}
 	bundle := filepath.Join(s.Dir, "bundle")
 	for _, d := range []string{bundle, filepath.Join(s.Dir, "overlay")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {

@@ -43,6 +43,10 @@ type Runtime struct {
 
 	diskMu   sync.Mutex
 	diskPids map[string][]int // each sandbox's runsc processes, for Disk
+
+	pins       *cpuPins // the CPUs of one-CPU sandboxes
+	cpusetOnce sync.Once
+	cpusetErr  error
 }
 
 // New checks runsc and picks the platform. With Platform "auto" it uses
@@ -63,7 +67,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("creating runsc root: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: log.With("component", "gvisor")}
+	r := &Runtime{cfg: cfg, log: log.With("component", "gvisor"), pins: newCPUPins()}
 	switch cfg.Platform {
 	case "auto":
 		r.platform = r.probePlatform(ctx)
@@ -107,7 +111,11 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 			return fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	data, err := json.MarshalIndent(ociSpec(s, r.cfg.CgroupParent, r.cfg.HostPids), "", "  ")
+	cpus, err := r.cpusFor(s)
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(ociSpec(s, cpus, r.cfg.CgroupParent, r.cfg.HostPids), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding OCI spec: %w", err)
 	}
@@ -142,6 +150,7 @@ func (r *Runtime) Destroy(ctx context.Context, id string) error {
 	r.killProcs(id)
 	r.removeCgroups(id)
 	r.removeSockets(id)
+	r.pins.unpin(id)
 	return nil
 }
 

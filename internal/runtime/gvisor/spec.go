@@ -20,6 +20,7 @@ type Spec struct {
 	MemoryMB int
 	DiskMB   int
 	Platform string // "" for the runtime's platform
+	OneCPU   bool   // run on one host CPU (see cpuset.go)
 }
 
 // AgentPath is where the agent binary appears inside every sandbox.
@@ -36,9 +37,10 @@ var defaultCaps = []string{
 	"CAP_SYS_PTRACE",
 }
 
-// ociSpec builds the OCI runtime spec for a sandbox. Nothing from a user
-// request reaches it except validated numbers and the sandbox's own ID.
-func ociSpec(s Spec, cgroupParent string, hostPids int64) *specs.Spec {
+// ociSpec builds the OCI runtime spec for a sandbox; cpus is its cpuset
+// ("" for any CPU). Nothing from a user request reaches it except
+// validated numbers and the sandbox's own ID.
+func ociSpec(s Spec, cpus, cgroupParent string, hostPids int64) *specs.Spec {
 	mem := int64(s.MemoryMB) << 20
 	quota := int64(s.VCPUs) * cpuPeriod
 	period := uint64(cpuPeriod)
@@ -72,7 +74,7 @@ func ociSpec(s Spec, cgroupParent string, hostPids int64) *specs.Spec {
 			},
 			Resources: &specs.LinuxResources{
 				Memory: &specs.LinuxMemory{Limit: &mem},
-				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period},
+				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period, Cpus: cpus},
 				Pids:   &specs.LinuxPids{Limit: hostPids},
 			},
 		},

@@ -15,7 +15,7 @@ func TestOCISpecGolden(t *testing.T) {
 		ID: "sandbox-abcdefgh1234", RootFS: "/templates/base/rootfs", Dir: "/data/sandboxes/sandbox-abcdefgh1234",
 		NetNS: "/var/run/netns/rt0-sandbox-abcdefgh1234", Hostname: "my-env", Agent: "/data/agent/runtools-0123",
 		Env: []string{"RUNTOOLS_AGENT_TOKEN=secret"}, VCPUs: 2, MemoryMB: 1024, DiskMB: 2048,
-	}, "/runtools", 8192)
+	}, "", "/runtools", 8192)
 	got, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		t.Fatal(err)

@@ -94,7 +94,7 @@ export class Computer {
     return this.act({ action: 'key', keys });
   }
 
-  /** Starts an app (firefox, terminal, files, or a program on PATH) and returns once its window shows. */
+  /** Starts an app (firefox, chromium, terminal, files, or a program on PATH) and returns once its window shows. */
   async launch(app: string, ...args: string[]): Promise<ComputerResult> {
     return this.act({ action: 'launch', app, args: args.length > 0 ? args : undefined });
   }

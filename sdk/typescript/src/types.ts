@@ -389,7 +389,7 @@ export interface ComputerAction {
   text?: string;
   /** key: names or combinations, e.g. `ctrl+l`, `Return`, `alt+F4`. */
   keys?: string[];
-  /** launch: firefox, terminal, files, or a program on PATH. */
+  /** launch: firefox, chromium, terminal, files, or a program on PATH. */
   app?: string;
   args?: string[];
 }
