@@ -75,7 +75,7 @@ func ociSpec(s Spec, cpus, cgroupParent string, hostPids int64) *specs.Spec {
 			Resources: &specs.LinuxResources{
 				Memory: &specs.LinuxMemory{Limit: &mem},
 				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period, Cpus: cpus},
-				Pids:   &specs.LinuxPids{Limit: hostPids},
+				Pids:   &specs.LinuxPids{Limit: &hostPids},
 			},
 		},
 	}
