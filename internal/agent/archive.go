@@ -114,8 +114,20 @@ func addToTar(tw *tar.Writer, p, name string, d fs.DirEntry) error {
 // symlinks and hard links are extracted with their permission bits and
 // owned by the agent; other entry types are skipped. On error, the entries
 // before the bad one stay extracted.
+//
+// Template builds ask for more, as Docker's COPY does: owner=USER[:GROUP]
+// gives every entry that owner (names resolved in the sandbox),
+// keep_owners=true keeps the owners the archive records, and
+// follow_links=true follows a symlink to a directory on the way to an
+// entry (inside the sandbox's root, like /bin -> usr/bin) rather than
+// replacing it.
 func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) {
 	dir, err := pathParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	x, err := s.extractOptions(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -130,7 +142,7 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer root.Close()
-	x := &extractor{root: root, dirs: make(map[string]bool)}
+	x.root, x.dirs = root, make(map[string]bool)
 	tr := tar.NewReader(r.Body)
 	for {
 		hdr, err := tr.Next()
@@ -152,6 +164,39 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) {
 type extractor struct {
 	root *os.Root
 	dirs map[string]bool // relative directories known to be real directories
+
+	owner       *user // every entry's owner; nil: the agent, or the archive's
+	keepOwners  bool  // entries keep the owners the archive records
+	followLinks bool  // symlinks to directories on an entry's way are followed
+}
+
+// extractOptions reads the owner, keep_owners and follow_links parameters.
+func (s *Server) extractOptions(r *http.Request) (*extractor, error) {
+	x := &extractor{}
+	var err error
+	if x.keepOwners, err = boolParam(r, "keep_owners"); err != nil {
+		return nil, err
+	}
+	if x.followLinks, err = boolParam(r, "follow_links"); err != nil {
+		return nil, err
+	}
+	if spec := r.URL.Query().Get("owner"); spec != "" {
+		if x.owner, err = s.users.lookup(spec); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// chown gives an extracted entry its owner, when one was asked for.
+func (x *extractor) chown(name string, hdr *tar.Header) error {
+	switch {
+	case x.owner != nil:
+		return fsError(x.root.Lchown(name, int(x.owner.UID), int(x.owner.GID)))
+	case x.keepOwners:
+		return fsError(x.root.Lchown(name, hdr.Uid, hdr.Gid))
+	}
+	return nil
 }
 
 // entryName cleans a tar entry name and checks that it stays inside the
@@ -186,31 +231,18 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 		if err := x.ensureDir(name); err != nil {
 			return err
 		}
-		return fsError(x.root.Chmod(name, mode))
 	case tar.TypeReg:
-		if err := x.clear(name); err != nil {
+		if err := x.writeFile(name, r); err != nil {
 			return err
 		}
-		f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return fsError(err)
-		}
-		_, err = io.Copy(f, r)
-		if err == nil {
-			err = f.Chmod(mode)
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("extracting %s: %w", name, fsError(err))
-		}
-		return nil
 	case tar.TypeSymlink:
 		if err := x.clear(name); err != nil {
 			return err
 		}
-		return fsError(x.root.Symlink(hdr.Linkname, name))
+		if err := x.root.Symlink(hdr.Linkname, name); err != nil {
+			return fsError(err)
+		}
+		return x.chown(name, hdr)
 	case tar.TypeLink:
 		target, err := entryName(hdr.Linkname)
 		if err != nil || target == "." {
@@ -223,6 +255,30 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 	default:
 		return nil // devices, FIFOs and the like are skipped
 	}
+	// The owner first: a change of owner clears the setuid and setgid bits.
+	if err := x.chown(name, hdr); err != nil {
+		return err
+	}
+	return fsError(x.root.Chmod(name, mode))
+}
+
+// writeFile writes a regular file's content to name, replacing what is there.
+func (x *extractor) writeFile(name string, r io.Reader) error {
+	if err := x.clear(name); err != nil {
+		return err
+	}
+	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fsError(err)
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("extracting %s: %w", name, fsError(err))
+	}
+	return nil
 }
 
 // ensureDir makes every component of rel a real directory: missing ones are
@@ -237,6 +293,11 @@ func (x *extractor) ensureDir(rel string) error {
 		}
 	}
 	fi, err := x.root.Lstat(rel)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 && x.followLinks {
+		if target, serr := x.root.Stat(rel); serr == nil && target.IsDir() {
+			fi = target // a link to a directory inside the root, kept
+		}
+	}
 	switch {
 	case err == nil && fi.IsDir():
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:

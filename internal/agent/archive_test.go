@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"testing"
 
 	"github.com/runtools/runtools/internal/agent"
+	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -239,4 +241,68 @@ func TestArchivePlantedSymlink(t *testing.T) {
 			t.Errorf("%s: symlink not replaced by a file: %v %v", rel, st, err)
 		}
 	}
+}
+
+// TestExtractForBuilds: a template build's COPY gives entries an owner,
+// keeps the owners of an image's files, and follows a symlinked directory
+// such as /bin -> usr/bin instead of replacing it.
+func TestExtractForBuilds(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing owners needs root")
+	}
+	t.Parallel()
+	c, _ := startAgent(t, agent.Config{})
+	ctx := context.Background()
+	dst := t.TempDir()
+	os.MkdirAll(filepath.Join(dst, "usr", "bin"), 0o755)
+	os.Symlink("usr/bin", filepath.Join(dst, "bin"))
+	tarball := makeTar(t, entry{name: "bin/app", typ: tar.TypeReg, body: "app"}, entry{name: "etc/", typ: tar.TypeDir})
+
+	err := c.ExtractArchive(ctx, dst, bytes.NewReader(tarball), agentclient.ExtractOptions{Owner: "1234:2345", FollowLinks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dst, "bin")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("bin is no longer a symlink: %v, %v", fi, err)
+	}
+	for _, p := range []string{"usr/bin/app", "etc"} {
+		if uid, gid := owner(t, filepath.Join(dst, p)); uid != 1234 || gid != 2345 {
+			t.Errorf("%s is owned by %d:%d, want 1234:2345", p, uid, gid)
+		}
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "kept", Typeflag: tar.TypeReg, Mode: 0o4755, Uid: 33, Gid: 44})
+	tw.Close()
+	if err := c.ExtractArchive(ctx, dst, &buf, agentclient.ExtractOptions{KeepOwners: true}); err != nil {
+		t.Fatal(err)
+	}
+	if uid, gid := owner(t, filepath.Join(dst, "kept")); uid != 33 || gid != 44 {
+		t.Errorf("kept is owned by %d:%d, want the archive's 33:44", uid, gid)
+	}
+	if fi, _ := os.Stat(filepath.Join(dst, "kept")); fi.Mode()&os.ModeSetuid == 0 {
+		t.Errorf("the setuid bit went with the change of owner: %v", fi.Mode())
+	}
+
+	// Without follow_links the link is replaced, as the files API does.
+	if err := c.WriteArchive(ctx, dst, bytes.NewReader(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dst, "bin")); err != nil || !fi.IsDir() {
+		t.Errorf("without follow_links, bin: %v, %v; want a real directory", fi, err)
+	}
+	if err := c.ExtractArchive(ctx, dst, bytes.NewReader(tarball), agentclient.ExtractOptions{Owner: "nobody-at-all"}); !errors.Is(err, errdefs.ErrInvalidArgument) {
+		t.Errorf("an unknown owner: %v", err)
+	}
+}
+
+func owner(t *testing.T, p string) (uid, gid uint32) {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return st.Uid, st.Gid
 }

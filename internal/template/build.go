@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 // Builder makes a root filesystem from a recipe.
@@ -109,10 +110,10 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 	}
 
 	rep.Step("finalizing")
-	if err := unmountUnder(tmp); err != nil { // a template must never carry a mount
+	if err := hostfs.UnmountUnder(tmp); err != nil { // a template must never carry a mount
 		return meta{}, rep.fail(err)
 	}
-	size, err := diskUsage(rootfs)
+	size, err := hostfs.DiskUsage(rootfs)
 	if err != nil {
 		return meta{}, rep.fail(fmt.Errorf("measuring rootfs: %w", err))
 	}
@@ -137,7 +138,7 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 		return meta{}, err
 	}
 	// The rootfs files must be on disk before meta.json says they are.
-	syncAll()
+	hostfs.SyncAll()
 	b, err := json.MarshalIndent(md, "", "  ")
 	if err != nil {
 		return meta{}, rep.fail(err)

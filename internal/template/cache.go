@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 const (
@@ -197,7 +198,7 @@ func removeTree(path string) error {
 	if !strings.HasPrefix(filepath.Base(path), buildPrefix) && !cachedBuild.MatchString(filepath.Base(path)) {
 		return fmt.Errorf("refusing to remove %s: not a template build directory", path)
 	}
-	if err := unmountUnder(path); err != nil {
+	if err := hostfs.UnmountUnder(path); err != nil {
 		return err
 	}
 	return os.RemoveAll(path)

@@ -4,9 +4,7 @@ package template
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"syscall"
 
@@ -23,29 +21,10 @@ func flock(*os.File, bool) (bool, error) {
 	return false, fmt.Errorf("template builds are not supported on %s: %w", runtime.GOOS, errdefs.ErrUnavailable)
 }
 
-func syncAll() {}
-
 func killGroup(pid int) error {
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		return err
 	}
 	return p.Kill()
-}
-
-func unmountUnder(string) error { return nil }
-
-func diskUsage(dir string) (int64, error) {
-	var total int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err == nil {
-			total += info.Size()
-		}
-		return err
-	})
-	return total, err
 }

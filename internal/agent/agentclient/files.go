@@ -87,7 +87,30 @@ func (c *Client) ReadArchive(ctx context.Context, path string) (io.ReadCloser, e
 // WriteArchive extracts the tar stream r into directory dir, creating it if
 // needed.
 func (c *Client) WriteArchive(ctx context.Context, dir string, r io.Reader) error {
-	return c.call(ctx, http.MethodPut, "/files/archive", pathQuery(dir), r, "application/x-tar", nil)
+	return c.ExtractArchive(ctx, dir, r, ExtractOptions{})
+}
+
+// ExtractOptions are the rules a template build extracts with, as Docker's
+// COPY does; the zero value extracts as WriteArchive does.
+type ExtractOptions struct {
+	Owner       string // USER[:GROUP] owning every entry, resolved in the sandbox
+	KeepOwners  bool   // entries keep the owners the archive records
+	FollowLinks bool   // follow symlinks to directories on an entry's way
+}
+
+// ExtractArchive extracts the tar stream r into directory dir with o.
+func (c *Client) ExtractArchive(ctx context.Context, dir string, r io.Reader, o ExtractOptions) error {
+	q := pathQuery(dir)
+	if o.Owner != "" {
+		q.Set("owner", o.Owner)
+	}
+	if o.KeepOwners {
+		q.Set("keep_owners", "true")
+	}
+	if o.FollowLinks {
+		q.Set("follow_links", "true")
+	}
+	return c.call(ctx, http.MethodPut, "/files/archive", q, r, "application/x-tar", nil)
 }
 
 // unixMode returns the st_mode permission bits (07777) of m.
