@@ -170,20 +170,27 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 // stream sends a JSON request and calls onEvent for each NDJSON line of the answer.
 func (c *Client) stream(ctx context.Context, method, path string, query url.Values, in any, onLine func([]byte) error) error {
 	var body io.Reader
+	contentType := ""
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("encoding request: %w", err)
 		}
-		body = bytes.NewReader(data)
+		body, contentType = bytes.NewReader(data), "application/json"
 	}
+	return c.streamBody(ctx, method, path, query, body, contentType, onLine)
+}
+
+// streamBody sends body (of contentType, "" for none) and reads the NDJSON
+// answer, a line at a time.
+func (c *Client) streamBody(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType string, onLine func([]byte) error) error {
 	req, err := c.newRequest(ctx, method, path, query, body)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Accept", "application/x-ndjson")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.do(req)
 	if err != nil {

@@ -112,6 +112,40 @@ func TestDesktop(t *testing.T) {
 		}
 	})
 
+	t.Run("GS base", func(t *testing.T) {
+		// Firefox's wasm2c sandboxes set the GS base with arch_prctl: two
+		// processes doing so each keep their own through many switches.
+		res := sh(t, sb, `cat >/tmp/gs.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <asm/prctl.h>
+#include <sys/mman.h>
+int main(int argc, char **argv) {
+	/* Each process's base is a page of its own at an address of its own. */
+	unsigned long *page = mmap((void *)strtoul(argv[1], 0, 16), 4096, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), want = (unsigned long)page, got;
+	if (page == MAP_FAILED) { perror("mmap"); return 2; }
+	unsigned long marker = *page = want ^ 0x5a5a;
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, want)) { perror("ARCH_SET_GS"); return 2; }
+	for (int i = 0; i < 20000; i++) {
+		if (i % 4 == 0) sched_yield(); else getppid();
+		if (syscall(SYS_arch_prctl, ARCH_GET_GS, &got) || got != want) { printf("lost: %lx\n", got); return 1; }
+		__asm__ volatile("movq %%gs:0, %0" : "=r"(got)); /* a load through %gs, as wasm2c's */
+		if (got != marker) { printf("read %lx through gs\n", got); return 1; }
+	}
+	puts("kept");
+	return 0;
+}
+C
+gcc -O2 -o /tmp/gs /tmp/gs.c && { /tmp/gs 111100000000 & /tmp/gs 222200000000; wait; }`)
+		if string(res.Stdout) != "kept\nkept\n" {
+			t.Errorf("GS bases in a desktop sandbox: %q %q", res.Stdout, res.Stderr)
+		}
+	})
+
 	t.Run("noVNC through the proxy", func(t *testing.T) {
 		hdr := map[string]string{"X-Runtools-Access-Token": sb.AccessToken}
 		resp, body := get(t, s.viaProxy(), s.devURL(sb, 6901)+"/vnc.html", hdr)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 var (
@@ -295,6 +296,11 @@ func (s *server) shutdown() {
 		for _, n := range ns {
 			exec.Command("ip", "netns", "del", n).Run()
 		}
+	}
+	// The shared mounts of custom templates outlive a server on purpose
+	// (its sandboxes keep using them); a test's data directory goes.
+	if err := hostfs.UnmountUnder(s.dataDir); err != nil {
+		s.t.Errorf("unmounting the custom templates: %v", err)
 	}
 	exec.Command("nft", "delete", "table", "inet", "runtools_"+s.bridge).Run()
 	exec.Command("nft", "delete", "table", "ip", "runtools_"+s.bridge+"_nat").Run()

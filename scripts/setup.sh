@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what runtools needs on a Debian 12 host, idempotently: Debian
 # packages (through the host's own apt sources), the pinned static runsc
-# build (through the Go module proxy configured for `go`), and the
-# runtools binary itself. Safe to run again; it only does what is missing.
+# build with runtools' patches (gVisor through the Go module proxy
+# configured for `go`), and the runtools binary itself. Safe to run again;
+# it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ RUNSC_DIR=/usr/local/lib/runtools
 # podman is for the benchmark; openssh-client, chromium and nodejs for the
 # tests (ssh/scp/sftp, the browser tests with Playwright, and the
 # TypeScript SDK's build and tests).
-PACKAGES=(mmdebstrap nftables iproute2 ca-certificates podman openssh-client chromium nodejs)
+PACKAGES=(mmdebstrap nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs)
 export PATH="/usr/local/go/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -35,15 +36,26 @@ if [ ${#missing[@]} -gt 0 ]; then
 	}
 fi
 
-if [ "$(cat "$RUNSC_DIR/runsc.version" 2>/dev/null)" != "$RUNSC_VERSION" ] || [ ! -x "$RUNSC_DIR/runsc" ]; then
-	say "building runsc $RUNSC_VERSION (static, about a minute)"
+# runsc is built from the pinned gVisor module with runtools' patches in
+# scripts/runsc/ applied (each says what it does and why); the version file
+# names the module version and the patches' checksum, so a changed patch
+# builds runsc again.
+RUNSC_BUILD="$RUNSC_VERSION+$(cat scripts/runsc/*.patch | sha256sum | cut -c1-12)"
+if [ "$(cat "$RUNSC_DIR/runsc.version" 2>/dev/null)" != "$RUNSC_BUILD" ] || [ ! -x "$RUNSC_DIR/runsc" ]; then
+	say "building runsc $RUNSC_BUILD (static, with runtools' patches; a minute or two)"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && CGO_ENABLED=0 GOBIN="$tmp/bin" GOFLAGS=-buildvcs=false go install "gvisor.dev/gvisor/runsc@$RUNSC_VERSION")
+	moddir=$(cd "$tmp" && go mod download -json "gvisor.dev/gvisor@$RUNSC_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$moddir" ] || { echo "could not download gvisor.dev/gvisor@$RUNSC_VERSION from the Go module proxy" >&2; exit 1; }
+	cp -r "$moddir" "$tmp/src" && chmod -R u+w "$tmp/src"
+	for p in scripts/runsc/*.patch; do
+		patch -s -p1 -d "$tmp/src" <"$p" || { echo "patch $p does not apply to gVisor $RUNSC_VERSION" >&2; exit 1; }
+	done
+	(cd "$tmp/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$tmp/runsc" ./runsc)
 	mkdir -p "$RUNSC_DIR"
-	install -m 0755 "$tmp/bin/runsc" "$RUNSC_DIR/runsc.new"
+	install -m 0755 "$tmp/runsc" "$RUNSC_DIR/runsc.new"
 	mv "$RUNSC_DIR/runsc.new" "$RUNSC_DIR/runsc"
-	echo "$RUNSC_VERSION" > "$RUNSC_DIR/runsc.version"
+	echo "$RUNSC_BUILD" > "$RUNSC_DIR/runsc.version"
 fi
 
 command -v npm >/dev/null || {

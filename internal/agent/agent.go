@@ -42,6 +42,11 @@ type Config struct {
 	// ConfigFromEnv fills it with the agent's environment (the image's ENV)
 	// minus the agent's own variables.
 	Env map[string]string
+	// Workdir and User are a process's directory and user when its request
+	// names none (a template's WORKDIR and USER): "" is the user's home,
+	// and root.
+	Workdir string
+	User    string
 }
 
 func (c Config) withDefaults() Config {
@@ -63,7 +68,7 @@ func (c Config) validate() error {
 
 // agentVars are removed from the agent's environment so that no child ever
 // inherits them.
-var agentVars = []string{agentapi.EnvToken, agentapi.EnvDNS, agentapi.EnvHostname, agentapi.EnvNproc}
+var agentVars = []string{agentapi.EnvToken, agentapi.EnvDNS, agentapi.EnvHostname, agentapi.EnvNproc, agentapi.EnvWorkdir, agentapi.EnvUser}
 
 // notInherited are variables of the agent's own environment that describe the
 // agent's user or shell, not the image, so they are not passed on.
@@ -79,6 +84,8 @@ func ConfigFromEnv() (Config, error) {
 	cfg := Config{
 		Token:    os.Getenv(agentapi.EnvToken),
 		Hostname: strings.TrimSpace(os.Getenv(agentapi.EnvHostname)),
+		Workdir:  os.Getenv(agentapi.EnvWorkdir),
+		User:     os.Getenv(agentapi.EnvUser),
 	}
 	for _, ns := range strings.Split(os.Getenv(agentapi.EnvDNS), ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {

@@ -610,3 +610,27 @@ func TestExecOverhead(t *testing.T) {
 		t.Errorf("exec overhead %v", execAvg-spawnAvg)
 	}
 }
+
+// TestExecDefaultsFromTheTemplate: a template's WORKDIR and USER are where
+// and as whom a process runs when its request names neither.
+func TestExecDefaultsFromTheTemplate(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	t.Parallel()
+	dir, err := os.MkdirTemp("", "workdir-") // t.TempDir's parent is closed to other users
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	c, _ := startAgent(t, agent.Config{Workdir: dir, User: "65534"})
+	res := run(t, c, agentapi.ExecRequest{Cmd: sh("pwd; id -u")})
+	if res.stdout != dir+"\n65534\n" {
+		t.Errorf("with the template's defaults: %q, want %s and 65534", res.stdout, dir)
+	}
+	res = run(t, c, agentapi.ExecRequest{Cmd: sh("pwd; id -u"), Cwd: "/", User: "root"})
+	if res.stdout != "/\n0\n" {
+		t.Errorf("a request's own cwd and user: %q", res.stdout)
+	}
+}

@@ -30,6 +30,12 @@ type procSpec struct {
 // passwd, /bin/sh when that does not exist), started as a login shell: its
 // argv[0] is "-" and its base name, as login(1) and sshd do.
 func (s *Server) resolve(userSpec string, reqEnv map[string]string, cwd string, argv []string) (procSpec, error) {
+	if userSpec == "" {
+		userSpec = s.cfg.User
+	}
+	if cwd == "" {
+		cwd = s.cfg.Workdir
+	}
 	u, err := s.users.lookup(userSpec)
 	if err != nil {
 		return procSpec{}, err

@@ -100,6 +100,8 @@ type Server struct {
 	prom      http.Handler // the metrics; nil: GET /metrics answers 404
 	pages     http.Handler // the dashboard; nil: none
 	ownsPage  func(path string) bool
+	custom    CustomTemplates // nil: none
+	tmpDir    string          // where build contexts wait
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -176,6 +178,8 @@ func (s *Server) routes() []route {
 		{"PUT /v1/sandboxes/{ref}/files/archive", s.writeArchive},
 		{"GET /v1/templates", s.listTemplates},
 		{"GET /v1/templates/{name}", s.getTemplate},
+		{"DELETE /v1/templates/{name}", s.removeTemplate},
+		{"GET /v1/templates/{name}/history", s.templateHistory},
 		{"POST /v1/templates/{name}/build", s.buildTemplate},
 		{"GET /v1/teams", s.listTeams},
 		{"POST /v1/teams", s.createTeam},

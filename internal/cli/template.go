@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"fmt"
 	"io"
-	"time"
 
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
@@ -13,15 +11,17 @@ func (a *app) templateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "template",
 		Aliases: []string{"tpl"},
-		Short:   "List and build sandbox templates",
-		Long:    `Templates are the root filesystems sandboxes start from.`,
+		Short:   "List, build and remove sandbox templates",
+		Long: `Templates are the root filesystems sandboxes start from: the built-in base
+and desktop, and your team's own, built from a Dockerfile.`,
 		Example: `  runtools template list
-  runtools template get desktop
-  runtools template build base`,
+  runtools template build my-app -f Dockerfile
+  runtools template get my-app
+  runtools sandbox create --template my-app`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
-	cmd.AddCommand(a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd())
+	cmd.AddCommand(a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd(), a.templateHistoryCmd(), a.templateRemoveCmd())
 	return cmd
 }
 
@@ -77,52 +77,4 @@ func (a *app) printTemplates(w io.Writer, tpls []client.Template) error {
 		}
 	}
 	return t.flush()
-}
-
-func (a *app) templateBuildCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "build NAME",
-		Short: "Build a template (admin)",
-		Long: `Build a template's root filesystem, or confirm it is up to date. Building
-from scratch takes a few minutes; progress lines go to stderr as they
-come. Needs an admin key.`,
-		Example: `  runtools template build base
-  runtools template build desktop`,
-		Args: argsRange(1, 1, "needs one template NAME (see `runtools template list`)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			if err := checkName(cmd, "template NAME", name); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			stderr := cmd.ErrOrStderr()
-			err = c.BuildTemplate(cmd.Context(), name, func(p client.TemplateProgress) {
-				if p.Step == "" && p.Detail == "" {
-					return
-				}
-				line := p.Step
-				if p.Detail != "" {
-					line += " " + p.Detail
-				}
-				d := (time.Duration(p.ElapsedMS) * time.Millisecond).Round(time.Second)
-				writef(stderr, "[%s] %s\n", d, line)
-			})
-			if err != nil {
-				return fmt.Errorf("building template %s: %w", name, err)
-			}
-			size := ""
-			if tpls, err := c.Templates(cmd.Context()); err == nil {
-				for _, t := range tpls {
-					if t.Name == name && t.SizeBytes > 0 {
-						size = " (" + humanSize(t.SizeBytes) + ")"
-					}
-				}
-			}
-			writef(cmd.OutOrStdout(), "template %s ready%s\n", name, size)
-			return nil
-		},
-	}
 }

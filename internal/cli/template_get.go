@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/runtools/runtools/client"
@@ -71,6 +73,9 @@ func (a *app) printTemplate(w io.Writer, tpl client.Template) error {
 		field("built", tpl.BuiltAt.Local().Format("2006-01-02 15:04")+" ("+age(a.now(), tpl.BuiltAt)+" ago)")
 	}
 	field("description", tpl.Description)
+	if tpl.Custom {
+		printCustom(t, tpl)
+	}
 	var tracked []string
 	for _, name := range tpl.Tracked {
 		if v, ok := tpl.Packages[name]; ok {
@@ -84,4 +89,37 @@ func (a *app) printTemplate(w io.Writer, tpl client.Template) error {
 	}
 	listField(t, "packages", all)
 	return t.flush()
+}
+
+// printCustom writes what a custom template has: where it came from, what
+// its sandboxes start with, and its layers.
+func printCustom(t *table, tpl client.Template) {
+	field := func(k, v string) { t.row(k+":", v) }
+	field("version", strconv.Itoa(tpl.Version))
+	field("built by", orDash(tpl.BuiltBy))
+	field("from", tpl.From)
+	if c := tpl.Config; c != nil {
+		if c.Workdir != "" {
+			field("workdir", c.Workdir)
+		}
+		if c.User != "" {
+			field("user", c.User)
+		}
+		if start := append(append([]string(nil), c.Entrypoint...), c.Cmd...); len(start) > 0 {
+			field("start", strings.Join(start, " "))
+		}
+		if len(c.Ports) > 0 {
+			ports := make([]string, len(c.Ports))
+			for i, p := range c.Ports {
+				ports[i] = strconv.Itoa(p)
+			}
+			field("ports", strings.Join(ports, ", "))
+		}
+		listField(t, "env", c.Env)
+	}
+	layers := make([]string, len(tpl.Layers))
+	for i, l := range tpl.Layers {
+		layers[i] = fmt.Sprintf("%s  %s  %s", l.ID[:12], humanSize(l.SizeBytes), l.CreatedBy)
+	}
+	listField(t, "layers", layers)
 }

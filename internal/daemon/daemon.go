@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/apiserver"
+	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
+	"github.com/runtools/runtools/internal/layer"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -37,7 +39,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if os.Geteuid() != 0 {
 		return errors.New("runtools server must run as root: it creates network namespaces and gVisor sandboxes")
 	}
-	for _, d := range []string{cfg.DataDir, cfg.path("sandboxes"), cfg.path("runsc")} {
+	for _, d := range []string{cfg.DataDir, cfg.path("sandboxes"), cfg.path("runsc"), cfg.path("tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("creating %s: %w", d, err)
 		}
@@ -73,17 +75,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
-		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{tpl}, st)
+	layers, err := layer.Open(cfg.path("layers"), log)
 	if err != nil {
 		return err
 	}
+	steps := &buildSandboxes{}
+	builder := build.New(build.Options{}, layers, steps, tpl, st, log)
+	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
+		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
+	if err != nil {
+		return err
+	}
+	steps.mgr = mgr
 	met := newMetrics(st, log)
 	mgr.SetObserver(met)
 	if err := mgr.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering sandboxes: %w", err)
 	}
 	defer mgr.Shutdown()
+	if err := cleanBuilds(ctx, mgr, builder, layers, log); err != nil {
+		return fmt.Errorf("cleaning up after interrupted template builds: %w", err)
+	}
 	res, err := startResolver(netw, mgr, log)
 	if err != nil {
 		return err
@@ -105,6 +117,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
+	api.SetCustomTemplates(builder, cfg.path("tmp"))
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
@@ -179,15 +192,3 @@ var (
 	_ sandbox.LimitMeter    = runtimeAdapter{}
 	_ sandbox.ThrottleMeter = runtimeAdapter{}
 )
-
-// templateAdapter resolves template names for the sandbox manager.
-type templateAdapter struct{ *template.Manager }
-
-func (a templateAdapter) Resolve(ctx context.Context, name string) (sandbox.Template, error) {
-	info, err := a.Manager.Get(ctx, name)
-	if err != nil {
-		return sandbox.Template{}, err
-	}
-	rootfs, err := a.Manager.Resolve(ctx, name)
-	return sandbox.Template{Name: info.Name, RootFS: rootfs, MemoryMB: info.MemoryMB, Ports: info.Ports, Desktop: info.Desktop}, err
-}

@@ -34,6 +34,7 @@ type Layer struct {
 }
 
 const (
+	cacheDir   = "cache"
 	recordFile = "layer.json"
 	filesDir   = "fs"
 	tmpPrefix  = ".tmp-"
@@ -47,23 +48,53 @@ type Store struct {
 	log *slog.Logger
 }
 
-// Open returns the store at dir, creating it, and removes what builds
-// that died left behind: uncommitted layers and stale mount points.
+// Open returns the store at dir, creating it.
 func Open(dir string, log *slog.Logger) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the layer store: %w", err)
 	}
-	s := &Store{dir: dir, log: log.With("component", "layers")}
-	entries, err := os.ReadDir(dir)
+	return &Store{dir: dir, log: log.With("component", "layers")}, nil
+}
+
+// RemoveUnfinished removes the layers builds that died left unfinished,
+// with their mounts. Call it once the sandboxes of those builds are gone.
+func (s *Store) RemoveUnfinished() error {
+	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading the layer store: %w", err)
+		return fmt.Errorf("reading the layer store: %w", err)
 	}
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), tmpPrefix) {
-			s.removeTmp(filepath.Join(dir, e.Name()))
+			s.removeTmp(filepath.Join(s.dir, e.Name()))
 		}
 	}
-	return s, nil
+	return nil
+}
+
+// Cached returns the layer last committed under a build step's cache key.
+func (s *Store) Cached(key string) (Layer, bool) {
+	if !idPattern.MatchString(key) {
+		return Layer{}, false
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, cacheDir, key))
+	if err != nil {
+		return Layer{}, false
+	}
+	l, err := s.Get(strings.TrimSpace(string(b)))
+	return l, err == nil
+}
+
+// SetCache makes layer id the one for a build step's cache key, replacing
+// the one before (a build with --no-cache makes new layers, which later
+// builds take).
+func (s *Store) SetCache(key, id string) error {
+	if !idPattern.MatchString(key) || !idPattern.MatchString(id) {
+		return fmt.Errorf("%w: cache key %q or layer ID %q", errdefs.ErrInvalidArgument, key, id)
+	}
+	if err := os.MkdirAll(filepath.Join(s.dir, cacheDir), 0o700); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(s.dir, cacheDir, key), []byte(id+"\n"), 0o600)
 }
 
 // Path returns the directory of layer id's files.

@@ -60,6 +60,12 @@ func step(t *testing.T, s *Store, stack Stack, name string, do func(root string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetCache(id("key "+name), l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := s.Cached(id("key " + name)); !ok || got.ID != l.ID {
+		t.Fatalf("the cache of %q: %+v, %v", name, got, ok)
+	}
 	return l
 }
 
@@ -130,13 +136,13 @@ func TestAbortedAndCrashedLayersLeaveNothing(t *testing.T) {
 		t.Errorf("an aborted layer: %v", err)
 	}
 
-	// A build killed mid-step leaves a mounted, unfinished layer: the next
-	// Open removes it.
+	// A build killed mid-step leaves a mounted, unfinished layer:
+	// RemoveUnfinished removes it.
 	p, _ = s.Create(id("RUN killed"))
 	if _, err := s.Writable(Stack{Base: base}, p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(s.dir, slog.New(slog.DiscardHandler)); err != nil {
+	if err := s.RemoveUnfinished(); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(s.dir)

@@ -76,6 +76,32 @@ func (st *Store) Writable(s Stack, p *Pending) (string, error) {
 	return root, nil
 }
 
+// Temporary mounts s read-only for a while (COPY --from a build stage):
+// release unmounts it. A stack of only a base is the base itself.
+func (st *Store) Temporary(s Stack) (string, func(), error) {
+	if len(s.Layers) == 0 && s.Base != "" {
+		return s.Base, func() {}, nil
+	}
+	lowers, err := st.lowers(s)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := os.MkdirAll(st.empty(), 0o755); err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp(st.dir, tmpPrefix+"ro-")
+	if err != nil {
+		return "", nil, err
+	}
+	release := func() { st.removeTmp(dir) }
+	root := filepath.Join(dir, "root")
+	if err := hostfs.Overlay(root, lowers, "", ""); err != nil {
+		release()
+		return "", nil, err
+	}
+	return root, release, nil
+}
+
 // mountMu serializes shared mounts, so that two sandboxes of one template
 // starting at once mount it once.
 var mountMu sync.Mutex

@@ -31,6 +31,12 @@ type CreateOptions struct {
 	Ports       []int  // exposed in addition to DefaultPorts
 	Password    string // SSH password, "" for none (keys still work)
 	Egress      egress.Policy
+
+	// RootFS, set only inside the daemon, is a root filesystem prepared by
+	// the caller (a template build's stack) instead of Template's; with
+	// WritableRoot the sandbox writes into it (a build step's layer).
+	RootFS       string
+	WritableRoot bool
 }
 
 // validate checks opts and fills in the defaults, the template's first.
@@ -99,28 +105,40 @@ func validEnvKey(k string) bool {
 // Create makes a sandbox and returns once its agent answers. Every step
 // registers its undo, so a failure at any point leaves nothing behind but
 // a stopped record that says why.
+//
+// A custom template's start command runs once the sandbox is up, and
+// Create waits for its first exposed port (see startCommand).
 func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, retErr error) {
 	defer m.observe(OpCreate, m.now(), &retErr)
+	sb, tpl, err := m.create(ctx, teamID, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.startCommand(context.WithoutCancel(ctx), sb, tpl)
+	return sb, nil
+}
+
+func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, _ Template, retErr error) {
 	if opts.Template == "" {
 		opts.Template = m.cfg.DefaultTemplate
 	}
 	if opts.Name != "" {
 		if err := ValidateName(opts.Name); err != nil {
-			return nil, err
+			return nil, Template{}, err
 		}
 	}
-	tpl, err := m.tpl.Resolve(ctx, opts.Template)
+	tpl, err := m.template(ctx, teamID, opts)
 	if err != nil {
-		return nil, err
+		return nil, Template{}, err
 	}
 	if err := m.validate(&opts, tpl); err != nil {
-		return nil, err
+		return nil, Template{}, err
 	}
 	var passwordHash string
 	if opts.Password != "" {
 		h, err := bcrypt.GenerateFromPassword([]byte(opts.Password), bcrypt.DefaultCost)
 		if err != nil {
-			return nil, fmt.Errorf("hashing the SSH password: %w", err)
+			return nil, Template{}, fmt.Errorf("hashing the SSH password: %w", err)
 		}
 		passwordHash = string(h)
 	}
@@ -139,7 +157,7 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	defer unlock()
 
 	if err := m.insert(ctx, sb); err != nil {
-		return nil, err
+		return nil, Template{}, err
 	}
 	var u undo
 	defer u.run(ctx, log)
@@ -151,13 +169,13 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 		return m.markStopped(ctx, sb, reason)
 	})
 	if err := os.MkdirAll(m.dir(sb.ID), 0o700); err != nil {
-		return nil, fmt.Errorf("creating sandbox directory: %w", err)
+		return nil, Template{}, fmt.Errorf("creating sandbox directory: %w", err)
 	}
 	u.add("remove directory", func(context.Context) error { return os.RemoveAll(m.dir(sb.ID)) })
 
 	nsPath, err := m.net.Setup(ctx, sb)
 	if err != nil {
-		return nil, fmt.Errorf("setting up network: %w", err)
+		return nil, Template{}, fmt.Errorf("setting up network: %w", err)
 	}
 	u.add("tear down network", func(ctx context.Context) error { return m.net.Teardown(ctx, sb.ID) })
 	// An egress policy is in place before the sandbox starts. Without one,
@@ -169,13 +187,14 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	if sb.Egress.IsDefault() {
 		go func() { applied <- m.net.Apply(ctx, sb) }()
 	} else if applied <- m.net.Apply(ctx, sb); policy() != nil {
-		return nil, fmt.Errorf("applying the network policy: %w", policy())
+		return nil, Template{}, fmt.Errorf("applying the network policy: %w", policy())
 	}
 
 	spec := m.runSpec(sb, nsPath)
-	spec.RootFS = tpl.RootFS
+	spec.RootFS, spec.WritableRoot = tpl.RootFS, opts.WritableRoot
+	spec.Env = append(spec.Env, templateEnv(tpl)...)
 	if err := m.rt.Start(ctx, spec); err != nil {
-		return nil, fmt.Errorf("starting sandbox: %w", err)
+		return nil, Template{}, fmt.Errorf("starting sandbox: %w", err)
 	}
 	u.add("destroy runtime", func(ctx context.Context) error { return m.rt.Destroy(ctx, sb.ID) })
 	u.add("drop agent client", func(context.Context) error { m.dropAgent(sb.ID); return nil })
@@ -184,19 +203,19 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 	err = m.agentFor(sb).WaitReady(readyCtx, 2*time.Millisecond)
 	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("%w: the sandbox's agent did not answer within %s: %v", errdefs.ErrUnavailable, m.cfg.ReadyTimeout, err)
+		return nil, Template{}, fmt.Errorf("%w: the sandbox's agent did not answer within %s: %v", errdefs.ErrUnavailable, m.cfg.ReadyTimeout, err)
 	}
 	if err := policy(); err != nil {
-		return nil, fmt.Errorf("applying the network policy: %w", err)
+		return nil, Template{}, fmt.Errorf("applying the network policy: %w", err)
 	}
 	sb.State, sb.StartedAt, sb.Why = Running, m.now().UTC(), "created"
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
-		return nil, fmt.Errorf("recording sandbox as running: %w", err)
+		return nil, Template{}, fmt.Errorf("recording sandbox as running: %w", err)
 	}
 	u.release()
 	m.watch(sb.ID)
 	log.Info("sandbox created", "template", tpl.Name, "ip", sb.IP, "vcpus", sb.VCPUs, "memory_mb", sb.MemoryMB)
-	return sb, nil
+	return sb, tpl, nil
 }
 
 // insert allocates an address and records the sandbox as creating. Names
@@ -228,7 +247,7 @@ func (m *Manager) runSpec(sb *Sandbox, nsPath string) RunSpec {
 	return RunSpec{
 		ID: sb.ID, Dir: m.dir(sb.ID), NetNS: nsPath, Hostname: hostname,
 		Agent: m.cfg.AgentBinary, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
-		Platform: platformFor(sb), OneCPU: sb.Desktop,
+		Platform: platformFor(sb),
 		Env: []string{
 			agentapi.EnvToken + "=" + sb.Secret,
 			agentapi.EnvDNS + "=" + dnsList(m),

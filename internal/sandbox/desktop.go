@@ -19,14 +19,11 @@ const DesktopPort = 6901
 const DesktopRFBPort = 5901
 
 // DesktopPlatform is the gVisor platform of desktop sandboxes. Firefox
-// (136 and later) sets the GS segment base for its wasm2c sandboxes with
-// arch_prctl(ARCH_SET_GS), which gVisor refuses (google/gvisor#11567); the
-// desktop template preloads a shim that sets it with the wrgsbase
-// instruction instead. Only the ptrace platform keeps a GS base a program
-// sets itself, in its saved registers and so across a pause; under systrap
-// it would break the sandbox. Desktops also run on one host CPU each
-// (RunSpec.OneCPU): some host kernels lose such a base when a thread moves
-// between CPUs, and Firefox 153 sets it once per thread.
+// (136 and later) sets the GS segment base for its wasm2c library
+// sandboxes with arch_prctl(ARCH_SET_GS), which gVisor refuses
+// (google/gvisor#11567). runtools' runsc build serves that call on the
+// ptrace platform, where a task's GS base is its host thread's and the
+// host kernel keeps it; systrap keeps data of its own there.
 const DesktopPlatform = "ptrace"
 
 // platformFor returns the gVisor platform a sandbox runs on: "" for the

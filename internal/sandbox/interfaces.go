@@ -18,7 +18,9 @@ type RunSpec struct {
 	MemoryMB int
 	DiskMB   int
 	Platform string // gVisor platform for this sandbox; "" for the runtime's
-	OneCPU   bool   // run on one host CPU: its programs keep a GS base of their own (desktops)
+	// WritableRoot: writes go into RootFS itself, not the sandbox's own
+	// disk (a template build step writing its layer).
+	WritableRoot bool
 }
 
 // Exit says how a sandbox ended on its own.
@@ -68,9 +70,10 @@ type Checkpointer interface {
 	Restore(ctx context.Context, spec RunSpec, from, imageDir string) error
 }
 
-// Templates resolves a template name (or alias) to its root filesystem.
+// Templates resolves a template name (or alias) a team may use to its
+// root filesystem and what its sandboxes start with.
 type Templates interface {
-	Resolve(ctx context.Context, name string) (Template, error)
+	Resolve(ctx context.Context, teamID, name string) (Template, error)
 }
 
 // Template is what a sandbox takes from its template.
@@ -80,6 +83,13 @@ type Template struct {
 	MemoryMB int   // default memory; 0: the manager's default
 	Ports    []int // exposed besides DefaultPorts
 	Desktop  bool  // runs the desktop's services (VNC on DesktopPort)
+	// What a custom template's sandboxes start with: its Dockerfile's ENV
+	// (NAME=value), WORKDIR and USER (exec's defaults), and the command of
+	// its ENTRYPOINT and CMD, started in the background at create.
+	Env     []string
+	Workdir string
+	User    string
+	Start   []string
 }
 
 // Store keeps sandbox records.

@@ -104,7 +104,7 @@ func (f *fakeNetwork) DNS() []netip.Addr { return nil }
 
 type fakeTemplates struct{}
 
-func (fakeTemplates) Resolve(_ context.Context, name string) (sandbox.Template, error) {
+func (fakeTemplates) Resolve(_ context.Context, _, name string) (sandbox.Template, error) {
 	if name != "base" {
 		return sandbox.Template{}, errors.New("unknown template")
 	}

@@ -121,6 +121,22 @@ var migrations = []string{
 	`ALTER TABLE sandboxes ADD COLUMN desktop INTEGER NOT NULL DEFAULT 0;`,
 
 	`ALTER TABLE sandboxes ADD COLUMN egress TEXT NOT NULL DEFAULT '{}';`,
+
+	`CREATE TABLE custom_templates (
+		id         TEXT PRIMARY KEY,
+		team_id    TEXT NOT NULL REFERENCES teams(id),
+		name       TEXT NOT NULL,
+		version    INTEGER NOT NULL,
+		stack      TEXT NOT NULL,
+		config     TEXT NOT NULL,
+		source     TEXT NOT NULL,
+		from_ref   TEXT NOT NULL,
+		built_by   TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		size_bytes INTEGER NOT NULL,
+		public     INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (team_id, name, version)
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

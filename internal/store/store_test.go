@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/build"
+	"github.com/runtools/runtools/internal/dockerfile"
 	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/layer"
 	"github.com/runtools/runtools/internal/sandbox"
 )
 
@@ -129,5 +132,40 @@ func TestKeys(t *testing.T) {
 	}
 	if got, _ := s.KeysByLookup(ctx, lookup); len(got) != 0 {
 		t.Errorf("deleted key still found")
+	}
+}
+
+func TestCustomTemplates(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	mk := func(id, team, name string, version int, public bool) *build.Template {
+		return &build.Template{ID: id, TeamID: team, Name: name, Version: version, Public: public,
+			Stack:  layer.Stack{Base: "/templates/base/rootfs", Layers: []string{"aa", "bb"}},
+			Config: build.Config{Env: dockerfile.Env{"A=1"}, Workdir: "/app", Cmd: []string{"node", "server.js"}, Ports: []int{3000}},
+			Source: "FROM base\n", From: "base", BuiltBy: "ci", CreatedAt: time.Unix(int64(version), 0)}
+	}
+	for _, tpl := range []*build.Template{mk("t1", "team-a", "app", 1, false), mk("t2", "team-a", "app", 2, false), mk("t3", "team-b", "shared", 1, true)} {
+		if err := s.InsertTemplate(ctx, tpl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.InsertTemplate(ctx, mk("t4", "team-a", "app", 2, false)); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("a version recorded twice: %v", err)
+	}
+	got, err := s.Templates(ctx, "team-a")
+	if err != nil || len(got) != 3 || got[0].ID != "t2" {
+		t.Fatalf("team a's templates and the public ones, newest first: %+v, %v", got, err)
+	}
+	if c := got[0].Config; c.Workdir != "/app" || c.Cmd[1] != "server.js" || got[0].Stack.Layers[1] != "bb" {
+		t.Errorf("read back: %+v", got[0])
+	}
+	if others, _ := s.Templates(ctx, "team-b"); len(others) != 1 {
+		t.Errorf("team b sees %d templates, want only its own", len(others))
+	}
+	if err := s.DeleteTemplate(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.Templates(ctx, ""); len(left) != 2 {
+		t.Errorf("after a delete: %d left", len(left))
 	}
 }

@@ -102,17 +102,6 @@ cat >/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-desktop.xml <<'XML'
 </channel>
 XML
 
-# gVisor answers arch_prctl(ARCH_SET_GS) with EINVAL (google/gvisor#11567),
-# and Firefox's wasm2c sandboxes abort on that. This shim, preloaded into
-# every program, sets the GS base with wrgsbase instead; desktop sandboxes
-# run on gVisor's ptrace platform, which keeps a GS base set that way.
-cat >/tmp/gsshim.c <<'C'
-` + gsShim + `
-C
-gcc -O2 -shared -fPIC -o /usr/local/lib/runtools-gsshim.so /tmp/gsshim.c
-rm /tmp/gsshim.c
-echo /usr/local/lib/runtools-gsshim.so >/etc/ld.so.preload
-
 # Firefox: no first-run pages, no updates, no telemetry.
 cat >/usr/lib/firefox-esr/distribution/policies.json <<'JSON'
 {"policies": {"DisableAppUpdate": true, "DisableTelemetry": true, "DontCheckDefaultBrowser": true,
@@ -181,7 +170,6 @@ chmod 755 /etc/runtools/start.d/50-desktop
 
 // desktopVerify checks the desktop's programs are there.
 const desktopVerify = `
-test -f /usr/local/lib/runtools-gsshim.so
 for p in Xvfb x11vnc websockify xfce4-session xfwm4 xfce4-panel xfdesktop xfce4-terminal firefox-esr chromium plank xdotool scrot convert import xdpyinfo; do
 	command -v "$p" >/dev/null || { echo "missing $p" >&2; exit 1; }
 done
@@ -191,42 +179,3 @@ firefox-esr --version
 chromium --version
 echo "desktop ready to start"
 `
-
-// gsShim wraps libc's syscall() to serve ARCH_SET_GS and ARCH_GET_GS with
-// the wrgsbase and rdgsbase instructions, and passes every other call on.
-const gsShim = `#define _GNU_SOURCE
-#include <errno.h>
-#include <stdarg.h>
-#include <sys/syscall.h>
-#include <asm/prctl.h>
-
-long syscall(long n, ...) {
-	va_list ap;
-	va_start(ap, n);
-	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
-	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
-	va_end(ap);
-	if (n == SYS_arch_prctl && a1 == ARCH_SET_GS) {
-		__asm__ volatile("wrgsbase %0" ::"r"(a2) : "memory");
-		return 0;
-	}
-	if (n == SYS_arch_prctl && a1 == ARCH_GET_GS) {
-		unsigned long b;
-		__asm__ volatile("rdgsbase %0" : "=r"(b));
-		*(unsigned long *)a2 = b;
-		return 0;
-	}
-	long ret;
-	register long r10 __asm__("r10") = a4;
-	register long r8 __asm__("r8") = a5;
-	register long r9 __asm__("r9") = a6;
-	__asm__ volatile("syscall"
-	                 : "=a"(ret)
-	                 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	if (ret < 0 && ret > -4096) {
-		errno = (int)-ret;
-		return -1;
-	}
-	return ret;
-}`

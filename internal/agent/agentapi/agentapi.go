@@ -15,6 +15,8 @@ const (
 	EnvDNS      = "RUNTOOLS_AGENT_DNS"      // comma-separated nameservers for /etc/resolv.conf
 	EnvHostname = "RUNTOOLS_AGENT_HOSTNAME" // written to /etc/hostname and /etc/hosts
 	EnvNproc    = "RUNTOOLS_AGENT_NPROC"    // RLIMIT_NPROC for every process the agent starts
+	EnvWorkdir  = "RUNTOOLS_AGENT_WORKDIR"  // a process's directory when its request names none
+	EnvUser     = "RUNTOOLS_AGENT_USER"     // a process's user when its request names none
 )
 
 // ExecRequest starts a process.

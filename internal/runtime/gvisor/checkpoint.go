@@ -54,11 +54,6 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		}
 	}
 	spec.Linux.CgroupsPath = filepath.Join(r.cfg.CgroupParent, s.ID)
-	if spec.Linux.Resources != nil && spec.Linux.Resources.CPU != nil {
-		if spec.Linux.Resources.CPU.Cpus, err = r.cpusFor(s); err != nil {
-			return err
-		}
-	}
 	bundle := filepath.Join(s.Dir, "bundle")
 	for _, d := range []string{bundle, filepath.Join(s.Dir, "overlay")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -76,7 +71,7 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		return fmt.Errorf("opening console log: %w", err)
 	}
 	defer console.Close()
-	args := append(r.globalFlags(s.Dir, s.DiskMB, s.Platform), "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
+	args := append(r.globalFlags(s), "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
 	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -43,10 +43,6 @@ type Runtime struct {
 
 	diskMu   sync.Mutex
 	diskPids map[string][]int // each sandbox's runsc processes, for Disk
-
-	pins       *cpuPins // the CPUs of one-CPU sandboxes
-	cpusetOnce sync.Once
-	cpusetErr  error
 }
 
 // New checks runsc and picks the platform. With Platform "auto" it uses
@@ -67,7 +63,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("creating runsc root: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: log.With("component", "gvisor"), pins: newCPUPins()}
+	r := &Runtime{cfg: cfg, log: log.With("component", "gvisor")}
 	switch cfg.Platform {
 	case "auto":
 		r.platform = r.probePlatform(ctx)
@@ -83,9 +79,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Runtime, error) {
 // Platform returns the gVisor platform in use.
 func (r *Runtime) Platform() string { return r.platform }
 
-// globalFlags are the flags every runsc call that starts a sandbox gets;
-// platform "" is the runtime's.
-func (r *Runtime) globalFlags(dir string, diskMB int, platform string) []string {
+// globalFlags are the flags every runsc call that starts sandbox s gets.
+func (r *Runtime) globalFlags(s Spec) []string {
+	dir, diskMB, platform := s.Dir, s.DiskMB, s.Platform
 	flags := []string{
 		"--root=" + r.cfg.Root,
 		"--platform=" + cmp.Or(platform, r.platform),
@@ -94,7 +90,11 @@ func (r *Runtime) globalFlags(dir string, diskMB int, platform string) []string 
 		"--host-uds=none",
 	}
 	if dir != "" {
-		flags = append(flags, fmt.Sprintf("--overlay2=root:dir=%s,size=%dm", filepath.Join(dir, "overlay"), diskMB))
+		overlay := fmt.Sprintf("--overlay2=root:dir=%s,size=%dm", filepath.Join(dir, "overlay"), diskMB)
+		if s.WritableRoot {
+			overlay = "--overlay2=none"
+		}
+		flags = append(flags, overlay)
 		if r.cfg.Debug {
 			flags = append(flags, "--debug", "--debug-log="+filepath.Join(dir, "logs")+"/")
 		}
@@ -111,11 +111,11 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 			return fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	cpus, err := r.cpusFor(s)
-	if err != nil {
-		return err
+	spec := ociSpec(s, r.cfg.CgroupParent, r.cfg.HostPids)
+	if s.WritableRoot {
+		spec.Mounts = append(spec.Mounts, keepTmp(s.RootFS)...)
 	}
-	data, err := json.MarshalIndent(ociSpec(s, cpus, r.cfg.CgroupParent, r.cfg.HostPids), "", "  ")
+	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding OCI spec: %w", err)
 	}
@@ -127,7 +127,7 @@ func (r *Runtime) Start(ctx context.Context, s Spec) error {
 		return fmt.Errorf("opening console log: %w", err)
 	}
 	defer console.Close()
-	args := append(r.globalFlags(s.Dir, s.DiskMB, s.Platform), "run", "--detach", "--bundle="+bundle, s.ID)
+	args := append(r.globalFlags(s), "run", "--detach", "--bundle="+bundle, s.ID)
 	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	// If the daemon dies mid-start, so does this runsc; recovery cleans up.
@@ -150,7 +150,6 @@ func (r *Runtime) Destroy(ctx context.Context, id string) error {
 	r.killProcs(id)
 	r.removeCgroups(id)
 	r.removeSockets(id)
-	r.pins.unpin(id)
 	return nil
 }
 

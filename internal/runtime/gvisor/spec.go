@@ -1,6 +1,7 @@
 package gvisor
 
 import (
+	"os"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -20,7 +21,23 @@ type Spec struct {
 	MemoryMB int
 	DiskMB   int
 	Platform string // "" for the runtime's platform
-	OneCPU   bool   // run on one host CPU (see cpuset.go)
+	// WritableRoot: writes go into RootFS itself through the gofer, with
+	// no overlay of gVisor's own (a template build step's layer); the
+	// disk limit does not apply.
+	WritableRoot bool
+}
+
+// keepTmp keeps what a build step writes to /tmp in its layer, as Docker
+// does: gVisor mounts a tmpfs of its own over an empty /tmp unless the
+// spec mounts something there, so the root filesystem's own /tmp is
+// mounted over itself. Only a real directory is (never a symlink, which
+// would lead the mount out of the root filesystem).
+func keepTmp(rootfs string) []specs.Mount {
+	tmp := filepath.Join(rootfs, "tmp")
+	if fi, err := os.Lstat(tmp); err != nil || !fi.IsDir() {
+		return nil
+	}
+	return []specs.Mount{{Destination: "/tmp", Type: "bind", Source: tmp, Options: []string{"rbind", "rw"}}}
 }
 
 // AgentPath is where the agent binary appears inside every sandbox.
@@ -37,10 +54,9 @@ var defaultCaps = []string{
 	"CAP_SYS_PTRACE",
 }
 
-// ociSpec builds the OCI runtime spec for a sandbox; cpus is its cpuset
-// ("" for any CPU). Nothing from a user request reaches it except
-// validated numbers and the sandbox's own ID.
-func ociSpec(s Spec, cpus, cgroupParent string, hostPids int64) *specs.Spec {
+// ociSpec builds the OCI runtime spec for a sandbox. Nothing from a user
+// request reaches it except validated numbers and the sandbox's own ID.
+func ociSpec(s Spec, cgroupParent string, hostPids int64) *specs.Spec {
 	mem := int64(s.MemoryMB) << 20
 	quota := int64(s.VCPUs) * cpuPeriod
 	period := uint64(cpuPeriod)
@@ -74,7 +90,7 @@ func ociSpec(s Spec, cpus, cgroupParent string, hostPids int64) *specs.Spec {
 			},
 			Resources: &specs.LinuxResources{
 				Memory: &specs.LinuxMemory{Limit: &mem},
-				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period, Cpus: cpus},
+				CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period},
 				Pids:   &specs.LinuxPids{Limit: &hostPids},
 			},
 		},

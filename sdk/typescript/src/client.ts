@@ -8,6 +8,7 @@ import { routes } from './routes.js';
 import { Sandbox } from './sandbox.js';
 import type {
   ApiKey,
+  BuildOptions,
   CreateKeyOptions,
   CreateOptions,
   Identity,
@@ -32,7 +33,7 @@ import {
 } from './wire.js';
 import { Watcher } from './watch.js';
 import type { WatchOptions } from './watch.js';
-import { RuntoolsError } from './errors.js';
+import { RuntoolsError, errorFor } from './errors.js';
 
 /** Where the server is and how to authenticate. */
 export interface ClientOptions {
@@ -138,6 +139,44 @@ export class Client {
   /** One template (a name or an alias), with the versions of what its build installed. */
   async template(name: string): Promise<Template> {
     return templateFromWire(await httpOf(this).json(routes.getTemplate, { params: { name } }));
+  }
+
+  /** Every version of one of the team's custom templates, newest first. */
+  async templateHistory(name: string): Promise<Template[]> {
+    const w = await httpOf(this).json(routes.templateHistory, { params: { name } });
+    return arr(w.versions).map((t) => templateFromWire(obj(t)));
+  }
+
+  /** Removes one of the team's custom templates, every version; a ConflictError while a sandbox uses it. */
+  async removeTemplate(name: string): Promise<void> {
+    await httpOf(this).empty(routes.removeTemplate, { params: { name } });
+  }
+
+  /**
+   * Builds a new version of the team's custom template `name` from the
+   * Dockerfile in a build context (a tar), every step in a sandbox,
+   * reporting each step and the lines it prints. Resolves to the template
+   * once built; a failed build rejects with an error of its kind
+   * (InvalidArgumentError for a bad Dockerfile or a failing RUN).
+   */
+  async buildCustomTemplate(name: string, o: BuildOptions, onProgress?: (p: TemplateProgress) => void): Promise<Template> {
+    let last: TemplateProgress | undefined;
+    const query = {
+      dockerfile: o.dockerfile,
+      build_arg: Object.entries(o.buildArgs ?? {}).map(([k, v]) => `${k}=${v}`),
+      no_cache: o.noCache ? true : undefined,
+    };
+    await httpOf(this).ndjson(
+      routes.buildTemplate,
+      { params: { name }, query, body: o.context, contentType: 'application/x-tar', signal: o.signal },
+      (w) => {
+        last = templateProgressFromWire(w);
+        onProgress?.(last);
+      },
+    );
+    if (last?.error) throw errorFor(last.code ?? 'unavailable', 400, `building ${name}: ${last.error}`);
+    if (!last?.done) throw new RuntoolsError(`building ${name}: the build ended without a result`, { code: 'unavailable', status: 0 });
+    return this.template(name);
   }
 
   /** Builds a template, or confirms it is up to date, reporting each step (admin key). */

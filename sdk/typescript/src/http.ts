@@ -29,7 +29,7 @@ export interface CallSpec {
   /** Values of the route's `{name}` path parameters. */
   params?: Record<string, string | number>;
   /** Query parameters; undefined ones are left out. */
-  query?: Record<string, string | number | boolean | undefined>;
+  query?: Record<string, string | number | boolean | string[] | undefined>;
   /** A JSON body. */
   json?: unknown;
   /** A raw body (files, tar streams). */
@@ -137,7 +137,8 @@ export class Http {
     });
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(spec.query ?? {})) {
-      if (v !== undefined) q.set(k, String(v));
+      if (Array.isArray(v)) for (const each of v) q.append(k, each);
+      else if (v !== undefined) q.set(k, String(v));
     }
     const qs = q.toString();
     return this.baseUrl + path + (qs ? '?' + qs : '');

@@ -275,6 +275,56 @@ export interface Template {
   packages: Record<string, string>;
   /** The packages that matter most (the desktop's browsers, Node.js), in the order to show them. */
   tracked: string[];
+  /** Built from a Dockerfile by a team; the fields below are a custom template's. */
+  custom: boolean;
+  /** 1 for its first build, one more for each rebuild. */
+  version?: number;
+  team?: string;
+  /** Every team may use it. */
+  public: boolean;
+  /** The name of the API key that built it. */
+  builtBy?: string;
+  /** What its Dockerfile's last stage starts from. */
+  from?: string;
+  /** The Dockerfile it came from (from `template(name)` only). */
+  dockerfile?: string;
+  /** Its own layers, the lowest first (from `template(name)` only). */
+  layers: TemplateLayer[];
+  /** What its sandboxes start with. */
+  config?: TemplateConfig;
+}
+
+/** One layer of a custom template: what one step wrote. */
+export interface TemplateLayer {
+  id: string;
+  /** The instruction, e.g. `RUN npm ci`. */
+  createdBy: string;
+  sizeBytes: number;
+}
+
+/** What a custom template's sandboxes start with: its Dockerfile's ENV, WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE and LABEL. */
+export interface TemplateConfig {
+  env: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint: string[];
+  /** Started in the background, after the entrypoint, when a sandbox is created. */
+  cmd: string[];
+  ports: number[];
+  labels: Record<string, string>;
+}
+
+/** A Dockerfile build of a custom template. */
+export interface BuildOptions {
+  /** A tar of the build context, gzipped or not, with the Dockerfile in it. */
+  context: Uint8Array | Blob | ReadableStream<Uint8Array>;
+  /** The Dockerfile's path in the context; default `Dockerfile`. */
+  dockerfile?: string;
+  /** Values for the Dockerfile's ARG. */
+  buildArgs?: Record<string, string>;
+  /** Run every step again. */
+  noCache?: boolean;
+  signal?: AbortSignal;
 }
 
 /** One step of a template build. */
@@ -285,6 +335,14 @@ export interface TemplateProgress {
   elapsedMs: number;
   done: boolean;
   error?: string;
+  /** A Dockerfile build's step, from 1, of `total`, at `line` of the Dockerfile. */
+  index?: number;
+  total?: number;
+  line?: number;
+  /** The step's layer came from the cache. */
+  cached: boolean;
+  /** The error's kind on a failed build's last line, e.g. `invalid_argument`. */
+  code?: string;
 }
 
 /** Who an API key belongs to. */

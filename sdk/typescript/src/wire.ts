@@ -25,6 +25,7 @@ import type {
   Status,
   Team,
   Template,
+  TemplateConfig,
   TemplateProgress,
   UpdateOptions,
   Window,
@@ -224,6 +225,30 @@ export function templateFromWire(w: Wire): Template {
     error: optStr(w.error),
     packages: strMap(w.packages),
     tracked: arr(w.tracked).map(str),
+    custom: bool(w.custom),
+    version: optNum(w.version),
+    team: optStr(w.team),
+    public: bool(w.public),
+    builtBy: optStr(w.built_by),
+    from: optStr(w.from),
+    dockerfile: optStr(w.dockerfile),
+    layers: arr(w.layers).map((l) => {
+      const o = obj(l);
+      return { id: str(o.id), createdBy: str(o.created_by), sizeBytes: num(o.size_bytes) };
+    }),
+    config: w.config === undefined ? undefined : templateConfigFromWire(obj(w.config)),
+  };
+}
+
+function templateConfigFromWire(w: Wire): TemplateConfig {
+  return {
+    env: arr(w.env).map(str),
+    workdir: optStr(w.workdir),
+    user: optStr(w.user),
+    entrypoint: arr(w.entrypoint).map(str),
+    cmd: arr(w.cmd).map(str),
+    ports: arr(w.ports).map(num),
+    labels: strMap(w.labels),
   };
 }
 
@@ -235,6 +260,11 @@ export function templateProgressFromWire(w: Wire): TemplateProgress {
     elapsedMs: num(w.elapsed_ms),
     done: bool(w.done),
     error: optStr(w.error),
+    index: optNum(w.index),
+    total: optNum(w.total),
+    line: optNum(w.line),
+    cached: bool(w.cached),
+    code: optStr(w.code),
   };
 }
 

@@ -202,6 +202,9 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.me, await c.me());
   got(routes.listTemplates, await c.templates());
   got(routes.getTemplate, await c.template('base'));
+  got(routes.templateHistory, await c.templateHistory('my-app'));
+  await c.removeTemplate('my-app');
+  got(routes.getTemplate, await c.buildCustomTemplate('my-app', { context: new Uint8Array(1024), dockerfile: 'Dockerfile', buildArgs: { A: '1' }, noCache: true }));
   const progress = [];
   await c.buildTemplate('base', (p) => progress.push(p));
   got(routes.listSshKeys, await c.sshKeys());

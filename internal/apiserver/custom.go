@@ -1,0 +1,214 @@
+package apiserver
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/build"
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/layer"
+	"github.com/runtools/runtools/internal/sandbox"
+)
+
+// CustomTemplates builds and keeps the teams' own templates.
+type CustomTemplates interface {
+	Build(ctx context.Context, req build.Request, progress func(build.Event)) (*build.Template, error)
+	Latest(ctx context.Context, teamID, name string) (*build.Template, error)
+	Visible(ctx context.Context, teamID string) ([]*build.Template, error)
+	Versions(ctx context.Context, teamID, name string) ([]*build.Template, error)
+	Remove(ctx context.Context, teamID, name string) error
+	Layers(t *build.Template) []layer.Layer
+}
+
+// MaxContextBytes bounds a build context, uncompressed.
+var MaxContextBytes int64 = 2 << 30
+
+// SetCustomTemplates serves custom templates, keeping build contexts in
+// tmpDir while they build.
+func (s *Server) SetCustomTemplates(c CustomTemplates, tmpDir string) {
+	s.custom, s.tmpDir = c, tmpDir
+}
+
+// buildCustom builds a custom template from the build context in the
+// request's body (a tar, gzipped or not), streaming progress as NDJSON.
+func (s *Server) buildCustom(w http.ResponseWriter, r *http.Request) error {
+	if s.custom == nil {
+		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
+	}
+	q := r.URL.Query()
+	req := build.Request{TeamID: identity(r.Context()).TeamID, Name: r.PathValue("name"), BuiltBy: identity(r.Context()).KeyName,
+		NoCache: q.Get("no_cache") == "true", BuildArgs: map[string]string{}}
+	for _, kv := range q["build_arg"] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return invalid("build_arg %q: want NAME=value", kv)
+		}
+		req.BuildArgs[k] = v
+	}
+	ctxPath, err := s.saveContext(r.Body)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(ctxPath)
+	req.ContextPath = ctxPath
+	if req.Dockerfile, err = readDockerfile(ctxPath, q.Get("dockerfile")); err != nil {
+		return err
+	}
+	ew := newEventWriter(w)
+	defer ew.close()
+	start := s.now()
+	t, err := s.custom.Build(r.Context(), req, func(ev build.Event) { _ = ew.writeValue(progressToWire(req.Name, ev)) })
+	elapsed := s.now().Sub(start).Milliseconds()
+	if err != nil {
+		if !ew.started {
+			return err
+		}
+		_ = ew.writeValue(client.TemplateProgress{Template: req.Name, Step: "failed", Error: err.Error(), Code: wireCode(err), ElapsedMS: elapsed, Done: true})
+		return nil
+	}
+	return ew.writeValue(client.TemplateProgress{Template: t.Name, Step: fmt.Sprintf("ready: version %d", t.Version), ElapsedMS: elapsed, Done: true})
+}
+
+func progressToWire(name string, ev build.Event) client.TemplateProgress {
+	p := client.TemplateProgress{Template: name, Step: fmt.Sprintf("[%d/%d] %s", ev.Step, ev.Steps, ev.Instruction),
+		Detail: ev.Output, ElapsedMS: ev.Elapsed.Milliseconds(), Index: ev.Step, Total: ev.Steps, Line: ev.Line, Cached: ev.Cached}
+	if ev.Cached {
+		p.Step += " (cached)"
+	}
+	return p
+}
+
+// saveContext writes the build context to a file, uncompressed, within
+// MaxContextBytes.
+func (s *Server) saveContext(body io.Reader) (string, error) {
+	f, err := os.CreateTemp(s.tmpDir, "context-*.tar")
+	if err != nil {
+		return "", fmt.Errorf("keeping the build context: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(body)
+	var in io.Reader = br
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			os.Remove(f.Name())
+			return "", invalid("the build context is not valid gzip: %v", err)
+		}
+		in = gz
+	}
+	n, err := io.Copy(f, io.LimitReader(in, MaxContextBytes+1))
+	if err == nil && n > MaxContextBytes {
+		err = fmt.Errorf("%w: the build context is larger than %d MB: leave out what the build does not need with .dockerignore", errdefs.ErrInvalidArgument, MaxContextBytes>>20)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// readDockerfile finds the Dockerfile in the context: name, or "Dockerfile".
+func readDockerfile(ctxPath, name string) (string, error) {
+	if name == "" {
+		name = "Dockerfile"
+	}
+	want := path.Clean(name)
+	f, err := os.Open(ctxPath)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return "", invalid("no %s in the build context: send it in the context's tar, and name it with dockerfile=PATH", name)
+		}
+		if err != nil {
+			return "", invalid("the build context is not a whole tar archive: %v", err)
+		}
+		if path.Clean(strings.TrimPrefix(hdr.Name, "./")) == want && hdr.Typeflag == tar.TypeReg {
+			b, err := io.ReadAll(io.LimitReader(tr, 1<<20+1))
+			if err != nil {
+				return "", err
+			}
+			if len(b) > 1<<20 {
+				return "", invalid("%s is larger than 1 MB", name)
+			}
+			return string(b), nil
+		}
+	}
+}
+
+// removeTemplate removes a custom template, every version, once no
+// sandbox uses it.
+func (s *Server) removeTemplate(w http.ResponseWriter, r *http.Request) error {
+	if s.custom == nil {
+		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
+	}
+	team, name := identity(r.Context()).TeamID, r.PathValue("name")
+	if _, err := s.custom.Versions(r.Context(), team, name); err != nil {
+		return err
+	}
+	sbs, err := s.sandboxes.List(r.Context(), team, true)
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, sb := range sbs {
+		// A stopped sandbox keeps no files of its template.
+		if sb.Template == name && sb.State != sandbox.Stopped {
+			users = append(users, fmt.Sprintf("%s (%s)", sb.ID, sb.State))
+		}
+	}
+	if len(users) > 0 {
+		return fmt.Errorf("%w: template %s is in use by %s; destroy them first", errdefs.ErrConflict, name, strings.Join(users, ", "))
+	}
+	if err := s.custom.Remove(r.Context(), team, name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// templateHistory lists every version of a custom template, newest first.
+func (s *Server) templateHistory(w http.ResponseWriter, r *http.Request) error {
+	if s.custom == nil {
+		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
+	}
+	versions, err := s.custom.Versions(r.Context(), identity(r.Context()).TeamID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Versions []client.Template `json:"versions"`
+	}{}
+	for _, t := range versions {
+		out.Versions = append(out.Versions, customToWire(t, false))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// customToWire describes a custom template; whole adds its Dockerfile.
+func customToWire(t *build.Template, whole bool) client.Template {
+	c := t.Config
+	out := client.Template{
+		Name: t.Name, Description: "custom template, from " + t.From, Status: "ready", SizeBytes: t.Size, BuiltAt: t.CreatedAt,
+		Custom: true, Version: t.Version, Team: t.TeamID, Public: t.Public, BuiltBy: t.BuiltBy, From: t.From,
+		Config: &client.TemplateConfig{Env: c.Env, Workdir: c.Workdir, User: c.User, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Ports: c.Ports, Labels: c.Labels},
+	}
+	if whole {
+		out.Dockerfile = t.Source
+	}
+	return out
+}

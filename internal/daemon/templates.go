@@ -1,0 +1,155 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/build"
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/layer"
+	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/template"
+)
+
+// templateAdapter resolves the templates a team may use for the sandbox
+// manager: a built-in one, else one of the team's custom templates (or a
+// public one), whose stack of layers is mounted once and shared.
+type templateAdapter struct {
+	builtin *template.Manager
+	custom  *build.Builder
+	layers  *layer.Store
+}
+
+func (a templateAdapter) Resolve(ctx context.Context, teamID, name string) (sandbox.Template, error) {
+	info, err := a.builtin.Get(ctx, name)
+	if err == nil {
+		rootfs, err := a.builtin.Resolve(ctx, name)
+		return sandbox.Template{Name: info.Name, RootFS: rootfs, MemoryMB: info.MemoryMB, Ports: info.Ports, Desktop: info.Desktop}, err
+	}
+	if !errors.Is(err, errdefs.ErrNotFound) {
+		return sandbox.Template{}, err
+	}
+	t, cerr := a.custom.Latest(ctx, teamID, name)
+	if errors.Is(cerr, errdefs.ErrNotFound) {
+		return sandbox.Template{}, err // the built-in list says what there is
+	}
+	if cerr != nil {
+		return sandbox.Template{}, cerr
+	}
+	rootfs, err := a.layers.RootFS(t.Stack)
+	if err != nil {
+		return sandbox.Template{}, err
+	}
+	c := t.Config
+	return sandbox.Template{Name: t.Name, RootFS: rootfs, Ports: c.Ports, Env: c.Env, Workdir: c.Workdir, User: c.User, Start: c.Start()}, nil
+}
+
+// buildMetadata marks the sandboxes of template builds.
+const buildMetadata = "runtools.build"
+
+// buildSandboxes starts template build steps as sandboxes of the building
+// team, through the sandbox manager like any other: they are recorded,
+// limited and networked as usual, never paused, and marked as builds.
+type buildSandboxes struct{ mgr *sandbox.Manager }
+
+func (b *buildSandboxes) Start(ctx context.Context, teamID, rootfs string, writable bool, what string) (build.Sandbox, error) {
+	never := time.Duration(0)
+	sb, err := b.mgr.Create(ctx, teamID, sandbox.CreateOptions{
+		Template: "build", RootFS: rootfs, WritableRoot: writable, IdleTimeout: &never,
+		Metadata: map[string]string{buildMetadata: what},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return buildSandbox{mgr: b.mgr, sb: sb}, nil
+}
+
+type buildSandbox struct {
+	mgr *sandbox.Manager
+	sb  *sandbox.Sandbox
+}
+
+func (s buildSandbox) Exec(ctx context.Context, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error {
+	return s.mgr.Exec(ctx, s.sb.TeamID, s.sb.ID, req, onEvent)
+}
+
+// use runs fn with the sandbox's agent.
+func (s buildSandbox) use(ctx context.Context, fn func(*agentclient.Client) error) error {
+	ag, _, done, err := s.mgr.Use(ctx, s.sb.TeamID, s.sb.ID)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(ag)
+}
+
+func (s buildSandbox) Stat(ctx context.Context, path string) (fi agentapi.FileInfo, err error) {
+	err = s.use(ctx, func(ag *agentclient.Client) error { fi, err = ag.Stat(ctx, path); return err })
+	return fi, err
+}
+
+func (s buildSandbox) Mkdir(ctx context.Context, path string) error {
+	return s.use(ctx, func(ag *agentclient.Client) error { _, err := ag.Mkdir(ctx, path, true); return err })
+}
+
+func (s buildSandbox) Extract(ctx context.Context, dir string, r io.Reader, o agentclient.ExtractOptions) error {
+	return s.use(ctx, func(ag *agentclient.Client) error { return ag.ExtractArchive(ctx, dir, r, o) })
+}
+
+func (s buildSandbox) Archive(ctx context.Context, path string) (io.ReadCloser, error) {
+	ag, _, done, err := s.mgr.Use(ctx, s.sb.TeamID, s.sb.ID)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := ag.ReadArchive(ctx, path)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return readCloser{rc, done}, nil
+}
+
+func (s buildSandbox) Destroy(ctx context.Context) {
+	if _, err := s.mgr.Destroy(ctx, s.sb.TeamID, s.sb.ID); err != nil {
+		slog.Default().Warn("destroying a build sandbox", "sandbox", s.sb.ID, "err", err)
+	}
+}
+
+// readCloser releases the sandbox's use once the archive is closed.
+type readCloser struct {
+	io.ReadCloser
+	done func()
+}
+
+func (r readCloser) Close() error {
+	err := r.ReadCloser.Close()
+	r.done()
+	return err
+}
+
+// cleanBuilds destroys the sandboxes of builds a dead daemon left running,
+// then the layers they were writing, and mounts every custom template so
+// that its paused sandboxes resume.
+func cleanBuilds(ctx context.Context, mgr *sandbox.Manager, custom *build.Builder, layers *layer.Store, log *slog.Logger) error {
+	sbs, err := mgr.List(ctx, "", false)
+	if err != nil {
+		return err
+	}
+	for _, sb := range sbs {
+		if _, ok := sb.Metadata[buildMetadata]; ok {
+			log.Info("destroying the sandbox of a build the daemon's end interrupted", "sandbox", sb.ID)
+			if _, err := mgr.Destroy(ctx, sb.TeamID, sb.ID); err != nil {
+				log.Warn("destroying a build sandbox", "sandbox", sb.ID, "err", err)
+			}
+		}
+	}
+	if err := layers.RemoveUnfinished(); err != nil {
+		return err
+	}
+	return custom.MountAll(ctx)
+}
