@@ -21,19 +21,16 @@ import (
 // stored as symlinks and never followed; sockets, devices and FIFOs are
 // skipped. An error after the stream has started aborts the connection, so
 // the client never mistakes a truncated tar for a whole one.
-func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) error {
 	root, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if root == "/" {
-		writeError(w, fmt.Errorf("%w: refusing to archive /", errdefs.ErrInvalidArgument))
-		return
+		return fmt.Errorf("%w: refusing to archive /", errdefs.ErrInvalidArgument)
 	}
 	if _, err := os.Lstat(root); err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
 	tw := tar.NewWriter(w)
@@ -55,6 +52,7 @@ func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("archive aborted", "path", root, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+	return nil
 }
 
 func addToTar(tw *tar.Writer, p, name string, d fs.DirEntry) error {
@@ -121,25 +119,21 @@ func addToTar(tw *tar.Writer, p, name string, d fs.DirEntry) error {
 // follow_links=true follows a symlink to a directory on the way to an
 // entry (inside the sandbox's root, like /bin -> usr/bin) rather than
 // replacing it.
-func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) error {
 	dir, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	x, err := s.extractOptions(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	defer root.Close()
 	x.root, x.dirs = root, make(map[string]bool)
@@ -150,15 +144,14 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			writeError(w, fmt.Errorf("%w: reading tar: %w", errdefs.ErrInvalidArgument, err))
-			return
+			return fmt.Errorf("%w: reading tar: %w", errdefs.ErrInvalidArgument, err)
 		}
 		if err := x.extract(hdr, tr); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 type extractor struct {

@@ -126,31 +126,26 @@ func fileInfo(path string, fi fs.FileInfo) agentapi.FileInfo {
 }
 
 // handleReadFile streams a regular file (symlinks followed).
-func (s *Server) handleReadFile(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReadFile(w http.ResponseWriter, r *http.Request) error {
 	path, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	// O_NONBLOCK so that opening a FIFO cannot hang; it is rejected below.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	if fi.IsDir() {
-		writeError(w, fmt.Errorf("%w: %s is a directory", errdefs.ErrInvalidArgument, path))
-		return
+		return fmt.Errorf("%w: %s is a directory", errdefs.ErrInvalidArgument, path)
 	}
 	if !fi.Mode().IsRegular() {
-		writeError(w, fmt.Errorf("%w: %s is not a regular file", errdefs.ErrInvalidArgument, path))
-		return
+		return fmt.Errorf("%w: %s is not a regular file", errdefs.ErrInvalidArgument, path)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
@@ -168,41 +163,37 @@ func (s *Server) handleReadFile(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("reading file aborted", "path", path, "sent", n, "err", err)
 		panic(http.ErrAbortHandler) // the client must see a broken transfer, not a short file
 	}
+	return nil
 }
 
 // handleWriteFile streams the body to a temporary file next to path, syncs
 // it and renames it over path, so readers never see a partial file. An
 // existing file keeps its owner; an existing symlink at path is replaced,
 // not written through.
-func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) error {
 	path, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	mode := uint32(0o644)
 	if v := r.URL.Query().Get("mode"); v != "" {
 		m, err := strconv.ParseUint(v, 8, 32)
 		if err != nil || m > 0o7777 {
-			writeError(w, fmt.Errorf("%w: bad mode %q (want octal, e.g. 0644)", errdefs.ErrInvalidArgument, v))
-			return
+			return fmt.Errorf("%w: bad mode %q (want octal, e.g. 0644)", errdefs.ErrInvalidArgument, v)
 		}
 		mode = uint32(m)
 	}
 	mkdirs, err := boolParam(r, "mkdirs")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if path == "/" {
-		writeError(w, fmt.Errorf("%w: / is a directory", errdefs.ErrInvalidArgument))
-		return
+		return fmt.Errorf("%w: / is a directory", errdefs.ErrInvalidArgument)
 	}
 	dir := filepath.Dir(path)
 	if mkdirs {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			writeError(w, fsError(err))
-			return
+			return fsError(err)
 		}
 	} else if fi, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -210,17 +201,14 @@ func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) {
 		} else {
 			err = fsError(err)
 		}
-		writeError(w, err)
-		return
+		return err
 	} else if !fi.IsDir() {
-		writeError(w, fmt.Errorf("%w: parent %s is not a directory", errdefs.ErrInvalidArgument, dir))
-		return
+		return fmt.Errorf("%w: parent %s is not a directory", errdefs.ErrInvalidArgument, dir)
 	}
 	var owner *syscall.Stat_t
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.IsDir() {
-			writeError(w, fmt.Errorf("%w: %s is a directory", errdefs.ErrInvalidArgument, path))
-			return
+			return fmt.Errorf("%w: %s is a directory", errdefs.ErrInvalidArgument, path)
 		}
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() {
 			owner = st
@@ -229,8 +217,7 @@ func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) {
 
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	committed := false
 	defer func() {
@@ -240,12 +227,10 @@ func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if _, err := io.Copy(tmp, r.Body); err != nil {
-		writeError(w, fmt.Errorf("writing %s: %w", path, fsError(err)))
-		return
+		return fmt.Errorf("writing %s: %w", path, fsError(err))
 	}
 	if err := tmp.Chmod(fileMode(mode)); err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	if owner != nil {
 		if err := tmp.Chown(int(owner.Uid), int(owner.Gid)); err != nil {
@@ -253,52 +238,46 @@ func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := tmp.Sync(); err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	if err := tmp.Close(); err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	committed = true
 	fi, err := os.Lstat(path)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	writeJSON(w, http.StatusOK, fileInfo(path, fi))
+	return nil
 }
 
-func (s *Server) handleStat(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStat(w http.ResponseWriter, r *http.Request) error {
 	path, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	fi, err := os.Lstat(path)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	writeJSON(w, http.StatusOK, fileInfo(path, fi))
+	return nil
 }
 
 // handleList lists a directory (symlink to a directory followed), sorted by
 // name; entries describe themselves, not what they link to.
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
 	path, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	out := make([]agentapi.FileInfo, 0, len(entries))
 	for _, e := range entries {
@@ -307,24 +286,22 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 			continue // removed while listing
 		}
 		if err != nil {
-			writeError(w, fsError(err))
-			return
+			return fsError(err)
 		}
 		out = append(out, fileInfo(filepath.Join(path, e.Name()), fi))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) handleMkdir(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleMkdir(w http.ResponseWriter, r *http.Request) error {
 	path, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	parents, err := boolParam(r, "parents")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if parents {
 		err = os.MkdirAll(path, 0o755)
@@ -332,38 +309,33 @@ func (s *Server) handleMkdir(w http.ResponseWriter, r *http.Request) {
 		err = os.Mkdir(path, 0o755)
 	}
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	fi, err := os.Lstat(path)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	writeJSON(w, http.StatusOK, fileInfo(path, fi))
+	return nil
 }
 
 // handleRemove removes a file, a symlink (not its target) or a directory;
 // a non-empty directory needs recursive=true.
-func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) error {
 	path, err := pathParam(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	recursive, err := boolParam(r, "recursive")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if path == "/" {
-		writeError(w, fmt.Errorf("%w: refusing to remove /", errdefs.ErrInvalidArgument))
-		return
+		return fmt.Errorf("%w: refusing to remove /", errdefs.ErrInvalidArgument)
 	}
 	fi, err := os.Lstat(path)
 	if err != nil {
-		writeError(w, fsError(err))
-		return
+		return fsError(err)
 	}
 	if fi.IsDir() && recursive {
 		err = os.RemoveAll(path)
@@ -376,8 +348,8 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 		} else {
 			err = fsError(err)
 		}
-		writeError(w, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

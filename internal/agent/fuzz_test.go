@@ -35,7 +35,7 @@ func FuzzWriteArchive(f *testing.F) {
 		e := tartest.NewEscape(t)
 		req := httptest.NewRequest(http.MethodPut, "/files/archive?path="+url.QueryEscape(e.Dst), bytes.NewReader(tartest.FromSpec(spec)))
 		rec := httptest.NewRecorder()
-		(&Server{}).handleWriteArchive(rec, req)
+		fallible((&Server{}).handleWriteArchive).ServeHTTP(rec, req)
 		if rec.Code != http.StatusNoContent {
 			var body agentapi.Error
 			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code < 400 || rec.Code > 499 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -43,14 +44,7 @@ needs an admin key.`,
   runtools key create ops --admin -o json`,
 		Args: argsRange(1, 1, "needs one key NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "key NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
+			asJSON, c, err := a.begin(cmd, format, "key NAME", args[0])
 			if err != nil {
 				return err
 			}
@@ -79,8 +73,7 @@ needs an admin key.`,
 }
 
 func (a *app) keyListCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List API keys",
@@ -88,24 +81,10 @@ func (a *app) keyListCmd() *cobra.Command {
 		Example: `  runtools key list
   runtools key list -o json`,
 		Args: argsRange(0, 0, "takes no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			keys, err := c.Keys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printList(cmd.OutOrStdout(), asJSON, keys, a.printKeys)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.APIKey]{
+		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.APIKey, error) { return c.Keys(ctx) }),
+		print: a.printKeys,
+	})
 }
 
 func (a *app) printKeys(w io.Writer, keys []client.APIKey) error {

@@ -45,18 +45,6 @@ func printJSON(w io.Writer, v any) error {
 	return nil
 }
 
-// printList writes items as a JSON array, never null, when asJSON is set,
-// and as the table printTable writes otherwise.
-func printList[T any](w io.Writer, asJSON bool, items []T, printTable func(io.Writer, []T) error) error {
-	if !asJSON {
-		return printTable(w, items)
-	}
-	if items == nil {
-		items = []T{}
-	}
-	return printJSON(w, items)
-}
-
 // table writes aligned columns; call flush when done.
 type table struct {
 	w   io.Writer

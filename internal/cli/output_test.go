@@ -1,10 +1,12 @@
 package cli
 
 import (
-	"io"
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runtools/runtools/client"
 )
 
 func TestHumanSize(t *testing.T) {
@@ -80,10 +82,14 @@ func TestUnknownRootCommand(t *testing.T) {
 	}
 }
 
-func TestPrintListEmptyJSON(t *testing.T) {
+func TestEmptyListIsJSONArray(t *testing.T) {
+	fetch := listOf(func(context.Context, *client.Client, []string) ([]string, error) { return nil, nil })
+	items, err := fetch(context.Background(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	tableCalled := func(io.Writer, []string) error { t.Error("table printed for -o json"); return nil }
-	if err := printList(&out, true, []string(nil), tableCalled); err != nil {
+	if err := printJSON(&out, items); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); got != "[]\n" {

@@ -65,11 +65,7 @@ allowed: your team's sandboxes, by IP or as NAME.internal.`,
   runtools sandbox egress my-env --egress allow     # back to the default: allow everything`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			asJSON, c, err := a.begin(cmd, format, "", "")
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,14 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+
+	"github.com/runtools/runtools/client"
+	"github.com/spf13/cobra"
+)
 
 func (a *app) sandboxListCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:   "list",
 		Short: "List your team's sandboxes",
 		Long: `List the sandboxes of your team that are not stopped, newest first.
@@ -14,24 +18,13 @@ func (a *app) sandboxListCmd() *cobra.Command {
 		Example: `  runtools sandbox list
   runtools sb ls -o json | jq -r '.[].id'`,
 		Args: argsRange(0, 0, "takes no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.listSandboxes(cmd, format) },
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, a.sandboxesShown())
 }
 
-func (a *app) listSandboxes(cmd *cobra.Command, format string) error {
-	asJSON, err := wantJSON(cmd, format)
-	if err != nil {
-		return err
+// sandboxesShown lists the team's sandboxes, for sandbox list and ls.
+func (a *app) sandboxesShown() shown[[]*client.Sandbox] {
+	return shown[[]*client.Sandbox]{
+		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]*client.Sandbox, error) { return c.List(ctx) }),
+		print: a.printSandboxes,
 	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	sbs, err := c.List(cmd.Context())
-	if err != nil {
-		return err
-	}
-	return printList(cmd.OutOrStdout(), asJSON, sbs, a.printSandboxes)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
@@ -103,39 +104,23 @@ above 5%) before it is paused; 0 never pauses it.`,
 }
 
 func (a *app) sandboxEventsCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:     "events NAME",
 		Short:   "Show a sandbox's state changes",
 		Long:    `Show every recorded change of a sandbox's state, oldest first, with why it happened.`,
 		Example: `  runtools sandbox events my-env`,
 		Args:    argsRange(1, 1, "needs one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			events, err := c.Events(cmd.Context(), args[0])
-			if err != nil {
-				return sandboxErr(args[0], err)
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), events)
-			}
-			t := newTable(cmd.OutOrStdout(), "TIME", "FROM", "TO", "WHY")
-			for _, ev := range events {
-				t.row(ev.At.Local().Format("2006-01-02 15:04:05.000"), orDash(ev.From), ev.To, orDash(ev.Why))
-			}
-			return t.flush()
-		},
+	}, shown[[]client.SandboxEvent]{
+		arg:   "sandbox NAME",
+		fetch: listOf(onSandbox((*client.Client).Events)),
+		print: printEvents,
+	})
+}
+
+func printEvents(w io.Writer, events []client.SandboxEvent) error {
+	t := newTable(w, "TIME", "FROM", "TO", "WHY")
+	for _, ev := range events {
+		t.row(ev.At.Local().Format("2006-01-02 15:04:05.000"), orDash(ev.From), ev.To, orDash(ev.Why))
 	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	return t.flush()
 }

@@ -9,8 +9,7 @@ import (
 )
 
 func (a *app) sandboxPsCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:   "ps NAME",
 		Short: "List background processes in a sandbox",
 		Long: `List the processes started in a sandbox with ` + "`sandbox exec -d`" + `:
@@ -20,27 +19,11 @@ exited), when they started and their command line.`,
 		Example: `  runtools sandbox ps my-env
   runtools sandbox ps my-env -o json`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			procs, err := c.Processes(cmd.Context(), args[0])
-			if err != nil {
-				return sandboxErr(args[0], err)
-			}
-			return printList(cmd.OutOrStdout(), asJSON, procs, a.printProcesses)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.Process]{
+		arg:   "sandbox NAME",
+		fetch: listOf(onSandbox((*client.Client).Processes)),
+		print: a.printProcesses,
+	})
 }
 
 func (a *app) printProcesses(w io.Writer, procs []client.Process) error {

@@ -20,14 +20,7 @@ after the time it was taken.`,
   runtools sandbox snapshots my-env`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
+			asJSON, c, err := a.begin(cmd, format, "sandbox NAME", args[0])
 			if err != nil {
 				return err
 			}
@@ -57,33 +50,16 @@ func (a *app) printSnapshots(w io.Writer, list []client.Snapshot) error {
 }
 
 func (a *app) sandboxSnapshotsCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:     "snapshots NAME",
 		Short:   "List a sandbox's snapshots",
 		Example: `  runtools sandbox snapshots my-env`,
 		Args:    argsRange(1, 1, "needs one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			list, err := c.Snapshots(cmd.Context(), args[0])
-			if err != nil {
-				return sandboxErr(args[0], err)
-			}
-			return printList(cmd.OutOrStdout(), asJSON, list, a.printSnapshots)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.Snapshot]{
+		arg:   "sandbox NAME",
+		fetch: listOf(onSandbox((*client.Client).Snapshots)),
+		print: a.printSnapshots,
+	})
 }
 
 func (a *app) sandboxSnapshotRmCmd() *cobra.Command {
@@ -152,11 +128,7 @@ forks of one snapshot can run side by side.`,
   runtools sandbox fork my-env --name try-1 --from before-migration`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			asJSON, c, err := a.begin(cmd, format, "", "")
 			if err != nil {
 				return err
 			}

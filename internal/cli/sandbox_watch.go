@@ -27,11 +27,7 @@ and metrics), for scripts.`,
   runtools sandbox watch my-env -o json | jq -c 'select(.type == "status")'`,
 		Args: argsRange(1, 1, "needs a sandbox NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			asJSON, c, err := a.begin(cmd, format, "", "")
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -87,30 +88,17 @@ func (a *app) sshKeyAddCmd() *cobra.Command {
 }
 
 func (a *app) sshKeyListCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List your team's SSH keys",
 		Args:    argsRange(0, 0, "takes no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			keys, err := c.SSHKeys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printList(cmd.OutOrStdout(), asJSON, keys, a.printSSHKeys)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.SSHKey]{
+		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.SSHKey, error) {
+			return c.SSHKeys(ctx)
+		}),
+		print: a.printSSHKeys,
+	})
 }
 
 func (a *app) printSSHKeys(w io.Writer, keys []client.SSHKey) error {

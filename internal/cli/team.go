@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 
 	"github.com/runtools/runtools/client"
@@ -33,14 +34,7 @@ Needs an admin key.`,
   runtools key create acme-ci --team acme`,
 		Args: argsRange(1, 1, "needs one team NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "team NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
+			asJSON, c, err := a.begin(cmd, format, "team NAME", args[0])
 			if err != nil {
 				return err
 			}
@@ -60,8 +54,7 @@ Needs an admin key.`,
 }
 
 func (a *app) teamListCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List teams",
@@ -69,24 +62,10 @@ func (a *app) teamListCmd() *cobra.Command {
 		Example: `  runtools team list
   runtools team list -o json`,
 		Args: argsRange(0, 0, "takes no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			teams, err := c.Teams(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printList(cmd.OutOrStdout(), asJSON, teams, a.printTeams)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.Team]{
+		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.Team, error) { return c.Teams(ctx) }),
+		print: a.printTeams,
+	})
 }
 
 func (a *app) printTeams(w io.Writer, teams []client.Team) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 
 	"github.com/runtools/runtools/client"
@@ -26,35 +27,22 @@ and desktop, and your team's own, built from a Dockerfile.`,
 }
 
 func (a *app) templateListCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List templates",
-		Long: `List the templates sandboxes can be made from: status (ready, building,
-missing, failed), size on disk, when it was built, and what it holds.
-Aliases are listed as "alias → template".`,
+		Long: `List the templates sandboxes can be made from, the built-in ones and your
+team's own: status (ready, building, missing, failed), size on disk, when
+it was built, and what it holds. Aliases are listed as "alias → template".`,
 		Example: `  runtools template list
   runtools tpl ls -o json`,
 		Args: argsRange(0, 0, "takes no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			tpls, err := c.Templates(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printList(cmd.OutOrStdout(), asJSON, tpls, a.printTemplates)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.Template]{
+		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.Template, error) {
+			return c.Templates(ctx)
+		}),
+		print: a.printTemplates,
+	})
 }
 
 func (a *app) printTemplates(w io.Writer, tpls []client.Template) error {

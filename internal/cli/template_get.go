@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -13,8 +14,7 @@ import (
 )
 
 func (a *app) templateGetCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show one template and what its build installed",
 		Long: `Show one template: its status, size, when it was built, and the versions its
@@ -27,30 +27,13 @@ Debian's archive, which moves: these are the versions of this build.
 		Example: `  runtools template get desktop
   runtools template get desktop -o json | jq -r '.packages["firefox-esr"]'`,
 		Args: argsRange(1, 1, "needs one template NAME (see `runtools template list`)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "template NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			tpl, err := c.Template(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), tpl)
-			}
-			return a.printTemplate(cmd.OutOrStdout(), tpl)
+	}, shown[client.Template]{
+		arg: "template NAME",
+		fetch: func(ctx context.Context, c *client.Client, args []string) (client.Template, error) {
+			return c.Template(ctx, args[0])
 		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+		print: a.printTemplate,
+	})
 }
 
 // printTemplate writes one template as "key: value" lines, then its

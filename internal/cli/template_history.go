@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,8 +11,7 @@ import (
 )
 
 func (a *app) templateHistoryCmd() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return showCmd(a, &cobra.Command{
 		Use:   "history NAME",
 		Short: "List the versions of one of your templates",
 		Long: `List every version of one of your team's custom templates, newest first:
@@ -20,27 +20,13 @@ created from.`,
 		Example: `  runtools template history my-app
   runtools template history my-app -o json`,
 		Args: argsRange(1, 1, "needs one template NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := wantJSON(cmd, format)
-			if err != nil {
-				return err
-			}
-			if err := checkName(cmd, "template NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			versions, err := c.TemplateHistory(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printList(cmd.OutOrStdout(), asJSON, versions, a.printVersions)
-		},
-	}
-	addOutputFlag(cmd, &format)
-	return cmd
+	}, shown[[]client.Template]{
+		arg: "template NAME",
+		fetch: listOf(func(ctx context.Context, c *client.Client, args []string) ([]client.Template, error) {
+			return c.TemplateHistory(ctx, args[0])
+		}),
+		print: a.printVersions,
+	})
 }
 
 func (a *app) printVersions(w io.Writer, versions []client.Template) error {

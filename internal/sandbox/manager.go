@@ -155,6 +155,28 @@ func (m *Manager) getLocked(ctx context.Context, teamID, ref string) (sb *Sandbo
 	return sb, unlock, nil
 }
 
+// exclusive finds a team's sandbox for an operation that must be the only
+// one on it: it holds the sandbox's lock and claims its activity (no idle
+// pause meanwhile) until done is called, and returns the record as read
+// again under the lock.
+func (m *Manager) exclusive(ctx context.Context, teamID, ref string) (sb *Sandbox, done func(), err error) {
+	if sb, err = m.Get(ctx, teamID, ref); err != nil {
+		return nil, nil, err
+	}
+	a := m.activity(sb.ID)
+	a.claim()
+	unlock := m.lock(sb.ID)
+	done = func() {
+		unlock()
+		a.release(m.now())
+	}
+	if sb, err = m.store.GetSandbox(context.WithoutCancel(ctx), sb.ID); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return sb, done, nil
+}
+
 // List returns a team's sandboxes, newest first.
 func (m *Manager) List(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error) {
 	return m.store.ListSandboxes(ctx, teamID, includeStopped)

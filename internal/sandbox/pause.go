@@ -29,19 +29,12 @@ func (m *Manager) checkpointer() (Checkpointer, error) {
 // no-op. Uses that arrive during the pause wait for it, then wake the
 // sandbox again.
 func (m *Manager) Pause(ctx context.Context, teamID, ref string) (*Sandbox, error) {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, done, err := m.exclusive(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	ctx = context.WithoutCancel(ctx)
-	a := m.activity(sb.ID)
-	a.claim()
-	defer func() { a.release(m.now()) }()
-	unlock := m.lock(sb.ID)
-	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
 	switch sb.State {
 	case Paused:
 		return sb, nil

@@ -30,19 +30,12 @@ func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (_ *Sn
 	if name != "" && !snapNamePattern.MatchString(name) {
 		return nil, fmt.Errorf("%w: snapshot name %q must be 1-63 letters, digits, dots, dashes or underscores", errdefs.ErrInvalidArgument, name)
 	}
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, done, err := m.exclusive(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	ctx = context.WithoutCancel(ctx)
-	a := m.activity(sb.ID)
-	a.claim()
-	defer func() { a.release(m.now()) }()
-	unlock := m.lock(sb.ID)
-	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
 	if sb.State != Running && sb.State != Paused {
 		return nil, notRunning(sb)
 	}
@@ -165,19 +158,12 @@ func (m *Manager) removeSnapshot(ctx context.Context, sn *Snapshot) error {
 // crash at any point leaves it as it was or rolled back (possibly paused).
 func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sandbox, err error) {
 	defer m.observe(OpRollback, m.now(), &err)
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, done, err := m.exclusive(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	ctx = context.WithoutCancel(ctx)
-	a := m.activity(sb.ID)
-	a.claim()
-	defer func() { a.release(m.now()) }()
-	unlock := m.lock(sb.ID)
-	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
 	if sb.State != Running && sb.State != Paused {
 		return nil, notRunning(sb)
 	}
