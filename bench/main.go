@@ -269,6 +269,11 @@ func run(ctx context.Context, args []string) (err error) {
 			return err
 		}
 	}
+	if cfg.only.has(secTemplates) {
+		if err := measureTemplatesSection(ctx, rep, srv); err != nil {
+			return err
+		}
+	}
 	if cfg.only.has(secEvents) {
 		if err := measureEventsSection(ctx, &undo, rep, srv); err != nil {
 			return err

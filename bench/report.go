@@ -21,6 +21,7 @@ type report struct {
 	proxy         proxySection
 	ssh           sshSection
 	desktop       desktopSection
+	templates     templatesSection
 	events        eventsSection
 	density       densitySection
 	pauseTook     time.Duration
@@ -83,6 +84,11 @@ func (r *report) targets() []target {
 	}
 	if r.cfg.only.has(secEvents) {
 		ts = append(ts, r.eventsTargets()...)
+	}
+	if c := r.templates.create; r.cfg.only.has(secTemplates) && len(c) == 2 && len(c[0].s) > 0 && len(c[1].s) > 0 {
+		x := ratio(c[0].s.p50(), c[1].s.p50())
+		ts = append(ts, target{"create-to-first-exec from a custom template p50 within 10% of base's, same run",
+			fmt.Sprintf("%s vs %s: %.2fx", ms(c[0].s.p50()), ms(c[1].s.p50()), x), verdict(x <= 1.1)})
 	}
 	if r.reuse.verdict != "" {
 		ts = append(ts, target{"(extra check) a new sandbox given a just-freed address is reachable without help",
@@ -160,6 +166,9 @@ func (r *report) markdown() string {
 	if only.has(secDesktop) {
 		r.desktopMarkdown(&b)
 	}
+	if only.has(secTemplates) {
+		r.templatesMarkdown(&b)
+	}
 	if only.has(secEvents) {
 		r.eventsMarkdown(&b)
 	}
@@ -187,6 +196,9 @@ func (r *report) markdown() string {
 	}
 	if only.has(secDesktop) {
 		w("%s", r.desktopMethod())
+	}
+	if only.has(secTemplates) {
+		w("%s", r.templatesMethod())
 	}
 	if only.has(secEvents) {
 		w("%s", r.eventsMethod())

@@ -9,18 +9,19 @@ import (
 // The sections of the report, in the order the bench runs them; -only
 // picks some of them by these names.
 const (
-	secCreate  = "create"  // create to first exec: runtools, raw runsc, podman
-	secExec    = "exec"    // exec of `true` in a running sandbox
-	secPause   = "pause"   // pause/resume (small and large), snapshot/rollback/fork
-	secProxy   = "proxy"   // dev-server proxy and wake by request
-	secSSH     = "ssh"     // SSH gateway and file transfers
-	secDesktop = "desktop" // desktop sandboxes
-	secEvents  = "events"  // event stream latency and metrics cadence
-	secDensity = "density" // idle sandboxes at once, paused ones kept
-	secReuse   = "reuse"   // the address reuse check
+	secCreate    = "create"    // create to first exec: runtools, raw runsc, podman
+	secExec      = "exec"      // exec of `true` in a running sandbox
+	secPause     = "pause"     // pause/resume (small and large), snapshot/rollback/fork
+	secProxy     = "proxy"     // dev-server proxy and wake by request
+	secSSH       = "ssh"       // SSH gateway and file transfers
+	secDesktop   = "desktop"   // desktop sandboxes
+	secTemplates = "templates" // custom templates: Dockerfile builds, creates against base
+	secEvents    = "events"    // event stream latency and metrics cadence
+	secDensity   = "density"   // idle sandboxes at once, paused ones kept
+	secReuse     = "reuse"     // the address reuse check
 )
 
-var allSections = []string{secCreate, secExec, secPause, secProxy, secSSH, secDesktop, secEvents, secDensity, secReuse}
+var allSections = []string{secCreate, secExec, secPause, secProxy, secSSH, secDesktop, secTemplates, secEvents, secDensity, secReuse}
 
 // sectionSet is the sections a run measures.
 type sectionSet []string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,48 @@ func progressText(lines []client.TemplateProgress) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// TestCustomTemplateBuildKilled: SIGKILL of the daemon in the middle of a
+// RUN leaves no template, and the next start removes the build's sandbox,
+// its unfinished layer and its mount.
+func TestCustomTemplateBuildKilled(t *testing.T) {
+	s := startServer(t)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"Dockerfile": "FROM base\nRUN echo started; sleep 120\n"})
+	started := make(chan struct{})
+	go func() {
+		tarball, dockerfile, _ := client.ContextTar(dir, "")
+		defer tarball.Close()
+		once := false
+		s.client().BuildCustomTemplate(ctxT(t, 3*time.Minute), "killed", client.BuildOptions{Context: tarball, Dockerfile: dockerfile},
+			func(p client.TemplateProgress) {
+				if p.Detail == "started" && !once {
+					once = true
+					close(started)
+				}
+			})
+	}()
+	select {
+	case <-started:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the build's RUN did not start")
+	}
+	s.kill()
+	s.start()
+	if tpls, err := s.client().Templates(ctxT(t, time.Minute)); err != nil || slices.ContainsFunc(tpls, func(x client.Template) bool { return x.Name == "killed" }) {
+		t.Errorf("after the kill: %v, %v; want no template killed", tpls, err)
+	}
+	if sbs, _ := s.client().List(ctxT(t, time.Minute)); len(sbs) != 0 {
+		t.Errorf("the build's sandbox outlived the restart: %+v", sbs)
+	}
+	entries, _ := os.ReadDir(filepath.Join(s.dataDir, "layers"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("an unfinished layer outlived the restart: %s", e.Name())
+		}
+	}
+	if ids := runscIDs(s); len(ids) != 0 {
+		t.Errorf("runsc containers after the restart: %v", ids)
+	}
 }
