@@ -16,7 +16,7 @@ type templatesSection struct {
 	skipped      string
 	cold, cached time.Duration // a build with --no-cache, and one after a one-line change
 	steps        int
-	cachedSteps  int        // steps the cached rebuild took from the cache
+	cachedSteps  int       // steps the cached rebuild took from the cache
 	create       []*result // create to first exec: the custom template, base
 	size         int64
 }
