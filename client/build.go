@@ -28,6 +28,13 @@ type BuildOptions struct {
 	Dockerfile string
 	BuildArgs  map[string]string // --build-arg values
 	NoCache    bool              // run every step again
+
+	// Image makes the template of an image from a registry alone, pulled by
+	// the server with its own registry credentials; ImageArchive, of the
+	// image in an archive (docker save, podman save, an OCI layout tar).
+	// Either replaces Context.
+	Image        string
+	ImageArchive io.Reader
 }
 
 // BuildCustomTemplate builds a new version of the team's template name
@@ -45,11 +52,23 @@ func (c *Client) BuildCustomTemplate(ctx context.Context, name string, o BuildOp
 	if o.NoCache {
 		q.Set("no_cache", "true")
 	}
-	if o.Context == nil {
-		return nil, fmt.Errorf("%w: a build needs a context with its Dockerfile (see ContextTar)", ErrInvalidArgument)
+	body := o.Context
+	switch {
+	case o.Image != "":
+		q.Set("image", o.Image)
+		body = nil
+	case o.ImageArchive != nil:
+		q.Set("image_archive", "true")
+		body = o.ImageArchive
+	case o.Context == nil:
+		return nil, fmt.Errorf("%w: a build needs a context with its Dockerfile (see ContextTar), an image or an image archive", ErrInvalidArgument)
+	}
+	contentType := ""
+	if body != nil {
+		contentType = "application/x-tar"
 	}
 	var last TemplateProgress
-	err := c.streamBody(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", q, o.Context, "application/x-tar", func(line []byte) error {
+	err := c.streamBody(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", q, body, contentType, func(line []byte) error {
 		var p TemplateProgress
 		if err := jsonUnmarshal(line, &p); err != nil {
 			return err

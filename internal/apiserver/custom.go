@@ -55,15 +55,11 @@ func (s *Server) buildCustom(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.BuildArgs[k] = v
 	}
-	ctxPath, err := s.saveContext(r.Body)
-	if err != nil {
+	if err := s.buildInput(r, &req); err != nil {
 		return err
 	}
-	defer os.Remove(ctxPath)
-	req.ContextPath = ctxPath
-	if req.Dockerfile, err = readDockerfile(ctxPath, q.Get("dockerfile")); err != nil {
-		return err
-	}
+	defer os.Remove(req.ContextPath)
+	defer os.Remove(req.ImageArchive)
 	ew := newEventWriter(w)
 	defer ew.close()
 	start := s.now()
@@ -79,9 +75,36 @@ func (s *Server) buildCustom(w http.ResponseWriter, r *http.Request) error {
 	return ew.writeValue(client.TemplateProgress{Template: t.Name, Step: fmt.Sprintf("ready: version %d", t.Version), ElapsedMS: elapsed, Done: true})
 }
 
+// buildInput reads what a build starts from: an image reference
+// (image=REF, no body), an image archive in the body
+// (image_archive=true), or a build context with its Dockerfile.
+func (s *Server) buildInput(r *http.Request, req *build.Request) error {
+	q := r.URL.Query()
+	if req.Image = q.Get("image"); req.Image != "" {
+		return nil
+	}
+	path, err := s.saveContext(r.Body)
+	if err != nil {
+		return err
+	}
+	if q.Get("image_archive") == "true" {
+		req.ImageArchive = path
+		return nil
+	}
+	req.ContextPath = path
+	if req.Dockerfile, err = readDockerfile(path, q.Get("dockerfile")); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
 func progressToWire(name string, ev build.Event) client.TemplateProgress {
 	p := client.TemplateProgress{Template: name, Step: fmt.Sprintf("[%d/%d] %s", ev.Step, ev.Steps, ev.Instruction),
 		Detail: ev.Output, ElapsedMS: ev.Elapsed.Milliseconds(), Index: ev.Step, Total: ev.Steps, Line: ev.Line, Cached: ev.Cached}
+	if ev.Steps == 0 { // an image alone: one step, no Dockerfile
+		p.Step = ev.Instruction
+	}
 	if ev.Cached {
 		p.Step += " (cached)"
 	}

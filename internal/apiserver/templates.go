@@ -66,7 +66,7 @@ func templateToWire(t template.Info) client.Template {
 // built-in one again from its recipe (admin), or a custom one from the
 // build context and Dockerfile in the request's body.
 func (s *Server) buildTemplate(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.templates.Get(r.Context(), r.PathValue("name")); errors.Is(err, errdefs.ErrNotFound) || r.ContentLength != 0 {
+	if _, err := s.templates.Get(r.Context(), r.PathValue("name")); errors.Is(err, errdefs.ErrNotFound) || r.ContentLength != 0 || r.URL.Query().Has("image") {
 		return s.buildCustom(w, r)
 	}
 	if err := requireAdmin(r.Context()); err != nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/dockerfile"
@@ -50,7 +51,9 @@ type Builtins interface {
 
 // Options configure a Builder.
 type Options struct {
-	StepTimeout time.Duration // one RUN at most; default 30 minutes
+	StepTimeout   time.Duration // one RUN at most; default 30 minutes
+	MaxImageBytes int64         // an image's compressed layers at most; default 8 GiB
+	TmpDir        string        // where image archives are unpacked; default the system's
 }
 
 // Builder runs builds.
@@ -69,6 +72,9 @@ func New(cfg Options, layers *layer.Store, sbs Sandboxes, builtins Builtins, sto
 	if cfg.StepTimeout == 0 {
 		cfg.StepTimeout = 30 * time.Minute
 	}
+	if cfg.MaxImageBytes == 0 {
+		cfg.MaxImageBytes = 8 << 30
+	}
 	return &Builder{cfg: cfg, layers: layers, sbs: sbs, builtins: builtins, store: store, log: log.With("component", "build"), now: time.Now}
 }
 
@@ -82,6 +88,11 @@ type Request struct {
 	ContextPath string
 	BuildArgs   map[string]string
 	NoCache     bool
+	// Image (a registry reference) or ImageArchive (a docker save or OCI
+	// layout tar on disk) makes the template of that image alone, with no
+	// Dockerfile.
+	Image        string
+	ImageArchive string
 }
 
 // Event is one line of a build's progress.
@@ -103,6 +114,9 @@ func (b *Builder) Build(ctx context.Context, req Request, progress func(Event)) 
 	if _, err := b.builtins.Resolve(ctx, req.Name); !errors.Is(err, errdefs.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s is a built-in template: give yours another name", errdefs.ErrInvalidArgument, req.Name)
 	}
+	if req.Image != "" || req.ImageArchive != "" {
+		return b.buildImage(ctx, req, progress)
+	}
 	f, err := dockerfile.Parse(strings.NewReader(req.Dockerfile), req.BuildArgs)
 	if err != nil {
 		return nil, err
@@ -122,18 +136,46 @@ func (b *Builder) Build(ctx context.Context, req Request, progress func(Event)) 
 			return nil, err
 		}
 	}
-	return b.record(ctx, req, f, results[len(results)-1])
+	return b.record(ctx, req, f.Stages[len(f.Stages)-1].From, results[len(results)-1])
 }
 
-// record stores the last stage's result as the template's next version.
-func (b *Builder) record(ctx context.Context, req Request, f *dockerfile.File, res stageResult) (*Template, error) {
+// buildImage makes a template of an image alone.
+func (b *Builder) buildImage(ctx context.Context, req Request, progress func(Event)) (*Template, error) {
+	r := &run{b: b, req: req, start: b.now(), progress: progress}
+	from := req.Image
+	var img v1.Image
+	var err error
+	if req.ImageArchive != "" {
+		var cleanup func()
+		if img, cleanup, err = openArchive(req.ImageArchive, b.cfg.TmpDir); err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		digest, derr := img.Digest()
+		if derr != nil {
+			return nil, fmt.Errorf("%w: the image archive: %v", errdefs.ErrInvalidArgument, derr)
+		}
+		from = "image archive " + digest.String()[:19]
+	} else if img, err = pull(ctx, req.Image); err != nil {
+		return nil, err
+	}
+	res, err := r.importImage(ctx, img, from)
+	if err != nil {
+		return nil, err
+	}
+	req.Dockerfile = "FROM " + from + "\n"
+	return b.record(ctx, req, from, res)
+}
+
+// record stores a build's result as the template's next version.
+func (b *Builder) record(ctx context.Context, req Request, from string, res stageResult) (*Template, error) {
 	versions, err := b.store.Templates(ctx, req.TeamID)
 	if err != nil {
 		return nil, err
 	}
 	t := &Template{
 		ID: newID(), TeamID: req.TeamID, Name: req.Name, Version: 1, Stack: res.stack, Config: res.config,
-		Source: req.Dockerfile, From: f.Stages[len(f.Stages)-1].From, BuiltBy: req.BuiltBy,
+		Source: req.Dockerfile, From: from, BuiltBy: req.BuiltBy,
 		CreatedAt: b.now().UTC(), Size: b.size(res.stack),
 	}
 	for _, v := range versions {

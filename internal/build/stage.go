@@ -126,10 +126,14 @@ func (r *run) base(ctx context.Context, st dockerfile.Stage, earlier []stageResu
 	} else if !errors.Is(err, errdefs.ErrNotFound) {
 		return stageResult{}, err
 	}
-	if strings.ContainsAny(st.From, ":/@.") {
-		return stageResult{}, fmt.Errorf("%w: Dockerfile line %d: FROM %s: images from a registry are not supported yet; start FROM base or another template", errdefs.ErrUnavailable, st.Line, st.From)
+	if strings.ContainsAny(st.From, ":/@.") { // an image reference: no template name has these
+		res, err := r.fromImage(ctx, st.From)
+		if err != nil {
+			return stageResult{}, fmt.Errorf("Dockerfile line %d: FROM %s: %w", st.Line, st.From, err)
+		}
+		return res, nil
 	}
-	return stageResult{}, fmt.Errorf("%w: Dockerfile line %d: FROM %s: no stage, template or image of that name (see runtools template list)", errdefs.ErrInvalidArgument, st.Line, st.From)
+	return stageResult{}, fmt.Errorf("%w: Dockerfile line %d: FROM %s: no stage, template or image of that name (see runtools template list; an image is named like python:3.12 or registry.example.com/app:1)", errdefs.ErrInvalidArgument, st.Line, st.From)
 }
 
 // defaultEnv is the environment of a built-in template's sandboxes.

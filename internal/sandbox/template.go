@@ -58,10 +58,16 @@ func (m *Manager) startCommand(ctx context.Context, sb *Sandbox, tpl Template) {
 	}
 	addr := net.JoinHostPort(sb.IP.String(), strconv.Itoa(tpl.Ports[0]))
 	deadline := m.now().Add(StartWait)
-	for m.now().Before(deadline) {
+	for i := 0; m.now().Before(deadline); i++ {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
 			return
+		}
+		if i%10 == 9 {
+			if exited, code := m.exited(ctx, sb, pid); exited {
+				m.event(ctx, sb, "start command exited with code "+strconv.Itoa(code)+" before port "+strconv.Itoa(tpl.Ports[0])+" answered")
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -70,6 +76,29 @@ func (m *Manager) startCommand(ctx context.Context, sb *Sandbox, tpl Template) {
 		}
 	}
 	m.event(ctx, sb, "port "+strconv.Itoa(tpl.Ports[0])+" did not answer within "+StartWait.String()+" of the start command")
+}
+
+// exited reports whether process pid of sb has ended, and its exit code.
+func (m *Manager) exited(ctx context.Context, sb *Sandbox, pid int) (bool, int) {
+	ag, _, done, err := m.Use(ctx, sb.TeamID, sb.ID)
+	if err != nil {
+		return false, 0
+	}
+	defer done()
+	procs, err := ag.Processes(ctx)
+	if err != nil {
+		return false, 0
+	}
+	for _, p := range procs {
+		if p.PID == pid && !p.Running {
+			code := -1
+			if p.ExitCode != nil {
+				code = *p.ExitCode
+			}
+			return true, code
+		}
+	}
+	return false, 0
 }
 
 // event records a note on a sandbox's history, logging a failure to.

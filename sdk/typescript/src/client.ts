@@ -165,10 +165,16 @@ export class Client {
       dockerfile: o.dockerfile,
       build_arg: Object.entries(o.buildArgs ?? {}).map(([k, v]) => `${k}=${v}`),
       no_cache: o.noCache ? true : undefined,
+      image: o.image,
+      image_archive: o.imageArchive ? true : undefined,
     };
+    const body = o.image ? undefined : (o.imageArchive ?? o.context);
+    if (!o.image && !body) {
+      throw errorFor('invalid_argument', 0, `building ${name}: give a context, an image or an image archive`);
+    }
     await httpOf(this).ndjson(
       routes.buildTemplate,
-      { params: { name }, query, body: o.context, contentType: 'application/x-tar', signal: o.signal },
+      { params: { name }, query, body, contentType: body ? 'application/x-tar' : undefined, signal: o.signal },
       (w) => {
         last = templateProgressFromWire(w);
         onProgress?.(last);

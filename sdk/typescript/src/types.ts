@@ -314,10 +314,14 @@ export interface TemplateConfig {
   labels: Record<string, string>;
 }
 
-/** A Dockerfile build of a custom template. */
+/** A Dockerfile build of a custom template, or an image's. */
 export interface BuildOptions {
   /** A tar of the build context, gzipped or not, with the Dockerfile in it. */
-  context: Uint8Array | Blob | ReadableStream<Uint8Array>;
+  context?: Uint8Array | Blob | ReadableStream<Uint8Array>;
+  /** An image of a registry (e.g. `python:3.12-slim`) to make the template of, instead of a context. */
+  image?: string;
+  /** An image archive (docker save, podman save, OCI layout tar) to make the template of, instead of a context. */
+  imageArchive?: Uint8Array | Blob | ReadableStream<Uint8Array>;
   /** The Dockerfile's path in the context; default `Dockerfile`. */
   dockerfile?: string;
   /** Values for the Dockerfile's ARG. */
