@@ -166,6 +166,41 @@ func (s *Server) handleReadFile(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// modeParam reads a new file's mode (octal, default 0644).
+func modeParam(r *http.Request) (uint32, error) {
+	v := r.URL.Query().Get("mode")
+	if v == "" {
+		return 0o644, nil
+	}
+	m, err := strconv.ParseUint(v, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("%w: bad mode %q (want octal, e.g. 0644)", errdefs.ErrInvalidArgument, v)
+	}
+	return uint32(m), nil
+}
+
+// parentDir makes sure a new file's directory exists: made with
+// mkdirs=true, else an error that says how.
+func parentDir(r *http.Request, dir string) error {
+	mkdirs, err := boolParam(r, "mkdirs")
+	if err != nil {
+		return err
+	}
+	if mkdirs {
+		return fsError(os.MkdirAll(dir, 0o755))
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: parent directory %s does not exist (set mkdirs to create it)", errdefs.ErrNotFound, dir)
+	case err != nil:
+		return fsError(err)
+	case !fi.IsDir():
+		return fmt.Errorf("%w: parent %s is not a directory", errdefs.ErrInvalidArgument, dir)
+	}
+	return nil
+}
+
 // handleWriteFile streams the body to a temporary file next to path, syncs
 // it and renames it over path, so readers never see a partial file. An
 // existing file keeps its owner; an existing symlink at path is replaced,
@@ -175,15 +210,7 @@ func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	mode := uint32(0o644)
-	if v := r.URL.Query().Get("mode"); v != "" {
-		m, err := strconv.ParseUint(v, 8, 32)
-		if err != nil || m > 0o7777 {
-			return fmt.Errorf("%w: bad mode %q (want octal, e.g. 0644)", errdefs.ErrInvalidArgument, v)
-		}
-		mode = uint32(m)
-	}
-	mkdirs, err := boolParam(r, "mkdirs")
+	mode, err := modeParam(r)
 	if err != nil {
 		return err
 	}
@@ -191,19 +218,8 @@ func (s *Server) handleWriteFile(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: / is a directory", errdefs.ErrInvalidArgument)
 	}
 	dir := filepath.Dir(path)
-	if mkdirs {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fsError(err)
-		}
-	} else if fi, err := os.Stat(dir); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%w: parent directory %s does not exist (set mkdirs to create it)", errdefs.ErrNotFound, dir)
-		} else {
-			err = fsError(err)
-		}
+	if err := parentDir(r, dir); err != nil {
 		return err
-	} else if !fi.IsDir() {
-		return fmt.Errorf("%w: parent %s is not a directory", errdefs.ErrInvalidArgument, dir)
 	}
 	var owner *syscall.Stat_t
 	if fi, err := os.Lstat(path); err == nil {

@@ -17,9 +17,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/apiserver"
-	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
-	"github.com/runtools/runtools/internal/layer"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -71,22 +69,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	agentBin, err := installAgent(cfg.path("agent"))
+	mgr, builder, layers, err := newManager(cfg, st, rt, netw, tpl, log)
 	if err != nil {
 		return err
 	}
-	layers, err := layer.Open(cfg.path("layers"), log)
-	if err != nil {
-		return err
-	}
-	steps := &buildSandboxes{}
-	builder := build.New(build.Options{}, layers, steps, tpl, st, log)
-	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
-		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
-	if err != nil {
-		return err
-	}
-	steps.mgr = mgr
 	met := newMetrics(st, log)
 	mgr.SetObserver(met)
 	if err := mgr.Recover(ctx); err != nil {

@@ -12,9 +12,34 @@ import (
 	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/layer"
+	"github.com/runtools/runtools/internal/network"
+	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
 )
+
+// newManager makes the sandbox manager, and the builder of custom
+// templates whose steps it runs, over the layers of those templates.
+func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.Manager, tpl *template.Manager, log *slog.Logger) (*sandbox.Manager, *build.Builder, *layer.Store, error) {
+	agentBin, err := installAgent(cfg.path("agent"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	layers, err := layer.Open(cfg.path("layers"), log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	steps := &buildSandboxes{}
+	builder := build.New(build.Options{TmpDir: cfg.path("tmp")}, layers, steps, tpl, st, log)
+	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
+		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	steps.mgr = mgr
+	return mgr, builder, layers, nil
+}
 
 // templateAdapter resolves the templates a team may use for the sandbox
 // manager: a built-in one, else one of the team's custom templates (or a

@@ -119,39 +119,12 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 }
 
 func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, _ Template, retErr error) {
-	if opts.Template == "" {
-		opts.Template = m.cfg.DefaultTemplate
-	}
-	if opts.Name != "" {
-		if err := ValidateName(opts.Name); err != nil {
-			return nil, Template{}, err
-		}
-	}
-	tpl, err := m.template(ctx, teamID, opts)
+	sb, tpl, err := m.newRecord(ctx, teamID, opts)
 	if err != nil {
 		return nil, Template{}, err
 	}
-	if err := m.validate(&opts, tpl); err != nil {
-		return nil, Template{}, err
-	}
-	var passwordHash string
-	if opts.Password != "" {
-		h, err := bcrypt.GenerateFromPassword([]byte(opts.Password), bcrypt.DefaultCost)
-		if err != nil {
-			return nil, Template{}, fmt.Errorf("hashing the SSH password: %w", err)
-		}
-		passwordHash = string(h)
-	}
 	// The work goes on if the caller goes away; the caller can destroy it.
 	ctx = context.WithoutCancel(ctx)
-	sb := &Sandbox{
-		ID: NewID(), TeamID: teamID, Name: opts.Name, Template: tpl.Name, State: Creating,
-		VCPUs: opts.VCPUs, MemoryMB: opts.MemoryMB, DiskMB: m.cfg.DiskMB,
-		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
-		IdleTimeout: *opts.IdleTimeout, Why: "create",
-		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
-		PasswordHash: passwordHash, Desktop: tpl.Desktop, Egress: opts.Egress,
-	}
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)
 	defer unlock()
@@ -215,6 +188,43 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 	u.release()
 	m.watch(sb.ID)
 	log.Info("sandbox created", "template", tpl.Name, "ip", sb.IP, "vcpus", sb.VCPUs, "memory_mb", sb.MemoryMB)
+	return sb, tpl, nil
+}
+
+// newRecord checks opts against the template they name and makes the new
+// sandbox's record, not yet stored.
+func (m *Manager) newRecord(ctx context.Context, teamID string, opts CreateOptions) (*Sandbox, Template, error) {
+	if opts.Template == "" {
+		opts.Template = m.cfg.DefaultTemplate
+	}
+	if opts.Name != "" {
+		if err := ValidateName(opts.Name); err != nil {
+			return nil, Template{}, err
+		}
+	}
+	tpl, err := m.template(ctx, teamID, opts)
+	if err != nil {
+		return nil, Template{}, err
+	}
+	if err := m.validate(&opts, tpl); err != nil {
+		return nil, Template{}, err
+	}
+	var passwordHash string
+	if opts.Password != "" {
+		h, err := bcrypt.GenerateFromPassword([]byte(opts.Password), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, Template{}, fmt.Errorf("hashing the SSH password: %w", err)
+		}
+		passwordHash = string(h)
+	}
+	sb := &Sandbox{
+		ID: NewID(), TeamID: teamID, Name: opts.Name, Template: tpl.Name, State: Creating,
+		VCPUs: opts.VCPUs, MemoryMB: opts.MemoryMB, DiskMB: m.cfg.DiskMB,
+		Secret: NewSecret(), Env: opts.Env, Metadata: opts.Metadata, CreatedAt: m.now().UTC(),
+		IdleTimeout: *opts.IdleTimeout, Why: "create",
+		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
+		PasswordHash: passwordHash, Desktop: tpl.Desktop, Egress: opts.Egress,
+	}
 	return sb, tpl, nil
 }
 
