@@ -102,6 +102,19 @@ func (c *Client) TemplateHistory(ctx context.Context, name string) ([]Template, 
 	return out.Versions, err
 }
 
+// SetTemplatePublic lets every team use a custom template, or only its
+// own team again. It needs an admin key; team ("" for the caller's) names
+// the team that owns it.
+func (c *Client) SetTemplatePublic(ctx context.Context, name, team string, public bool) (*Template, error) {
+	var out Template
+	body := map[string]any{"public": public}
+	if team != "" {
+		body["team"] = team
+	}
+	err := c.call(ctx, http.MethodPatch, "/v1/templates/"+url.PathEscape(name), nil, body, &out)
+	return &out, err
+}
+
 // RemoveTemplate removes one of the team's custom templates, every version.
 // It is refused (ErrConflict) while a sandbox uses it.
 func (c *Client) RemoveTemplate(ctx context.Context, name string) error {

@@ -173,6 +173,28 @@ RUN hello > /etc/greeting
 	if res := sh(t, sb, "cat /etc/greeting; test -e /src/main.c || echo no-sources"); string(res.Stdout) != "built in stage one\nno-sources\n" {
 		t.Errorf("multi-stage result: %q %q", res.Stdout, res.Stderr)
 	}
+
+	// A template is its team's until an admin makes it public.
+	other := teamClient(t, s, "others")
+	if _, err := other.Create(ctxT(t, time.Minute), client.CreateRequest{Template: "multi"}); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("another team's private template: %v, want not found", err)
+	}
+	if tpls, _ := other.Templates(ctxT(t, time.Minute)); slices.ContainsFunc(tpls, func(x client.Template) bool { return x.Name == "multi" }) {
+		t.Error("another team lists a private template")
+	}
+	if _, err := other.SetTemplatePublic(ctxT(t, time.Minute), "multi", "", true); !errors.Is(err, client.ErrPermissionDenied) {
+		t.Errorf("a plain key made a template public: %v", err)
+	}
+	if tpl, err := s.client().SetTemplatePublic(ctxT(t, time.Minute), "multi", "", true); err != nil || !tpl.Public {
+		t.Fatalf("making it public: %+v, %v", tpl, err)
+	}
+	sbOther := createWith(t, other, client.CreateRequest{Template: "multi"})
+	if res, err := sbOther.Exec(ctxT(t, time.Minute), client.ExecRequest{Cmd: []string{"cat", "/etc/greeting"}}); err != nil || string(res.Stdout) != "built in stage one\n" {
+		t.Errorf("another team's sandbox of the public template: %+v, %v", res, err)
+	}
+	if err := other.RemoveTemplate(ctxT(t, time.Minute), "multi"); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("another team removed a public template: %v", err)
+	}
 }
 
 func TestCustomTemplateBadInput(t *testing.T) {

@@ -28,6 +28,7 @@ type CustomTemplates interface {
 	Versions(ctx context.Context, teamID, name string) ([]*build.Template, error)
 	Remove(ctx context.Context, teamID, name string) error
 	Layers(t *build.Template) []layer.Layer
+	SetPublic(ctx context.Context, teamID, name string, public bool) error
 }
 
 // MaxContextBytes bounds a build context, uncompressed.
@@ -202,6 +203,43 @@ func (s *Server) removeTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// updateTemplate makes a team's template public or private (admin). The
+// body may name the team (team: a name or ID); by default the caller's.
+func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r.Context()); err != nil {
+		return err
+	}
+	if s.custom == nil {
+		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
+	}
+	var req struct {
+		Public *bool  `json:"public"`
+		Team   string `json:"team"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Public == nil {
+		return invalid("nothing to change: the body may set public (true or false)")
+	}
+	teamID := identity(r.Context()).TeamID
+	if req.Team != "" {
+		t, err := s.keys.TeamByName(r.Context(), req.Team)
+		if err != nil {
+			return err
+		}
+		teamID = t.ID
+	}
+	if err := s.custom.SetPublic(r.Context(), teamID, r.PathValue("name"), *req.Public); err != nil {
+		return err
+	}
+	t, err := s.custom.Latest(r.Context(), teamID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, customToWire(t, false))
 }
 
 // templateHistory lists every version of a custom template, newest first.

@@ -103,6 +103,19 @@ func (b *Builder) Remove(ctx context.Context, teamID, name string) error {
 	return nil
 }
 
+// SetPublic lets every team use the team's template called name, or only
+// the team again. Sandboxes of other teams made meanwhile keep running.
+func (b *Builder) SetPublic(ctx context.Context, teamID, name string, public bool) error {
+	if _, err := b.Versions(ctx, teamID, name); err != nil {
+		return err
+	}
+	if err := b.store.SetTemplatePublic(ctx, teamID, name, public); err != nil {
+		return err
+	}
+	b.log.Info("template visibility changed", "template", name, "team", teamID, "public", public)
+	return nil
+}
+
 // Layers returns the records of a template's own layers, the lowest first.
 func (b *Builder) Layers(t *Template) []layer.Layer {
 	var out []layer.Layer

@@ -52,4 +52,7 @@ type Store interface {
 	// version, newest first.
 	Templates(ctx context.Context, teamID string) ([]*Template, error)
 	DeleteTemplate(ctx context.Context, id string) error
+	// SetTemplatePublic makes every version of a team's template public or
+	// private again.
+	SetTemplatePublic(ctx context.Context, teamID, name string, public bool) error
 }

@@ -22,7 +22,7 @@ and desktop, and your team's own, built from a Dockerfile.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
-	cmd.AddCommand(a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd(), a.templateHistoryCmd(), a.templateRemoveCmd())
+	cmd.AddCommand(a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd(), a.templateHistoryCmd(), a.templateUpdateCmd(), a.templateRemoveCmd())
 	return cmd
 }
 

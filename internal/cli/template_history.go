@@ -64,3 +64,43 @@ Built-in templates cannot be removed.`,
 		},
 	}
 }
+
+func (a *app) templateUpdateCmd() *cobra.Command {
+	var public bool
+	var team string
+	cmd := &cobra.Command{
+		Use:   "update NAME --public[=false]",
+		Short: "Make a template public to every team, or private again (admin)",
+		Long: `A custom template belongs to the team that built it. With an admin key,
+--public lets every team create sandboxes from it (and build FROM it), and
+--public=false makes it the team's alone again; sandboxes already made keep
+running. --team names the owning team when it is not the key's own.`,
+		Example: `  runtools template update my-app --public
+  runtools template update my-app --public=false --team acme`,
+		Args: argsRange(1, 1, "needs one template NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkName(cmd, "template NAME", args[0]); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("public") {
+				return usageErr(cmd, "nothing to change: give --public or --public=false")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if _, err := c.SetTemplatePublic(cmd.Context(), args[0], team, public); err != nil {
+				return fmt.Errorf("updating template %s: %w", args[0], err)
+			}
+			state := "private to its team"
+			if public {
+				state = "public"
+			}
+			writef(cmd.OutOrStdout(), "template %s is %s\n", args[0], state)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&public, "public", false, "every team may use the template")
+	cmd.Flags().StringVar(&team, "team", "", "the team that owns the template (default: the key's)")
+	return cmd
+}

@@ -63,6 +63,14 @@ func (s *Store) Templates(ctx context.Context, teamID string) ([]*build.Template
 	return out, rows.Err()
 }
 
+// SetTemplatePublic makes every version of a team's template public or not.
+func (s *Store) SetTemplatePublic(ctx context.Context, teamID, name string, public bool) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE custom_templates SET public = ? WHERE team_id = ? AND name = ?`, public, teamID, name); err != nil {
+		return fmt.Errorf("updating template %s: %w", name, err)
+	}
+	return nil
+}
+
 // DeleteTemplate forgets one version of a custom template.
 func (s *Store) DeleteTemplate(ctx context.Context, id string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM custom_templates WHERE id = ?`, id); err != nil {

@@ -147,6 +147,11 @@ export class Client {
     return arr(w.versions).map((t) => templateFromWire(obj(t)));
   }
 
+  /** Lets every team use a custom template, or only its team again (admin key); `team` names the owner when not the key's. */
+  async setTemplatePublic(name: string, isPublic: boolean, team?: string): Promise<Template> {
+    return templateFromWire(await httpOf(this).json(routes.updateTemplate, { params: { name }, json: { public: isPublic, team } }));
+  }
+
   /** Removes one of the team's custom templates, every version; a ConflictError while a sandbox uses it. */
   async removeTemplate(name: string): Promise<void> {
     await httpOf(this).empty(routes.removeTemplate, { params: { name } });

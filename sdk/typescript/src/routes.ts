@@ -72,6 +72,7 @@ export const routes = {
   listTemplates: route('GET', '/v1/templates'),
   getTemplate: route('GET', '/v1/templates/{name}'),
   removeTemplate: route('DELETE', '/v1/templates/{name}'),
+  updateTemplate: route('PATCH', '/v1/templates/{name}'),
   templateHistory: route('GET', '/v1/templates/{name}/history'),
   buildTemplate: route('POST', '/v1/templates/{name}/build'),
 

@@ -204,6 +204,7 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.getTemplate, await c.template('base'));
   got(routes.templateHistory, await c.templateHistory('my-app'));
   await c.removeTemplate('my-app');
+  got(routes.updateTemplate, await c.setTemplatePublic('my-app', true, 'acme'));
   got(routes.getTemplate, await c.buildCustomTemplate('my-app', { context: new Uint8Array(1024), dockerfile: 'Dockerfile', buildArgs: { A: '1' }, noCache: true }));
   got(routes.getTemplate, await c.buildCustomTemplate('py', { image: 'python:3.12-slim' }));
   got(routes.getTemplate, await c.buildCustomTemplate('legacy', { imageArchive: new Uint8Array(1024) }));
