@@ -115,6 +115,15 @@ func (c *Client) SetTemplatePublic(ctx context.Context, name, team string, publi
 	return &out, err
 }
 
+// SaveSandbox saves a running or paused sandbox's files as the next
+// version of the team's template called template. The sandbox stops no
+// longer than a snapshot takes.
+func (c *Client) SaveSandbox(ctx context.Context, ref, template string) (*Template, error) {
+	var out Template
+	err := c.call(ctx, http.MethodPost, sandboxPath(ref, "save"), nil, map[string]string{"template": template}, &out)
+	return &out, err
+}
+
 // RemoveTemplate removes one of the team's custom templates, every version.
 // It is refused (ErrConflict) while a sandbox uses it.
 func (c *Client) RemoveTemplate(ctx context.Context, name string) error {

@@ -314,3 +314,41 @@ func TestCustomTemplateBuildKilled(t *testing.T) {
 		t.Errorf("runsc containers after the restart: %v", ids)
 	}
 }
+
+// TestSandboxSave: a sandbox's files become a template that holds what it
+// changed and not what it removed; the sandbox goes on running.
+func TestSandboxSave(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{})
+	sh(t, sb, "mkdir -p /srv/work && echo saved > /srv/work/note && echo changed >> /etc/issue && rm /usr/bin/less && useradd -m saver && echo p > /home/saver/own && chown saver /home/saver/own && echo in-memory > /tmp/x")
+	start := time.Now()
+	tpl, err := s.client().SaveSandbox(ctxT(t, 5*time.Minute), sb.ID, "saved-env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("save: %v, a layer of %d bytes", time.Since(start).Round(time.Millisecond), tpl.SizeBytes)
+	if tpl.SizeBytes > 64<<20 {
+		t.Errorf("the saved layer takes %d bytes: it should hold only what changed", tpl.SizeBytes)
+	}
+	if res := sh(t, sb, "cat /srv/work/note"); string(res.Stdout) != "saved\n" {
+		t.Errorf("the saved sandbox after the save: %q", res.Stdout)
+	}
+	uid := string(sh(t, sb, "id -u saver").Stdout)
+	copy := create(t, s, client.CreateRequest{Template: "saved-env"})
+	res := sh(t, copy, "cat /srv/work/note; tail -1 /etc/issue; test -e /usr/bin/less && echo less-back; stat -c %U /home/saver/own; test -e /tmp/x && echo tmp-kept; id -u saver")
+	if got := string(res.Stdout); got != "saved\nchanged\nsaver\n"+uid {
+		t.Errorf("a sandbox of the saved template: %q %q", got, res.Stderr)
+	}
+	// Again, after another change: a new version.
+	sh(t, sb, "echo twice > /srv/work/note")
+	if tpl2, err := s.client().SaveSandbox(ctxT(t, 5*time.Minute), sb.Name+sb.ID, "saved-env"); err == nil {
+		t.Errorf("saving an unknown sandbox: %+v", tpl2)
+	}
+	tpl2, err := s.client().SaveSandbox(ctxT(t, 5*time.Minute), sb.ID, "saved-env")
+	if err != nil || tpl2.Version != 2 {
+		t.Fatalf("a second save: %+v, %v", tpl2, err)
+	}
+	if sbs, _ := s.client().List(ctxT(t, time.Minute)); len(sbs) != 2 {
+		t.Errorf("the saves left sandboxes behind: %d listed, want 2", len(sbs))
+	}
+}

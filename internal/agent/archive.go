@@ -136,7 +136,7 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) erro
 		return fsError(err)
 	}
 	defer root.Close()
-	x.root, x.dirs = root, make(map[string]bool)
+	x.root, x.dirs, x.seen = root, make(map[string]bool), make(map[string]bool)
 	tr := tar.NewReader(r.Body)
 	for {
 		hdr, err := tr.Next()
@@ -150,45 +150,12 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) erro
 			return err
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-type extractor struct {
-	root *os.Root
-	dirs map[string]bool // relative directories known to be real directories
-
-	owner       *user // every entry's owner; nil: the agent, or the archive's
-	keepOwners  bool  // entries keep the owners the archive records
-	followLinks bool  // symlinks to directories on an entry's way are followed
-}
-
-// extractOptions reads the owner, keep_owners and follow_links parameters.
-func (s *Server) extractOptions(r *http.Request) (*extractor, error) {
-	x := &extractor{}
-	var err error
-	if x.keepOwners, err = boolParam(r, "keep_owners"); err != nil {
-		return nil, err
-	}
-	if x.followLinks, err = boolParam(r, "follow_links"); err != nil {
-		return nil, err
-	}
-	if spec := r.URL.Query().Get("owner"); spec != "" {
-		if x.owner, err = s.users.lookup(spec); err != nil {
-			return nil, err
+	if x.sync {
+		if err := x.prune(); err != nil {
+			return err
 		}
 	}
-	return x, nil
-}
-
-// chown gives an extracted entry its owner, when one was asked for.
-func (x *extractor) chown(name string, hdr *tar.Header) error {
-	switch {
-	case x.owner != nil:
-		return fsError(x.root.Lchown(name, int(x.owner.UID), int(x.owner.GID)))
-	case x.keepOwners:
-		return fsError(x.root.Lchown(name, hdr.Uid, hdr.Gid))
-	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -216,6 +183,11 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 	}
 	if parent := path.Dir(name); parent != "." {
 		if err := x.ensureDir(parent); err != nil {
+			return err
+		}
+	}
+	if x.sync {
+		if done, err := x.extractSynced(name, hdr, r, mode); done || err != nil {
 			return err
 		}
 	}
@@ -248,7 +220,12 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 	default:
 		return nil // devices, FIFOs and the like are skipped
 	}
-	// The owner first: a change of owner clears the setuid and setgid bits.
+	return x.finish(name, hdr, mode)
+}
+
+// finish gives an extracted entry its owner, then its mode: a change of
+// owner clears the setuid and setgid bits.
+func (x *extractor) finish(name string, hdr *tar.Header, mode fs.FileMode) error {
 	if err := x.chown(name, hdr); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -305,4 +306,51 @@ func owner(t *testing.T, p string) (uid, gid uint32) {
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	return st.Uid, st.Gid
+}
+
+// TestExtractSync: a sync leaves what is the same untouched (same inode,
+// same mtime), rewrites what differs, adds what is new, and removes what
+// the archive's top-level directories no longer hold.
+func TestExtractSync(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("keeping owners needs root")
+	}
+	t.Parallel()
+	c, _ := startAgent(t, agent.Config{})
+	ctx := context.Background()
+	dst := t.TempDir()
+	for name, body := range map[string]string{"etc/same": "same", "etc/changed": "old!", "etc/gone": "x", "etc/sub/deep": "y", "other/kept": "z"} {
+		os.MkdirAll(filepath.Join(dst, filepath.Dir(name)), 0o755)
+		os.WriteFile(filepath.Join(dst, name), []byte(body), 0o644)
+	}
+	os.Chmod(filepath.Join(dst, "etc"), 0o755)
+	before, _ := os.Stat(filepath.Join(dst, "etc/same"))
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range []struct{ name, body string }{{"etc/", ""}, {"etc/same", "same"}, {"etc/changed", "new!"}, {"etc/added", "+"}} {
+		hdr := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
+		if strings.HasSuffix(e.name, "/") {
+			hdr.Typeflag, hdr.Mode = tar.TypeDir, 0o755
+		}
+		tw.WriteHeader(hdr)
+		io.WriteString(tw, e.body)
+	}
+	tw.Close()
+	if err := c.ExtractArchive(ctx, dst, &buf, agentclient.ExtractOptions{KeepOwners: true, Sync: true}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(filepath.Join(dst, "etc/same"))
+	if !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Error("a file that is the same was written again")
+	}
+	for name, want := range map[string]string{"etc/changed": "new!", "etc/added": "+", "other/kept": "z"} {
+		if b, err := os.ReadFile(filepath.Join(dst, name)); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
+		}
+	}
+	for _, name := range []string{"etc/gone", "etc/sub"} {
+		if _, err := os.Lstat(filepath.Join(dst, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there after a sync without it: %v", name, err)
+		}
+	}
 }

@@ -29,6 +29,7 @@ type CustomTemplates interface {
 	Remove(ctx context.Context, teamID, name string) error
 	Layers(t *build.Template) []layer.Layer
 	SetPublic(ctx context.Context, teamID, name string, public bool) error
+	Save(ctx context.Context, req build.SaveRequest, progress func(build.Event)) (*build.Template, error)
 }
 
 // MaxContextBytes bounds a build context, uncompressed.
@@ -236,6 +237,29 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t, err := s.custom.Latest(r.Context(), teamID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, customToWire(t, false))
+}
+
+// saveSandbox makes a sandbox's files the next version of a team's
+// template; the sandbox stops no longer than a snapshot takes.
+func (s *Server) saveSandbox(w http.ResponseWriter, r *http.Request) error {
+	if s.custom == nil {
+		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
+	}
+	var req struct {
+		Template string `json:"template"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Template == "" {
+		return invalid("template is required: the name of the template to save the sandbox as")
+	}
+	id := identity(r.Context())
+	t, err := s.custom.Save(r.Context(), build.SaveRequest{TeamID: id.TeamID, Sandbox: r.PathValue("ref"), Name: req.Template, BuiltBy: id.KeyName}, nil)
 	if err != nil {
 		return err
 	}

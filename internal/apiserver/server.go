@@ -180,6 +180,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/templates/{name}", s.getTemplate},
 		{"DELETE /v1/templates/{name}", s.removeTemplate},
 		{"PATCH /v1/templates/{name}", s.updateTemplate},
+		{"POST /v1/sandboxes/{ref}/save", s.saveSandbox},
 		{"GET /v1/templates/{name}/history", s.templateHistory},
 		{"POST /v1/templates/{name}/build", s.buildTemplate},
 		{"GET /v1/teams", s.listTeams},

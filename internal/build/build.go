@@ -30,12 +30,16 @@ type Sandboxes interface {
 	// go into rootfs itself (a build step's layer); what names it in the
 	// sandbox list.
 	Start(ctx context.Context, teamID, rootfs string, writable bool, what string) (Sandbox, error)
+	// Fork makes a sandbox of the current state of the team's sandbox
+	// ref (a snapshot restored), and says which root filesystem ref runs on.
+	Fork(ctx context.Context, teamID, ref string) (Sandbox, string, error)
 }
 
 // Sandbox is a started build sandbox.
 type Sandbox interface {
 	Exec(ctx context.Context, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error
 	Stat(ctx context.Context, path string) (agentapi.FileInfo, error)
+	List(ctx context.Context, path string) ([]agentapi.FileInfo, error)
 	Mkdir(ctx context.Context, path string) error
 	Extract(ctx context.Context, dir string, r io.Reader, o agentclient.ExtractOptions) error
 	Archive(ctx context.Context, path string) (io.ReadCloser, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
@@ -30,7 +31,7 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	steps := &buildSandboxes{}
+	steps := &buildSandboxes{dir: cfg.path("sandboxes")}
 	builder := build.New(build.Options{TmpDir: cfg.path("tmp")}, layers, steps, tpl, st, log)
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
 		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
@@ -80,7 +81,10 @@ const buildMetadata = "runtools.build"
 // buildSandboxes starts template build steps as sandboxes of the building
 // team, through the sandbox manager like any other: they are recorded,
 // limited and networked as usual, never paused, and marked as builds.
-type buildSandboxes struct{ mgr *sandbox.Manager }
+type buildSandboxes struct {
+	mgr *sandbox.Manager
+	dir string // the sandboxes' directories
+}
 
 func (b *buildSandboxes) Start(ctx context.Context, teamID, rootfs string, writable bool, what string) (build.Sandbox, error) {
 	never := time.Duration(0)
@@ -92,6 +96,22 @@ func (b *buildSandboxes) Start(ctx context.Context, teamID, rootfs string, writa
 		return nil, err
 	}
 	return buildSandbox{mgr: b.mgr, sb: sb}, nil
+}
+
+func (b *buildSandboxes) Fork(ctx context.Context, teamID, ref string) (build.Sandbox, string, error) {
+	parent, err := b.mgr.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, "", err
+	}
+	rootfs, err := gvisor.RootFS(filepath.Join(b.dir, parent.ID))
+	if err != nil {
+		return nil, "", err
+	}
+	sb, err := b.mgr.ForkAs(ctx, teamID, parent.ID, map[string]string{buildMetadata: "save of " + parent.ID})
+	if err != nil {
+		return nil, "", err
+	}
+	return buildSandbox{mgr: b.mgr, sb: sb}, rootfs, nil
 }
 
 type buildSandbox struct {
@@ -116,6 +136,11 @@ func (s buildSandbox) use(ctx context.Context, fn func(*agentclient.Client) erro
 func (s buildSandbox) Stat(ctx context.Context, path string) (fi agentapi.FileInfo, err error) {
 	err = s.use(ctx, func(ag *agentclient.Client) error { fi, err = ag.Stat(ctx, path); return err })
 	return fi, err
+}
+
+func (s buildSandbox) List(ctx context.Context, path string) (list []agentapi.FileInfo, err error) {
+	err = s.use(ctx, func(ag *agentclient.Client) error { list, err = ag.List(ctx, path); return err })
+	return list, err
 }
 
 func (s buildSandbox) Mkdir(ctx context.Context, path string) error {

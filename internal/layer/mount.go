@@ -102,6 +102,15 @@ func (st *Store) Temporary(s Stack) (string, func(), error) {
 	return root, release, nil
 }
 
+// SharedPath is where RootFS puts s, without mounting it: the base itself
+// when s has no layers.
+func (st *Store) SharedPath(s Stack) string {
+	if len(s.Layers) == 0 && s.Base != "" {
+		return s.Base
+	}
+	return filepath.Join(st.dir, "mounts", s.key())
+}
+
 // mountMu serializes shared mounts, so that two sandboxes of one template
 // starting at once mount it once.
 var mountMu sync.Mutex
@@ -115,7 +124,7 @@ func (st *Store) RootFS(s Stack) (string, error) {
 	}
 	mountMu.Lock()
 	defer mountMu.Unlock()
-	target := filepath.Join(st.dir, "mounts", s.key())
+	target := st.SharedPath(s)
 	if ok, err := hostfs.Mounted(target); err != nil || ok {
 		return target, err
 	}

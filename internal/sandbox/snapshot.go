@@ -207,7 +207,19 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sa
 // Fork makes a new sandbox from a snapshot of ref (snap names it; "" takes
 // a fresh one, removed again after). The fork gets a new ID, address and
 // agent token; any number of forks of one snapshot run side by side.
-func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (_ *Sandbox, retErr error) {
+func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (*Sandbox, error) {
+	return m.fork(ctx, teamID, ref, snap, name, nil)
+}
+
+// ForkAs forks a sandbox's current state like Fork, with the fork's own
+// metadata (the daemon marks the forks it makes for itself, such as a
+// sandbox being saved as a template, so that it can clean them up).
+func (m *Manager) ForkAs(ctx context.Context, teamID, ref string, metadata map[string]string) (*Sandbox, error) {
+	return m.fork(ctx, teamID, ref, "", "", metadata)
+}
+
+// fork forks with metadata, or with the parent's when it is nil.
+func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, metadata map[string]string) (_ *Sandbox, retErr error) {
 	defer m.observe(OpFork, m.now(), &retErr)
 	if name != "" {
 		if err := ValidateName(name); err != nil {
@@ -231,10 +243,13 @@ func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (_ *
 	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
 		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
 	}
+	if metadata == nil {
+		metadata = parent.Metadata
+	}
 	sb := &Sandbox{
 		ID: NewID(), TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
 		VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, DiskMB: parent.DiskMB,
-		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: parent.Metadata,
+		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: metadata,
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
 		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
 		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop, Egress: parent.Egress,

@@ -96,6 +96,10 @@ type ExtractOptions struct {
 	Owner       string // USER[:GROUP] owning every entry, resolved in the sandbox
 	KeepOwners  bool   // entries keep the owners the archive records
 	FollowLinks bool   // follow symlinks to directories on an entry's way
+	// Sync makes the destination match the archive: entries already the
+	// same are not written, and what the archive's top-level directories
+	// do not hold is removed (a sandbox saved as a template).
+	Sync bool
 }
 
 // ExtractArchive extracts the tar stream r into directory dir with o.
@@ -109,6 +113,9 @@ func (c *Client) ExtractArchive(ctx context.Context, dir string, r io.Reader, o 
 	}
 	if o.FollowLinks {
 		q.Set("follow_links", "true")
+	}
+	if o.Sync {
+		q.Set("sync", "true")
 	}
 	return c.call(ctx, http.MethodPut, "/files/archive", q, r, "application/x-tar", nil)
 }

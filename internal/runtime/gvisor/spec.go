@@ -1,6 +1,8 @@
 package gvisor
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -95,4 +97,18 @@ func ociSpec(s Spec, cgroupParent string, hostPids int64) *specs.Spec {
 			},
 		},
 	}
+}
+
+// RootFS returns the root filesystem a sandbox runs on, from the bundle in
+// its directory dir.
+func RootFS(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "bundle", "config.json"))
+	if err != nil {
+		return "", fmt.Errorf("reading the sandbox's bundle: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil || spec.Root == nil {
+		return "", fmt.Errorf("reading the sandbox's bundle: %v", err)
+	}
+	return spec.Root.Path, nil
 }

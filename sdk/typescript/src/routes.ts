@@ -34,6 +34,7 @@ export const routes = {
   deleteSnapshot: route('DELETE', '/v1/sandboxes/{ref}/snapshots/{snap}'),
   rollback: route('POST', '/v1/sandboxes/{ref}/rollback'),
   fork: route('POST', '/v1/sandboxes/{ref}/fork'),
+  saveSandbox: route('POST', '/v1/sandboxes/{ref}/save'),
 
   expose: route('POST', '/v1/sandboxes/{ref}/ports'),
   unexpose: route('DELETE', '/v1/sandboxes/{ref}/ports/{port}'),

@@ -239,6 +239,7 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   await sb.deleteSnapshot('s');
   got(routes.rollback, await sb.rollback('s'));
   got(routes.fork, await sb.fork({ name: 'f', snapshot: 's' }));
+  got(routes.saveSandbox, await sb.save('saved'));
   got(routes.expose, await sb.expose(4000));
   got(routes.unexpose, await sb.unexpose(4000));
   got(routes.signedLink, await sb.signedLink(4000, { ttlSeconds: 60 }));

@@ -1,0 +1,162 @@
+package build
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/layer"
+)
+
+// A sandbox saved as a template: its current state is forked (a snapshot,
+// so the sandbox stops no longer than a snapshot takes), the fork's files
+// are archived by its agent, and a sandbox over the stack the sandbox runs
+// on syncs them in: only what differs is written, so the new layer holds
+// what the sandbox changed, with whiteouts for what it removed.
+
+// notSaved are the top-level directories a save leaves out: the kernel's
+// (proc, sys, dev), the agent's mount, and what lives in memory.
+var notSaved = []string{"proc", "sys", "dev", "run", "tmp", ".runtools", "lost+found"}
+
+// SaveRequest saves a sandbox as a template.
+type SaveRequest struct {
+	TeamID, Sandbox, Name, BuiltBy string
+}
+
+// Save makes the next version of the team's template req.Name from a
+// sandbox's files.
+func (b *Builder) Save(ctx context.Context, req SaveRequest, progress func(Event)) (*Template, error) {
+	if err := validName(req.Name); err != nil {
+		return nil, err
+	}
+	if _, err := b.builtins.Resolve(ctx, req.Name); !errors.Is(err, errdefs.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s is a built-in template: give yours another name", errdefs.ErrInvalidArgument, req.Name)
+	}
+	r := &run{b: b, req: Request{TeamID: req.TeamID, Name: req.Name, BuiltBy: req.BuiltBy}, start: b.now(), progress: progress, steps: 2}
+	r.done = 1
+	r.emit(Event{Step: 1, Steps: 2, Instruction: "snapshot and fork of " + req.Sandbox})
+	fork, rootfs, err := b.sbs.Fork(ctx, req.TeamID, req.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	defer fork.Destroy(context.WithoutCancel(ctx))
+	res, err := b.stackOf(ctx, req.TeamID, rootfs)
+	if err != nil {
+		return nil, err
+	}
+	r.done = 2
+	r.emit(Event{Step: 2, Steps: 2, Instruction: "copying what " + req.Sandbox + " changed"})
+	id, err := r.syncLayer(ctx, res.stack, fork, req.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	res.stack = res.stack.Push(id)
+	r.req.Dockerfile = "# saved from sandbox " + req.Sandbox + "\n"
+	return b.record(ctx, r.req, "sandbox "+req.Sandbox, res)
+}
+
+// stackOf finds the stack a sandbox runs on from its root filesystem: the
+// shared mount of one of the team's (or a public) template versions, else
+// a built-in template's own directory.
+func (b *Builder) stackOf(ctx context.Context, teamID, rootfs string) (stageResult, error) {
+	all, err := b.store.Templates(ctx, teamID)
+	if err != nil {
+		return stageResult{}, err
+	}
+	for _, t := range all {
+		if b.layers.SharedPath(t.Stack) == rootfs {
+			return stageResult{stack: t.Stack, config: t.Config}, nil
+		}
+	}
+	return stageResult{stack: layer.Stack{Base: rootfs}, config: Config{Env: defaultEnv}}, nil
+}
+
+// syncLayer writes into a new layer over stack what differs between the
+// stack and the files of fork.
+func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, what string) (string, error) {
+	id := newLayerID()
+	p, err := r.b.layers.Create(id)
+	if err != nil {
+		return "", err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			p.Abort()
+		}
+	}()
+	root, err := r.b.layers.Writable(stack, p)
+	if err != nil {
+		return "", err
+	}
+	step, err := r.b.sbs.Start(ctx, r.req.TeamID, root, true, "save of "+what)
+	if err != nil {
+		return "", fmt.Errorf("starting the sandbox the save is written in: %w", err)
+	}
+	err = syncFiles(ctx, fork, step)
+	step.Destroy(context.WithoutCancel(ctx))
+	if err != nil {
+		return "", fmt.Errorf("copying the files of %s: %w", what, err)
+	}
+	if _, err := p.Commit(stack.Top(), "save of sandbox "+what); err != nil {
+		return "", err
+	}
+	committed = true
+	return id, nil
+}
+
+// syncFiles streams the saved directories of from into to, as one archive
+// extracted with sync.
+func syncFiles(ctx context.Context, from, to Sandbox) error {
+	entries, err := from.List(ctx, "/")
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		for _, e := range entries {
+			if slices.Contains(notSaved, e.Name) {
+				continue
+			}
+			if err := appendArchive(ctx, tw, from, "/"+e.Name); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(tw.Close())
+	}()
+	err = to.Extract(ctx, "/", pr, agentclient.ExtractOptions{KeepOwners: true, Sync: true})
+	pr.CloseWithError(err)
+	return err
+}
+
+// appendArchive copies the entries of from's archive of path into tw.
+func appendArchive(ctx context.Context, tw *tar.Writer, from Sandbox, path string) error {
+	rc, err := from.Archive(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+}
