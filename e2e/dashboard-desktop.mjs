@@ -9,21 +9,11 @@
 //   node e2e/dashboard-desktop.mjs URL KEY SANDBOX_ID SCREENSHOT-PREFIX
 //
 // Exits 0 when every step worked, 1 otherwise, saying which step failed.
-import { chromium } from 'playwright-core';
+import { args, launch, openPage } from './browser.mjs';
 
-const [url, key, id, shot] = process.argv.slice(2);
-if (!url || !key || !id || !shot) {
-  console.error('usage: node e2e/dashboard-desktop.mjs URL KEY SANDBOX_ID SCREENSHOT-PREFIX');
-  process.exit(2);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
-const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
-page.on('response', (r) => { if (r.status() >= 400) console.error(`page: ${r.request().method()} ${new URL(r.url()).pathname}: ${r.status()}`); });
+const [url, key, id, shot] = args('dashboard-desktop.mjs', 'URL', 'KEY', 'SANDBOX_ID', 'SCREENSHOT-PREFIX');
+const browser = await launch();
+const page = await openPage(browser, { width: 1280, height: 1400 });
 let step = 'log in';
 
 // drawn waits until the desktop's canvas is connected and shows the remote

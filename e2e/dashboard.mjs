@@ -10,23 +10,13 @@
 //   node e2e/dashboard.mjs URL KEY SHOTDIR
 //
 // Exits 0 when every step worked, 1 otherwise, saying which step failed.
-import { chromium } from 'playwright-core';
 import { join } from 'node:path';
+import { args, launch, openPage } from './browser.mjs';
 
-const [url, key, dir] = process.argv.slice(2);
-if (!url || !key || !dir) {
-  console.error('usage: node e2e/dashboard.mjs URL KEY SHOTDIR');
-  process.exit(2);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const [url, key, dir] = args('dashboard.mjs', 'URL', 'KEY', 'SHOTDIR');
+const browser = await launch();
 let step = 'start';
-const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
-page.on('response', (r) => { if (r.status() >= 400) console.error(`page: ${r.request().method()} ${new URL(r.url()).pathname}: ${r.status()}`); });
+const page = await openPage(browser, { width: 1280, height: 1100 });
 const shot = (name) => page.screenshot({ path: join(dir, `dashboard-${name}.png`), fullPage: true });
 const state = (want) => page.waitForFunction((w) => document.querySelector('#state')?.textContent === w, want, { timeout: 60_000 });
 try {

@@ -7,22 +7,13 @@
 // URL is the sandbox's port-6901 URL (a signed link for a private sandbox).
 // The proxy is reached through --host-resolver-rules, so *.localhost needs
 // no DNS. Exits 0 when connected and drawn, 1 otherwise, saying why.
-import { chromium } from 'playwright-core';
+import { args, launch, openPage } from './browser.mjs';
 
-const [url, shot] = process.argv.slice(2);
-if (!url || !shot) {
-  console.error('usage: node e2e/novnc.mjs URL SCREENSHOT.png');
-  process.exit(2);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const [url, shot] = args('novnc.mjs', 'URL', 'SCREENSHOT.png');
+const browser = await launch();
 let ok = false;
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
+  const page = await openPage(browser, { width: 1280, height: 860 }, { requests: false });
   // Chromium aborts requests with ERR_NETWORK_CHANGED whenever a network
   // interface comes or goes on the host, as sandboxes' veths do: load the
   // page again until the session connects.

@@ -55,3 +55,33 @@ func TestDashboardDesktop(t *testing.T) {
 		t.Fatalf("the desktop in the dashboard: %v", err)
 	}
 }
+
+// TestDashboardTemplates drives the dashboard's template pages
+// (e2e/dashboard-templates.mjs): build a template from a Dockerfile and a
+// context file, a bad Dockerfile refused inline, the template's page, make
+// it public, create a sandbox from it and save that sandbox as a template.
+// Then the API confirms what the browser did.
+func TestDashboardTemplates(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "../e2e/dashboard-templates.mjs", "http://"+s.addr+"/", s.key, artifacts(t))
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the template pages in Chromium: %v", err)
+	}
+	c := s.client()
+	if tpl, err := c.Template(ctx, "dash-built"); err != nil || !tpl.Public || tpl.Version != 1 {
+		t.Fatalf("dash-built: %+v, %v; want public version 1", tpl, err)
+	}
+	if tpl, err := c.Template(ctx, "dash-saved"); err != nil || tpl.Status != "ready" {
+		t.Fatalf("dash-saved: %+v, %v; want ready", tpl, err)
+	}
+	for _, tpl := range []string{"dash-built", "dash-saved"} {
+		sb := create(t, s, client.CreateRequest{Template: tpl})
+		if res := sh(t, sb, "cat /note.txt"); string(res.Stdout) != "from the dashboard\n" {
+			t.Errorf("a sandbox of %s: /note.txt is %q", tpl, res.Stdout)
+		}
+	}
+}

@@ -18,7 +18,19 @@ export interface Metrics {
 export interface Status { sandbox_id: string; state: string; reason?: string; vnc_ready: boolean }
 export interface WatchEvent { type: 'status' | 'metrics'; seq?: number; status?: Status; metrics?: Metrics }
 export interface Snapshot { id: string; name: string; size_bytes: number; created_at: string }
-export interface Template { name: string; description: string; status: string }
+export interface Template {
+  name: string; description: string; status: string; size_bytes: number; built_at?: string; error?: string;
+  packages?: Record<string, string>; tracked?: string[];
+  // A team's own template, built from a Dockerfile, an image or a sandbox.
+  custom?: boolean; version?: number; team?: string; public?: boolean; built_by?: string; from?: string;
+  dockerfile?: string; layers?: { id: string; created_by: string; size_bytes: number }[];
+  config?: { env?: string[]; workdir?: string; user?: string; entrypoint?: string[]; cmd?: string[]; ports?: number[]; labels?: Record<string, string> };
+}
+// BuildProgress is one line of a template build's stream.
+export interface BuildProgress {
+  template: string; step: string; detail?: string; elapsed_ms: number; done?: boolean; error?: string;
+  index?: number; total?: number; line?: number; cached?: boolean; code?: string;
+}
 
 const KEY = 'runtools.key';
 export const key = () => sessionStorage.getItem(KEY) ?? '';
@@ -43,6 +55,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 }
 
 const sb = (ref: string) => `/v1/sandboxes/${encodeURIComponent(ref)}`;
+const tp = (name: string) => `/v1/templates/${encodeURIComponent(name)}`;
 export const api = {
   me: () => call<{ team: string }>('GET', '/v1/me'),
   list: () => call<{ sandboxes: Sandbox[] }>('GET', '/v1/sandboxes').then((r) => r.sandboxes),
@@ -52,6 +65,11 @@ export const api = {
   pause: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/pause`),
   resume: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/resume`),
   templates: () => call<{ templates: Template[] }>('GET', '/v1/templates').then((r) => r.templates),
+  template: (name: string) => call<Template>('GET', tp(name)),
+  history: (name: string) => call<{ versions: Template[] }>('GET', `${tp(name)}/history`).then((r) => r.versions ?? []),
+  removeTemplate: (name: string) => call<unknown>('DELETE', tp(name)),
+  setPublic: (name: string, pub: boolean) => call<Template>('PATCH', tp(name), { public: pub }),
+  save: (ref: string, template: string) => call<Template>('POST', `${sb(ref)}/save`, { template }),
   snapshots: (ref: string) => call<{ snapshots: Snapshot[] }>('GET', `${sb(ref)}/snapshots`).then((r) => r.snapshots),
   snapshot: (ref: string, name: string) => call<Snapshot>('POST', `${sb(ref)}/snapshots`, name ? { name } : {}),
   rollback: (ref: string, snapshot: string) => call<Sandbox>('POST', `${sb(ref)}/rollback`, { snapshot }),
@@ -79,26 +97,54 @@ export async function watch(ref: string, onEvent: (ev: WatchEvent) => void, sign
       const path = (ref ? `${sb(ref)}/watch` : '/v1/watch') + (q.size ? `?${q}` : '');
       const resp = await fetch(path, { headers: { Authorization: `Bearer ${key()}` }, signal });
       if (!resp.ok || !resp.body) throw new Error(`watch: ${resp.status}`);
-      const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value;
-        let end;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-          if (!data) continue;
-          const ev = JSON.parse(data) as WatchEvent;
-          if (ev.type === 'status' && ev.seq) after = String(ev.seq);
-          onEvent(ev);
-        }
+      for await (const block of pieces(resp.body, '\n\n')) {
+        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        if (!data) continue;
+        const ev = JSON.parse(data) as WatchEvent;
+        if (ev.type === 'status' && ev.seq) after = String(ev.seq);
+        onEvent(ev);
       }
     } catch {
       if (signal.aborted) return;
     }
     await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// build builds a custom template from a build context (a tar) or, with
+// query image=REF and no body, from an image, calling onProgress with each
+// line of the build's stream. It returns the last line: done, with error
+// set if the build failed.
+export async function build(name: string, query: URLSearchParams, body: Uint8Array<ArrayBuffer> | undefined, onProgress: (p: BuildProgress) => void): Promise<BuildProgress> {
+  const resp = await fetch(`${tp(name)}/build?${query}`, {
+    method: 'POST', headers: { Authorization: `Bearer ${key()}`, ...(body ? { 'Content-Type': 'application/x-tar' } : {}) }, body,
+  });
+  if (!resp.ok || !resp.body) {
+    const data = await resp.json().catch(() => undefined);
+    throw new ApiError(resp.status, data?.error?.code ?? 'error', data?.error?.message ?? resp.statusText);
+  }
+  let last: BuildProgress | undefined;
+  for await (const line of pieces(resp.body, '\n')) {
+    if (!line.trim()) continue;
+    last = JSON.parse(line) as BuildProgress;
+    onProgress(last);
+  }
+  if (!last?.done) throw new Error('the build\'s stream ended early: see the server\'s log, then build again');
+  return last;
+}
+
+// pieces yields the text of a stream piece by piece, each ending at sep.
+async function* pieces(body: ReadableStream<Uint8Array<ArrayBuffer>>, sep: string): AsyncGenerator<string> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let end;
+    while ((end = buf.indexOf(sep)) >= 0) {
+      yield buf.slice(0, end);
+      buf = buf.slice(end + sep.length);
+    }
   }
 }

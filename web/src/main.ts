@@ -1,39 +1,18 @@
 // The runtools dashboard: log in with an API key, list sandboxes with live
 // CPU and memory, create one, and open one for its charts, URLs, terminal,
-// desktop, network and egress policy, snapshots and lifecycle buttons.
+// desktop, network and egress policy, snapshots, lifecycle buttons and
+// save-as-template; list, build and manage templates (templates.ts).
 // Routes live in the URL's hash.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
 import { api, ApiError, key, setKey, watch, type Egress, type Metrics, type Sandbox } from './api';
 import { Chart } from './chart';
+import { errorBox, h, megabytes, show } from './dom';
 import { openDesktop, type Desktop } from './desktop';
+import { buildPage, templatePage, templatesPage } from './templates';
 import { openTerminal } from './terminal';
 
-const app = document.getElementById('app')!;
 let leave: (() => void)[] = []; // what the current page must stop when left
-
-// h builds an element: h('button', { onclick }, 'text', child).
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k.startsWith('data-')) el.setAttribute(k, String(v)); else (el as unknown as Record<string, unknown>)[k] = v;
-  }
-  el.append(...kids);
-  return el;
-}
-
-function show(...kids: Node[]): void { app.replaceChildren(...kids); }
-
-function errorBox(): { el: HTMLElement; run: (f: () => Promise<unknown>) => Promise<void> } {
-  const el = h('p', { className: 'error', role: 'alert' });
-  return {
-    el,
-    run: async (f) => {
-      el.textContent = '';
-      try { await f(); } catch (e) { el.textContent = e instanceof Error ? e.message : String(e); }
-    },
-  };
-}
 
 // egressFields builds the inputs of an egress policy: its default and its
 // allow and deny lists, one rule per line; policy() reads them back.
@@ -71,9 +50,13 @@ async function route(): Promise<void> {
     if (e instanceof ApiError && e.status === 401) { setKey(''); return login('That key was not accepted.'); }
   }
   logout.hidden = false;
-  const [page, ref] = location.hash.replace(/^#\/?/, '').split('/');
+  const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
+  const [page, ref] = path.split('/');
   if (page === 'sandbox' && ref) return sandboxPage(decodeURIComponent(ref));
-  if (page === 'new') return createPage();
+  if (page === 'new') return createPage(new URLSearchParams(query).get('template') ?? 'base');
+  if (page === 'templates') return templatesPage();
+  if (page === 'template' && ref) return templatePage(decodeURIComponent(ref));
+  if (page === 'build') return buildPage(ref ? decodeURIComponent(ref) : '');
   return listPage();
 }
 
@@ -125,7 +108,7 @@ async function listPage(): Promise<void> {
   }, ctl.signal, { metrics: true });
 }
 
-async function createPage(): Promise<void> {
+async function createPage(template: string): Promise<void> {
   const err = errorBox();
   const tpl = h('select', { name: 'template' });
   const num = (name: string, value: number, min: number) => h('input', { type: 'number', name, value: String(value), min: String(min) });
@@ -141,7 +124,7 @@ async function createPage(): Promise<void> {
   await err.run(async () => {
     const list = await api.templates();
     tpl.replaceChildren(...list.map((t) => h('option', { value: t.name, disabled: t.status !== 'ready' }, `${t.name} — ${t.description}`)));
-    tpl.value = list.find((t) => t.name === 'base')?.name ?? list[0]?.name ?? '';
+    tpl.value = list.find((t) => t.name === template)?.name ?? list[0]?.name ?? '';
   });
   form.onsubmit = (e) => {
     e.preventDefault();
@@ -170,6 +153,7 @@ async function sandboxPage(ref: string): Promise<void> {
   const urls = h('ul', { className: 'urls' });
   const snaps = h('tbody');
   const snapName = h('input', { placeholder: 'snapshot name (optional)' });
+  const saveName = h('input', { name: 'save-as', placeholder: 'template name' });
   const termEl = h('div', { className: 'terminal', id: 'terminal' });
   const desktop = h('div', { className: 'desktop' });
   let screen: Desktop | undefined;
@@ -214,6 +198,12 @@ async function sandboxPage(ref: string): Promise<void> {
     h('section', {}, h('h2', {}, 'Snapshots'),
       h('div', { className: 'actions' }, snapName, action('Take snapshot', async () => { await api.snapshot(sb.id, snapName.value); snapName.value = ''; })),
       h('table', {}, h('thead', {}, h('tr', {}, ...['Name', 'Size', 'Taken', ''].map((t) => h('th', {}, t)))), snaps)),
+    h('section', {}, h('h2', {}, 'Save as a template'),
+      h('p', { className: 'meta' }, 'Its files become the next version of a template of your team; the sandbox runs on.'),
+      h('div', { className: 'actions' }, saveName, Object.assign(action('Save as template', async () => {
+        const t = await api.save(sb.id, saveName.value.trim());
+        location.hash = `#/template/${encodeURIComponent(t.name)}`;
+      }), { id: 'save-template' }))),
   );
   const reload = async () => {
     sb = await api.get(sb.id);
@@ -225,7 +215,7 @@ async function sandboxPage(ref: string): Promise<void> {
     urls.replaceChildren(...(sb.urls ?? []).map((u) => h('li', {}, `${u.port}: `, h('a', { href: u.url, target: '_blank', rel: 'noopener' }, u.url),
       ' ', h('button', { onclick: () => open(u.port), title: 'Open with a signed link that expires in an hour' }, 'Open signed link'))));
     const list = await api.snapshots(sb.id);
-    snaps.replaceChildren(...list.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, `${(s.size_bytes / 1048576).toFixed(1)} MB`),
+    snaps.replaceChildren(...list.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, megabytes(s.size_bytes)),
       h('td', {}, new Date(s.created_at).toLocaleString()),
       h('td', {}, action('Roll back', () => confirm(`Roll back to ${s.name}?`) ? api.rollback(sb.id, s.name) : Promise.resolve()),
         h('button', { onclick: () => err.run(async () => { const f = await api.fork(sb.id, s.name, ''); location.hash = `#/sandbox/${f.id}`; }) }, 'Fork')))));
