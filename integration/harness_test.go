@@ -111,6 +111,14 @@ func claimNetworkSlot(t *testing.T) int {
 			f.Close()
 			continue
 		}
+		// A server left by a killed earlier run holds the slot's DNS
+		// address: skip it.
+		if l, err := net.ListenPacket("udp4", fmt.Sprintf("10.%d.0.1:53", 200+n)); errors.Is(err, syscall.EADDRINUSE) {
+			f.Close()
+			continue
+		} else if err == nil {
+			l.Close()
+		}
 		t.Cleanup(func() { f.Close() }) // after the server's own cleanup, which ran later-registered first
 		return n
 	}

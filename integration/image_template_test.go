@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -133,7 +134,7 @@ func probeImage(t *testing.T) v1.Image {
 func TestTemplateFromImage(t *testing.T) {
 	s := startServer(t)
 	img := probeImage(t)
-	reg := httptest.NewServer(registry.New(registry.Logger(nil)))
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(reg.Close)
 	ref := strings.TrimPrefix(reg.URL, "http://") + "/probe:1"
 	r, err := name.ParseReference(ref)
