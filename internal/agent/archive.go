@@ -11,97 +11,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/runtools/runtools/internal/errdefs"
 )
-
-// handleReadArchive streams a tar of the file or directory tree at path.
-// Entry names are relative and start with path's base name; symlinks are
-// stored as symlinks and never followed; sockets, devices and FIFOs are
-// skipped. An error after the stream has started aborts the connection, so
-// the client never mistakes a truncated tar for a whole one.
-func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) error {
-	root, err := pathParam(r)
-	if err != nil {
-		return err
-	}
-	if root == "/" {
-		return fmt.Errorf("%w: refusing to archive /", errdefs.ErrInvalidArgument)
-	}
-	if _, err := os.Lstat(root); err != nil {
-		return fsError(err)
-	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	tw := tar.NewWriter(w)
-	base := filepath.Base(root)
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := base
-		if p != root {
-			name = base + "/" + filepath.ToSlash(p[len(root)+1:])
-		}
-		return addToTar(tw, p, name, d)
-	})
-	if err == nil {
-		err = tw.Close()
-	}
-	if err != nil {
-		s.log.Warn("archive aborted", "path", root, "err", err)
-		panic(http.ErrAbortHandler)
-	}
-	return nil
-}
-
-func addToTar(tw *tar.Writer, p, name string, d fs.DirEntry) error {
-	fi, err := d.Info()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // removed during the walk
-	}
-	if err != nil {
-		return err
-	}
-	hdr := &tar.Header{
-		Name:    name,
-		Mode:    int64(unixMode(fi.Mode())),
-		ModTime: fi.ModTime(),
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-	}
-	switch {
-	case fi.Mode().IsRegular():
-		hdr.Typeflag = tar.TypeReg
-		hdr.Size = fi.Size()
-	case fi.IsDir():
-		hdr.Typeflag = tar.TypeDir
-		hdr.Name += "/"
-	case fi.Mode()&fs.ModeSymlink != 0:
-		hdr.Typeflag = tar.TypeSymlink
-		if hdr.Linkname, err = os.Readlink(p); err != nil {
-			return err
-		}
-	default:
-		return nil
-	}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
-		return nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
-		return fmt.Errorf("archiving %s: %w", p, err)
-	}
-	return nil
-}
 
 // handleWriteArchive extracts a tar stream into the directory at path,
 // creating it if needed. Entries that are absolute or climb out with ".."
@@ -136,7 +48,7 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) erro
 		return fsError(err)
 	}
 	defer root.Close()
-	x.root, x.dirs, x.seen = root, make(map[string]bool), make(map[string]bool)
+	x.root, x.dirs, x.seen, x.unchanged = root, map[string]bool{}, map[string]bool{}, map[string]fs.FileMode{}
 	tr := tar.NewReader(r.Body)
 	for {
 		hdr, err := tr.Next()

@@ -4,11 +4,16 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
+	"strconv"
 	"syscall"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // What a template build asks of an extraction beyond the files API's:
@@ -27,8 +32,9 @@ type extractor struct {
 	// same is left untouched (an overlay takes no copy of it), and what
 	// the archive's top-level directories do not hold is removed. seen
 	// holds the archive's entries.
-	sync bool
-	seen map[string]bool
+	sync      bool
+	seen      map[string]bool
+	unchanged map[string]fs.FileMode // entries marked agentapi.PAXUnchanged and their types, each to be found by prune
 }
 
 // extractOptions reads the owner, keep_owners and follow_links parameters.
@@ -68,8 +74,14 @@ func (x *extractor) chown(name string, hdr *tar.Header) error {
 // or rewrites a regular file whose bytes differ.
 func (x *extractor) extractSynced(name string, hdr *tar.Header, r io.Reader, mode fs.FileMode) (done bool, err error) {
 	x.seen[name] = true
+	if size, ok := hdr.PAXRecords[agentapi.PAXUnchanged]; ok {
+		return true, x.keepUnchanged(name, hdr, size)
+	}
 	if !x.sameAs(name, hdr) {
 		return false, nil
+	}
+	if hdr.Typeflag == tar.TypeDir {
+		x.dirs[name] = true
 	}
 	if hdr.Typeflag != tar.TypeReg {
 		return true, nil
@@ -79,6 +91,21 @@ func (x *extractor) extractSynced(name string, hdr *tar.Header, r io.Reader, mod
 		return true, err
 	}
 	return true, x.finish(name, hdr, mode)
+}
+
+// keepUnchanged notes a file or symlink the archive says is unchanged, to
+// be found as one here by prune's walk, which costs no more calls: the
+// file is the destination's own, from the same template. Should prune not
+// find it, the sender's view of what changed cannot be trusted: the
+// extraction fails with ErrConflict, and the caller syncs again in full.
+func (x *extractor) keepUnchanged(name string, hdr *tar.Header, size string) error {
+	kinds := map[byte]fs.FileMode{tar.TypeReg: 0, tar.TypeSymlink: fs.ModeSymlink}
+	kind, ok := kinds[hdr.Typeflag]
+	if _, err := strconv.ParseInt(size, 10, 64); err != nil || !ok {
+		return fmt.Errorf("%w: archive entry %q: bad %s record %q", errdefs.ErrInvalidArgument, hdr.Name, agentapi.PAXUnchanged, size)
+	}
+	x.unchanged[name] = kind
+	return nil
 }
 
 // sameAs reports whether the entry at name already is what hdr describes,
@@ -162,11 +189,15 @@ func (x *extractor) prune() error {
 		tops[top] = true
 	}
 	for top := range tops {
-		if fi, err := x.root.Lstat(top); err != nil || !fi.IsDir() {
+		fi, err := x.root.Lstat(top)
+		if err != nil || !fi.IsDir() {
+			if kind, ok := x.unchanged[top]; ok && err == nil && fi.Mode().Type() == kind {
+				delete(x.unchanged, top) // a top-level symlink, like bin -> usr/bin
+			}
 			continue
 		}
 		var gone []string
-		err := fs.WalkDir(x.root.FS(), top, func(p string, d fs.DirEntry, err error) error {
+		err = fs.WalkDir(x.root.FS(), top, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
@@ -175,6 +206,8 @@ func (x *extractor) prune() error {
 				if d.IsDir() {
 					return fs.SkipDir
 				}
+			} else if kind, ok := x.unchanged[p]; ok && d.Type() == kind {
+				delete(x.unchanged, p)
 			}
 			return nil
 		})
@@ -186,6 +219,9 @@ func (x *extractor) prune() error {
 				return fsError(err)
 			}
 		}
+	}
+	for name := range x.unchanged {
+		return fmt.Errorf("%w: %s is not here as it was, though the archive says it is unchanged (and %d more)", errdefs.ErrConflict, name, len(x.unchanged)-1)
 	}
 	return nil
 }

@@ -246,6 +246,11 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request) error {
 // saveSandbox makes a sandbox's files the next version of a team's
 // template; the sandbox stops no longer than a snapshot takes.
 func (s *Server) saveSandbox(w http.ResponseWriter, r *http.Request) error {
+	id := identity(r.Context())
+	// Another team's sandbox is not found, whatever this server offers.
+	if _, err := s.sandboxes.Get(r.Context(), id.TeamID, r.PathValue("ref")); err != nil {
+		return err
+	}
 	if s.custom == nil {
 		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
 	}
@@ -258,7 +263,6 @@ func (s *Server) saveSandbox(w http.ResponseWriter, r *http.Request) error {
 	if req.Template == "" {
 		return invalid("template is required: the name of the template to save the sandbox as")
 	}
-	id := identity(r.Context())
 	t, err := s.custom.Save(r.Context(), build.SaveRequest{TeamID: id.TeamID, Sandbox: r.PathValue("ref"), Name: req.Template, BuiltBy: id.KeyName}, nil)
 	if err != nil {
 		return err

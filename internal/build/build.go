@@ -42,7 +42,10 @@ type Sandbox interface {
 	List(ctx context.Context, path string) ([]agentapi.FileInfo, error)
 	Mkdir(ctx context.Context, path string) error
 	Extract(ctx context.Context, dir string, r io.Reader, o agentclient.ExtractOptions) error
-	Archive(ctx context.Context, path string) (io.ReadCloser, error)
+	// Archive reads a tar of path; with changedOnly, the regular files
+	// the sandbox has not changed come without their bytes (see
+	// agentapi.PAXUnchanged).
+	Archive(ctx context.Context, path string, changedOnly bool) (io.ReadCloser, error)
 	// Destroy removes the sandbox; it is called once, whatever happened.
 	Destroy(ctx context.Context)
 }

@@ -164,7 +164,7 @@ func copyOne(ctx context.Context, src, sb Sandbox, c Config, st dockerfile.Step,
 	if err != nil {
 		return err
 	}
-	rc, err := src.Archive(ctx, p)
+	rc, err := src.Archive(ctx, p, false)
 	if err != nil {
 		return err
 	}

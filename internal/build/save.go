@@ -17,7 +17,10 @@ import (
 // so the sandbox stops no longer than a snapshot takes), the fork's files
 // are archived by its agent, and a sandbox over the stack the sandbox runs
 // on syncs them in: only what differs is written, so the new layer holds
-// what the sandbox changed, with whiteouts for what it removed.
+// what the sandbox changed, with whiteouts for what it removed. The fork
+// sends the bytes of only the files it changed (gVisor's overlay tells
+// them apart from its template's); should the receiving side find one of
+// the others not as the fork says, the save copies every file instead.
 
 // notSaved are the top-level directories a save leaves out: the kernel's
 // (proc, sys, dev), the agent's mount, and what lives in memory.
@@ -51,7 +54,12 @@ func (b *Builder) Save(ctx context.Context, req SaveRequest, progress func(Event
 	}
 	r.done = 2
 	r.emit(Event{Step: 2, Steps: 2, Instruction: "copying what " + req.Sandbox + " changed"})
-	id, err := r.syncLayer(ctx, res.stack, fork, req.Sandbox)
+	id, err := r.syncLayer(ctx, res.stack, fork, req.Sandbox, true)
+	if errors.Is(err, errdefs.ErrConflict) {
+		b.log.Warn("a save found a file the sandbox did not change not as its template has it: copying every file", "sandbox", req.Sandbox, "err", err)
+		r.emit(Event{Step: 2, Steps: 2, Instruction: "copying every file of " + req.Sandbox})
+		id, err = r.syncLayer(ctx, res.stack, fork, req.Sandbox, false)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +85,9 @@ func (b *Builder) stackOf(ctx context.Context, teamID, rootfs string) (stageResu
 }
 
 // syncLayer writes into a new layer over stack what differs between the
-// stack and the files of fork.
-func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, what string) (string, error) {
+// stack and the files of fork; with changedOnly, fork sends the bytes of
+// only the files it changed.
+func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, what string, changedOnly bool) (string, error) {
 	id := newLayerID()
 	p, err := r.b.layers.Create(id)
 	if err != nil {
@@ -98,7 +107,7 @@ func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, wh
 	if err != nil {
 		return "", fmt.Errorf("starting the sandbox the save is written in: %w", err)
 	}
-	err = syncFiles(ctx, fork, step)
+	err = syncFiles(ctx, fork, step, changedOnly)
 	step.Destroy(context.WithoutCancel(ctx))
 	if err != nil {
 		return "", fmt.Errorf("copying the files of %s: %w", what, err)
@@ -112,7 +121,7 @@ func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, wh
 
 // syncFiles streams the saved directories of from into to, as one archive
 // extracted with sync.
-func syncFiles(ctx context.Context, from, to Sandbox) error {
+func syncFiles(ctx context.Context, from, to Sandbox, changedOnly bool) error {
 	entries, err := from.List(ctx, "/")
 	if err != nil {
 		return err
@@ -124,7 +133,7 @@ func syncFiles(ctx context.Context, from, to Sandbox) error {
 			if slices.Contains(notSaved, e.Name) {
 				continue
 			}
-			if err := appendArchive(ctx, tw, from, "/"+e.Name); err != nil {
+			if err := appendArchive(ctx, tw, from, "/"+e.Name, changedOnly); err != nil {
 				pw.CloseWithError(err)
 				return
 			}
@@ -137,8 +146,8 @@ func syncFiles(ctx context.Context, from, to Sandbox) error {
 }
 
 // appendArchive copies the entries of from's archive of path into tw.
-func appendArchive(ctx context.Context, tw *tar.Writer, from Sandbox, path string) error {
-	rc, err := from.Archive(ctx, path)
+func appendArchive(ctx context.Context, tw *tar.Writer, from Sandbox, path string, changedOnly bool) error {
+	rc, err := from.Archive(ctx, path, changedOnly)
 	if err != nil {
 		return err
 	}

@@ -151,12 +151,16 @@ func (s buildSandbox) Extract(ctx context.Context, dir string, r io.Reader, o ag
 	return s.use(ctx, func(ag *agentclient.Client) error { return ag.ExtractArchive(ctx, dir, r, o) })
 }
 
-func (s buildSandbox) Archive(ctx context.Context, path string) (io.ReadCloser, error) {
+func (s buildSandbox) Archive(ctx context.Context, path string, changedOnly bool) (io.ReadCloser, error) {
 	ag, _, done, err := s.mgr.Use(ctx, s.sb.TeamID, s.sb.ID)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := ag.ReadArchive(ctx, path)
+	read := ag.ReadArchive
+	if changedOnly {
+		read = ag.ReadChangedArchive
+	}
+	rc, err := read(ctx, path)
 	if err != nil {
 		done()
 		return nil, err

@@ -160,3 +160,13 @@ const (
 
 // MaxFrame bounds a frame's payload.
 const MaxFrame = 1 << 20
+
+// An archive read with changed_only=true leaves out the bytes of each
+// regular file, and the target of each symlink, the sandbox has not
+// changed: one of the lower layer of gVisor's root overlay, which reports
+// the lower layer's device for it and the upper layer's for one written,
+// copied up or created. Such an entry has size 0 and this PAX record holds
+// the file's size. A sync extraction over the same template keeps it as
+// the destination has it, and fails with a conflict when it finds nothing
+// of its type there. Saving a sandbox sends only what changed.
+const PAXUnchanged = "RUNTOOLS.unchanged"

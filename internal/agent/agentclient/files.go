@@ -77,7 +77,22 @@ func (c *Client) Remove(ctx context.Context, path string, recursive bool) error 
 // names start with path's base name. The caller must close the reader; a
 // read error means the archive is incomplete.
 func (c *Client) ReadArchive(ctx context.Context, path string) (io.ReadCloser, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/files/archive", pathQuery(path), nil, "")
+	return c.readArchive(ctx, path, false)
+}
+
+// ReadChangedArchive is ReadArchive, but each regular file the sandbox has
+// not changed (one of its template's, untouched) comes without its bytes,
+// marked with agentapi.PAXUnchanged, for a sync extraction to keep.
+func (c *Client) ReadChangedArchive(ctx context.Context, path string) (io.ReadCloser, error) {
+	return c.readArchive(ctx, path, true)
+}
+
+func (c *Client) readArchive(ctx context.Context, path string, changedOnly bool) (io.ReadCloser, error) {
+	q := pathQuery(path)
+	if changedOnly {
+		q.Set("changed_only", "true")
+	}
+	resp, err := c.do(ctx, http.MethodGet, "/files/archive", q, nil, "")
 	if err != nil {
 		return nil, err
 	}
