@@ -133,7 +133,7 @@ func (r *run) runCommand(ctx context.Context, sb Sandbox, c Config, st dockerfil
 				exit = *e.ExitCode
 			}
 			if e.TimedOut {
-				return fmt.Errorf("%w: timed out after %v", errdefs.ErrInvalidArgument, r.b.cfg.StepTimeout)
+				return fmt.Errorf("%w: timed out after %v (the server's --build-step-timeout)", errdefs.ErrInvalidArgument, r.b.cfg.StepTimeout)
 			}
 		case agentapi.EventError:
 			return fmt.Errorf("%w: %s", errdefs.ErrInvalidArgument, e.Message)

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"net/netip"
+	"time"
 	"os"
 	"path/filepath"
 )
@@ -18,8 +19,16 @@ type Config struct {
 	Bridge       string // host bridge, default rt0
 	Subnet       netip.Prefix
 	BuildOnStart bool   // build missing templates in the background at start
+	Build        BuildConfig
 	Debug        bool   // debug logs, and runsc debug logs per sandbox
 	APIKey       string // admin key to use if the database has none (from RUNTOOLS_API_KEY)
+}
+
+// BuildConfig limits the sandboxes that run custom template builds' steps.
+type BuildConfig struct {
+	VCPUs       int           // each step's sandbox; 0: the sandbox default
+	MemoryMB    int           // each step's sandbox; 0: the sandbox default
+	StepTimeout time.Duration // one RUN at most; 0: 30 minutes
 }
 
 // ProxyConfig sets up the dev-server URLs ({port}-{id}.{domain}).

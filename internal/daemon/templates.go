@@ -31,8 +31,8 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	steps := &buildSandboxes{dir: cfg.path("sandboxes")}
-	builder := build.New(build.Options{TmpDir: cfg.path("tmp")}, layers, steps, tpl, st, log)
+	steps := &buildSandboxes{dir: cfg.path("sandboxes"), vcpus: cfg.Build.VCPUs, memoryMB: cfg.Build.MemoryMB}
+	builder := build.New(build.Options{TmpDir: cfg.path("tmp"), StepTimeout: cfg.Build.StepTimeout}, layers, steps, tpl, st, log)
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
 		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
 	if err != nil {
@@ -82,14 +82,15 @@ const buildMetadata = "runtools.build"
 // team, through the sandbox manager like any other: they are recorded,
 // limited and networked as usual, never paused, and marked as builds.
 type buildSandboxes struct {
-	mgr *sandbox.Manager
-	dir string // the sandboxes' directories
+	mgr             *sandbox.Manager
+	dir             string // the sandboxes' directories
+	vcpus, memoryMB int    // each step's; 0: the sandbox defaults
 }
 
 func (b *buildSandboxes) Start(ctx context.Context, teamID, rootfs string, writable bool, what string) (build.Sandbox, error) {
 	never := time.Duration(0)
 	sb, err := b.mgr.Create(ctx, teamID, sandbox.CreateOptions{
-		Template: "build", RootFS: rootfs, WritableRoot: writable, IdleTimeout: &never,
+		Template: "build", RootFS: rootfs, WritableRoot: writable, IdleTimeout: &never, VCPUs: b.vcpus, MemoryMB: b.memoryMB,
 		Metadata: map[string]string{buildMetadata: what},
 	})
 	if err != nil {
