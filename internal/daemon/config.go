@@ -2,9 +2,9 @@ package daemon
 
 import (
 	"net/netip"
-	"time"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Config is everything `runtools server` can be told.
@@ -18,7 +18,7 @@ type Config struct {
 	Platform     string // gVisor platform: auto, systrap, kvm, ptrace
 	Bridge       string // host bridge, default rt0
 	Subnet       netip.Prefix
-	BuildOnStart bool   // build missing templates in the background at start
+	BuildOnStart bool // build missing templates in the background at start
 	Build        BuildConfig
 	Debug        bool   // debug logs, and runsc debug logs per sandbox
 	APIKey       string // admin key to use if the database has none (from RUNTOOLS_API_KEY)
