@@ -195,6 +195,11 @@ RUN hello > /etc/greeting
 	if err := other.RemoveTemplate(ctxT(t, time.Minute), "multi"); !errors.Is(err, client.ErrNotFound) {
 		t.Errorf("another team removed a public template: %v", err)
 	}
+	// Its owner cannot remove it from under the other team's sandbox.
+	s.client().Destroy(ctxT(t, time.Minute), sb.ID)
+	if err := s.client().RemoveTemplate(ctxT(t, time.Minute), "multi"); !errors.Is(err, client.ErrConflict) || !strings.Contains(err.Error(), "1 sandbox(es) of other teams") {
+		t.Errorf("removing a public template another team's sandbox uses: %v, want a conflict naming it", err)
+	}
 }
 
 func TestCustomTemplateBadInput(t *testing.T) {

@@ -182,19 +182,13 @@ func (s *Server) removeTemplate(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: custom templates are off on this server", errdefs.ErrUnavailable)
 	}
 	team, name := identity(r.Context()).TeamID, r.PathValue("name")
-	if _, err := s.custom.Versions(r.Context(), team, name); err != nil {
-		return err
-	}
-	sbs, err := s.sandboxes.List(r.Context(), team, true)
+	versions, err := s.custom.Versions(r.Context(), team, name)
 	if err != nil {
 		return err
 	}
-	var users []string
-	for _, sb := range sbs {
-		// A stopped sandbox keeps no files of its template.
-		if sb.Template == name && sb.State != sandbox.Stopped {
-			users = append(users, fmt.Sprintf("%s (%s)", sb.ID, sb.State))
-		}
+	users, err := s.templateUsers(r.Context(), team, name, versions[0].Public)
+	if err != nil {
+		return err
 	}
 	if len(users) > 0 {
 		return fmt.Errorf("%w: template %s is in use by %s; destroy them first", errdefs.ErrConflict, name, strings.Join(users, ", "))
@@ -204,6 +198,37 @@ func (s *Server) removeTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// templateUsers names the sandboxes that use a team's template: the team's
+// own, paused ones too (their snapshots go with them), and, if the
+// template is public, other teams' that may, without naming those.
+func (s *Server) templateUsers(ctx context.Context, team, name string, public bool) ([]string, error) {
+	scope := team
+	if public {
+		scope = "" // every team's
+	}
+	sbs, err := s.sandboxes.List(ctx, scope, true)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	others := 0
+	for _, sb := range sbs {
+		// A stopped sandbox keeps no files of its template.
+		if sb.Template != name || sb.State == sandbox.Stopped {
+			continue
+		}
+		if sb.TeamID != team {
+			others++
+			continue
+		}
+		users = append(users, fmt.Sprintf("%s (%s)", sb.ID, sb.State))
+	}
+	if others > 0 {
+		users = append(users, fmt.Sprintf("%d sandbox(es) of other teams (it is public)", others))
+	}
+	return users, nil
 }
 
 // updateTemplate makes a team's template public or private (admin). The
