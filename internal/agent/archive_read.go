@@ -16,7 +16,6 @@ import (
 	"syscall"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
-	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // handleReadArchive streams a tar of the file or directory tree at path.
@@ -27,18 +26,11 @@ import (
 // changed_only=true, what the sandbox has not changed goes without its
 // bytes (see agentapi.PAXUnchanged).
 func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) error {
-	root, err := pathParam(r)
+	changedOnly, err := boolParam(r, "changed_only")
 	if err != nil {
 		return err
 	}
-	if root == "/" {
-		return fmt.Errorf("%w: refusing to archive /", errdefs.ErrInvalidArgument)
-	}
-	fi, err := os.Lstat(root)
-	if err != nil {
-		return fsError(err)
-	}
-	changedOnly, err := boolParam(r, "changed_only")
+	root, fi, err := existingPath(r, "archive")
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,23 @@ func pathParam(r *http.Request) (string, error) {
 	return filepath.Clean(p), nil
 }
 
+// existingPath returns the path parameter, which must not be / (verb says
+// what was refused), and what is there, without following a symlink.
+func existingPath(r *http.Request, verb string) (string, fs.FileInfo, error) {
+	p, err := pathParam(r)
+	if err != nil {
+		return "", nil, err
+	}
+	if p == "/" {
+		return "", nil, fmt.Errorf("%w: refusing to %s /", errdefs.ErrInvalidArgument, verb)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "", nil, fsError(err)
+	}
+	return p, fi, nil
+}
+
 func boolParam(r *http.Request, name string) (bool, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -338,20 +355,13 @@ func (s *Server) handleMkdir(w http.ResponseWriter, r *http.Request) error {
 // handleRemove removes a file, a symlink (not its target) or a directory;
 // a non-empty directory needs recursive=true.
 func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) error {
-	path, err := pathParam(r)
-	if err != nil {
-		return err
-	}
 	recursive, err := boolParam(r, "recursive")
 	if err != nil {
 		return err
 	}
-	if path == "/" {
-		return fmt.Errorf("%w: refusing to remove /", errdefs.ErrInvalidArgument)
-	}
-	fi, err := os.Lstat(path)
+	path, fi, err := existingPath(r, "remove")
 	if err != nil {
-		return fsError(err)
+		return err
 	}
 	if fi.IsDir() && recursive {
 		err = os.RemoveAll(path)
