@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
@@ -170,32 +169,6 @@ func (s *Server) startAttach(req *agentapi.AttachRequest) (*attachment, error) {
 	return a, nil
 }
 
-// newPTY allocates a PTY of cols x rows. The child gets the terminal as
-// stdin, stdout and stderr; the agent keeps the master, from which it reads
-// stdout and stderr merged.
-func newPTY(cols, rows uint16) (*stdio, error) {
-	master, tty, err := pty.Open()
-	if err != nil {
-		return nil, fmt.Errorf("allocating a pty: %w", err)
-	}
-	st := &stdio{childIn: tty, childOut: tty, childErr: tty, out: master, pty: master, files: []*os.File{master, tty}}
-	if err := pty.Setsize(master, winsize(cols, rows)); err != nil {
-		st.closeAll()
-		return nil, fmt.Errorf("setting the pty's size: %w", err)
-	}
-	return st, nil
-}
-
-func winsize(cols, rows uint16) *pty.Winsize {
-	if cols == 0 {
-		cols = defaultCols
-	}
-	if rows == 0 {
-		rows = defaultRows
-	}
-	return &pty.Winsize{Cols: cols, Rows: rows}
-}
-
 // pump sends the process's output as it arrives, then its exit code once it
 // has exited and its output is drained. A failed write means the caller is
 // gone: the process is hung up on, and its output is still drained so that
@@ -253,7 +226,7 @@ func (a *attachment) readFrames(br *bufio.Reader) {
 		case agentapi.FrameResize:
 			if a.pty != nil && len(payload) == 4 {
 				cols, rows := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
-				pty.Setsize(a.pty, winsize(cols, rows)) // the kernel sends SIGWINCH
+				setSize(a.pty, cols, rows) // the kernel sends SIGWINCH
 			}
 		case agentapi.FrameSignal:
 			a.signal(string(payload))
@@ -370,21 +343,6 @@ func (a *attachment) sessionGroups() []int {
 		}
 	})
 	return groups
-}
-
-// foreground returns the foreground process group of the terminal whose
-// master is m.
-func foreground(m *os.File) (int, error) {
-	rc, err := m.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var pgrp int
-	var ierr error
-	if err := rc.Control(func(fd uintptr) { pgrp, ierr = unix.IoctlGetInt(int(fd), unix.TIOCGPGRP) }); err != nil {
-		return 0, err
-	}
-	return pgrp, ierr
 }
 
 // frameWriter writes frames to the caller. After the first error it drops

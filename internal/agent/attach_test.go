@@ -357,7 +357,9 @@ func TestAttachGrandchildHoldsOutput(t *testing.T) {
 	c, _ := startAgent(t, agent.Config{})
 	for _, tty := range []bool{false, true} {
 		start := time.Now()
-		s := attach(t, c, agentapi.AttachRequest{Cmd: sh("sleep 3 & echo hi"), TTY: tty})
+		// The grandchild ignores the hangup a TTY session sends when the shell
+		// exits, so that only the drain deadline can end the session.
+		s := attach(t, c, agentapi.AttachRequest{Cmd: sh("trap \"\" HUP; sleep 3 & echo hi"), TTY: tty})
 		out := collect(s.Stdout())
 		if code := end(t, s, out); code != 0 || !strings.HasPrefix(out.String(), "hi") {
 			t.Errorf("tty=%v: exit %d, output %q", tty, code, out.String())

@@ -91,37 +91,14 @@ func (r *run) importImage(ctx context.Context, img v1.Image, what string) (stage
 
 // extractImage writes img's flattened filesystem into a new layer.
 func (r *run) extractImage(ctx context.Context, img v1.Image, what string) (string, error) {
-	id := newLayerID()
-	p, err := r.b.layers.Create(id)
-	if err != nil {
-		return "", err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			p.Abort()
+	return r.inNewLayer(ctx, layer.Stack{}, "build of "+r.req.Name+", importing "+what, "FROM "+what, func(sb Sandbox) error {
+		flat := mutate.Extract(img)
+		defer flat.Close()
+		if err := sb.Extract(ctx, "/", flat, agentclient.ExtractOptions{KeepOwners: true}); err != nil {
+			return fmt.Errorf("unpacking %s: %w", what, err)
 		}
-	}()
-	root, err := r.b.layers.Writable(layer.Stack{}, p)
-	if err != nil {
-		return "", err
-	}
-	sb, err := r.b.sbs.Start(ctx, r.req.TeamID, root, true, "build of "+r.req.Name+", importing "+what)
-	if err != nil {
-		return "", fmt.Errorf("starting the sandbox to unpack %s in: %w", what, err)
-	}
-	flat := mutate.Extract(img)
-	err = sb.Extract(ctx, "/", flat, agentclient.ExtractOptions{KeepOwners: true})
-	flat.Close()
-	sb.Destroy(context.WithoutCancel(ctx))
-	if err != nil {
-		return "", fmt.Errorf("unpacking %s: %w", what, err)
-	}
-	if _, err := p.Commit("", "FROM "+what); err != nil {
-		return "", err
-	}
-	committed = true
-	return id, nil
+		return nil
+	})
 }
 
 // imageSize adds up the compressed sizes of an image's layers.

@@ -88,35 +88,12 @@ func (b *Builder) stackOf(ctx context.Context, teamID, rootfs string) (stageResu
 // stack and the files of fork; with changedOnly, fork sends the bytes of
 // only the files it changed.
 func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, what string, changedOnly bool) (string, error) {
-	id := newLayerID()
-	p, err := r.b.layers.Create(id)
-	if err != nil {
-		return "", err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			p.Abort()
+	return r.inNewLayer(ctx, stack, "save of "+what, "save of sandbox "+what, func(step Sandbox) error {
+		if err := syncFiles(ctx, fork, step, changedOnly); err != nil {
+			return fmt.Errorf("copying the files of %s: %w", what, err)
 		}
-	}()
-	root, err := r.b.layers.Writable(stack, p)
-	if err != nil {
-		return "", err
-	}
-	step, err := r.b.sbs.Start(ctx, r.req.TeamID, root, true, "save of "+what)
-	if err != nil {
-		return "", fmt.Errorf("starting the sandbox the save is written in: %w", err)
-	}
-	err = syncFiles(ctx, fork, step, changedOnly)
-	step.Destroy(context.WithoutCancel(ctx))
-	if err != nil {
-		return "", fmt.Errorf("copying the files of %s: %w", what, err)
-	}
-	if _, err := p.Commit(stack.Top(), "save of sandbox "+what); err != nil {
-		return "", err
-	}
-	committed = true
-	return id, nil
+		return nil
+	})
 }
 
 // syncFiles streams the saved directories of from into to, as one archive

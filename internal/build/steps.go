@@ -12,6 +12,7 @@ import (
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/dockerfile"
 	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/layer"
 )
 
 // layerStep makes the layer of a RUN, COPY, ADD or WORKDIR step, or takes
@@ -57,6 +58,16 @@ func (r *run) layerStep(ctx context.Context, res stageResult, st dockerfile.Step
 // makeLayer runs a step in a sandbox over res's stack and commits what it
 // wrote as a new layer.
 func (r *run) makeLayer(ctx context.Context, res stageResult, st dockerfile.Step, vars dockerfile.Vars, earlier []stageResult, ev Event) (string, error) {
+	what := fmt.Sprintf("build of %s, step %d/%d", r.req.Name, ev.Step, ev.Steps)
+	return r.inNewLayer(ctx, res.stack, what, st.Source, func(sb Sandbox) error {
+		return r.inSandbox(ctx, sb, res.config, st, vars, earlier, ev)
+	})
+}
+
+// inNewLayer runs work in a sandbox (described by what) whose root is a
+// new, writable layer over stack, and commits what it wrote as that layer,
+// recorded as made by createdBy. A failure leaves no layer behind.
+func (r *run) inNewLayer(ctx context.Context, stack layer.Stack, what, createdBy string, work func(Sandbox) error) (string, error) {
 	id := newLayerID()
 	p, err := r.b.layers.Create(id)
 	if err != nil {
@@ -68,21 +79,20 @@ func (r *run) makeLayer(ctx context.Context, res stageResult, st dockerfile.Step
 			p.Abort()
 		}
 	}()
-	root, err := r.b.layers.Writable(res.stack, p)
+	root, err := r.b.layers.Writable(stack, p)
 	if err != nil {
 		return "", err
 	}
-	what := fmt.Sprintf("build of %s, step %d/%d", r.req.Name, ev.Step, ev.Steps)
 	sb, err := r.b.sbs.Start(ctx, r.req.TeamID, root, true, what)
 	if err != nil {
-		return "", fmt.Errorf("starting the step's sandbox: %w", err)
+		return "", fmt.Errorf("starting the sandbox of the %s: %w", what, err)
 	}
-	err = r.inSandbox(ctx, sb, res.config, st, vars, earlier, ev)
+	err = work(sb)
 	sb.Destroy(context.WithoutCancel(ctx))
 	if err != nil {
 		return "", err
 	}
-	if _, err := p.Commit(res.stack.Top(), st.Source); err != nil {
+	if _, err := p.Commit(stack.Top(), createdBy); err != nil {
 		return "", err
 	}
 	committed = true
