@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 func main() {
@@ -170,7 +171,14 @@ func run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("making a temporary directory: %w", err)
 	}
-	undo.push("remove "+tmp, func(context.Context) error { return os.RemoveAll(tmp) })
+	undo.push("remove "+tmp, func(context.Context) error {
+		// The shared mounts of custom templates outlive the server on
+		// purpose (its sandboxes keep using them); the bench's go with it.
+		if err := hostfs.UnmountUnder(tmp); err != nil {
+			return err
+		}
+		return os.RemoveAll(tmp)
+	})
 	before, err := fingerprintTemplates(cfg.templateDir)
 	if err != nil {
 		return err

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/runtools/runtools/client"
 )
 
@@ -19,6 +22,8 @@ type templatesSection struct {
 	cachedSteps  int       // steps the cached rebuild took from the cache
 	create       []*result // create to first exec: the custom template, base
 	size         int64
+	archiveBytes int64         // the image archive imported
+	imported     time.Duration // its import, from the upload's start to the template
 }
 
 // benchDockerfile is a realistic small app: a Debian package, a global npm
@@ -79,6 +84,9 @@ func measureTemplates(ctx context.Context, srv *server, cfg config) (sec templat
 	if sec.cached, _, _, sec.cachedSteps, err = buildOnce(ctx, srv, dir, false); err != nil {
 		return sec, fmt.Errorf("cached rebuild: %w", err)
 	}
+	if sec.archiveBytes, sec.imported, err = importOnce(ctx, srv, dir); err != nil {
+		return sec, fmt.Errorf("image archive import: %w", err)
+	}
 	systems := []creator{
 		{name: "runtools, custom template", once: func(ctx context.Context) (trial, error) { return srv.createFirstExec(ctx, tpl.Name) }},
 		{name: "runtools, base", once: func(ctx context.Context) (trial, error) { return srv.createFirstExec(ctx, "base") }},
@@ -105,6 +113,42 @@ func buildOnce(ctx context.Context, srv *server, dir string, noCache bool) (took
 			}
 		})
 	return time.Since(t), tpl, steps, cached, err
+}
+
+// importArchive is the image the bench imports: random, so incompressible,
+// in layers as an image of a small app would have.
+const (
+	importBytes  = 192 << 20
+	importLayers = 6
+)
+
+// importOnce writes an image archive (docker save's format) into dir and
+// times its import as a template.
+func importOnce(ctx context.Context, srv *server, dir string) (int64, time.Duration, error) {
+	img, err := random.Image(importBytes/importLayers, importLayers)
+	if err != nil {
+		return 0, 0, err
+	}
+	path := filepath.Join(dir, "image.tar")
+	if err := tarball.WriteToFile(path, name.MustParseReference("bench/import:latest"), img); err != nil {
+		return 0, 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	t := time.Now()
+	if _, err := srv.c.BuildCustomTemplate(ctx, "bench-import", client.BuildOptions{ImageArchive: f}, nil); err != nil {
+		return 0, 0, err
+	}
+	took := time.Since(t)
+	srv.c.RemoveTemplate(context.WithoutCancel(ctx), "bench-import")
+	return fi.Size(), took, nil
 }
 
 func writeFiles(dir string, files map[string]string) error {
