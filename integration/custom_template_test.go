@@ -278,7 +278,7 @@ func progressText(lines []client.TemplateProgress) string {
 
 // TestCustomTemplateBuildKilled: SIGKILL of the daemon in the middle of a
 // RUN leaves no template, and the next start removes the build's sandbox,
-// its unfinished layer and its mount.
+// its unfinished layer, its mount and its context.
 func TestCustomTemplateBuildKilled(t *testing.T) {
 	s := startServer(t)
 	dir := t.TempDir()
@@ -317,6 +317,9 @@ func TestCustomTemplateBuildKilled(t *testing.T) {
 	}
 	if ids := runscIDs(s); len(ids) != 0 {
 		t.Errorf("runsc containers after the restart: %v", ids)
+	}
+	if left, _ := os.ReadDir(filepath.Join(s.dataDir, "tmp")); len(left) != 0 {
+		t.Errorf("the build's context outlived the restart: %v", left)
 	}
 }
 

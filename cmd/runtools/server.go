@@ -73,6 +73,8 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.IntVar(&cfg.Build.VCPUs, "build-vcpus", 2, "vCPUs of each sandbox that runs a custom template's build step")
 	f.IntVar(&cfg.Build.MemoryMB, "build-memory-mb", 2048, "memory of each sandbox that runs a custom template's build step")
 	f.DurationVar(&cfg.Build.StepTimeout, "build-step-timeout", 30*time.Minute, "how long one RUN step of a template build may take")
+	f.IntVar(&cfg.Build.MaxContextMB, "build-max-context-mb", 2048, "largest build context a template build takes, uncompressed")
+	f.IntVar(&cfg.Build.MaxImageMB, "build-max-image-mb", 8192, "largest image (its compressed layers) a template build pulls or imports")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"archive/tar"
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -32,13 +33,19 @@ type CustomTemplates interface {
 	Save(ctx context.Context, req build.SaveRequest, progress func(build.Event)) (*build.Template, error)
 }
 
-// MaxContextBytes bounds a build context, uncompressed.
-var MaxContextBytes int64 = 2 << 30
+// BuildLimits bound what a template build takes in a request's body; a
+// zero takes the default.
+type BuildLimits struct {
+	ContextBytes int64 // a build context, uncompressed; default 2 GiB
+	ImageBytes   int64 // an image archive; default 8 GiB
+}
 
-// SetCustomTemplates serves custom templates, keeping build contexts in
-// tmpDir while they build.
-func (s *Server) SetCustomTemplates(c CustomTemplates, tmpDir string) {
-	s.custom, s.tmpDir = c, tmpDir
+// SetCustomTemplates serves custom templates, keeping build contexts and
+// image archives in tmpDir while they build.
+func (s *Server) SetCustomTemplates(c CustomTemplates, tmpDir string, limits BuildLimits) {
+	limits.ContextBytes = cmp.Or(limits.ContextBytes, 2<<30)
+	limits.ImageBytes = cmp.Or(limits.ImageBytes, 8<<30)
+	s.custom, s.tmpDir, s.buildLimits = c, tmpDir, limits
 }
 
 // buildCustom builds a custom template from the build context in the
@@ -85,13 +92,14 @@ func (s *Server) buildInput(r *http.Request, req *build.Request) error {
 	if req.Image = q.Get("image"); req.Image != "" {
 		return nil
 	}
-	path, err := s.saveContext(r.Body)
-	if err != nil {
+	if q.Get("image_archive") == "true" {
+		path, err := s.saveBody(r.Body, s.buildLimits.ImageBytes, "the image archive", "--build-max-image-mb")
+		req.ImageArchive = path
 		return err
 	}
-	if q.Get("image_archive") == "true" {
-		req.ImageArchive = path
-		return nil
+	path, err := s.saveBody(r.Body, s.buildLimits.ContextBytes, "the build context", "--build-max-context-mb")
+	if err != nil {
+		return err
 	}
 	req.ContextPath = path
 	if req.Dockerfile, err = readDockerfile(path, q.Get("dockerfile")); err != nil {
@@ -113,12 +121,12 @@ func progressToWire(name string, ev build.Event) client.TemplateProgress {
 	return p
 }
 
-// saveContext writes the build context to a file, uncompressed, within
-// MaxContextBytes.
-func (s *Server) saveContext(body io.Reader) (string, error) {
-	f, err := os.CreateTemp(s.tmpDir, "context-*.tar")
+// saveBody writes a build's input (what: the build context or an image
+// archive) to a file, uncompressed, within limit bytes (flag sets it).
+func (s *Server) saveBody(body io.Reader, limit int64, what, flag string) (string, error) {
+	f, err := os.CreateTemp(s.tmpDir, "build-input-*.tar")
 	if err != nil {
-		return "", fmt.Errorf("keeping the build context: %w", err)
+		return "", fmt.Errorf("keeping %s: %w", what, err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(body)
@@ -127,13 +135,16 @@ func (s *Server) saveContext(body io.Reader) (string, error) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			os.Remove(f.Name())
-			return "", invalid("the build context is not valid gzip: %v", err)
+			return "", invalid("%s is not valid gzip: %v", what, err)
 		}
 		in = gz
 	}
-	n, err := io.Copy(f, io.LimitReader(in, MaxContextBytes+1))
-	if err == nil && n > MaxContextBytes {
-		err = fmt.Errorf("%w: the build context is larger than %d MB: leave out what the build does not need with .dockerignore", errdefs.ErrInvalidArgument, MaxContextBytes>>20)
+	n, err := io.Copy(f, io.LimitReader(in, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("%w: %s is larger than the server's limit of %d MB (%s)", errdefs.ErrInvalidArgument, what, limit>>20, flag)
+		if flag == "--build-max-context-mb" {
+			err = fmt.Errorf("%w: leave out what the build does not need with .dockerignore", err)
+		}
 	}
 	if err != nil {
 		os.Remove(f.Name())

@@ -87,21 +87,22 @@ type Templates interface {
 
 // Server is the HTTP API.
 type Server struct {
-	log       *slog.Logger
-	sandboxes Sandboxes
-	keys      Keys
-	templates Templates
-	urls      URLs // nil when the dev-server proxy is off
-	sshKeys   SSHKeys
-	sshHost   string // host and port of the SSH gateway, "" when it is off
-	sshPort   int
-	sshHKey   string // its host key, authorized_keys format
-	now       func() time.Time
-	prom      http.Handler // the metrics; nil: GET /metrics answers 404
-	pages     http.Handler // the dashboard; nil: none
-	ownsPage  func(path string) bool
-	custom    CustomTemplates // nil: none
-	tmpDir    string          // where build contexts wait
+	log         *slog.Logger
+	sandboxes   Sandboxes
+	keys        Keys
+	templates   Templates
+	urls        URLs // nil when the dev-server proxy is off
+	sshKeys     SSHKeys
+	sshHost     string // host and port of the SSH gateway, "" when it is off
+	sshPort     int
+	sshHKey     string // its host key, authorized_keys format
+	now         func() time.Time
+	prom        http.Handler // the metrics; nil: GET /metrics answers 404
+	pages       http.Handler // the dashboard; nil: none
+	ownsPage    func(path string) bool
+	custom      CustomTemplates // nil: none
+	buildLimits BuildLimits
+	tmpDir      string // where build contexts wait
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to

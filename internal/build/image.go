@@ -64,7 +64,7 @@ func (r *run) importImage(ctx context.Context, img v1.Image, what string) (stage
 		return stageResult{}, fmt.Errorf("%w: image %s: %v", errdefs.ErrInvalidArgument, what, err)
 	}
 	if size > r.b.cfg.MaxImageBytes {
-		return stageResult{}, fmt.Errorf("%w: image %s is %d MB, more than the %d MB allowed", errdefs.ErrInvalidArgument, what, size>>20, r.b.cfg.MaxImageBytes>>20)
+		return stageResult{}, fmt.Errorf("%w: image %s is %d MB, more than the server's limit of %d MB (--build-max-image-mb)", errdefs.ErrInvalidArgument, what, size>>20, r.b.cfg.MaxImageBytes>>20)
 	}
 	cfg, err := imageConfig(img)
 	if err != nil {

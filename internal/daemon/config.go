@@ -26,9 +26,11 @@ type Config struct {
 
 // BuildConfig limits the sandboxes that run custom template builds' steps.
 type BuildConfig struct {
-	VCPUs       int           // each step's sandbox; 0: the sandbox default
-	MemoryMB    int           // each step's sandbox; 0: the sandbox default
-	StepTimeout time.Duration // one RUN at most; 0: 30 minutes
+	VCPUs        int           // each step's sandbox; 0: the sandbox default
+	MemoryMB     int           // each step's sandbox; 0: the sandbox default
+	StepTimeout  time.Duration // one RUN at most; 0: 30 minutes
+	MaxContextMB int           // a build context, uncompressed; 0: 2048
+	MaxImageMB   int           // an image's compressed layers; 0: 8192
 }
 
 // ProxyConfig sets up the dev-server URLs ({port}-{id}.{domain}).

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/apiserver"
+	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
+	"github.com/runtools/runtools/internal/metrics"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -34,13 +36,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	if os.Geteuid() != 0 {
-		return errors.New("runtools server must run as root: it creates network namespaces and gVisor sandboxes")
-	}
-	for _, d := range []string{cfg.DataDir, cfg.path("sandboxes"), cfg.path("runsc"), cfg.path("tmp")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("creating %s: %w", d, err)
-		}
+	if err := prepareDataDir(cfg); err != nil {
+		return err
 	}
 	st, err := store.Open(ctx, cfg.path("runtools.db"))
 	if err != nil {
@@ -91,7 +88,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
-
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
 		px, err := startProxy(ctx, cfg, mgr, met.Proxy(), log)
@@ -100,10 +96,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		}
 		urls = px
 	}
-	api := apiserver.New(log, mgr, st, tpl, urls)
-	api.SetMetrics(met.Handler())
-	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
-	api.SetCustomTemplates(builder, cfg.path("tmp"))
+	api := newAPI(cfg, mgr, st, tpl, urls, met, builder, log)
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
@@ -112,14 +105,30 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		api.SetSSH(st, host, port, hostKey)
 		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+}
+
+// newAPI makes the API server, with metrics, the dashboard and custom
+// templates.
+func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) *apiserver.Server {
+	api := apiserver.New(log, mgr, st, tpl, urls)
+	api.SetMetrics(met.Handler())
+	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
+	api.SetCustomTemplates(builder, cfg.path("tmp"), apiserver.BuildLimits{ContextBytes: int64(cfg.Build.MaxContextMB) << 20, ImageBytes: int64(cfg.Build.MaxImageMB) << 20})
+	return api
+}
+
+// serveAPI serves the API at addr until ctx ends, then gives requests in
+// flight 5 s; sandboxes keep running. ready is logged once it listens.
+func serveAPI(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready ...any) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("runtools server ready", "api", "http://"+ln.Addr().String(), "data_dir", cfg.DataDir, "platform", rt.Platform())
+	log.Info("runtools server ready", append([]any{"api", "http://" + ln.Addr().String()}, ready...)...)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("API server: %w", err)
@@ -178,3 +187,21 @@ var (
 	_ sandbox.LimitMeter    = runtimeAdapter{}
 	_ sandbox.ThrottleMeter = runtimeAdapter{}
 )
+
+// prepareDataDir checks the daemon runs as root and makes its directories,
+// emptying tmp: it holds the inputs of builds under way, and none is at a
+// start, even after a crash.
+func prepareDataDir(cfg Config) error {
+	if os.Geteuid() != 0 {
+		return errors.New("runtools server must run as root: it creates network namespaces and gVisor sandboxes")
+	}
+	if err := os.RemoveAll(cfg.path("tmp")); err != nil {
+		return fmt.Errorf("clearing %s: %w", cfg.path("tmp"), err)
+	}
+	for _, d := range []string{cfg.DataDir, cfg.path("sandboxes"), cfg.path("runsc"), cfg.path("tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	return nil
+}
