@@ -52,13 +52,5 @@ func TestBuildLimits(t *testing.T) {
 		t.Errorf("a 2 MB image under a 1 MB limit: %v", err)
 	}
 
-	tpls, _ := s.client().Templates(ctxT(t, time.Minute))
-	for _, tpl := range tpls {
-		if strings.HasPrefix(tpl.Name, "too-big") {
-			t.Errorf("a refused build left template %s", tpl.Name)
-		}
-	}
-	if sbs, _ := s.client().List(ctxT(t, time.Minute)); len(sbs) != 0 {
-		t.Errorf("refused builds left %d sandboxes", len(sbs))
-	}
+	noBuildLeft(t, s, "too-big")
 }

@@ -249,10 +249,16 @@ func TestCustomTemplateBadInput(t *testing.T) {
 	if !strings.Contains(progressText(lines), "(cached)") {
 		t.Errorf("the step before a failed RUN was not cached:\n%s", progressText(lines))
 	}
-	// Nothing of the failed builds is left: no template, no build sandbox.
+	noBuildLeft(t, s, "bad-")
+}
+
+// noBuildLeft checks that failed builds of templates named with prefix
+// left nothing: no template, no build sandbox.
+func noBuildLeft(t *testing.T, s *server, prefix string) {
+	t.Helper()
 	tpls, _ := s.client().Templates(ctxT(t, time.Minute))
 	for _, tpl := range tpls {
-		if strings.HasPrefix(tpl.Name, "bad-") {
+		if strings.HasPrefix(tpl.Name, prefix) {
 			t.Errorf("a failed build left template %s", tpl.Name)
 		}
 	}
