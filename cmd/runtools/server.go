@@ -75,6 +75,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.DurationVar(&cfg.Build.StepTimeout, "build-step-timeout", 30*time.Minute, "how long one RUN step of a template build may take")
 	f.IntVar(&cfg.Build.MaxContextMB, "build-max-context-mb", 2048, "largest build context a template build takes, uncompressed")
 	f.IntVar(&cfg.Build.MaxImageMB, "build-max-image-mb", 8192, "largest image (its compressed layers) a template build pulls or imports")
+	f.IntVar(&cfg.Build.DiskMB, "build-disk-mb", 10240, "most a template build's step may write; a step that writes more is stopped")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())

@@ -60,6 +60,7 @@ type Builtins interface {
 type Options struct {
 	StepTimeout   time.Duration // one RUN at most; default 30 minutes
 	MaxImageBytes int64         // an image's compressed layers at most; default 8 GiB
+	MaxLayerBytes int64         // what one step writes at most; default 10 GiB
 	TmpDir        string        // where image archives are unpacked; default the system's
 }
 
@@ -81,6 +82,9 @@ func New(cfg Options, layers *layer.Store, sbs Sandboxes, builtins Builtins, sto
 	}
 	if cfg.MaxImageBytes == 0 {
 		cfg.MaxImageBytes = 8 << 30
+	}
+	if cfg.MaxLayerBytes == 0 {
+		cfg.MaxLayerBytes = 10 << 30
 	}
 	return &Builder{cfg: cfg, layers: layers, sbs: sbs, builtins: builtins, store: store, log: log.With("component", "build"), now: time.Now}
 }

@@ -91,7 +91,7 @@ func (r *run) importImage(ctx context.Context, img v1.Image, what string) (stage
 
 // extractImage writes img's flattened filesystem into a new layer.
 func (r *run) extractImage(ctx context.Context, img v1.Image, what string) (string, error) {
-	return r.inNewLayer(ctx, layer.Stack{}, "build of "+r.req.Name+", importing "+what, "FROM "+what, func(sb Sandbox) error {
+	return r.inNewLayer(ctx, layer.Stack{}, "build of "+r.req.Name+", importing "+what, "FROM "+what, func(ctx context.Context, sb Sandbox) error {
 		flat := mutate.Extract(img)
 		defer flat.Close()
 		if err := sb.Extract(ctx, "/", flat, agentclient.ExtractOptions{KeepOwners: true}); err != nil {

@@ -88,7 +88,7 @@ func (b *Builder) stackOf(ctx context.Context, teamID, rootfs string) (stageResu
 // stack and the files of fork; with changedOnly, fork sends the bytes of
 // only the files it changed.
 func (r *run) syncLayer(ctx context.Context, stack layer.Stack, fork Sandbox, what string, changedOnly bool) (string, error) {
-	return r.inNewLayer(ctx, stack, "save of "+what, "save of sandbox "+what, func(step Sandbox) error {
+	return r.inNewLayer(ctx, stack, "save of "+what, "save of sandbox "+what, func(ctx context.Context, step Sandbox) error {
 		if err := syncFiles(ctx, fork, step, changedOnly); err != nil {
 			return fmt.Errorf("copying the files of %s: %w", what, err)
 		}

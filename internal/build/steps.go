@@ -59,15 +59,16 @@ func (r *run) layerStep(ctx context.Context, res stageResult, st dockerfile.Step
 // wrote as a new layer.
 func (r *run) makeLayer(ctx context.Context, res stageResult, st dockerfile.Step, vars dockerfile.Vars, earlier []stageResult, ev Event) (string, error) {
 	what := fmt.Sprintf("build of %s, step %d/%d", r.req.Name, ev.Step, ev.Steps)
-	return r.inNewLayer(ctx, res.stack, what, st.Source, func(sb Sandbox) error {
+	return r.inNewLayer(ctx, res.stack, what, st.Source, func(ctx context.Context, sb Sandbox) error {
 		return r.inSandbox(ctx, sb, res.config, st, vars, earlier, ev)
 	})
 }
 
 // inNewLayer runs work in a sandbox (described by what) whose root is a
 // new, writable layer over stack, and commits what it wrote as that layer,
-// recorded as made by createdBy. A failure leaves no layer behind.
-func (r *run) inNewLayer(ctx context.Context, stack layer.Stack, what, createdBy string, work func(Sandbox) error) (string, error) {
+// recorded as made by createdBy. Work that writes more than the layer
+// limit is cancelled. A failure leaves no layer behind.
+func (r *run) inNewLayer(ctx context.Context, stack layer.Stack, what, createdBy string, work func(context.Context, Sandbox) error) (string, error) {
 	id := newLayerID()
 	p, err := r.b.layers.Create(id)
 	if err != nil {
@@ -87,7 +88,11 @@ func (r *run) inNewLayer(ctx context.Context, stack layer.Stack, what, createdBy
 	if err != nil {
 		return "", fmt.Errorf("starting the sandbox of the %s: %w", what, err)
 	}
-	err = work(sb)
+	wctx, stop := watchDisk(ctx, p.Files(), r.b.cfg.MaxLayerBytes)
+	err = work(wctx, sb)
+	if over := stop(); over != nil {
+		err = over
+	}
 	sb.Destroy(context.WithoutCancel(ctx))
 	if err != nil {
 		return "", err

@@ -31,6 +31,7 @@ type BuildConfig struct {
 	StepTimeout  time.Duration // one RUN at most; 0: 30 minutes
 	MaxContextMB int           // a build context, uncompressed; 0: 2048
 	MaxImageMB   int           // an image's compressed layers; 0: 8192
+	DiskMB       int           // what one step writes; 0: 10240
 }
 
 // ProxyConfig sets up the dev-server URLs ({port}-{id}.{domain}).

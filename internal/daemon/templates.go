@@ -32,7 +32,8 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 		return nil, nil, nil, err
 	}
 	steps := &buildSandboxes{dir: cfg.path("sandboxes"), vcpus: cfg.Build.VCPUs, memoryMB: cfg.Build.MemoryMB}
-	builder := build.New(build.Options{TmpDir: cfg.path("tmp"), StepTimeout: cfg.Build.StepTimeout, MaxImageBytes: int64(cfg.Build.MaxImageMB) << 20}, layers, steps, tpl, st, log)
+	builder := build.New(build.Options{TmpDir: cfg.path("tmp"), StepTimeout: cfg.Build.StepTimeout, MaxImageBytes: int64(cfg.Build.MaxImageMB) << 20,
+		MaxLayerBytes: int64(cfg.Build.DiskMB) << 20}, layers, steps, tpl, st, log)
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
 		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
 	if err != nil {
