@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -329,20 +328,6 @@ func (a *attachment) hangup() {
 			}
 		})
 	})
-}
-
-// sessionGroups returns the process groups in the session the process
-// leads. They come from /proc, because gVisor does not tell the terminal's
-// foreground group to a process outside the session (TIOCGPGRP), and an
-// interactive shell puts every job in a group of its own.
-func (a *attachment) sessionGroups() []int {
-	groups := []int{a.p.pid}
-	eachStat("/proc", func(_ int, stat []byte) {
-		if pgrp, sid, ok := parseStatGroup(stat); ok && sid == a.p.pid && !slices.Contains(groups, pgrp) {
-			groups = append(groups, pgrp)
-		}
-	})
-	return groups
 }
 
 // frameWriter writes frames to the caller. After the first error it drops

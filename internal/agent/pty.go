@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -77,4 +78,18 @@ func foreground(m *os.File) (int, error) {
 		return 0, err
 	}
 	return pgrp, ierr
+}
+
+// sessionGroups returns the process groups in the session the process
+// leads. They come from /proc, because gVisor does not tell the terminal's
+// foreground group to a process outside the session (TIOCGPGRP), and an
+// interactive shell puts every job in a group of its own.
+func (a *attachment) sessionGroups() []int {
+	groups := []int{a.p.pid}
+	eachStat("/proc", func(_ int, stat []byte) {
+		if pgrp, sid, ok := parseStatGroup(stat); ok && sid == a.p.pid && !slices.Contains(groups, pgrp) {
+			groups = append(groups, pgrp)
+		}
+	})
+	return groups
 }
