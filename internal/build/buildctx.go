@@ -2,6 +2,7 @@ package build
 
 import (
 	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -29,7 +30,7 @@ type ctxEntry struct {
 	size    int64
 	link    string
 	digest  string // sha256 of a regular file's content
-	archive bool   // a regular file that is a tar archive (plain, gzip or bzip2)
+	archive bool   // a regular file that is a tar archive (plain, gzip, bzip2 or xz)
 }
 
 // buildContext is an indexed context tar.
@@ -142,13 +143,15 @@ func digest(r io.Reader) (string, bool, error) {
 	return hex.EncodeToString(h.Sum(nil)), isArchive(head[:n]), nil
 }
 
-// isArchive recognizes a tar archive, plain, gzipped or bzip2ed, by its
-// first bytes.
+// isArchive recognizes a tar archive, plain, gzipped, bzip2ed or xz'd,
+// by its first bytes.
 func isArchive(head []byte) bool {
 	switch {
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
 		return true
 	case len(head) >= 3 && string(head[:3]) == "BZh":
+		return true
+	case bytes.HasPrefix(head, xzMagic):
 		return true
 	case len(head) >= 262 && string(head[257:262]) == "ustar":
 		return true

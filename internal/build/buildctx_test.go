@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/ulikunitz/xz"
 )
 
 type ctxFile struct {
@@ -189,5 +190,32 @@ func TestIsArchive(t *testing.T) {
 	tw.Close()
 	if !isArchive(buf.Bytes()) || !isArchive([]byte{0x1f, 0x8b, 8}) || !isArchive([]byte("BZh9")) || isArchive([]byte("plain text")) {
 		t.Error("isArchive")
+	}
+}
+
+// An xz'd tar, as ADD takes it: recognized, and opened to its entries.
+func TestXZArchive(t *testing.T) {
+	var plain bytes.Buffer
+	tw := tar.NewWriter(&plain)
+	tw.WriteHeader(&tar.Header{Name: "hello.txt", Typeflag: tar.TypeReg, Size: 2, Mode: 0o644})
+	tw.Write([]byte("hi"))
+	tw.Close()
+	var packed bytes.Buffer
+	xw, err := xz.NewWriter(&packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xw.Write(plain.Bytes())
+	xw.Close()
+	if !isArchive(packed.Bytes()) {
+		t.Fatal("an xz'd tar is not recognized")
+	}
+	r, err := decompress(bytes.NewReader(packed.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := tar.NewReader(r).Next()
+	if err != nil || hdr.Name != "hello.txt" {
+		t.Errorf("first entry %+v, %v", hdr, err)
 	}
 }

@@ -3,6 +3,7 @@ package build
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
 	"context"
@@ -17,6 +18,7 @@ import (
 	"github.com/runtools/runtools/internal/dockerfile"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/layer"
+	"github.com/ulikunitz/xz"
 )
 
 // copyContext does a COPY or ADD from the build context in sb.
@@ -111,18 +113,24 @@ func (r *run) extractArchive(ctx context.Context, sb Sandbox, dir string, it cop
 	return done, err
 }
 
-// decompress opens a gzip or bzip2 stream, or passes a plain one through.
+// decompress opens a gzip, bzip2 or xz stream, or passes a plain one
+// through.
 func decompress(r io.Reader) (io.Reader, error) {
 	br := bufio.NewReader(r)
-	head, _ := br.Peek(3)
+	head, _ := br.Peek(len(xzMagic))
 	switch {
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
 		return gzip.NewReader(br)
-	case string(head) == "BZh":
+	case bytes.HasPrefix(head, []byte("BZh")):
 		return bzip2.NewReader(br), nil
+	case bytes.Equal(head, xzMagic):
+		return xz.NewReader(br)
 	}
 	return br, nil
 }
+
+// xzMagic starts an xz stream.
+var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 
 // copyFrom does a COPY --from: each source is archived in a sandbox of the
 // stage or template it names and extracted in sb.
