@@ -167,18 +167,10 @@ func run(ctx context.Context, args []string) (err error) {
 	started := time.Now()
 	var undo undoStack
 	defer undo.run()
-	tmp, err := os.MkdirTemp("", "runtools-bench-")
+	tmp, err := benchDir(&undo)
 	if err != nil {
-		return fmt.Errorf("making a temporary directory: %w", err)
+		return err
 	}
-	undo.push("remove "+tmp, func(context.Context) error {
-		// The shared mounts of custom templates outlive the server on
-		// purpose (its sandboxes keep using them); the bench's go with it.
-		if err := hostfs.UnmountUnder(tmp); err != nil {
-			return err
-		}
-		return os.RemoveAll(tmp)
-	})
 	before, err := fingerprintTemplates(cfg.templateDir)
 	if err != nil {
 		return err
@@ -342,4 +334,21 @@ const (
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// benchDir makes the bench's temporary directory, removed by undo. The
+// shared mounts of custom templates outlive the server on purpose (its
+// sandboxes keep using them); the bench's go with the directory.
+func benchDir(undo *undoStack) (string, error) {
+	tmp, err := os.MkdirTemp("", "runtools-bench-")
+	if err != nil {
+		return "", fmt.Errorf("making a temporary directory: %w", err)
+	}
+	undo.push("remove "+tmp, func(context.Context) error {
+		if err := hostfs.UnmountUnder(tmp); err != nil {
+			return err
+		}
+		return os.RemoveAll(tmp)
+	})
+	return tmp, nil
 }

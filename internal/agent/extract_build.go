@@ -99,9 +99,15 @@ func (x *extractor) extractSynced(name string, hdr *tar.Header, r io.Reader, mod
 // find it, the sender's view of what changed cannot be trusted: the
 // extraction fails with ErrConflict, and the caller syncs again in full.
 func (x *extractor) keepUnchanged(name string, hdr *tar.Header, size string) error {
-	kinds := map[byte]fs.FileMode{tar.TypeReg: 0, tar.TypeSymlink: fs.ModeSymlink}
-	kind, ok := kinds[hdr.Typeflag]
-	if _, err := strconv.ParseInt(size, 10, 64); err != nil || !ok {
+	var kind fs.FileMode
+	switch hdr.Typeflag {
+	case tar.TypeReg:
+	case tar.TypeSymlink:
+		kind = fs.ModeSymlink
+	default:
+		return fmt.Errorf("%w: archive entry %q: %s on an entry that is neither a file nor a symlink", errdefs.ErrInvalidArgument, hdr.Name, agentapi.PAXUnchanged)
+	}
+	if _, err := strconv.ParseInt(size, 10, 64); err != nil {
 		return fmt.Errorf("%w: archive entry %q: bad %s record %q", errdefs.ErrInvalidArgument, hdr.Name, agentapi.PAXUnchanged, size)
 	}
 	x.unchanged[name] = kind
