@@ -48,6 +48,10 @@ type TemplateConfig struct {
 	Cmd        []string          `json:"cmd,omitempty"`
 	Ports      []int             `json:"ports,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	// MemoryMB and Desktop come from a built-in base: a template made from
+	// desktop starts desktop sandboxes, with the desktop's memory.
+	MemoryMB int  `json:"memory_mb,omitempty"`
+	Desktop  bool `json:"desktop,omitempty"`
 }
 
 // TemplateProgress is one line of a streamed template build.

@@ -43,10 +43,28 @@ func waitVNC(t *testing.T, s *server, id string, within time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			res, _ := s.client().Exec(ctxT(t, time.Minute), id, client.ExecRequest{Cmd: []string{"sh", "-c", "ps ax; cat /var/log/x11vnc.log"}})
-			t.Fatalf("desktop of %s not ready within %v (%+v, %v); in the sandbox:\n%s", id, within, sb, err, res.Stdout)
+			t.Fatalf("desktop of %s not ready within %v (%+v, %v); in the sandbox:\n%s\nits start hooks:\n%s", id, within, sb, err, res.Stdout, hookOutput(t, s, id))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// hookOutput is what a sandbox's start hooks printed, and how they ended.
+func hookOutput(t *testing.T, s *server, id string) string {
+	ctx := ctxT(t, time.Minute)
+	procs, err := s.client().Processes(ctx, id)
+	if err != nil {
+		return err.Error()
+	}
+	var out strings.Builder
+	for _, p := range procs {
+		if !strings.Contains(strings.Join(p.Cmd, " "), "start.d") {
+			continue
+		}
+		code, err := s.client().Output(ctx, id, p.PID, false, client.StreamOptions{Stdout: &out, Stderr: &out})
+		fmt.Fprintf(&out, "%v: exit %d, %v\n", p.Cmd, code, err)
+	}
+	return out.String()
 }
 
 func TestDesktop(t *testing.T) {
@@ -199,6 +217,10 @@ gcc -O2 -o /tmp/gs /tmp/gs.c && { /tmp/gs 111100000000 & /tmp/gs 222200000000; w
 		// Firefox still draws the page after the resume.
 		sh(t, sb, "DISPLAY=:1 wmctrl -c Chromium; DISPLAY=:1 wmctrl -a 'Mozilla Firefox'")
 		checkPageShown(t, pc, "firefox-after-resume")
+	})
+
+	t.Run("templates made from it", func(t *testing.T) {
+		desktopTemplates(t, s, sb)
 	})
 
 	t.Run("not a desktop", func(t *testing.T) {

@@ -76,6 +76,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.IntVar(&cfg.Build.MaxContextMB, "build-max-context-mb", 2048, "largest build context a template build takes, uncompressed")
 	f.IntVar(&cfg.Build.MaxImageMB, "build-max-image-mb", 8192, "largest image (its compressed layers) a template build pulls or imports")
 	f.IntVar(&cfg.Build.DiskMB, "build-disk-mb", 10240, "most a template build's step may write; a step that writes more is stopped")
+	f.DurationVar(&cfg.Build.CacheTTL, "build-cache-ttl", 7*24*time.Hour, "how long a cached build layer that no template uses is kept after a build last used it")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())

@@ -47,6 +47,8 @@ type Config struct {
 	// and root.
 	Workdir string
 	User    string
+	// NoHooks: the template's start hooks do not run (a build step).
+	NoHooks bool
 }
 
 func (c Config) withDefaults() Config {
@@ -68,7 +70,7 @@ func (c Config) validate() error {
 
 // agentVars are removed from the agent's environment so that no child ever
 // inherits them.
-var agentVars = []string{agentapi.EnvToken, agentapi.EnvDNS, agentapi.EnvHostname, agentapi.EnvNproc, agentapi.EnvWorkdir, agentapi.EnvUser}
+var agentVars = []string{agentapi.EnvToken, agentapi.EnvDNS, agentapi.EnvHostname, agentapi.EnvNproc, agentapi.EnvWorkdir, agentapi.EnvUser, agentapi.EnvNoHooks}
 
 // notInherited are variables of the agent's own environment that describe the
 // agent's user or shell, not the image, so they are not passed on.
@@ -86,6 +88,7 @@ func ConfigFromEnv() (Config, error) {
 		Hostname: strings.TrimSpace(os.Getenv(agentapi.EnvHostname)),
 		Workdir:  os.Getenv(agentapi.EnvWorkdir),
 		User:     os.Getenv(agentapi.EnvUser),
+		NoHooks:  os.Getenv(agentapi.EnvNoHooks) == "1",
 	}
 	for _, ns := range strings.Split(os.Getenv(agentapi.EnvDNS), ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
@@ -145,7 +148,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		go srv.spawner.reapOrphans(ctx, "/proc")
 	}
 	log.Info("agent serving", "addr", ln.Addr().String(), "pid", os.Getpid(), "nproc", cfg.Nproc)
-	go srv.runStartHooks(log)
+	if !cfg.NoHooks {
+		go srv.runStartHooks(log)
+	}
 	return srv.Serve(ctx, ln)
 }
 

@@ -330,7 +330,8 @@ func customToWire(t *build.Template, whole bool) client.Template {
 	out := client.Template{
 		Name: t.Name, Description: "custom template, from " + t.From, Status: "ready", SizeBytes: t.Size, BuiltAt: t.CreatedAt,
 		Custom: true, Version: t.Version, Team: t.TeamID, Public: t.Public, BuiltBy: t.BuiltBy, From: t.From,
-		Config: &client.TemplateConfig{Env: c.Env, Workdir: c.Workdir, User: c.User, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Ports: c.Ports, Labels: c.Labels},
+		Config: &client.TemplateConfig{Env: c.Env, Workdir: c.Workdir, User: c.User, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Ports: c.Ports, Labels: c.Labels,
+			MemoryMB: c.MemoryMB, Desktop: c.Desktop},
 	}
 	if whole {
 		out.Dockerfile = t.Source

@@ -31,8 +31,14 @@ type Sandboxes interface {
 	// sandbox list.
 	Start(ctx context.Context, teamID, rootfs string, writable bool, what string) (Sandbox, error)
 	// Fork makes a sandbox of the current state of the team's sandbox
-	// ref (a snapshot restored), and says which root filesystem ref runs on.
-	Fork(ctx context.Context, teamID, ref string) (Sandbox, string, error)
+	// ref (a snapshot restored), and says what ref runs on.
+	Fork(ctx context.Context, teamID, ref string) (Sandbox, Origin, error)
+}
+
+// Origin is what a sandbox runs on: the root filesystem of its template's
+// version, and the template's name.
+type Origin struct {
+	RootFS, Template string
 }
 
 // Sandbox is a started build sandbox.
@@ -50,10 +56,12 @@ type Sandbox interface {
 	Destroy(ctx context.Context)
 }
 
-// Builtins resolves a built-in template (base, desktop) to its root
-// filesystem; *template.Manager is one.
+// Builtins resolves a built-in template (base, desktop).
 type Builtins interface {
-	Resolve(ctx context.Context, name string) (string, error)
+	// Builtin returns the root filesystem of the built-in template name
+	// and what its sandboxes start with (ports, memory, the desktop), or
+	// errdefs.ErrNotFound.
+	Builtin(ctx context.Context, name string) (string, Config, error)
 }
 
 // Options configure a Builder.
@@ -62,6 +70,9 @@ type Options struct {
 	MaxImageBytes int64         // an image's compressed layers at most; default 8 GiB
 	MaxLayerBytes int64         // what one step writes at most; default 10 GiB
 	TmpDir        string        // where image archives are unpacked; default the system's
+	// CacheTTL is how long a cached layer no template uses stays after a
+	// build last used it; default a week.
+	CacheTTL time.Duration
 }
 
 // Builder runs builds.
@@ -85,6 +96,9 @@ func New(cfg Options, layers *layer.Store, sbs Sandboxes, builtins Builtins, sto
 	}
 	if cfg.MaxLayerBytes == 0 {
 		cfg.MaxLayerBytes = 10 << 30
+	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = 7 * 24 * time.Hour
 	}
 	return &Builder{cfg: cfg, layers: layers, sbs: sbs, builtins: builtins, store: store, log: log.With("component", "build"), now: time.Now}
 }
@@ -122,7 +136,7 @@ func (b *Builder) Build(ctx context.Context, req Request, progress func(Event)) 
 	if err := validName(req.Name); err != nil {
 		return nil, err
 	}
-	if _, err := b.builtins.Resolve(ctx, req.Name); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, _, err := b.builtins.Builtin(ctx, req.Name); !errors.Is(err, errdefs.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s is a built-in template: give yours another name", errdefs.ErrInvalidArgument, req.Name)
 	}
 	if req.Image != "" || req.ImageArchive != "" {

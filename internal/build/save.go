@@ -37,18 +37,18 @@ func (b *Builder) Save(ctx context.Context, req SaveRequest, progress func(Event
 	if err := validName(req.Name); err != nil {
 		return nil, err
 	}
-	if _, err := b.builtins.Resolve(ctx, req.Name); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, _, err := b.builtins.Builtin(ctx, req.Name); !errors.Is(err, errdefs.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s is a built-in template: give yours another name", errdefs.ErrInvalidArgument, req.Name)
 	}
 	r := &run{b: b, req: Request{TeamID: req.TeamID, Name: req.Name, BuiltBy: req.BuiltBy}, start: b.now(), progress: progress, steps: 2}
 	r.done = 1
 	r.emit(Event{Step: 1, Steps: 2, Instruction: "snapshot and fork of " + req.Sandbox})
-	fork, rootfs, err := b.sbs.Fork(ctx, req.TeamID, req.Sandbox)
+	fork, origin, err := b.sbs.Fork(ctx, req.TeamID, req.Sandbox)
 	if err != nil {
 		return nil, err
 	}
 	defer fork.Destroy(context.WithoutCancel(ctx))
-	res, err := b.stackOf(ctx, req.TeamID, rootfs)
+	res, err := b.stackOf(ctx, req.TeamID, origin)
 	if err != nil {
 		return nil, err
 	}
@@ -70,18 +70,24 @@ func (b *Builder) Save(ctx context.Context, req SaveRequest, progress func(Event
 
 // stackOf finds the stack a sandbox runs on from its root filesystem: the
 // shared mount of one of the team's (or a public) template versions, else
-// a built-in template's own directory.
-func (b *Builder) stackOf(ctx context.Context, teamID, rootfs string) (stageResult, error) {
+// a built-in template's own directory, whose sandboxes' config is the
+// built-in's of that name today.
+func (b *Builder) stackOf(ctx context.Context, teamID string, o Origin) (stageResult, error) {
 	all, err := b.store.Templates(ctx, teamID)
 	if err != nil {
 		return stageResult{}, err
 	}
 	for _, t := range all {
-		if b.layers.SharedPath(t.Stack) == rootfs {
+		if b.layers.SharedPath(t.Stack) == o.RootFS {
 			return stageResult{stack: t.Stack, config: t.Config}, nil
 		}
 	}
-	return stageResult{stack: layer.Stack{Base: rootfs}, config: Config{Env: defaultEnv}}, nil
+	_, c, err := b.builtins.Builtin(ctx, o.Template)
+	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return stageResult{}, err
+	}
+	c.Env = defaultEnv
+	return stageResult{stack: layer.Stack{Base: o.RootFS}, config: c}, nil
 }
 
 // syncLayer writes into a new layer over stack what differs between the

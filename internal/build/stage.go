@@ -114,9 +114,10 @@ func (r *run) base(ctx context.Context, st dockerfile.Stage, earlier []stageResu
 	if st.From == "scratch" {
 		return stageResult{}, nil
 	}
-	rootfs, err := r.b.builtins.Resolve(ctx, st.From)
+	rootfs, c, err := r.b.builtins.Builtin(ctx, st.From)
 	if err == nil {
-		return stageResult{stack: layer.Stack{Base: rootfs}, config: Config{Env: defaultEnv}}, nil
+		c.Env = defaultEnv
+		return stageResult{stack: layer.Stack{Base: rootfs}, config: c}, nil
 	}
 	if !errors.Is(err, errdefs.ErrNotFound) {
 		return stageResult{}, fmt.Errorf("Dockerfile line %d: FROM %s: %w", st.Line, st.From, err)

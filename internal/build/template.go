@@ -37,6 +37,10 @@ type Config struct {
 	Cmd        []string          `json:"cmd,omitempty"`
 	Ports      []int             `json:"ports,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	// MemoryMB and Desktop come from a built-in base: a template made
+	// from desktop runs the desktop's services, with its memory.
+	MemoryMB int  `json:"memory_mb,omitempty"`
+	Desktop  bool `json:"desktop,omitempty"`
 }
 
 // Start returns the command a new sandbox runs in the background: the

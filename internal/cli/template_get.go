@@ -98,6 +98,12 @@ func printCustom(t *table, tpl client.Template) {
 			}
 			field("ports", strings.Join(ports, ", "))
 		}
+		if c.Desktop {
+			field("desktop", "yes (VNC on port 6901)")
+		}
+		if c.MemoryMB > 0 {
+			field("memory", strconv.Itoa(c.MemoryMB)+" MB")
+		}
 		listField(t, "env", c.Env)
 	}
 	layers := make([]string, len(tpl.Layers))

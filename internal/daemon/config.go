@@ -32,6 +32,7 @@ type BuildConfig struct {
 	MaxContextMB int           // a build context, uncompressed; 0: 2048
 	MaxImageMB   int           // an image's compressed layers; 0: 8192
 	DiskMB       int           // what one step writes; 0: 10240
+	CacheTTL     time.Duration // a cached layer no template uses stays this long after its last use; 0: a week
 }
 
 // ProxyConfig sets up the dev-server URLs ({port}-{id}.{domain}).

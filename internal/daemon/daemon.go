@@ -79,6 +79,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err := cleanBuilds(ctx, mgr, builder, layers, log); err != nil {
 		return fmt.Errorf("cleaning up after interrupted template builds: %w", err)
 	}
+	go pruneTemplates(ctx, mgr, builder, cfg.path("sandboxes"), log)
 	res, err := startResolver(netw, mgr, log)
 	if err != nil {
 		return err

@@ -33,9 +33,9 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 	}
 	steps := &buildSandboxes{dir: cfg.path("sandboxes"), vcpus: cfg.Build.VCPUs, memoryMB: cfg.Build.MemoryMB}
 	builder := build.New(build.Options{TmpDir: cfg.path("tmp"), StepTimeout: cfg.Build.StepTimeout, MaxImageBytes: int64(cfg.Build.MaxImageMB) << 20,
-		MaxLayerBytes: int64(cfg.Build.DiskMB) << 20}, layers, steps, tpl, st, log)
+		MaxLayerBytes: int64(cfg.Build.DiskMB) << 20, CacheTTL: cfg.Build.CacheTTL}, layers, steps, builtins{tpl}, st, log)
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin}, log,
-		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: tpl, custom: builder, layers: layers}, st)
+		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: builtins{tpl}, custom: builder, layers: layers}, st)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -43,20 +43,33 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 	return mgr, builder, layers, nil
 }
 
+// builtins gives builds the built-in templates, with what their sandboxes
+// start with.
+type builtins struct{ tpl *template.Manager }
+
+func (b builtins) Builtin(ctx context.Context, name string) (string, build.Config, error) {
+	info, err := b.tpl.Get(ctx, name)
+	if err != nil {
+		return "", build.Config{}, err
+	}
+	rootfs, err := b.tpl.Resolve(ctx, name)
+	return rootfs, build.Config{Ports: info.Ports, MemoryMB: info.MemoryMB, Desktop: info.Desktop}, err
+}
+
 // templateAdapter resolves the templates a team may use for the sandbox
 // manager: a built-in one, else one of the team's custom templates (or a
 // public one), whose stack of layers is mounted once and shared.
 type templateAdapter struct {
-	builtin *template.Manager
+	builtin builtins
 	custom  *build.Builder
 	layers  *layer.Store
 }
 
 func (a templateAdapter) Resolve(ctx context.Context, teamID, name string) (sandbox.Template, error) {
-	info, err := a.builtin.Get(ctx, name)
+	info, err := a.builtin.tpl.Get(ctx, name) // the name, not an alias of it
 	if err == nil {
-		rootfs, err := a.builtin.Resolve(ctx, name)
-		return sandbox.Template{Name: info.Name, RootFS: rootfs, MemoryMB: info.MemoryMB, Ports: info.Ports, Desktop: info.Desktop}, err
+		rootfs, c, err := a.builtin.Builtin(ctx, info.Name)
+		return sandbox.Template{Name: info.Name, RootFS: rootfs, MemoryMB: c.MemoryMB, Ports: c.Ports, Desktop: c.Desktop}, err
 	}
 	if !errors.Is(err, errdefs.ErrNotFound) {
 		return sandbox.Template{}, err
@@ -73,7 +86,8 @@ func (a templateAdapter) Resolve(ctx context.Context, teamID, name string) (sand
 		return sandbox.Template{}, err
 	}
 	c := t.Config
-	return sandbox.Template{Name: t.Name, RootFS: rootfs, Ports: c.Ports, Env: c.Env, Workdir: c.Workdir, User: c.User, Start: c.Start()}, nil
+	return sandbox.Template{Name: t.Name, RootFS: rootfs, Ports: c.Ports, Env: c.Env, Workdir: c.Workdir, User: c.User, Start: c.Start(),
+		MemoryMB: c.MemoryMB, Desktop: c.Desktop}, nil
 }
 
 // buildMetadata marks the sandboxes of template builds.
@@ -100,20 +114,20 @@ func (b *buildSandboxes) Start(ctx context.Context, teamID, rootfs string, writa
 	return buildSandbox{mgr: b.mgr, sb: sb}, nil
 }
 
-func (b *buildSandboxes) Fork(ctx context.Context, teamID, ref string) (build.Sandbox, string, error) {
+func (b *buildSandboxes) Fork(ctx context.Context, teamID, ref string) (build.Sandbox, build.Origin, error) {
 	parent, err := b.mgr.Get(ctx, teamID, ref)
 	if err != nil {
-		return nil, "", err
+		return nil, build.Origin{}, err
 	}
 	rootfs, err := gvisor.RootFS(filepath.Join(b.dir, parent.ID))
 	if err != nil {
-		return nil, "", err
+		return nil, build.Origin{}, err
 	}
 	sb, err := b.mgr.ForkAs(ctx, teamID, parent.ID, map[string]string{buildMetadata: "save of " + parent.ID})
 	if err != nil {
-		return nil, "", err
+		return nil, build.Origin{}, err
 	}
-	return buildSandbox{mgr: b.mgr, sb: sb}, rootfs, nil
+	return buildSandbox{mgr: b.mgr, sb: sb}, build.Origin{RootFS: rootfs, Template: parent.Template}, nil
 }
 
 type buildSandbox struct {

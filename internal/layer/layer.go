@@ -81,7 +81,11 @@ func (s *Store) Cached(key string) (Layer, bool) {
 		return Layer{}, false
 	}
 	l, err := s.Get(strings.TrimSpace(string(b)))
-	return l, err == nil
+	if err != nil {
+		return Layer{}, false
+	}
+	s.touch(l.ID)
+	return l, true
 }
 
 // SetCache makes layer id the one for a build step's cache key, replacing

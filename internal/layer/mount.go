@@ -125,6 +125,9 @@ func (st *Store) RootFS(s Stack) (string, error) {
 	mountMu.Lock()
 	defer mountMu.Unlock()
 	target := st.SharedPath(s)
+	if err := recordStack(target, s); err != nil {
+		return "", err
+	}
 	if ok, err := hostfs.Mounted(target); err != nil || ok {
 		return target, err
 	}

@@ -166,6 +166,11 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 	spec := m.runSpec(sb, nsPath)
 	spec.RootFS, spec.WritableRoot = tpl.RootFS, opts.WritableRoot
 	spec.Env = append(spec.Env, templateEnv(tpl)...)
+	if opts.WritableRoot {
+		// A build step runs no template services: they would write
+		// their state (an X server's lock, caches) into the layer.
+		spec.Env = append(spec.Env, agentapi.EnvNoHooks+"=1")
+	}
 	if err := m.rt.Start(ctx, spec); err != nil {
 		return nil, Template{}, fmt.Errorf("starting sandbox: %w", err)
 	}

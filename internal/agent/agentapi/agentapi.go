@@ -17,6 +17,7 @@ const (
 	EnvNproc    = "RUNTOOLS_AGENT_NPROC"    // RLIMIT_NPROC for every process the agent starts
 	EnvWorkdir  = "RUNTOOLS_AGENT_WORKDIR"  // a process's directory when its request names none
 	EnvUser     = "RUNTOOLS_AGENT_USER"     // a process's user when its request names none
+	EnvNoHooks  = "RUNTOOLS_AGENT_NO_HOOKS" // "1": start no hooks at boot (a build step's sandbox)
 )
 
 // ExecRequest starts a process.

@@ -312,6 +312,10 @@ export interface TemplateConfig {
   cmd: string[];
   ports: number[];
   labels: Record<string, string>;
+  /** Its sandboxes' default memory, from a built-in base (desktop: 2048). */
+  memoryMB?: number;
+  /** Made from desktop: its sandboxes run the desktop, with VNC on port 6901. */
+  desktop: boolean;
 }
 
 /** A Dockerfile build of a custom template, or an image's. */

@@ -249,6 +249,8 @@ function templateConfigFromWire(w: Wire): TemplateConfig {
     cmd: arr(w.cmd).map(str),
     ports: arr(w.ports).map(num),
     labels: strMap(w.labels),
+    memoryMB: optNum(w.memory_mb),
+    desktop: bool(w.desktop),
   };
 }
 
