@@ -139,6 +139,7 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 		if retErr != nil {
 			reason += ": " + retErr.Error()
 		}
+		defer m.forget(sb.ID)
 		return m.markStopped(ctx, sb, reason)
 	})
 	if err := os.MkdirAll(m.dir(sb.ID), 0o700); err != nil {

@@ -48,7 +48,8 @@ const (
 func (m *Manager) VNCReady(id string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.vnc[id]
+	e := m.entries[id]
+	return e != nil && e.vnc
 }
 
 // probeDesktop polls a running desktop sandbox's VNC port until it answers
@@ -71,9 +72,10 @@ func (m *Manager) probeDesktop(ctx context.Context, id string) {
 			resp.Body.Close()
 			if resp.StatusCode < 500 {
 				m.mu.Lock()
-				live := m.watchers[id] != nil // still running, not unwatched meanwhile
+				e := m.entries[id]
+				live := e != nil && e.unwatch != nil // still running, not unwatched meanwhile
 				if live {
-					m.vnc[id] = true
+					e.vnc = true
 				}
 				m.mu.Unlock()
 				if live {

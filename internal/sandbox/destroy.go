@@ -22,6 +22,7 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, 
 		return nil, err
 	}
 	if sb.State == Stopped {
+		m.forget(sb.ID) // the lock just taken made an entry
 		return sb, nil
 	}
 	sb.State = Stopping
@@ -38,6 +39,7 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, 
 	if err := m.markStopped(ctx, sb, ReasonDestroyed); err != nil {
 		return nil, fmt.Errorf("recording sandbox as stopped: %w", err)
 	}
+	m.forget(sb.ID)
 	m.log.Info("sandbox destroyed", "sandbox", sb.ID)
 	return sb, nil
 }

@@ -15,6 +15,9 @@ func (m *Manager) CheckLimits(ctx context.Context, list []*Sandbox, seen map[str
 	return next
 }
 
+// Entries is how many sandboxes the manager keeps in memory.
+func (m *Manager) Entries() int { return m.entryCount() }
+
 // SetPidsCounter replaces the agent as the source of process counts.
 func (m *Manager) SetPidsCounter(f func(ctx context.Context, sb *Sandbox) (int, error)) {
 	m.countPids = f

@@ -39,6 +39,7 @@ func (m *Manager) RunIdle(ctx context.Context) {
 			m.log.Warn("idle check: listing sandboxes", "err", err)
 			continue
 		}
+		m.forgetGone(ctx, list)
 		now := m.now()
 		cpu = m.meterCPU(list, cpu, now.Sub(lastCPU), now)
 		limits = m.checkLimits(ctx, list, limits)
@@ -114,13 +115,4 @@ func (m *Manager) SetIdleTimeout(ctx context.Context, teamID, ref string, d time
 	}
 	m.activity(sb.ID).touch(m.now())
 	return sb, nil
-}
-
-// Events returns a team's sandbox's recorded transitions.
-func (m *Manager) Events(ctx context.Context, teamID, ref string) ([]Event, error) {
-	sb, err := m.Get(ctx, teamID, ref)
-	if err != nil {
-		return nil, err
-	}
-	return m.store.Events(ctx, sb.ID)
 }

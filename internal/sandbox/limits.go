@@ -156,7 +156,7 @@ func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[str
 	m.mu.Lock()
 	for id, st := range next {
 		if st.last != "" {
-			m.lastLimit[id] = st.last
+			m.entryLocked(id).lastLimit = st.last
 		}
 	}
 	m.mu.Unlock()
@@ -263,5 +263,8 @@ func (m *Manager) agentPids(ctx context.Context, sb *Sandbox) (int, error) {
 func (m *Manager) LastLimit(id string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.lastLimit[id]
+	if e := m.entries[id]; e != nil {
+		return e.lastLimit
+	}
+	return ""
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -76,16 +75,10 @@ type Manager struct {
 
 	createMu sync.Mutex // serializes address allocation and name checks with inserts
 
-	mu        sync.Mutex
-	locks     map[string]*sync.Mutex
-	agents    map[string]*agentclient.Client
-	watchers  map[string]context.CancelFunc
-	acts      map[string]*activity
-	vnc       map[string]bool // desktop sandboxes whose VNC answers
-	records   map[string]cachedRecord
-	lastLimit map[string]string // the last limit each sandbox hit
-	pids      pidsCounts
-	wg        sync.WaitGroup
+	mu      sync.Mutex
+	entries map[string]*entry // what it keeps in memory of each sandbox (registry.go)
+	pids    pidsCounts
+	wg      sync.WaitGroup
 
 	quiesceHooks []func(*Sandbox)
 	observer     Observer // nil: none
@@ -107,30 +100,10 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 	}
 	m := &Manager{
 		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,
-		now:       time.Now,
-		locks:     map[string]*sync.Mutex{},
-		agents:    map[string]*agentclient.Client{},
-		watchers:  map[string]context.CancelFunc{},
-		acts:      map[string]*activity{},
-		vnc:       map[string]bool{},
-		records:   map[string]cachedRecord{},
-		lastLimit: map[string]string{},
+		now: time.Now, entries: map[string]*entry{},
 	}
 	m.countPids = m.agentPids
 	return m, nil
-}
-
-// lock serializes lifecycle operations on one sandbox.
-func (m *Manager) lock(id string) func() {
-	m.mu.Lock()
-	l, ok := m.locks[id]
-	if !ok {
-		l = &sync.Mutex{}
-		m.locks[id] = l
-	}
-	m.mu.Unlock()
-	l.Lock()
-	return l.Unlock
 }
 
 // Get returns a team's sandbox by ID or name.
@@ -183,39 +156,6 @@ func (m *Manager) List(ctx context.Context, teamID string, includeStopped bool) 
 }
 
 func (m *Manager) dir(id string) string { return filepath.Join(m.cfg.Dir, id) }
-
-func (m *Manager) agentFor(sb *Sandbox) *agentclient.Client {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.agents[sb.ID]
-	if !ok {
-		c = agentclient.New("http://"+sb.IP.String()+":"+strconv.Itoa(agentapi.Port), sb.Secret)
-		m.agents[sb.ID] = c
-	}
-	return c
-}
-
-func (m *Manager) dropAgent(id string) {
-	m.mu.Lock()
-	c := m.agents[id]
-	delete(m.agents, id)
-	m.mu.Unlock()
-	if c != nil {
-		c.Close()
-	}
-}
-
-// activity returns the activity tracker of a sandbox.
-func (m *Manager) activity(id string) *activity {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	a, ok := m.acts[id]
-	if !ok {
-		a = newActivity(m.now())
-		m.acts[id] = a
-	}
-	return a
-}
 
 // Use returns a client for a sandbox's agent, waking the sandbox if it is
 // paused, and counts the caller as activity until it calls done. A sandbox
@@ -314,13 +254,15 @@ func mergeEnv(base, over map[string]string) map[string]string {
 // again by the next Recover.
 func (m *Manager) Shutdown() {
 	m.mu.Lock()
-	for id, cancel := range m.watchers {
-		cancel()
-		delete(m.watchers, id)
-	}
-	for id, c := range m.agents {
-		c.Close()
-		delete(m.agents, id)
+	for _, e := range m.entries {
+		if e.unwatch != nil {
+			e.unwatch()
+			e.unwatch = nil
+		}
+		if e.agent != nil {
+			e.agent.Close()
+			e.agent = nil
+		}
 	}
 	m.mu.Unlock()
 	m.wg.Wait()

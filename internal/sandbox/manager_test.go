@@ -61,12 +61,16 @@ func (f *fakeRuntime) Running(_ context.Context, id string) (bool, error) {
 }
 
 type fakeNetwork struct {
-	mu  sync.Mutex
-	nss map[string]bool
+	mu    sync.Mutex
+	nss   map[string]bool
+	first netip.Addr // the first address to hand out; default 10.9.0.2
 }
 
 func (f *fakeNetwork) Allocate(used []netip.Addr) (netip.Addr, error) {
 	a := netip.MustParseAddr("10.9.0.2")
+	if f.first.IsValid() {
+		a = f.first
+	}
 	for {
 		taken := false
 		for _, u := range used {

@@ -267,3 +267,12 @@ func (m *Manager) fail(ctx context.Context, sb *Sandbox, reason string) {
 	}
 	m.log.Error("sandbox failed", "sandbox", sb.ID, "reason", reason)
 }
+
+// OnQuiesce registers a function called with a sandbox and its address
+// before the sandbox is saved, to close connections into it (a TCP
+// connection open at checkpoint time can break the restored network).
+func (m *Manager) OnQuiesce(fn func(sb *Sandbox)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.quiesceHooks = append(m.quiesceHooks, fn)
+}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
-	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -106,83 +105,4 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 			}
 		},
 	}, nil
-}
-
-// OnQuiesce registers a function called with a sandbox and its address
-// before the sandbox is saved, to close connections into it (a TCP
-// connection open at checkpoint time can break the restored network).
-func (m *Manager) OnQuiesce(fn func(sb *Sandbox)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.quiesceHooks = append(m.quiesceHooks, fn)
-}
-
-// cachedSandbox returns a sandbox's record, from memory while no record or
-// event has been written since it was read (the dev-server proxy asks for
-// every request), and the channel that says when it is stale.
-func (m *Manager) cachedSandbox(ctx context.Context, id string) (*Sandbox, <-chan struct{}, error) {
-	m.mu.Lock()
-	e, ok := m.records[id]
-	m.mu.Unlock()
-	if ok && !isClosed(e.changed) {
-		return e.sb, e.changed, nil
-	}
-	changed := m.store.Changed() // before reading: a write after it closes it
-	sb, err := m.store.GetSandbox(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	m.mu.Lock()
-	if len(m.records) > maxCachedRecords {
-		clear(m.records)
-	}
-	m.records[id] = cachedRecord{sb: sb, changed: changed}
-	m.mu.Unlock()
-	return sb, changed, nil
-}
-
-// Record returns the record of the sandbox with this ID, of any team, from
-// memory while it is current. The caller must not change it.
-func (m *Manager) Record(ctx context.Context, id string) (*Sandbox, error) {
-	sb, _, err := m.cachedSandbox(ctx, id)
-	return sb, err
-}
-
-// useCached is Use's fast path, for a sandbox named by ID whose cached
-// record is current and says running: no database read. begin waits out
-// any pause claim, and a pause that finished meanwhile wrote its state
-// (making the record stale), so checking after begin is enough. ok false
-// means: take the slow path.
-func (m *Manager) useCached(ctx context.Context, teamID, ref string) (*agentclient.Client, *Sandbox, func(), bool) {
-	if !IsID(ref) {
-		return nil, nil, nil, false
-	}
-	sb, changed, err := m.cachedSandbox(ctx, ref)
-	if err != nil || sb.TeamID != teamID || sb.State != Running {
-		return nil, nil, nil, false
-	}
-	a := m.activity(sb.ID)
-	a.begin(m.now)
-	if isClosed(changed) {
-		a.end(m.now)
-		return nil, nil, nil, false
-	}
-	return m.agentFor(sb), sb, func() { a.end(m.now) }, true
-}
-
-// maxCachedRecords bounds the record cache.
-const maxCachedRecords = 10000
-
-type cachedRecord struct {
-	sb      *Sandbox
-	changed <-chan struct{}
-}
-
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }

@@ -10,10 +10,11 @@ import (
 func (m *Manager) watch(id string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.mu.Lock()
-	if old := m.watchers[id]; old != nil {
-		old()
+	e := m.entryLocked(id)
+	if e.unwatch != nil {
+		e.unwatch()
 	}
-	m.watchers[id] = cancel
+	e.unwatch = cancel
 	m.mu.Unlock()
 	m.wg.Add(1)
 	go func() {
@@ -36,14 +37,23 @@ func (m *Manager) watch(id string) {
 }
 
 func (m *Manager) unwatch(id string) {
-	m.mu.Lock()
-	cancel := m.watchers[id]
-	delete(m.watchers, id)
-	delete(m.vnc, id)
-	m.mu.Unlock()
-	if cancel != nil {
+	if cancel := m.unwatched(id); cancel != nil {
 		cancel()
 	}
+}
+
+// unwatched marks a sandbox as no longer followed, and returns the
+// function that stopped following it, if it was.
+func (m *Manager) unwatched(id string) context.CancelFunc {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.entries[id]
+	if e == nil {
+		return nil
+	}
+	cancel := e.unwatch
+	e.unwatch, e.vnc = nil, false
+	return cancel
 }
 
 // ended handles a sandbox that stopped without being asked to.
@@ -51,10 +61,7 @@ func (m *Manager) ended(id string, exit Exit) {
 	ctx := context.Background()
 	unlock := m.lock(id)
 	defer unlock()
-	m.mu.Lock()
-	delete(m.watchers, id)
-	delete(m.vnc, id)
-	m.mu.Unlock()
+	m.unwatched(id)
 	sb, err := m.store.GetSandbox(ctx, id)
 	if err != nil || sb.State != Running {
 		return // destroyed or being handled elsewhere
@@ -74,5 +81,6 @@ func (m *Manager) ended(id string, exit Exit) {
 		log.Error("recording a sandbox that ended", "err", err)
 		return
 	}
+	m.forget(id)
 	log.Warn("sandbox ended on its own", "reason", reason)
 }

@@ -1,0 +1,189 @@
+package sandbox
+
+// Forks: a new sandbox from a snapshot of another, with its own identity.
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/errdefs"
+)
+
+// Fork makes a new sandbox from a snapshot of ref (snap names it; "" takes
+// a fresh one, removed again after). The fork gets a new ID, address and
+// agent token; any number of forks of one snapshot run side by side.
+func (m *Manager) Fork(ctx context.Context, teamID, ref, snap, name string) (*Sandbox, error) {
+	return m.fork(ctx, teamID, ref, snap, name, nil)
+}
+
+// ForkAs forks a sandbox's current state like Fork, with the fork's own
+// metadata (the daemon marks the forks it makes for itself, such as a
+// sandbox being saved as a template, so that it can clean them up).
+func (m *Manager) ForkAs(ctx context.Context, teamID, ref string, metadata map[string]string) (*Sandbox, error) {
+	return m.fork(ctx, teamID, ref, "", "", metadata)
+}
+
+// fork forks with metadata, or with the parent's when it is nil.
+func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, metadata map[string]string) (_ *Sandbox, retErr error) {
+	defer m.observe(OpFork, m.now(), &retErr)
+	if name != "" {
+		if err := ValidateName(name); err != nil {
+			return nil, err
+		}
+	}
+	parent, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	var sn *Snapshot
+	if snap == "" {
+		if sn, err = m.Snapshot(ctx, teamID, parent.ID, "fork-"+randomString(8)); err != nil {
+			return nil, err
+		}
+		defer func() { _ = m.removeSnapshot(ctx, sn) }()
+	} else if sn, err = m.findSnapshot(ctx, parent, snap); err != nil {
+		return nil, err
+	}
+	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
+		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
+	}
+	if metadata == nil {
+		metadata = parent.Metadata
+	}
+	sb := &Sandbox{
+		ID: NewID(), TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
+		VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, DiskMB: parent.DiskMB,
+		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: metadata,
+		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
+		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
+		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop, Egress: parent.Egress,
+		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
+	}
+	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)
+	unlock := m.lock(sb.ID)
+	defer unlock()
+	if err := m.insert(ctx, sb); err != nil {
+		return nil, err
+	}
+	var u undo
+	defer u.run(ctx, log)
+	u.add("mark record failed", func(ctx context.Context) error {
+		reason := ReasonCreateFail
+		if retErr != nil {
+			reason += ": " + retErr.Error()
+		}
+		return m.markStopped(ctx, sb, reason)
+	})
+	u.add("clean up", func(ctx context.Context) error { return m.cleanup(ctx, sb.ID) })
+	if err := os.MkdirAll(filepath.Join(m.dir(sb.ID), "bundle"), 0o700); err != nil {
+		return nil, fmt.Errorf("creating sandbox directory: %w", err)
+	}
+	if err := copyFile(filepath.Join(m.dir(parent.ID), "bundle", "config.json"), filepath.Join(m.dir(sb.ID), "bundle", "config.json")); err != nil {
+		return nil, fmt.Errorf("copying the parent's bundle: %w", err)
+	}
+	if err := linkImage(m.snapshotDir(sn.ID), m.pauseImage(sb.ID)); err != nil {
+		return nil, fmt.Errorf("preparing the fork's image: %w", err)
+	}
+	sb.State = Paused
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, err
+	}
+	if err := m.resume(ctx, sb, "forked"); err != nil {
+		return nil, err
+	}
+	u.release()
+	sb.StartedAt = m.now().UTC()
+	_ = m.store.UpdateSandbox(ctx, sb)
+	log.Info("sandbox forked", "snapshot", sn.Name, "ip", sb.IP)
+	return sb, nil
+}
+
+// renewToken gives a restored agent a new token when the sandbox has one
+// pending (after a rollback or fork): the pending one is recorded first,
+// so after a crash either token may be live and recovery tries both.
+func (m *Manager) renewToken(ctx context.Context, sb *Sandbox) error {
+	if sb.NextSecret == "" {
+		return nil
+	}
+	seed := make([]byte, 64)
+	_, _ = rand.Read(seed)
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.agentFor(sb).SetToken(tctx, sb.NextSecret, seed); err != nil {
+		return fmt.Errorf("giving the agent a new token: %w", err)
+	}
+	m.dropAgent(sb.ID)
+	sb.Secret, sb.NextSecret = sb.NextSecret, ""
+	return m.store.UpdateSandbox(ctx, sb)
+}
+
+// linkImage makes dst a sealed image with the same files as the sealed
+// image src, by hard links (images are never written after sealing), or
+// copies when the two are on different filesystems.
+func linkImage(src, dst string) error {
+	if !sealed(src) {
+		return fmt.Errorf("image %s is not sealed", src)
+	}
+	tmp := dst + ".tmp"
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		from, to := filepath.Join(src, e.Name()), filepath.Join(tmp, e.Name())
+		err := os.Link(from, to)
+		if errors.Is(err, syscall.EXDEV) {
+			err = copyFile(from, to) // another filesystem: copy instead
+		}
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+			return fmt.Errorf("linking image file: %w", err)
+		}
+	}
+	if err := atomicfile.SyncDir(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(dst))
+}
+
+func renameIfExists(from, to string) error {
+	err := os.Rename(from, to)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// copyFile copies src to a new file dst and fsyncs it, streaming.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, cerr := io.Copy(out, in)
+	serr := out.Sync()
+	return errors.Join(cerr, serr, out.Close())
+}

@@ -1,0 +1,76 @@
+package sandbox_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/sandbox"
+)
+
+// answerAsAgent serves, at addr's agent port, an agent that says it is
+// healthy and nothing more: enough for a create to finish.
+func answerAsAgent(t *testing.T, addr netip.Addr) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr.String(), strconv.Itoa(agentapi.Port)))
+	if err != nil {
+		t.Skipf("cannot listen as a sandbox's agent: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// TestNoEntryOutlivesItsSandbox creates and destroys sandboxes, using each
+// the ways that make the manager remember it, and checks that it
+// remembers none of them afterwards.
+func TestNoEntryOutlivesItsSandbox(t *testing.T) {
+	e := newEnv(t)
+	e.net.first = netip.MustParseAddr("127.77.0.2")
+	answerAsAgent(t, e.net.first)
+	ctx := context.Background()
+	before := e.mgr.Entries()
+	for i := range 20 {
+		sb, err := e.mgr.Create(ctx, "team-a", sandbox.CreateOptions{})
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+		if _, _, done, err := e.mgr.Use(ctx, "team-a", sb.ID); err != nil {
+			t.Fatal(err)
+		} else {
+			done()
+		}
+		if _, err := e.mgr.Record(ctx, sb.ID); err != nil {
+			t.Fatal(err)
+		}
+		hour := time.Hour
+		if _, err := e.mgr.SetIdleTimeout(ctx, "team-a", sb.ID, hour); err != nil {
+			t.Fatal(err)
+		}
+		if e.mgr.Entries() == before {
+			t.Fatal("the manager keeps nothing of a running sandbox: the test proves nothing")
+		}
+		if _, err := e.mgr.Destroy(ctx, "team-a", sb.ID); err != nil {
+			t.Fatal(err)
+		}
+		// What comes after a destroy makes no entry either.
+		e.mgr.Record(ctx, sb.ID)
+		e.mgr.Destroy(ctx, "team-a", sb.ID)
+	}
+	// A create that fails.
+	e.rt.startErr = context.DeadlineExceeded
+	if _, err := e.mgr.Create(ctx, "team-a", sandbox.CreateOptions{}); err == nil {
+		t.Fatal("a create whose runtime fails succeeded")
+	}
+	if got := e.mgr.Entries(); got != before {
+		t.Errorf("the manager keeps %d sandboxes in memory after they were destroyed, %d before", got, before)
+	}
+}
