@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
 )
 
 // maxTimeoutMS bounds a command's timeout: one day.
@@ -194,22 +196,19 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) error {
-	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	defer done()
-	procs, err := ag.Processes(r.Context())
-	if err != nil {
-		return err
-	}
-	out := struct {
-		Processes []client.Process `json:"processes"`
-	}{Processes: []client.Process{}}
-	for _, p := range procs {
-		out.Processes = append(out.Processes, client.Process(p))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return s.agentCall(r, func(ctx context.Context, ag *agentclient.Client) error {
+		procs, err := ag.Processes(ctx)
+		if err != nil {
+			return err
+		}
+		out := struct {
+			Processes []client.Process `json:"processes"`
+		}{Processes: []client.Process{}}
+		for _, p := range procs {
+			out.Processes = append(out.Processes, client.Process(p))
+		}
+		return writeJSON(w, http.StatusOK, out)
+	})
 }
 
 func pidParam(r *http.Request) (int, error) {
@@ -229,19 +228,16 @@ func (s *Server) processOutput(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	defer done()
-	ew := newEventWriter(w)
-	defer ew.close()
-	err = ag.Output(r.Context(), pid, follow, ew.write)
-	if err == nil && !ew.started {
-		ew.w.Header().Set("Content-Type", "application/x-ndjson")
-		ew.w.WriteHeader(http.StatusOK)
-	}
-	return ew.fail(err)
+	return s.agentCall(r, func(ctx context.Context, ag *agentclient.Client) error {
+		ew := newEventWriter(w)
+		defer ew.close()
+		err := ag.Output(ctx, pid, follow, ew.write)
+		if err == nil && !ew.started {
+			ew.w.Header().Set("Content-Type", "application/x-ndjson")
+			ew.w.WriteHeader(http.StatusOK)
+		}
+		return ew.fail(err)
+	})
 }
 
 func (s *Server) signalProcess(w http.ResponseWriter, r *http.Request) error {
@@ -253,14 +249,7 @@ func (s *Server) signalProcess(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := ag.Signal(r.Context(), pid, req.Signal); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.agentCall(r, func(ctx context.Context, ag *agentclient.Client) error {
+		return noContent(w, ag.Signal(ctx, pid, req.Signal))
+	})
 }

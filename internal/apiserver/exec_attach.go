@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"time"
 
@@ -37,11 +36,12 @@ func (s *Server) execAttach(w http.ResponseWriter, r *http.Request) error {
 	if !isWebSocket(r) {
 		return invalid("exec attach is a WebSocket: send Upgrade: websocket, then the command as the first message, e.g. {\"cmd\":[\"cat\"]}")
 	}
-	ag, sb, done, err := s.sandboxes.Use(ctx, id.TeamID, ref)
+	on, err := s.sandboxes.Open(ctx, id.TeamID, ref)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer on.Close()
+	sb := on.Sandbox()
 	c, err := acceptWebSocket(w, r)
 	if err != nil {
 		return nil // Accept has answered
@@ -52,11 +52,7 @@ func (s *Server) execAttach(w http.ResponseWriter, r *http.Request) error {
 		closeWithError(ctx, s.log, c, err)
 		return nil
 	}
-	env := make(map[string]string, len(sb.Env)+len(req.Env))
-	maps.Copy(env, sb.Env) // the request's variables override the sandbox's own
-	maps.Copy(env, req.Env)
-	req.Env = env
-	sess, err := ag.Attach(ctx, req)
+	sess, err := on.Attach(ctx, req)
 	if err != nil {
 		closeWithError(ctx, s.log, c, fmt.Errorf("attaching to the command: %w", err))
 		return nil

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -8,7 +9,9 @@ import (
 	"strconv"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/sandbox"
 )
 
 // pathParam reads the required absolute ?path= of a file call. The agent
@@ -24,43 +27,78 @@ func pathParam(r *http.Request) (string, error) {
 	return path.Clean(p), nil
 }
 
-// fileCall resolves the sandbox's agent and the path of a file call. The
-// caller calls done when the call is over.
-func (s *Server) fileCall(r *http.Request) (ag *agentclient.Client, p string, done func(), err error) {
-	if p, err = pathParam(r); err != nil {
-		return nil, "", nil, err
-	}
-	ag, _, done, err = s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+// fileCall runs call with the agent of the sandbox a file request names
+// and the request's path, in a session (which wakes the sandbox and
+// explains the agent's errors). Query parameters are read before: bad
+// input wakes nothing.
+func (s *Server) fileCall(r *http.Request, call func(ctx context.Context, ag *agentclient.Client, p string) error) error {
+	p, err := pathParam(r)
 	if err != nil {
-		return nil, "", nil, err
+		return err
 	}
-	return ag, p, done, nil
+	return s.agentCall(r, func(ctx context.Context, ag *agentclient.Client) error { return call(ctx, ag, p) })
 }
 
-func (s *Server) readFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
+// agentCall runs call with the agent of the sandbox the request names, in
+// a session.
+func (s *Server) agentCall(r *http.Request, call func(ctx context.Context, ag *agentclient.Client) error) error {
+	sess, err := s.session(r)
 	if err != nil {
 		return err
 	}
-	defer done()
-	rc, size, err := ag.ReadFile(r.Context(), p)
-	if err != nil {
-		return err
-	}
+	defer sess.Close()
+	return sess.Do(r.Context(), func(ag *agentclient.Client) error { return call(r.Context(), ag) })
+}
+
+// session opens a session on the sandbox the request names, for the
+// caller's team.
+func (s *Server) session(r *http.Request) (*sandbox.Session, error) {
+	return s.sandboxes.Open(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+}
+
+// sendStream answers with what rc reads, as contentType; size < 0: unknown.
+func sendStream(w http.ResponseWriter, rc io.ReadCloser, contentType string, size int64) {
 	defer rc.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.Header().Set("Content-Type", contentType)
+	if size >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.Copy(w, rc)
+}
+
+// fileInfo returns the answer to a file call that returns the file's
+// info: fileInfo(w)(ag.Stat(ctx, p)).
+func fileInfo(w http.ResponseWriter) func(agentapi.FileInfo, error) error {
+	return func(fi agentapi.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, client.FileInfo(fi))
+	}
+}
+
+// noContent answers a call that returns nothing.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
+func (s *Server) readFile(w http.ResponseWriter, r *http.Request) error {
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		rc, size, err := ag.ReadFile(ctx, p)
+		if err != nil {
+			return err
+		}
+		sendStream(w, rc, "application/octet-stream", size)
+		return nil
+	})
+}
+
 func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
 	mode := os.FileMode(0o644)
 	if m := r.URL.Query().Get("mode"); m != "" {
 		n, err := strconv.ParseUint(m, 8, 32)
@@ -73,105 +111,66 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fi, err := ag.WriteFile(r.Context(), p, r.Body, mode, mkdirs)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, client.FileInfo(fi))
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		return fileInfo(w)(ag.WriteFile(ctx, p, r.Body, mode, mkdirs))
+	})
 }
 
 func (s *Server) removeFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
 	recursive, err := boolParam(r, "recursive")
 	if err != nil {
 		return err
 	}
-	if err := ag.Remove(r.Context(), p, recursive); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		return noContent(w, ag.Remove(ctx, p, recursive))
+	})
 }
 
 func (s *Server) statFile(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
-	fi, err := ag.Stat(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, client.FileInfo(fi))
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		return fileInfo(w)(ag.Stat(ctx, p))
+	})
 }
 
 func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
-	entries, err := ag.List(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		Entries []client.FileInfo `json:"entries"`
-	}{Entries: []client.FileInfo{}}
-	for _, e := range entries {
-		out.Entries = append(out.Entries, client.FileInfo(e))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		entries, err := ag.List(ctx, p)
+		if err != nil {
+			return err
+		}
+		out := struct {
+			Entries []client.FileInfo `json:"entries"`
+		}{Entries: []client.FileInfo{}}
+		for _, e := range entries {
+			out.Entries = append(out.Entries, client.FileInfo(e))
+		}
+		return writeJSON(w, http.StatusOK, out)
+	})
 }
 
 func (s *Server) mkdir(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
 	parents, err := boolParam(r, "parents")
 	if err != nil {
 		return err
 	}
-	fi, err := ag.Mkdir(r.Context(), p, parents)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, client.FileInfo(fi))
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		return fileInfo(w)(ag.Mkdir(ctx, p, parents))
+	})
 }
 
 func (s *Server) readArchive(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
-	rc, err := ag.ReadArchive(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	w.Header().Set("Content-Type", "application/x-tar")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, rc)
-	return nil
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		rc, err := ag.ReadArchive(ctx, p)
+		if err != nil {
+			return err
+		}
+		sendStream(w, rc, "application/x-tar", -1)
+		return nil
+	})
 }
 
 func (s *Server) writeArchive(w http.ResponseWriter, r *http.Request) error {
-	ag, p, done, err := s.fileCall(r)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := ag.WriteArchive(r.Context(), p, r.Body); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.fileCall(r, func(ctx context.Context, ag *agentclient.Client, p string) error {
+		return noContent(w, ag.WriteArchive(ctx, p, r.Body))
+	})
 }

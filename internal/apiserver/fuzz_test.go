@@ -18,7 +18,6 @@ import (
 
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
-	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -70,9 +69,9 @@ func (f *fuzzSandboxes) Expose(ctx context.Context, teamID, ref string, port int
 	return f.fakeSandboxes.Expose(ctx, teamID, ref, port, open)
 }
 
-func (f *fuzzSandboxes) Use(ctx context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, func(), error) {
+func (f *fuzzSandboxes) Open(ctx context.Context, teamID, ref string) (*sandbox.Session, error) {
 	f.calls.used = true
-	return f.fakeSandboxes.Use(ctx, teamID, ref)
+	return f.fakeSandboxes.Open(ctx, teamID, ref)
 }
 
 func (f *fuzzSandboxes) DeleteSnapshot(ctx context.Context, teamID, ref, snap string) error {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
-	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/egress"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -27,8 +26,9 @@ type Sandboxes interface {
 	Destroy(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error
 	Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error)
-	// Use wakes the sandbox if needed and holds it busy until done is called.
-	Use(ctx context.Context, teamID, ref string) (ag *agentclient.Client, sb *sandbox.Sandbox, done func(), err error)
+	// Open wakes the sandbox if needed and holds it busy until the
+	// session is closed: every agent call goes through one.
+	Open(ctx context.Context, teamID, ref string) (*sandbox.Session, error)
 	Pause(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	Resume(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	SetIdleTimeout(ctx context.Context, teamID, ref string, d time.Duration) (*sandbox.Sandbox, error)

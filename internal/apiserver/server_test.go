@@ -11,7 +11,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,16 +79,16 @@ func (f *fakeSandboxes) Start(ctx context.Context, teamID, ref string, req agent
 	}
 	return 1, nil
 }
-func (f *fakeSandboxes) Use(_ context.Context, teamID, ref string) (*agentclient.Client, *sandbox.Sandbox, func(), error) {
+func (f *fakeSandboxes) Open(_ context.Context, teamID, ref string) (*sandbox.Session, error) {
 	sb, err := f.find(teamID, ref)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if f.agent == nil {
-		return nil, sb, nil, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
+		return nil, fmt.Errorf("%w: fake has no agent", errdefs.ErrUnavailable)
 	}
 	f.busy.Add(1)
-	return f.agent, sb, sync.OnceFunc(func() { f.busy.Add(-1) }), nil
+	return sandbox.NewSession(sb, f.agent, func() { f.busy.Add(-1) }), nil
 }
 func (f *fakeSandboxes) Pause(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)

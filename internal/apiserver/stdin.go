@@ -1,11 +1,13 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
 )
 
 // processStdin writes the request's body (raw bytes, at most
@@ -32,14 +34,7 @@ func (s *Server) processStdin(w http.ResponseWriter, r *http.Request) error {
 		}
 		return invalid("reading the input: %v", err)
 	}
-	ag, _, done, err := s.sandboxes.Use(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := ag.WriteStdin(r.Context(), pid, data, eof); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.agentCall(r, func(ctx context.Context, ag *agentclient.Client) error {
+		return noContent(w, ag.WriteStdin(ctx, pid, data, eof))
+	})
 }

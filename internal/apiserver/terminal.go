@@ -30,12 +30,12 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request) error {
 	if !isWebSocket(r) {
 		return invalid("the terminal is a WebSocket: send Upgrade: websocket")
 	}
-	ag, sb, done, err := s.sandboxes.Use(r.Context(), id.TeamID, r.PathValue("ref"))
+	on, err := s.session(r)
 	if err != nil {
 		return err
 	}
-	defer done()
-	sess, err := ag.Attach(r.Context(), agentapi.AttachRequest{Env: sb.Env, TTY: true, Cols: cols, Rows: rows, Term: "xterm-256color"})
+	defer on.Close()
+	sess, err := on.Attach(r.Context(), agentapi.AttachRequest{TTY: true, Cols: cols, Rows: rows, Term: "xterm-256color"})
 	if err != nil {
 		return fmt.Errorf("attaching a terminal: %w", err)
 	}

@@ -3,10 +3,12 @@ package apiserver
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 
 	"github.com/coder/websocket"
 
+	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
 )
@@ -31,12 +33,16 @@ func (s *Server) vnc(w http.ResponseWriter, r *http.Request) error {
 	if !isWebSocket(r) {
 		return invalid("the desktop is a WebSocket: send Upgrade: websocket")
 	}
-	ag, _, done, err := s.sandboxes.Use(ctx, id.TeamID, sb.ID)
+	on, err := s.sandboxes.Open(ctx, id.TeamID, sb.ID)
 	if err != nil {
 		return err
 	}
-	defer done()
-	up, err := ag.Forward(ctx, sandbox.DesktopRFBPort)
+	defer on.Close()
+	var up net.Conn
+	err = on.Do(ctx, func(ag *agentclient.Client) (err error) {
+		up, err = ag.Forward(ctx, sandbox.DesktopRFBPort)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reaching the desktop's VNC server: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -139,32 +138,28 @@ func (b sshBackend) PasswordLogin(ctx context.Context, user, password string) (s
 
 // Open wakes the sandbox if it is paused; it counts as busy until done.
 func (b sshBackend) Open(ctx context.Context, t sshgate.Target) (sshgate.Sandbox, func(), error) {
-	ag, sb, done, err := b.mgr.Use(ctx, t.TeamID, t.SandboxID)
+	s, err := b.mgr.Open(ctx, t.TeamID, t.SandboxID)
 	if err != nil {
 		return nil, nil, err
 	}
-	return sshSandbox{ag: ag, env: sb.Env}, done, nil
+	return sshSandbox{s}, s.Close, nil
 }
 
-// sshSandbox gives the gateway a sandbox's agent.
-type sshSandbox struct {
-	ag  *agentclient.Client
-	env map[string]string // the sandbox's own, which the client's override
-}
+// sshSandbox gives the gateway a session on a sandbox's agent.
+type sshSandbox struct{ s *sandbox.Session }
 
 func (s sshSandbox) Attach(ctx context.Context, a sshgate.Attach) (sshgate.Session, error) {
-	env := make(map[string]string, len(s.env)+len(a.Env))
-	maps.Copy(env, s.env)
-	maps.Copy(env, a.Env)
-	return s.ag.Attach(ctx, agentapi.AttachRequest{Cmd: a.Cmd, Env: env, TTY: a.TTY, Cols: a.Cols, Rows: a.Rows, Term: a.Term})
+	return s.s.Attach(ctx, agentapi.AttachRequest{Cmd: a.Cmd, Env: a.Env, TTY: a.TTY, Cols: a.Cols, Rows: a.Rows, Term: a.Term})
 }
 
-func (s sshSandbox) SFTP(ctx context.Context) (io.ReadWriteCloser, error) {
-	return s.ag.SFTP(ctx, "root")
+func (s sshSandbox) SFTP(ctx context.Context) (rw io.ReadWriteCloser, err error) {
+	err = s.s.Do(ctx, func(ag *agentclient.Client) error { rw, err = ag.SFTP(ctx, "root"); return err })
+	return rw, err
 }
 
 // Dial reaches port on the sandbox's loopback, as ssh -L localhost:PORT
 // means: a dev server listening on localhost only is reached too.
-func (s sshSandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
-	return s.ag.Forward(ctx, port)
+func (s sshSandbox) Dial(ctx context.Context, port int) (c net.Conn, err error) {
+	err = s.s.Do(ctx, func(ag *agentclient.Client) error { c, err = ag.Forward(ctx, port); return err })
+	return c, err
 }

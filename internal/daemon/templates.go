@@ -139,14 +139,14 @@ func (s buildSandbox) Exec(ctx context.Context, req agentapi.ExecRequest, onEven
 	return s.mgr.Exec(ctx, s.sb.TeamID, s.sb.ID, req, onEvent)
 }
 
-// use runs fn with the sandbox's agent.
+// use runs fn with the sandbox's agent, in a session.
 func (s buildSandbox) use(ctx context.Context, fn func(*agentclient.Client) error) error {
-	ag, _, done, err := s.mgr.Use(ctx, s.sb.TeamID, s.sb.ID)
+	on, err := s.mgr.Open(ctx, s.sb.TeamID, s.sb.ID)
 	if err != nil {
 		return err
 	}
-	defer done()
-	return fn(ag)
+	defer on.Close()
+	return on.Do(ctx, fn)
 }
 
 func (s buildSandbox) Stat(ctx context.Context, path string) (fi agentapi.FileInfo, err error) {
@@ -168,20 +168,24 @@ func (s buildSandbox) Extract(ctx context.Context, dir string, r io.Reader, o ag
 }
 
 func (s buildSandbox) Archive(ctx context.Context, path string, changedOnly bool) (io.ReadCloser, error) {
-	ag, _, done, err := s.mgr.Use(ctx, s.sb.TeamID, s.sb.ID)
+	on, err := s.mgr.Open(ctx, s.sb.TeamID, s.sb.ID)
 	if err != nil {
 		return nil, err
 	}
-	read := ag.ReadArchive
-	if changedOnly {
-		read = ag.ReadChangedArchive
-	}
-	rc, err := read(ctx, path)
+	var rc io.ReadCloser
+	err = on.Do(ctx, func(ag *agentclient.Client) (err error) {
+		read := ag.ReadArchive
+		if changedOnly {
+			read = ag.ReadChangedArchive
+		}
+		rc, err = read(ctx, path)
+		return err
+	})
 	if err != nil {
-		done()
+		on.Close()
 		return nil, err
 	}
-	return readCloser{rc, done}, nil
+	return readCloser{rc, on.Close}, nil
 }
 
 func (s buildSandbox) Destroy(ctx context.Context) {

@@ -157,10 +157,10 @@ func (m *Manager) List(ctx context.Context, teamID string, includeStopped bool) 
 
 func (m *Manager) dir(id string) string { return filepath.Join(m.cfg.Dir, id) }
 
-// Use returns a client for a sandbox's agent, waking the sandbox if it is
+// use returns a client for a sandbox's agent, waking the sandbox if it is
 // paused, and counts the caller as activity until it calls done. A sandbox
-// is never paused for being idle between Use and done.
-func (m *Manager) Use(ctx context.Context, teamID, ref string) (ag *agentclient.Client, sb *Sandbox, done func(), err error) {
+// is never paused for being idle between use and done.
+func (m *Manager) use(ctx context.Context, teamID, ref string) (ag *agentclient.Client, sb *Sandbox, done func(), err error) {
 	if ag, sb, done, ok := m.useCached(ctx, teamID, ref); ok {
 		return ag, sb, done, nil
 	}
@@ -201,27 +201,23 @@ func notRunning(sb *Sandbox) error {
 func (m *Manager) Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) (err error) {
 	t := m.timeExec(ctx)
 	defer func() { t.done(err) }()
-	ag, sb, done, err := m.Use(ctx, teamID, ref)
+	s, err := m.Open(ctx, teamID, ref)
 	if err != nil {
 		return err
 	}
-	defer done()
-	req.Env = mergeEnv(sb.Env, req.Env)
-	err = ag.Exec(ctx, req, t.events(onEvent))
-	return m.explain(ctx, sb, err)
+	defer s.Close()
+	return s.Exec(ctx, req, t.events(onEvent))
 }
 
 // Start runs a background command in a running sandbox.
 func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (_ int, err error) {
 	defer m.observe(OpStart, m.now(), &err)
-	ag, sb, done, err := m.Use(ctx, teamID, ref)
+	s, err := m.Open(ctx, teamID, ref)
 	if err != nil {
 		return 0, err
 	}
-	defer done()
-	req.Env = mergeEnv(sb.Env, req.Env)
-	pid, err := ag.Start(ctx, req)
-	return pid, m.explain(ctx, sb, err)
+	defer s.Close()
+	return s.Start(ctx, req)
 }
 
 // explain turns an agent that cannot be reached into the sandbox's own
@@ -234,20 +230,6 @@ func (m *Manager) explain(ctx context.Context, sb *Sandbox, err error) error {
 		return fmt.Errorf("%w: sandbox %s is no longer running", errdefs.ErrConflict, sb.ID)
 	}
 	return err
-}
-
-func mergeEnv(base, over map[string]string) map[string]string {
-	if len(base) == 0 {
-		return over
-	}
-	out := make(map[string]string, len(base)+len(over))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range over {
-		out[k] = v
-	}
-	return out
 }
 
 // Shutdown stops watching sandboxes; they keep running and are adopted

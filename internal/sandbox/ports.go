@@ -95,8 +95,10 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 		Public: sb.Public,
 		Token:  sb.AccessToken,
 		Wake: func(ctx context.Context) error {
-			_, _, d, err := m.Use(ctx, sb.TeamID, sb.ID)
-			done = d
+			s, err := m.Open(ctx, sb.TeamID, sb.ID)
+			if err == nil {
+				done = s.Close
+			}
 			return err
 		},
 		Done: func() {

@@ -43,11 +43,11 @@ func TestNoEntryOutlivesItsSandbox(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create %d: %v", i, err)
 		}
-		if _, _, done, err := e.mgr.Use(ctx, "team-a", sb.ID); err != nil {
+		s, err := e.mgr.Open(ctx, "team-a", sb.ID)
+		if err != nil {
 			t.Fatal(err)
-		} else {
-			done()
 		}
+		s.Close()
 		if _, err := e.mgr.Record(ctx, sb.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agentclient"
 )
 
 // StartWait bounds how long a create waits for the first port a custom
@@ -80,13 +81,13 @@ func (m *Manager) startCommand(ctx context.Context, sb *Sandbox, tpl Template) {
 
 // exited reports whether process pid of sb has ended, and its exit code.
 func (m *Manager) exited(ctx context.Context, sb *Sandbox, pid int) (bool, int) {
-	ag, _, done, err := m.Use(ctx, sb.TeamID, sb.ID)
+	s, err := m.Open(ctx, sb.TeamID, sb.ID)
 	if err != nil {
 		return false, 0
 	}
-	defer done()
-	procs, err := ag.Processes(ctx)
-	if err != nil {
+	defer s.Close()
+	var procs []agentapi.Process
+	if err := s.Do(ctx, func(ag *agentclient.Client) error { procs, err = ag.Processes(ctx); return err }); err != nil {
 		return false, 0
 	}
 	for _, p := range procs {
