@@ -313,7 +313,7 @@ export interface TemplateConfig {
   ports: number[];
   labels: Record<string, string>;
   /** Its sandboxes' default memory, from a built-in base (desktop: 2048). */
-  memoryMB?: number;
+  memoryMb?: number;
   /** Made from desktop: its sandboxes run the desktop, with VNC on port 6901. */
   desktop: boolean;
 }

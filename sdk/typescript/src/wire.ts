@@ -31,9 +31,17 @@ import type {
   Window,
 } from './types.js';
 import { fromBase64 } from './base64.js';
+import type { components } from './gen/openapi.js';
 
 /** A decoded JSON object of an answer. */
 export type Wire = Record<string, unknown>;
+
+/**
+ * The API's JSON types, generated from api/openapi.yaml by every build (npm run gen). Each
+ * conversion reads its answer as the spec's type, so the compiler refuses a
+ * field the spec does not have.
+ */
+type S = components['schemas'];
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -80,15 +88,17 @@ function strMap(v: unknown): Record<string, string> {
 }
 
 /** Drops undefined fields, so the server's strict decoder sees only what was set. */
-function compact(o: Wire): Wire {
+/** o without its undefined fields: the JSON of a request body of type T. */
+function compact<T extends object>(o: T): T {
   const out: Wire = {};
   for (const [k, v] of Object.entries(o)) {
     if (v !== undefined) out[k] = v;
   }
-  return out;
+  return out as T;
 }
 
-export function sandboxFromWire(w: Wire): SandboxInfo {
+export function sandboxFromWire(x: Wire): SandboxInfo {
+  const w = x as S['Sandbox'];
   const ssh = w.ssh === undefined || w.ssh === null ? undefined : obj(w.ssh);
   return {
     id: str(w.id),
@@ -125,8 +135,8 @@ export function sandboxFromWire(w: Wire): SandboxInfo {
   };
 }
 
-export function createToWire(o: CreateOptions): Wire {
-  return compact({
+export function createToWire(o: CreateOptions): S['CreateRequest'] {
+  return compact<S['CreateRequest']>({
     name: o.name,
     template: o.template,
     vcpus: o.vcpus,
@@ -141,11 +151,12 @@ export function createToWire(o: CreateOptions): Wire {
   });
 }
 
-export function egressToWire(e: Egress): Wire {
-  return compact({ default: e.default, allow: e.allow, deny: e.deny });
+export function egressToWire(e: Egress): S['Egress'] {
+  return compact<S['Egress']>({ default: e.default, allow: e.allow, deny: e.deny });
 }
 
-function egressFromWire(w: Wire): Egress {
+function egressFromWire(x: Wire): Egress {
+  const w = x as S['Egress'];
   const strs = (v: unknown) => arr(v).filter((s): s is string => typeof s === 'string');
   return { default: w.default === 'deny' ? 'deny' : 'allow', allow: strs(w.allow), deny: strs(w.deny) };
 }
@@ -154,11 +165,13 @@ export function updateToWire(o: UpdateOptions): Wire {
   return compact({ idle_timeout: o.idleTimeout, public: o.public });
 }
 
-export function sandboxEventFromWire(w: Wire): SandboxEvent {
+export function sandboxEventFromWire(x: Wire): SandboxEvent {
+  const w = x as S['SandboxEvent'];
   return { at: date(w.at), from: str(w.from), to: str(w.to), why: optStr(w.why) };
 }
 
-export function outputEventFromWire(w: Wire): OutputEvent {
+export function outputEventFromWire(x: Wire): OutputEvent {
+  const w = x as S['Event'];
   switch (w.type) {
     case 'start':
       return { type: 'start', pid: num(w.pid) };
@@ -173,7 +186,8 @@ export function outputEventFromWire(w: Wire): OutputEvent {
   throw new TypeError(`unknown output event type ${JSON.stringify(w.type)}`);
 }
 
-export function processFromWire(w: Wire): ProcessInfo {
+export function processFromWire(x: Wire): ProcessInfo {
+  const w = x as S['Process'];
   return {
     pid: num(w.pid),
     cmd: arr(w.cmd).map(str),
@@ -184,7 +198,8 @@ export function processFromWire(w: Wire): ProcessInfo {
   };
 }
 
-export function fileInfoFromWire(w: Wire): FileInfo {
+export function fileInfoFromWire(x: Wire): FileInfo {
+  const w = x as S['FileInfo'];
   return {
     name: str(w.name),
     path: str(w.path),
@@ -196,7 +211,8 @@ export function fileInfoFromWire(w: Wire): FileInfo {
   };
 }
 
-export function snapshotFromWire(w: Wire): Snapshot {
+export function snapshotFromWire(x: Wire): Snapshot {
+  const w = x as S['Snapshot'];
   return { id: str(w.id), name: str(w.name), sizeBytes: num(w.size_bytes), createdAt: date(w.created_at) };
 }
 
@@ -204,7 +220,8 @@ export function linkFromWire(w: Wire): Link {
   return { url: str(w.url), expiresAt: date(w.expires_at) };
 }
 
-export function sshKeyFromWire(w: Wire): SshKey {
+export function sshKeyFromWire(x: Wire): SshKey {
+  const w = x as S['SSHKey'];
   return {
     id: str(w.id),
     name: str(w.name),
@@ -214,7 +231,8 @@ export function sshKeyFromWire(w: Wire): SshKey {
   };
 }
 
-export function templateFromWire(w: Wire): Template {
+export function templateFromWire(x: Wire): Template {
+  const w = x as S['Template'];
   return {
     name: str(w.name),
     aliases: arr(w.aliases).map(str),
@@ -240,7 +258,8 @@ export function templateFromWire(w: Wire): Template {
   };
 }
 
-function templateConfigFromWire(w: Wire): TemplateConfig {
+function templateConfigFromWire(x: Wire): TemplateConfig {
+  const w = x as NonNullable<S['Template']['config']>;
   return {
     env: arr(w.env).map(str),
     workdir: optStr(w.workdir),
@@ -249,12 +268,13 @@ function templateConfigFromWire(w: Wire): TemplateConfig {
     cmd: arr(w.cmd).map(str),
     ports: arr(w.ports).map(num),
     labels: strMap(w.labels),
-    memoryMB: optNum(w.memory_mb),
+    memoryMb: optNum(w.memory_mb),
     desktop: bool(w.desktop),
   };
 }
 
-export function templateProgressFromWire(w: Wire): TemplateProgress {
+export function templateProgressFromWire(x: Wire): TemplateProgress {
+  const w = x as S['TemplateProgress'];
   return {
     template: str(w.template),
     step: str(w.step),
@@ -270,15 +290,18 @@ export function templateProgressFromWire(w: Wire): TemplateProgress {
   };
 }
 
-export function identityFromWire(w: Wire): Identity {
+export function identityFromWire(x: Wire): Identity {
+  const w = x as S['Identity'];
   return { team: str(w.team), key: str(w.key), admin: bool(w.admin) };
 }
 
-export function teamFromWire(w: Wire): Team {
+export function teamFromWire(x: Wire): Team {
+  const w = x as S['Team'];
   return { id: str(w.id), name: str(w.name), createdAt: date(w.created_at) };
 }
 
-export function apiKeyFromWire(w: Wire): ApiKey {
+export function apiKeyFromWire(x: Wire): ApiKey {
+  const w = x as S['APIKey'];
   return {
     id: str(w.id),
     name: str(w.name),
@@ -289,11 +312,12 @@ export function apiKeyFromWire(w: Wire): ApiKey {
   };
 }
 
-export function createKeyToWire(o: CreateKeyOptions): Wire {
-  return compact({ name: o.name, team: o.team, admin: o.admin });
+export function createKeyToWire(o: CreateKeyOptions): S['CreateKeyRequest'] {
+  return compact<S['CreateKeyRequest']>({ name: o.name, team: o.team, admin: o.admin });
 }
 
-export function statusFromWire(w: Wire, seq: number): Status {
+export function statusFromWire(x: Wire, seq: number): Status {
+  const w = x as NonNullable<S['WatchEvent']['status']>;
   const state = str(w.state) as SandboxState;
   return {
     sandboxId: str(w.sandbox_id),
@@ -307,7 +331,8 @@ export function statusFromWire(w: Wire, seq: number): Status {
   };
 }
 
-export function metricsFromWire(w: Wire): Metrics {
+export function metricsFromWire(x: Wire): Metrics {
+  const w = x as NonNullable<S['WatchEvent']['metrics']>;
   return {
     sandboxId: str(w.sandbox_id),
     at: date(w.at),
@@ -322,7 +347,8 @@ export function metricsFromWire(w: Wire): Metrics {
   };
 }
 
-export function pointFromWire(w: Wire): Point {
+export function pointFromWire(x: Wire): Point {
+  const w = x as S['Point'];
   return { x: num(w.x), y: num(w.y) };
 }
 
@@ -330,7 +356,8 @@ export function screenSizeFromWire(w: Wire): ScreenSize {
   return { width: num(w.width), height: num(w.height) };
 }
 
-export function windowFromWire(w: Wire): Window {
+export function windowFromWire(x: Wire): Window {
+  const w = x as S['Window'];
   return { id: str(w.id), title: str(w.title) };
 }
 
