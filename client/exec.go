@@ -55,6 +55,7 @@ func (c *Client) ExecStream(ctx context.Context, ref string, req ExecRequest, op
 // reports the exit code and whether the exit event was seen.
 func (c *Client) followEvents(ctx context.Context, method, path string, q url.Values, in any, opts StreamOptions) (int, bool, error) {
 	exit := -1
+	var failed error // an error event's, when the stream ends without an exit
 	err := c.stream(ctx, method, path, q, in, func(line []byte) error {
 		var ev Event
 		if err := json.Unmarshal(line, &ev); err != nil {
@@ -81,11 +82,18 @@ func (c *Client) followEvents(ctx context.Context, method, path string, q url.Va
 				exit = *ev.ExitCode
 			}
 			return errStreamEnd
+		case EventError:
+			if ev.Code != "" {
+				failed = &APIError{Status: http.StatusOK, Code: ev.Code, Message: ev.Message}
+			}
 		}
 		return nil
 	})
 	if err == errStreamEnd {
 		return exit, true, nil
+	}
+	if err == nil && failed != nil {
+		err = failed
 	}
 	return -1, false, err
 }

@@ -245,6 +245,9 @@ type Event struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 	TimedOut bool   `json:"timed_out,omitempty"`
 	Message  string `json:"message,omitempty"`
+	// Code is an error event's kind, as an error answer's code
+	// ("conflict" when the sandbox stopped while the command ran).
+	Code string `json:"code,omitempty"`
 }
 
 // Process is a process started in a sandbox through the API.

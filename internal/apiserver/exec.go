@@ -13,6 +13,7 @@ import (
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // maxTimeoutMS bounds a command's timeout: one day.
@@ -129,7 +130,7 @@ func (e *eventWriter) fail(err error) error {
 	if err == nil || !e.started {
 		return err
 	}
-	_ = e.write(agentapi.Event{Type: agentapi.EventError, Message: err.Error()})
+	_ = e.write(agentapi.Event{Type: agentapi.EventError, Code: errdefs.Code(err), Message: err.Error()})
 	return nil
 }
 

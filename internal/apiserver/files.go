@@ -47,7 +47,7 @@ func (s *Server) agentCall(r *http.Request, call func(ctx context.Context, ag *a
 		return err
 	}
 	defer sess.Close()
-	return sess.Do(r.Context(), func(ag *agentclient.Client) error { return call(r.Context(), ag) })
+	return sess.Do(r.Context(), call)
 }
 
 // session opens a session on the sandbox the request names, for the

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -38,10 +39,8 @@ func (s *Server) vnc(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer on.Close()
-	var up net.Conn
-	err = on.Do(ctx, func(ag *agentclient.Client) (err error) {
-		up, err = ag.Forward(ctx, sandbox.DesktopRFBPort)
-		return err
+	up, err := sandbox.Stream(ctx, on, func(ctx context.Context, ag *agentclient.Client) (net.Conn, error) {
+		return ag.Forward(ctx, sandbox.DesktopRFBPort)
 	})
 	if err != nil {
 		return fmt.Errorf("reaching the desktop's VNC server: %w", err)

@@ -152,14 +152,16 @@ func (s sshSandbox) Attach(ctx context.Context, a sshgate.Attach) (sshgate.Sessi
 	return s.s.Attach(ctx, agentapi.AttachRequest{Cmd: a.Cmd, Env: a.Env, TTY: a.TTY, Cols: a.Cols, Rows: a.Rows, Term: a.Term})
 }
 
-func (s sshSandbox) SFTP(ctx context.Context) (rw io.ReadWriteCloser, err error) {
-	err = s.s.Do(ctx, func(ag *agentclient.Client) error { rw, err = ag.SFTP(ctx, "root"); return err })
-	return rw, err
+func (s sshSandbox) SFTP(ctx context.Context) (io.ReadWriteCloser, error) {
+	return sandbox.Stream(ctx, s.s, func(ctx context.Context, ag *agentclient.Client) (io.ReadWriteCloser, error) {
+		return ag.SFTP(ctx, "root")
+	})
 }
 
 // Dial reaches port on the sandbox's loopback, as ssh -L localhost:PORT
 // means: a dev server listening on localhost only is reached too.
-func (s sshSandbox) Dial(ctx context.Context, port int) (c net.Conn, err error) {
-	err = s.s.Do(ctx, func(ag *agentclient.Client) error { c, err = ag.Forward(ctx, port); return err })
-	return c, err
+func (s sshSandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
+	return sandbox.Stream(ctx, s.s, func(ctx context.Context, ag *agentclient.Client) (net.Conn, error) {
+		return ag.Forward(ctx, port)
+	})
 }

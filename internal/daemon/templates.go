@@ -140,7 +140,7 @@ func (s buildSandbox) Exec(ctx context.Context, req agentapi.ExecRequest, onEven
 }
 
 // use runs fn with the sandbox's agent, in a session.
-func (s buildSandbox) use(ctx context.Context, fn func(*agentclient.Client) error) error {
+func (s buildSandbox) use(ctx context.Context, fn func(context.Context, *agentclient.Client) error) error {
 	on, err := s.mgr.Open(ctx, s.sb.TeamID, s.sb.ID)
 	if err != nil {
 		return err
@@ -150,21 +150,24 @@ func (s buildSandbox) use(ctx context.Context, fn func(*agentclient.Client) erro
 }
 
 func (s buildSandbox) Stat(ctx context.Context, path string) (fi agentapi.FileInfo, err error) {
-	err = s.use(ctx, func(ag *agentclient.Client) error { fi, err = ag.Stat(ctx, path); return err })
+	err = s.use(ctx, func(ctx context.Context, ag *agentclient.Client) error { fi, err = ag.Stat(ctx, path); return err })
 	return fi, err
 }
 
 func (s buildSandbox) List(ctx context.Context, path string) (list []agentapi.FileInfo, err error) {
-	err = s.use(ctx, func(ag *agentclient.Client) error { list, err = ag.List(ctx, path); return err })
+	err = s.use(ctx, func(ctx context.Context, ag *agentclient.Client) error { list, err = ag.List(ctx, path); return err })
 	return list, err
 }
 
 func (s buildSandbox) Mkdir(ctx context.Context, path string) error {
-	return s.use(ctx, func(ag *agentclient.Client) error { _, err := ag.Mkdir(ctx, path, true); return err })
+	return s.use(ctx, func(ctx context.Context, ag *agentclient.Client) error {
+		_, err := ag.Mkdir(ctx, path, true)
+		return err
+	})
 }
 
 func (s buildSandbox) Extract(ctx context.Context, dir string, r io.Reader, o agentclient.ExtractOptions) error {
-	return s.use(ctx, func(ag *agentclient.Client) error { return ag.ExtractArchive(ctx, dir, r, o) })
+	return s.use(ctx, func(ctx context.Context, ag *agentclient.Client) error { return ag.ExtractArchive(ctx, dir, r, o) })
 }
 
 func (s buildSandbox) Archive(ctx context.Context, path string, changedOnly bool) (io.ReadCloser, error) {
@@ -172,14 +175,11 @@ func (s buildSandbox) Archive(ctx context.Context, path string, changedOnly bool
 	if err != nil {
 		return nil, err
 	}
-	var rc io.ReadCloser
-	err = on.Do(ctx, func(ag *agentclient.Client) (err error) {
-		read := ag.ReadArchive
+	rc, err := sandbox.Stream(ctx, on, func(ctx context.Context, ag *agentclient.Client) (io.ReadCloser, error) {
 		if changedOnly {
-			read = ag.ReadChangedArchive
+			return ag.ReadChangedArchive(ctx, path)
 		}
-		rc, err = read(ctx, path)
-		return err
+		return ag.ReadArchive(ctx, path)
 	})
 	if err != nil {
 		on.Close()

@@ -220,6 +220,14 @@ func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.Ex
 	return s.Start(ctx, req)
 }
 
+// gone says what became of a sandbox that ended while a call ran on it.
+func (m *Manager) gone(ctx context.Context, sb *Sandbox) error {
+	if now, err := m.store.GetSandbox(ctx, sb.ID); err == nil && now.State == Stopped {
+		return fmt.Errorf("%w: sandbox %s stopped while the call ran (%s)", errdefs.ErrConflict, sb.ID, now.StopReason)
+	}
+	return fmt.Errorf("%w: sandbox %s stopped while the call ran", errdefs.ErrConflict, sb.ID)
+}
+
 // explain turns an agent that cannot be reached into the sandbox's own
 // story when the sandbox has meanwhile died.
 func (m *Manager) explain(ctx context.Context, sb *Sandbox, err error) error {

@@ -22,6 +22,10 @@ type entry struct {
 	vnc       bool                // a desktop whose VNC answers
 	lastLimit string              // the last limit it hit since the daemon started
 	record    *cachedRecord       // its record, while current
+	// life ends when the sandbox is destroyed or dies: the calls in
+	// flight on it end then, not when their connections time out.
+	life context.Context
+	end  context.CancelFunc
 }
 
 // cachedRecord is a record read from the store, and the channel the store
@@ -37,6 +41,7 @@ func (m *Manager) entryLocked(id string) *entry {
 	e, ok := m.entries[id]
 	if !ok {
 		e = &entry{act: newActivity(m.now())}
+		e.life, e.end = context.WithCancel(context.Background())
 		m.entries[id] = e
 	}
 	return e
@@ -82,9 +87,9 @@ func (m *Manager) dropAgent(id string) {
 	}
 }
 
-// forget drops what the manager keeps of a sandbox that is gone. A holder
-// of its lock keeps the lock it has; whoever comes next gets a new one and
-// finds the record stopped.
+// forget drops what the manager keeps of a sandbox that is gone, and ends
+// the calls in flight on it. A holder of its lock keeps the lock it has;
+// whoever comes next gets a new one and finds the record stopped.
 func (m *Manager) forget(id string) {
 	m.mu.Lock()
 	e := m.entries[id]
@@ -93,6 +98,7 @@ func (m *Manager) forget(id string) {
 	if e == nil {
 		return
 	}
+	e.end()
 	if e.unwatch != nil {
 		e.unwatch()
 	}
@@ -129,6 +135,14 @@ func (m *Manager) forgetGone(ctx context.Context, alive []*Sandbox) {
 		}
 		e.lock.Unlock()
 	}
+}
+
+// life returns the context of a sandbox's life, which ends when it is
+// destroyed or dies.
+func (m *Manager) life(id string) context.Context {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.entryLocked(id).life
 }
 
 // entryCount is how many sandboxes the manager keeps in memory.

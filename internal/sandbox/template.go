@@ -87,7 +87,7 @@ func (m *Manager) exited(ctx context.Context, sb *Sandbox, pid int) (bool, int) 
 	}
 	defer s.Close()
 	var procs []agentapi.Process
-	if err := s.Do(ctx, func(ag *agentclient.Client) error { procs, err = ag.Processes(ctx); return err }); err != nil {
+	if err := s.Do(ctx, func(ctx context.Context, ag *agentclient.Client) error { procs, err = ag.Processes(ctx); return err }); err != nil {
 		return false, 0
 	}
 	for _, p := range procs {

@@ -55,6 +55,7 @@ type Event struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 	TimedOut bool   `json:"timed_out,omitempty"`
 	Message  string `json:"message,omitempty"`
+	Code     string `json:"code,omitempty"` // an error event's kind, as an error answer's code
 }
 
 // StartResponse answers a background exec.

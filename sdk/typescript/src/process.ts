@@ -2,7 +2,7 @@
  * Commands: exec (collected or streamed over NDJSON) and background
  * processes that outlive the call.
  */
-import { InvalidArgumentError, UnavailableError } from './errors.js';
+import { errorFor, InvalidArgumentError, UnavailableError } from './errors.js';
 import { toBase64 } from './base64.js';
 import type { Http } from './http.js';
 import { routes } from './routes.js';
@@ -52,6 +52,8 @@ export class OutputSink {
   stderr = '';
   exit: Extract<OutputEvent, { type: 'exit' }> | undefined;
   error: string | undefined;
+  /** The error event's code, when the server gave one (conflict: the sandbox stopped). */
+  errorCode: string | undefined;
 
   constructor(private readonly cb: StreamCallbacks) {}
 
@@ -73,6 +75,7 @@ export class OutputSink {
       }
       case 'error':
         this.error = ev.message;
+        this.errorCode = ev.code;
         break;
       case 'exit':
         this.exit = ev;
@@ -107,6 +110,9 @@ export async function exec(http: Http, ref: string, cmd: Command, opts: ExecOpti
   );
   if (!sink.exit) {
     sink.flush();
+    if (sink.errorCode !== undefined) {
+      throw errorFor(sink.errorCode, 0, sink.error ?? '');
+    }
     if (sink.error !== undefined) {
       throw new UnavailableError(`the command failed: ${sink.error}`, { code: 'unavailable', status: 0 });
     }

@@ -133,7 +133,7 @@ export type OutputEvent =
   | { type: 'stdout'; data: Uint8Array }
   | { type: 'stderr'; data: Uint8Array }
   | { type: 'exit'; exitCode: number; timedOut: boolean }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; code?: string };
 
 /** Callbacks that receive a command's output as it is produced. */
 export interface StreamCallbacks {

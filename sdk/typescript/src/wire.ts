@@ -181,7 +181,7 @@ export function outputEventFromWire(x: Wire): OutputEvent {
     case 'exit':
       return { type: 'exit', exitCode: typeof w.exit_code === 'number' ? w.exit_code : -1, timedOut: bool(w.timed_out) };
     case 'error':
-      return { type: 'error', message: str(w.message) };
+      return { type: 'error', message: str(w.message), code: optStr(w.code) };
   }
   throw new TypeError(`unknown output event type ${JSON.stringify(w.type)}`);
 }
