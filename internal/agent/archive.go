@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -32,11 +33,9 @@ import (
 // entry (inside the sandbox's root, like /bin -> usr/bin) rather than
 // replacing it.
 func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) error {
-	dir, err := pathParam(r)
-	if err != nil {
-		return err
-	}
-	x, err := s.extractOptions(r)
+	q := newParams(r)
+	dir := q.path()
+	x, err := s.extractOptions(q)
 	if err != nil {
 		return err
 	}
@@ -86,7 +85,7 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	mode := fileMode(uint32(hdr.Mode) & 0o7777)
+	mode := agentapi.FileMode(uint32(hdr.Mode) & 0o7777)
 	if name == "." {
 		if hdr.Typeflag == tar.TypeDir {
 			return fsError(x.root.Chmod(".", mode))

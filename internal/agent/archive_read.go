@@ -26,13 +26,11 @@ import (
 // changed_only=true, what the sandbox has not changed goes without its
 // bytes (see agentapi.PAXUnchanged).
 func (s *Server) handleReadArchive(w http.ResponseWriter, r *http.Request) error {
-	changedOnly, err := boolParam(r, "changed_only")
-	if err != nil {
-		return err
-	}
-	root, fi, err := existingPath(r, "archive")
-	if err != nil {
-		return err
+	q := newParams(r)
+	changedOnly := q.flag("changed_only")
+	root, fi := q.existing("archive")
+	if q.err != nil {
+		return q.err
 	}
 	a := archiver{}
 	if changedOnly {
@@ -112,7 +110,7 @@ func (a *archiver) add(dir *os.Root, base, name string, fi fs.FileInfo) error {
 // bytes; a regular file or symlink that a.unchanged says is unchanged goes
 // without its bytes or target, marked with agentapi.PAXUnchanged.
 func (a *archiver) entry(dir *os.Root, base, name string, fi fs.FileInfo) error {
-	hdr := &tar.Header{Name: name, Mode: int64(unixMode(fi.Mode())), ModTime: fi.ModTime()}
+	hdr := &tar.Header{Name: name, Mode: int64(agentapi.UnixMode(fi.Mode())), ModTime: fi.ModTime()}
 	st, _ := fi.Sys().(*syscall.Stat_t)
 	if st != nil {
 		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)

@@ -3,7 +3,6 @@ package agent
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,8 +33,6 @@ const (
 	// stdinCheck is how often a write to a stdin the process does not read
 	// stops to check that the caller is still connected.
 	stdinCheck = time.Second
-	// frameHeader is a frame's type byte and big-endian uint32 length.
-	frameHeader = 5
 )
 
 // handleAttach runs a process attached to the caller's connection: after
@@ -44,36 +41,29 @@ const (
 // answered with an error status; a process that cannot start (unknown user,
 // executable or working directory) gets the 101 anyway, then FrameError and
 // FrameExit 127 (not found) or 126, as exec reports it in its stream.
-func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) error {
 	if err := checkUpgrade(r, agentapi.UpgradeAttach); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var req agentapi.AttachRequest
-	body := http.MaxBytesReader(w, r.Body, maxAttachBody)
-	if err := json.NewDecoder(body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("%w: decoding attach request: %w", errdefs.ErrInvalidArgument, err))
-		return
+	if err := decodeRequest(w, r, maxAttachBody, "attach", &req); err != nil {
+		return err
 	}
 	// All of the body is read before the connection changes hands.
-	io.Copy(io.Discard, body)
+	io.Copy(io.Discard, r.Body)
 	if len(req.Cmd) > 0 && req.Cmd[0] == "" {
-		writeError(w, fmt.Errorf("%w: cmd[0] is empty", errdefs.ErrInvalidArgument))
-		return
+		return fmt.Errorf("%w: cmd[0] is empty", errdefs.ErrInvalidArgument)
 	}
 	if err := checkEnv(req.Env); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	conn, br, err := hijack(w)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	untrack, ok := s.sessions.add(func() { conn.Close() })
 	if !ok {
-		conn.Close() // the agent is shutting down
-		return
+		return nil // the agent is shutting down
 	}
 	defer untrack()
 
@@ -89,7 +79,7 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
 		fw.exit(startExitCode(err))
 		fw.flush()
 		closeGracefully(conn, br, nil)
-		return
+		return nil
 	}
 	a.conn = conn
 	readerDone := make(chan struct{})
@@ -99,6 +89,7 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
 	}()
 	a.pump(fw)
 	closeGracefully(conn, br, readerDone)
+	return nil
 }
 
 // attachment is a running attached process.
@@ -205,7 +196,7 @@ func (a *attachment) pump(fw *frameWriter) {
 func (a *attachment) readFrames(br *bufio.Reader) {
 	var buf []byte
 	for {
-		typ, payload, err := readFrame(br, &buf)
+		typ, payload, err := agentapi.ReadFrame(br, &buf)
 		if err != nil {
 			a.hangup()
 			return
@@ -344,9 +335,7 @@ func (fw *frameWriter) frame(typ byte, payload []byte) error {
 	if len(payload) > agentapi.MaxFrame {
 		payload = payload[:agentapi.MaxFrame]
 	}
-	var hdr [frameHeader]byte
-	hdr[0] = typ
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	hdr := agentapi.FrameHeader(typ, len(payload))
 	if _, fw.err = fw.bw.Write(hdr[:]); fw.err == nil {
 		_, fw.err = fw.bw.Write(payload)
 	}
@@ -364,27 +353,4 @@ func (fw *frameWriter) flush() error {
 		fw.err = fw.bw.Flush()
 	}
 	return fw.err
-}
-
-var errFrameTooLarge = errors.New("frame larger than agentapi.MaxFrame")
-
-// readFrame reads one frame. The payload is read into *buf, grown as
-// needed, and is valid until the next call.
-func readFrame(r io.Reader, buf *[]byte) (typ byte, payload []byte, err error) {
-	var hdr [frameHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[1:])
-	if n > agentapi.MaxFrame {
-		return 0, nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
-	}
-	if cap(*buf) < int(n) {
-		*buf = make([]byte, n)
-	}
-	payload = (*buf)[:n]
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, err
-	}
-	return hdr[0], payload, nil
 }

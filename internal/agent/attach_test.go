@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -34,6 +33,28 @@ func attach(t *testing.T, c *agentclient.Client, req agentapi.AttachRequest) *ag
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// attachSleeper attaches to a process that sleeps for a minute and returns
+// the session and the process's pid.
+func attachSleeper(t *testing.T, c *agentclient.Client) (*agentclient.AttachSession, int) {
+	t.Helper()
+	s := attach(t, c, agentapi.AttachRequest{Cmd: sh("echo $$; exec sleep 60")})
+	pid, _ := strconv.Atoi(strings.TrimSpace(collect(s.Stdout()).waitFor(t, "\n")))
+	return s, pid
+}
+
+// attachTrue attaches to `true` and waits for its exit code, 0.
+func attachTrue(tb testing.TB, c *agentclient.Client) {
+	tb.Helper()
+	s, err := c.Attach(context.Background(), agentapi.AttachRequest{Cmd: []string{"true"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	if code, err := s.Wait(); code != 0 || err != nil {
+		tb.Fatalf("Wait = %d, %v", code, err)
+	}
 }
 
 // output collects a stream in the background.
@@ -343,9 +364,7 @@ func TestAttachHangupJobs(t *testing.T) {
 func TestAttachStdinNotRead(t *testing.T) {
 	t.Parallel()
 	c, _ := startAgent(t, agent.Config{})
-	s := attach(t, c, agentapi.AttachRequest{Cmd: sh("echo $$; exec sleep 60")})
-	out := collect(s.Stdout())
-	pid, _ := strconv.Atoi(strings.TrimSpace(out.waitFor(t, "\n")))
+	s, pid := attachSleeper(t, c)
 	go s.Write(make([]byte, 16<<20)) // blocks: nobody reads it
 	time.Sleep(300 * time.Millisecond)
 	s.Close()
@@ -389,9 +408,7 @@ func TestAttachLargeOutput(t *testing.T) {
 func TestAttachListed(t *testing.T) {
 	t.Parallel()
 	c, _ := startAgent(t, agent.Config{})
-	s := attach(t, c, agentapi.AttachRequest{Cmd: sh("echo $$; exec sleep 60")})
-	out := collect(s.Stdout())
-	pid, _ := strconv.Atoi(strings.TrimSpace(out.waitFor(t, "\n")))
+	_, pid := attachSleeper(t, c)
 	procs, err := c.Processes(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -409,10 +426,8 @@ func TestAttachListed(t *testing.T) {
 // else, Upgrade headers or not, and refuse requests without them.
 func TestUpgradeAuth(t *testing.T) {
 	t.Parallel()
-	_, base := startAgent(t, agent.Config{})
+	wrong, base := startWrongClient(t)
 	ctx := context.Background()
-	wrong := agentclient.New(base, "not-the-token")
-	defer wrong.Close()
 	if _, err := wrong.Attach(ctx, agentapi.AttachRequest{Cmd: []string{"true"}}); !errors.Is(err, errdefs.ErrUnauthenticated) {
 		t.Errorf("Attach with a wrong token: %v", err)
 	}
@@ -435,15 +450,8 @@ func TestUpgradeAuth(t *testing.T) {
 	for _, path := range []string{"/attach", "/sftp"} {
 		req, _ := http.NewRequest("POST", base+path, strings.NewReader(`{"cmd":["true"]}`))
 		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var e agentapi.Error
-		json.NewDecoder(resp.Body).Decode(&e)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || e.Code != "invalid_argument" {
-			t.Errorf("%s without Upgrade: %d %+v", path, resp.StatusCode, e)
+		if status, e := errorAnswer(t, req); status != http.StatusBadRequest || e.Code != "invalid_argument" {
+			t.Errorf("%s without Upgrade: %d %+v", path, status, e)
 		}
 	}
 }
@@ -481,7 +489,6 @@ func TestAttachOverhead(t *testing.T) {
 		t.Skip("timing test")
 	}
 	c, _ := startAgent(t, agent.Config{})
-	ctx := context.Background()
 	const n = 50
 	timeIt := func(f func()) time.Duration {
 		f() // warm up
@@ -492,16 +499,7 @@ func TestAttachOverhead(t *testing.T) {
 		return time.Since(start) / n
 	}
 	execAvg := timeIt(func() { run(t, c, agentapi.ExecRequest{Cmd: []string{"true"}}) })
-	attachAvg := timeIt(func() {
-		s, err := c.Attach(ctx, agentapi.AttachRequest{Cmd: []string{"true"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if code, err := s.Wait(); code != 0 || err != nil {
-			t.Fatalf("Wait = %d, %v", code, err)
-		}
-		s.Close()
-	})
+	attachAvg := timeIt(func() { attachTrue(t, c) })
 	t.Logf("true via exec: %v, via attach: %v", execAvg, attachAvg)
 	if attachAvg > execAvg+5*time.Millisecond {
 		t.Errorf("attach costs %v more than exec", attachAvg-execAvg)

@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -17,11 +16,8 @@ import (
 // anything, including routes that do not exist.
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	_, base := startAgent(t, agent.Config{})
+	wrong, base := startWrongClient(t)
 	ctx := context.Background()
-
-	wrong := agentclient.New(base, "not-the-token")
-	defer wrong.Close()
 	if _, err := wrong.Health(ctx); !errors.Is(err, errdefs.ErrUnauthenticated) {
 		t.Errorf("Health with a wrong token: %v", err)
 	}
@@ -38,7 +34,8 @@ func TestAuth(t *testing.T) {
 		{"GET", "/files?path=/etc/hostname"}, {"PUT", "/files?path=/tmp/x"}, {"DELETE", "/files?path=/tmp/x"},
 		{"GET", "/files/stat?path=/"}, {"GET", "/files/list?path=/"}, {"POST", "/files/mkdir?path=/tmp/y"},
 		{"GET", "/files/archive?path=/etc"}, {"PUT", "/files/archive?path=/tmp/z"},
-		{"GET", "/debug/spawn"}, {"POST", "/attach"}, {"POST", "/sftp"}, {"GET", "/no/such/route"},
+		{"GET", "/debug/spawn"}, {"POST", "/token"}, {"POST", "/attach"}, {"POST", "/sftp"},
+		{"POST", "/forward?port=22"}, {"GET", "/no/such/route"},
 	}
 	for _, r := range routes {
 		for _, header := range []string{"", "Bearer wrong", "Bearer " + testToken + "x", "Basic " + testToken, testToken} {
@@ -46,18 +43,21 @@ func TestAuth(t *testing.T) {
 			if header != "" {
 				req.Header.Set("Authorization", header)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var e agentapi.Error
-			json.NewDecoder(resp.Body).Decode(&e)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized || e.Code != "unauthenticated" {
-				t.Errorf("%s %s with %q: %d %+v", r.method, r.path, header, resp.StatusCode, e)
+			if status, e := errorAnswer(t, req); status != http.StatusUnauthorized || e.Code != "unauthenticated" {
+				t.Errorf("%s %s with %q: %d %+v", r.method, r.path, header, status, e)
 			}
 		}
 	}
+}
+
+// startWrongClient serves an agent and returns a client for it that has
+// the wrong token, and its base URL.
+func startWrongClient(t *testing.T) (*agentclient.Client, string) {
+	t.Helper()
+	_, base := startAgent(t, agent.Config{})
+	wrong := agentclient.New(base, "not-the-token")
+	t.Cleanup(wrong.Close)
+	return wrong, base
 }
 
 func TestUnknownRoute(t *testing.T) {
@@ -65,15 +65,8 @@ func TestUnknownRoute(t *testing.T) {
 	_, base := startAgent(t, agent.Config{})
 	req, _ := http.NewRequest("GET", base+"/nope", nil)
 	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e agentapi.Error
-	json.NewDecoder(resp.Body).Decode(&e)
-	if resp.StatusCode != http.StatusNotFound || e.Code != "not_found" {
-		t.Errorf("unknown route: %d %+v", resp.StatusCode, e)
+	if status, e := errorAnswer(t, req); status != http.StatusNotFound || e.Code != "not_found" {
+		t.Errorf("unknown route: %d %+v", status, e)
 	}
 }
 

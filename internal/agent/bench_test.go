@@ -24,16 +24,8 @@ func BenchmarkExecTrue(b *testing.B) {
 // on a new connection each time; compare with BenchmarkExecTrue.
 func BenchmarkAttachTrue(b *testing.B) {
 	c, _ := startAgent(b, agent.Config{})
-	ctx := context.Background()
 	for b.Loop() {
-		s, err := c.Attach(ctx, agentapi.AttachRequest{Cmd: []string{"true"}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if code, err := s.Wait(); code != 0 || err != nil {
-			b.Fatalf("Wait = %d, %v", code, err)
-		}
-		s.Close()
+		attachTrue(b, c)
 	}
 }
 

@@ -14,30 +14,29 @@ import (
 
 const maxSpawn = 1000
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, agentapi.Health{OK: true, UptimeMS: time.Since(s.started).Milliseconds()})
+	return nil
 }
 
 // handleSpawn times n sequential fork+exec+wait of `true`, started the way
 // every exec is (own process group, through the spawner).
-func (s *Server) handleSpawn(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSpawn(w http.ResponseWriter, r *http.Request) error {
 	n := 20
 	if v := r.URL.Query().Get("n"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > maxSpawn {
-			writeError(w, fmt.Errorf("%w: n must be between 1 and %d", errdefs.ErrInvalidArgument, maxSpawn))
-			return
+			return fmt.Errorf("%w: n must be between 1 and %d", errdefs.ErrInvalidArgument, maxSpawn)
 		}
 	}
 	path, err := lookPath("true", defaultPath)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	res := agentapi.SpawnResult{Nanos: make([]int64, 0, n)}
 	for range n {
 		if err := r.Context().Err(); err != nil {
-			return
+			return nil // the caller is gone
 		}
 		cmd := &exec.Cmd{
 			Path:        path,
@@ -48,14 +47,13 @@ func (s *Server) handleSpawn(w http.ResponseWriter, r *http.Request) {
 		}
 		t0 := time.Now()
 		if err := s.spawner.start(cmd); err != nil {
-			writeError(w, startError("true", err))
-			return
+			return startError("true", err)
 		}
 		if err := s.spawner.wait(cmd); err != nil {
-			writeError(w, fmt.Errorf("running true: %w", err))
-			return
+			return fmt.Errorf("running true: %w", err)
 		}
 		res.Nanos = append(res.Nanos, time.Since(t0).Nanoseconds())
 	}
 	writeJSON(w, http.StatusOK, res)
+	return nil
 }

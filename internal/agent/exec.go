@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,35 +25,42 @@ const maxExecBody = 64 << 20
 // working directory) are reported in that stream as an error event followed
 // by exit 127 (not found) or 126 (anything else). A background exec answers
 // with agentapi.StartResponse, or with an error status when it cannot start.
-func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) error {
 	var req agentapi.ExecRequest
-	body := http.MaxBytesReader(w, r.Body, maxExecBody)
-	if err := json.NewDecoder(body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("%w: decoding exec request: %w", errdefs.ErrInvalidArgument, err))
-		return
+	if err := decodeRequest(w, r, maxExecBody, "exec", &req); err != nil {
+		return err
 	}
-	io.Copy(io.Discard, body)
-	if len(req.Cmd) == 0 || req.Cmd[0] == "" {
-		writeError(w, fmt.Errorf("%w: cmd is empty", errdefs.ErrInvalidArgument))
-		return
-	}
-	if req.TimeoutMS < 0 {
-		writeError(w, fmt.Errorf("%w: timeout_ms is negative", errdefs.ErrInvalidArgument))
-		return
-	}
-	if err := checkEnv(req.Env); err != nil {
-		writeError(w, err)
-		return
-	}
-	if req.StdinOpen && (!req.Background || len(req.Stdin) > 0) {
-		writeError(w, fmt.Errorf("%w: stdin_open is for background processes without stdin", errdefs.ErrInvalidArgument))
-		return
+	io.Copy(io.Discard, r.Body)
+	if err := checkExec(&req); err != nil {
+		return err
 	}
 	if req.Background {
-		s.execBackground(w, &req)
-		return
+		p, err := s.launch(&req, true)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, agentapi.StartResponse{PID: p.pid})
+		return nil
 	}
 	s.execForeground(w, r, &req)
+	return nil
+}
+
+// checkExec reports what is wrong with an exec request.
+func checkExec(req *agentapi.ExecRequest) error {
+	switch {
+	case len(req.Cmd) == 0 || req.Cmd[0] == "":
+		return fmt.Errorf("%w: cmd is empty", errdefs.ErrInvalidArgument)
+	case req.TimeoutMS < 0:
+		return fmt.Errorf("%w: timeout_ms is negative", errdefs.ErrInvalidArgument)
+	}
+	if err := checkEnv(req.Env); err != nil {
+		return err
+	}
+	if req.StdinOpen && (!req.Background || len(req.Stdin) > 0) {
+		return fmt.Errorf("%w: stdin_open is for background processes without stdin", errdefs.ErrInvalidArgument)
+	}
+	return nil
 }
 
 func (s *Server) execForeground(w http.ResponseWriter, r *http.Request, req *agentapi.ExecRequest) {
@@ -91,15 +97,6 @@ loop:
 	}
 	<-p.done
 	ew.send(p.exitEvent())
-}
-
-func (s *Server) execBackground(w http.ResponseWriter, req *agentapi.ExecRequest) {
-	p, err := s.launch(req, true)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, agentapi.StartResponse{PID: p.pid})
 }
 
 // launch resolves the request and starts the process with its goroutines.

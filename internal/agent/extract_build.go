@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"strconv"
 	"syscall"
@@ -37,20 +36,19 @@ type extractor struct {
 	unchanged map[string]fs.FileMode // entries marked agentapi.PAXUnchanged and their types, each to be found by prune
 }
 
-// extractOptions reads the owner, keep_owners and follow_links parameters.
-func (s *Server) extractOptions(r *http.Request) (*extractor, error) {
-	x := &extractor{}
-	var err error
-	if x.keepOwners, err = boolParam(r, "keep_owners"); err != nil {
-		return nil, err
+// extractOptions reads the owner, keep_owners, follow_links and sync
+// parameters, after any error q holds already.
+func (s *Server) extractOptions(q *params) (*extractor, error) {
+	x := &extractor{
+		keepOwners:  q.flag("keep_owners"),
+		followLinks: q.flag("follow_links"),
+		sync:        q.flag("sync"),
 	}
-	if x.followLinks, err = boolParam(r, "follow_links"); err != nil {
-		return nil, err
+	if q.err != nil {
+		return nil, q.err
 	}
-	if x.sync, err = boolParam(r, "sync"); err != nil {
-		return nil, err
-	}
-	if spec := r.URL.Query().Get("owner"); spec != "" {
+	if spec := q.r.URL.Query().Get("owner"); spec != "" {
+		var err error
 		if x.owner, err = s.users.lookup(spec); err != nil {
 			return nil, err
 		}
@@ -126,7 +124,7 @@ func (x *extractor) sameAs(name string, hdr *tar.Header) bool {
 	if !ok || (x.keepOwners && (int(st.Uid) != hdr.Uid || int(st.Gid) != hdr.Gid)) {
 		return false
 	}
-	if hdr.Typeflag != tar.TypeSymlink && unixMode(fi.Mode()) != uint32(hdr.Mode)&0o7777 {
+	if hdr.Typeflag != tar.TypeSymlink && agentapi.UnixMode(fi.Mode()) != uint32(hdr.Mode)&0o7777 {
 		return false
 	}
 	switch hdr.Typeflag {

@@ -15,55 +15,43 @@ import (
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
-// forwardDialTimeout bounds the agent's connection to the port.
-const forwardDialTimeout = 5 * time.Second
-
 // handleForward connects the caller to a TCP port on the sandbox's
 // loopback ("port" query parameter), as ssh -L localhost:PORT expects: a
 // dev server listening on localhost only is reached too. After "101
 // Switching Protocols" (agentapi.UpgradeForward) the connection carries the
 // port's bytes both ways, half-closes included. The agent's own port is
 // refused.
-func (s *Server) handleForward(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleForward(w http.ResponseWriter, r *http.Request) error {
 	if err := checkUpgrade(r, agentapi.UpgradeForward); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	port, err := strconv.Atoi(r.URL.Query().Get("port"))
 	if err != nil || port < 1 || port > 65535 {
-		writeError(w, fmt.Errorf("%w: port %q: want 1-65535", errdefs.ErrInvalidArgument, r.URL.Query().Get("port")))
-		return
+		return fmt.Errorf("%w: port %q: want 1-65535", errdefs.ErrInvalidArgument, r.URL.Query().Get("port"))
 	}
 	if port == agentapi.Port {
-		writeError(w, fmt.Errorf("%w: port %d is the agent's", errdefs.ErrPermissionDenied, port))
-		return
+		return fmt.Errorf("%w: port %d is the agent's", errdefs.ErrPermissionDenied, port)
 	}
 	io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 4096))
 	up, err := dialLoopback(r, port)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	conn, br, err := hijack(w)
 	if err != nil {
 		up.Close()
-		writeError(w, err)
-		return
+		return err
 	}
-	untrack, ok := s.sessions.add(func() { conn.Close(); up.Close() })
-	if !ok {
-		conn.Close()
-		up.Close()
-		return
+	untrack, ok := s.startSession(conn, agentapi.UpgradeForward, func() { conn.Close(); up.Close() })
+	if ok {
+		defer untrack()
+		splice(conn, br, up)
 	}
-	defer untrack()
-	if _, err := io.WriteString(conn, switching(agentapi.UpgradeForward)); err != nil {
-		conn.Close()
-		up.Close()
-		return
-	}
-	splice(conn, br, up)
+	return nil
 }
+
+// forwardDialTimeout bounds the agent's connection to the port.
+const forwardDialTimeout = 5 * time.Second
 
 // dialLoopback connects to port on 127.0.0.1, or on ::1 if nothing listens
 // there.

@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/runtools/runtools/internal/agent"
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/agent/agenttest"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -17,29 +19,11 @@ func TestForward(t *testing.T) {
 	t.Parallel()
 	c, _ := startAgent(t, agent.Config{})
 	// A server on loopback only, as a dev server started without --host.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { // upper-cases what it reads, until the caller half-closes
-				defer conn.Close()
-				b, _ := io.ReadAll(conn)
-				for i := range b {
-					if b[i] >= 'a' && b[i] <= 'z' {
-						b[i] -= 'a' - 'A'
-					}
-				}
-				conn.Write(b)
-			}()
-		}
-	}()
+	ln := agenttest.Listen(t, func(conn net.Conn) { // upper-cases what it reads, until the caller half-closes
+		defer conn.Close()
+		b, _ := io.ReadAll(conn)
+		conn.Write(bytes.ToUpper(b))
+	})
 	port := ln.Addr().(*net.TCPAddr).Port
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

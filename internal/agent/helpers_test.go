@@ -2,7 +2,9 @@ package agent_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -85,3 +87,16 @@ func runErr(c *agentclient.Client, req agentapi.ExecRequest) (result, error) {
 }
 
 func sh(script string) []string { return []string{"/bin/sh", "-c", script} }
+
+// errorAnswer sends req and returns the answer's status and error body.
+func errorAnswer(t *testing.T, req *http.Request) (int, agentapi.Error) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e agentapi.Error
+	json.NewDecoder(resp.Body).Decode(&e)
+	return resp.StatusCode, e
+}

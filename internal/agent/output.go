@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"sync"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
+	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // outputLimit bounds the output kept per background process.
@@ -81,4 +85,43 @@ func (o *outputLog) since(seq uint64) (chunks []chunk, next uint64, done bool, e
 		}
 	}
 	return chunks, o.next, o.done, o.exit, o.changed
+}
+
+// streamOutput streams the output of a background process to w as an
+// event stream (see outputLog.stream). A foreground process's output
+// belongs to its exec stream: a conflict.
+func (p *process) streamOutput(ctx context.Context, w http.ResponseWriter, follow bool) error {
+	if p.out == nil {
+		return fmt.Errorf("%w: process %d runs in the foreground; its output goes to its exec stream", errdefs.ErrConflict, p.pid)
+	}
+	p.out.stream(ctx, newEventWriter(w), follow)
+	return nil
+}
+
+// stream sends the output kept to ew, then with follow the output to come
+// and, once the process has exited, its exit event. It stops when ctx ends
+// or ew fails.
+func (o *outputLog) stream(ctx context.Context, ew *eventWriter, follow bool) {
+	var seq uint64
+	for {
+		chunks, next, done, exit, changed := o.since(seq)
+		for _, c := range chunks {
+			if ew.send(agentapi.Event{Type: c.typ, Data: c.data}) != nil {
+				return
+			}
+		}
+		seq = next
+		if done {
+			ew.send(exit)
+			return
+		}
+		if !follow {
+			return
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

@@ -2,21 +2,13 @@
 
 package agent
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
-// countPids counts the numeric entries of the proc directory.
-func countPids(proc string) (int, error) {
-	f, err := os.Open(proc)
+// countPidEntries counts the numeric entries of dir.
+func countPidEntries(dir *os.File) (int, error) {
+	names, err := dir.Readdirnames(-1)
 	if err != nil {
-		return 0, fmt.Errorf("counting processes: %w", err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return 0, fmt.Errorf("counting processes: %w", err)
+		return 0, err
 	}
 	n := 0
 	for _, name := range names {

@@ -1,10 +1,11 @@
 package agent
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,74 +14,55 @@ import (
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
-func (s *Server) handleProcesses(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, s.procs.list())
+	return nil
 }
 
 // handlePids counts the processes in the sandbox: the numeric entries of
 // /proc (see countPids), so it stays cheap during a fork bomb.
-func (s *Server) handlePids(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePids(w http.ResponseWriter, r *http.Request) error {
 	n, err := countPids("/proc")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, agentapi.Pids{Processes: n})
-}
-
-func (s *Server) processFromPath(r *http.Request) (*process, error) {
-	pid, err := strconv.Atoi(r.PathValue("pid"))
-	if err != nil || pid <= 0 {
-		return nil, fmt.Errorf("%w: bad pid %q", errdefs.ErrInvalidArgument, r.PathValue("pid"))
-	}
-	p := s.procs.get(pid)
-	if p == nil {
-		return nil, fmt.Errorf("%w: no process %d", errdefs.ErrNotFound, pid)
-	}
-	return p, nil
+	return nil
 }
 
 // handleOutput streams a background process's buffered output, then with
 // follow=true its live output, then its exit event once it has exited.
 // A foreground process's output belongs to its exec stream: 409.
-func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) {
-	p, err := s.processFromPath(r)
+func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) error {
+	q := newParams(r)
+	p, follow := q.process(s.procs), q.flag("follow")
+	if q.err != nil {
+		return q.err
+	}
+	return p.streamOutput(r.Context(), w, follow)
+}
+
+// handleStdin writes the request's body to the stdin of a background
+// process started with stdin_open, and with eof=true closes its stdin
+// afterwards. It answers once the process has taken all of it (204): a
+// process that does not read holds the answer up. A process whose stdin is
+// not open to writes (started without stdin_open, closed, exited, or
+// running in the foreground) is a conflict.
+func (s *Server) handleStdin(w http.ResponseWriter, r *http.Request) error {
+	q := newParams(r)
+	p, eof := q.process(s.procs), q.flag("eof")
+	if q.err != nil {
+		return q.err
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, agentapi.MaxStdinBody))
 	if err != nil {
-		writeError(w, err)
-		return
+		return fmt.Errorf("%w: reading the input (at most %d bytes a request): %w", errdefs.ErrInvalidArgument, agentapi.MaxStdinBody, err)
 	}
-	follow, err := boolParam(r, "follow")
-	if err != nil {
-		writeError(w, err)
-		return
+	if err := p.writeStdin(r.Context(), data, eof); err != nil {
+		return err
 	}
-	if p.out == nil {
-		writeError(w, fmt.Errorf("%w: process %d runs in the foreground; its output goes to its exec stream", errdefs.ErrConflict, p.pid))
-		return
-	}
-	ew := newEventWriter(w)
-	var seq uint64
-	for {
-		chunks, next, done, exit, changed := p.out.since(seq)
-		for _, c := range chunks {
-			if ew.send(agentapi.Event{Type: c.typ, Data: c.data}) != nil {
-				return
-			}
-		}
-		seq = next
-		if done {
-			ew.send(exit)
-			return
-		}
-		if !follow {
-			return
-		}
-		select {
-		case <-changed:
-		case <-r.Context().Done():
-			return
-		}
-	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // signalNames holds the names callers use, including every signal name of
@@ -108,37 +90,47 @@ func parseSignal(s string) (syscall.Signal, error) {
 
 // handleSignal signals the process group of a running process. Signalling
 // a process that has exited is a conflict: its pid may have been reused.
-func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
-	p, err := s.processFromPath(r)
-	if err != nil {
-		writeError(w, err)
-		return
+func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) error {
+	q := newParams(r)
+	p := q.process(s.procs)
+	if q.err != nil {
+		return q.err
 	}
 	var req agentapi.SignalRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("%w: decoding signal request: %w", errdefs.ErrInvalidArgument, err))
-		return
+	if err := decodeRequest(w, r, 4096, "signal", &req); err != nil {
+		return err
 	}
 	sig, err := parseSignal(req.Signal)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if p.exitedAt.Load() != 0 {
-		writeError(w, fmt.Errorf("%w: process %d has exited", errdefs.ErrConflict, p.pid))
-		return
+		return fmt.Errorf("%w: process %d has exited", errdefs.ErrConflict, p.pid)
 	}
 	if err := syscall.Kill(-p.pid, sig); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
-			err = fmt.Errorf("%w: process %d has exited", errdefs.ErrConflict, p.pid)
-		} else {
-			err = fmt.Errorf("signalling process group %d: %w", p.pid, err)
+			return fmt.Errorf("%w: process %d has exited", errdefs.ErrConflict, p.pid)
 		}
-		writeError(w, err)
-		return
+		return fmt.Errorf("signalling process group %d: %w", p.pid, err)
 	}
 	s.log.Debug("signalled process", "pid", p.pid, "signal", sig.String())
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// countPids counts the numeric entries of the proc directory (see
+// countPidEntries).
+func countPids(proc string) (int, error) {
+	f, err := os.Open(proc)
+	if err != nil {
+		return 0, fmt.Errorf("counting processes: %w", err)
+	}
+	defer f.Close()
+	n, err := countPidEntries(f)
+	if err != nil {
+		return 0, fmt.Errorf("counting processes: %w", err)
+	}
+	return n, nil
 }
 
 // isPid reports whether a /proc entry is a process's directory.

@@ -28,10 +28,8 @@ func httpStatus(code string) int {
 	}
 }
 
-// writeError answers with an agentapi.Error whose code is err's kind. The
-// kind's own text is dropped from the message because the client adds it
-// back when it wraps the kind.
-// fallible is a handler that returns its error for ServeHTTP to answer with.
+// fallible is a handler that returns its error for ServeHTTP to answer
+// with. It returns nil once it has answered, or taken the connection over.
 type fallible func(w http.ResponseWriter, r *http.Request) error
 
 func (h fallible) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +38,9 @@ func (h fallible) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// writeError answers with an agentapi.Error whose code is err's kind. The
+// kind's own text is dropped from the message because the client adds it
+// back when it wraps the kind.
 func writeError(w http.ResponseWriter, err error) {
 	code := errdefs.Code(err)
 	writeJSON(w, httpStatus(code), agentapi.Error{Code: code, Message: errMessage(err)})

@@ -56,26 +56,30 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /health", s.handleHealth)
-	s.mux.HandleFunc("POST /exec", s.handleExec)
-	s.mux.HandleFunc("GET /processes", s.handleProcesses)
-	s.mux.HandleFunc("GET /pids", s.handlePids)
-	s.mux.HandleFunc("GET /processes/{pid}/output", s.handleOutput)
-	s.mux.HandleFunc("POST /processes/{pid}/signal", s.handleSignal)
-	s.mux.HandleFunc("POST /processes/{pid}/stdin", s.handleStdin)
-	s.mux.Handle("GET /files", fallible(s.handleReadFile))
-	s.mux.Handle("PUT /files", fallible(s.handleWriteFile))
-	s.mux.Handle("DELETE /files", fallible(s.handleRemove))
-	s.mux.Handle("GET /files/stat", fallible(s.handleStat))
-	s.mux.Handle("GET /files/list", fallible(s.handleList))
-	s.mux.Handle("POST /files/mkdir", fallible(s.handleMkdir))
-	s.mux.Handle("GET /files/archive", fallible(s.handleReadArchive))
-	s.mux.Handle("PUT /files/archive", fallible(s.handleWriteArchive))
-	s.mux.HandleFunc("GET /debug/spawn", s.handleSpawn)
-	s.mux.HandleFunc("POST /token", s.handleToken)
-	s.mux.HandleFunc("POST /attach", s.handleAttach)
-	s.mux.HandleFunc("POST /sftp", s.handleSFTP)
-	s.mux.HandleFunc("POST /forward", s.handleForward)
+	for pattern, h := range map[string]fallible{
+		"GET /health":                  s.handleHealth,
+		"POST /exec":                   s.handleExec,
+		"GET /processes":               s.handleProcesses,
+		"GET /pids":                    s.handlePids,
+		"GET /processes/{pid}/output":  s.handleOutput,
+		"POST /processes/{pid}/signal": s.handleSignal,
+		"POST /processes/{pid}/stdin":  s.handleStdin,
+		"GET /files":                   onPath(s.readFile),
+		"PUT /files":                   s.handleWriteFile,
+		"DELETE /files":                s.handleRemove,
+		"GET /files/stat":              onPath(writeFileInfo),
+		"GET /files/list":              onPath(listDir),
+		"POST /files/mkdir":            s.handleMkdir,
+		"GET /files/archive":           s.handleReadArchive,
+		"PUT /files/archive":           s.handleWriteArchive,
+		"GET /debug/spawn":             s.handleSpawn,
+		"POST /token":                  s.handleToken,
+		"POST /attach":                 s.handleAttach,
+		"POST /sftp":                   s.handleSFTP,
+		"POST /forward":                s.handleForward,
+	} {
+		s.mux.Handle(pattern, h)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s", errdefs.ErrNotFound, r.Method, r.URL.Path))
 	})

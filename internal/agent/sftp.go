@@ -69,50 +69,41 @@ func sftpChildMain() int {
 // Root's server runs inside the agent. Any other user's runs in a child
 // process with that user's credentials (see sftpChildArg0), so file access
 // is checked against, and new files are owned by, that user.
-func (s *Server) handleSFTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSFTP(w http.ResponseWriter, r *http.Request) error {
 	if err := checkUpgrade(r, agentapi.UpgradeSFTP); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 4096))
 	u, err := s.users.lookup(r.URL.Query().Get("user"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	cred, err := credential(u)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	dir, err := s.workDir("", u)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	conn, br, err := hijack(w)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if cred != nil && (cred.Uid != 0 || cred.Gid != 0) {
 		s.sftpChild(conn, br, u, cred, dir)
-		return
+		return nil
 	}
-	untrack, ok := s.sessions.add(func() { conn.Close() })
+	untrack, ok := s.startSession(conn, agentapi.UpgradeSFTP, func() { conn.Close() })
 	if !ok {
-		conn.Close()
-		return
+		return nil
 	}
 	defer untrack()
-	if _, err := io.WriteString(conn, switching(agentapi.UpgradeSFTP)); err != nil {
-		conn.Close()
-		return
-	}
 	s.log.Debug("sftp session started", "user", u.Name)
 	if err := serveSFTP(br, conn, dir); err != nil {
 		s.log.Debug("sftp session ended", "user", u.Name, "err", err)
 	}
+	return nil
 }
 
 // sftpChild serves SFTP on conn from a child process running as u.
@@ -159,10 +150,7 @@ func (s *Server) sftpChild(conn net.Conn, br *bufio.Reader, u *user, cred *sysca
 		return
 	}
 	pid := cmd.Process.Pid
-	untrack, ok := s.sessions.add(func() { syscall.Kill(-pid, syscall.SIGKILL) })
-	if !ok {
-		syscall.Kill(-pid, syscall.SIGKILL)
-	} else {
+	if untrack, ok := s.sessions.add(func() { syscall.Kill(-pid, syscall.SIGKILL) }); ok {
 		defer untrack()
 		// The child only writes once the client has sent its first
 		// packet, which it does after this answer.

@@ -4,44 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"syscall"
 	"time"
 
-	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/errdefs"
 )
-
-// handleStdin writes the request's body to the stdin of a background
-// process started with stdin_open, and with eof=true closes its stdin
-// afterwards. It answers once the process has taken all of it (204): a
-// process that does not read holds the answer up. A process whose stdin is
-// not open to writes (started without stdin_open, closed, exited, or
-// running in the foreground) is a conflict.
-func (s *Server) handleStdin(w http.ResponseWriter, r *http.Request) {
-	p, err := s.processFromPath(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	eof, err := boolParam(r, "eof")
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, agentapi.MaxStdinBody))
-	if err != nil {
-		writeError(w, fmt.Errorf("%w: reading the input (at most %d bytes a request): %w", errdefs.ErrInvalidArgument, agentapi.MaxStdinBody, err))
-		return
-	}
-	if err := p.writeStdin(r.Context(), data, eof); err != nil {
-		writeError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
 
 // writeStdin writes data to the stdin of a background process started with
 // stdin_open, then with eof closes it. Writes are whole and in order: one

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -20,15 +19,13 @@ func (s *Server) setToken(token string) {
 // token of the moment the snapshot was taken; the daemon gives it a fresh
 // one at once. The request may carry random bytes, which are mixed into the
 // guest's entropy pool, since a fork starts with its parent's memory.
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	var req agentapi.TokenRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("%w: decoding token request: %w", errdefs.ErrInvalidArgument, err))
-		return
+	if err := decodeRequest(w, r, 64<<10, "token", &req); err != nil {
+		return err
 	}
 	if len(req.Token) < 32 {
-		writeError(w, fmt.Errorf("%w: a token needs at least 32 characters", errdefs.ErrInvalidArgument))
-		return
+		return fmt.Errorf("%w: a token needs at least 32 characters", errdefs.ErrInvalidArgument)
 	}
 	if len(req.Seed) > 0 {
 		if f, err := os.OpenFile("/dev/urandom", os.O_WRONLY, 0); err == nil {
@@ -39,4 +36,5 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.setToken(req.Token)
 	s.log.Info("token replaced")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

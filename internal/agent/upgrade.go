@@ -57,6 +57,23 @@ func switching(proto string) string {
 	return "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + proto + "\r\n\r\n"
 }
 
+// startSession answers 101 for proto on conn, a hijacked connection, and
+// tracks the session in s.sessions, where end ends it. It returns ok false,
+// having called end, when the agent is shutting down or the caller has
+// gone; else the caller must call untrack once the session is over.
+func (s *Server) startSession(conn net.Conn, proto string, end func()) (untrack func(), ok bool) {
+	untrack, ok = s.sessions.add(end)
+	if !ok {
+		return nil, false
+	}
+	if _, err := io.WriteString(conn, switching(proto)); err != nil {
+		untrack()
+		end()
+		return nil, false
+	}
+	return untrack, true
+}
+
 // writeRawError answers on a hijacked connection as writeError would.
 func writeRawError(w io.Writer, err error) {
 	code := errdefs.Code(err)
@@ -94,12 +111,14 @@ type sessions struct {
 	closed bool
 }
 
-// add registers stop, which ends one session. It returns the function that
-// unregisters it, or ok false (and does not register) after closeAll.
+// add registers stop, which ends one session, and returns the function
+// that unregisters it. After closeAll it registers nothing: it calls stop
+// and returns ok false.
 func (ss *sessions) add(stop func()) (remove func(), ok bool) {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	if ss.closed {
+		ss.mu.Unlock()
+		stop()
 		return nil, false
 	}
 	if ss.stops == nil {
@@ -108,6 +127,7 @@ func (ss *sessions) add(stop func()) (remove func(), ok bool) {
 	id := ss.next
 	ss.next++
 	ss.stops[id] = stop
+	ss.mu.Unlock()
 	return func() {
 		ss.mu.Lock()
 		delete(ss.stops, id)

@@ -59,68 +59,18 @@ func (db userDB) lookup(spec string) (*user, error) {
 	if userPart == "" || (hasGroup && groupPart == "") {
 		return nil, fmt.Errorf("%w: malformed user %q", errdefs.ErrInvalidArgument, spec)
 	}
-	users, err := db.passwdC.get(db.passwd, readPasswd)
+	u, pw, err := db.lookupUser(userPart)
 	if err != nil {
 		return nil, err
 	}
-
-	u := &user{Home: "/", Shell: "/bin/sh"}
-	var pw *passwdEntry
-	if id, ok := parseID(userPart); ok {
-		u.UID, u.GID, u.Name = id, id, userPart
-		for i := range users {
-			if users[i].uid == id {
-				pw = &users[i]
-				break
-			}
-		}
-	} else {
-		for i := range users {
-			if users[i].name == userPart {
-				pw = &users[i]
-				break
-			}
-		}
-		if pw == nil {
-			if userPart != "root" {
-				return nil, fmt.Errorf("%w: unknown user %q", errdefs.ErrInvalidArgument, userPart)
-			}
-			// A sandbox image without /etc/passwd still has root.
-			pw = &passwdEntry{name: "root", home: "/root", shell: "/bin/sh"}
-		}
-	}
-	if pw != nil {
-		u.Name, u.UID, u.GID = pw.name, pw.uid, pw.gid
-		if pw.home != "" {
-			u.Home = pw.home
-		}
-		if pw.shell != "" {
-			u.Shell = pw.shell
-		}
-	}
-	if u.UID == 0 && pw == nil {
-		u.Home = "/root"
-	}
-
 	groups, err := db.groupC.get(db.group, readGroup)
 	if err != nil {
 		return nil, err
 	}
 	if hasGroup {
-		gid, ok := parseID(groupPart)
-		if !ok {
-			found := false
-			for _, g := range groups {
-				if g.name == groupPart {
-					gid, found = g.gid, true
-					break
-				}
-			}
-			if !found {
-				return nil, fmt.Errorf("%w: unknown group %q", errdefs.ErrInvalidArgument, groupPart)
-			}
+		if u.GID, err = groupID(groups, groupPart); err != nil {
+			return nil, err
 		}
-		u.GID = gid
 	}
 	u.Groups = []uint32{u.GID}
 	if pw != nil {
@@ -133,14 +83,68 @@ func (db userDB) lookup(spec string) (*user, error) {
 	return u, nil
 }
 
+// lookupUser resolves the user part of a spec, a name or a numeric uid,
+// and returns its passwd entry too: nil for a uid that has none.
+func (db userDB) lookupUser(spec string) (*user, *passwdEntry, error) {
+	users, err := db.passwdC.get(db.passwd, readPasswd)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := &user{Home: "/", Shell: "/bin/sh"}
+	var pw *passwdEntry
+	if id, ok := parseID(spec); ok {
+		u.UID, u.GID, u.Name = id, id, spec
+		if i := slices.IndexFunc(users, func(e passwdEntry) bool { return e.uid == id }); i >= 0 {
+			pw = &users[i]
+		}
+	} else {
+		if i := slices.IndexFunc(users, func(e passwdEntry) bool { return e.name == spec }); i >= 0 {
+			pw = &users[i]
+		}
+		if pw == nil {
+			if spec != "root" {
+				return nil, nil, fmt.Errorf("%w: unknown user %q", errdefs.ErrInvalidArgument, spec)
+			}
+			// A sandbox image without /etc/passwd still has root.
+			pw = &passwdEntry{name: "root", home: "/root", shell: "/bin/sh"}
+		}
+	}
+	if pw == nil {
+		if u.UID == 0 {
+			u.Home = "/root"
+		}
+		return u, nil, nil
+	}
+	u.Name, u.UID, u.GID = pw.name, pw.uid, pw.gid
+	if pw.home != "" {
+		u.Home = pw.home
+	}
+	if pw.shell != "" {
+		u.Shell = pw.shell
+	}
+	return u, pw, nil
+}
+
+// groupID resolves a group, a name or a numeric gid.
+func groupID(groups []groupEntry, spec string) (uint32, error) {
+	if gid, ok := parseID(spec); ok {
+		return gid, nil
+	}
+	if i := slices.IndexFunc(groups, func(g groupEntry) bool { return g.name == spec }); i >= 0 {
+		return groups[i].gid, nil
+	}
+	return 0, fmt.Errorf("%w: unknown group %q", errdefs.ErrInvalidArgument, spec)
+}
+
 func parseID(s string) (uint32, bool) {
 	n, err := strconv.ParseUint(s, 10, 32)
 	return uint32(n), err == nil
 }
 
-// readAccountFile returns the colon-separated records of path, skipping
-// blank lines and comments. A missing file has no records.
-func readAccountFile(path string, minFields int) ([][]string, error) {
+// readAccounts returns the entries that parse makes of the records of the
+// account file at path: its colon-separated lines with at least minFields
+// fields, blank lines and comments skipped. A missing file has none.
+func readAccounts[T any](path string, minFields int, parse func(fields []string) (T, bool)) ([]T, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -148,7 +152,7 @@ func readAccountFile(path string, minFields int) ([][]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	var recs [][]string
+	var out []T
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
@@ -160,23 +164,20 @@ func readAccountFile(path string, minFields int) ([][]string, error) {
 		if len(f) < minFields {
 			continue
 		}
-		recs = append(recs, f)
+		if e, ok := parse(f); ok {
+			out = append(out, e)
+		}
 	}
-	return recs, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func readPasswd(path string) ([]passwdEntry, error) {
-	recs, err := readAccountFile(path, 4)
-	if err != nil {
-		return nil, err
-	}
-	var out []passwdEntry
-	for _, f := range recs {
+	return readAccounts(path, 4, func(f []string) (passwdEntry, bool) {
 		uid, ok1 := parseID(f[2])
 		gid, ok2 := parseID(f[3])
-		if !ok1 || !ok2 {
-			continue
-		}
 		e := passwdEntry{name: f[0], uid: uid, gid: gid}
 		if len(f) > 5 {
 			e.home = f[5]
@@ -184,27 +185,17 @@ func readPasswd(path string) ([]passwdEntry, error) {
 		if len(f) > 6 {
 			e.shell = f[6]
 		}
-		out = append(out, e)
-	}
-	return out, nil
+		return e, ok1 && ok2
+	})
 }
 
 func readGroup(path string) ([]groupEntry, error) {
-	recs, err := readAccountFile(path, 3)
-	if err != nil {
-		return nil, err
-	}
-	var out []groupEntry
-	for _, f := range recs {
+	return readAccounts(path, 3, func(f []string) (groupEntry, bool) {
 		gid, ok := parseID(f[2])
-		if !ok {
-			continue
-		}
 		g := groupEntry{name: f[0], gid: gid}
 		if len(f) > 3 && f[3] != "" {
 			g.members = strings.Split(f[3], ",")
 		}
-		out = append(out, g)
-	}
-	return out, nil
+		return g, ok
+	})
 }

@@ -2,20 +2,12 @@ package agentclient
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/errdefs"
@@ -27,8 +19,6 @@ const (
 	// streamBuffer is how much of one output stream waits for its reader
 	// before the session stops reading from the agent.
 	streamBuffer = 1 << 20
-	// frameHeader is a frame's type byte and big-endian uint32 length.
-	frameHeader = 5
 )
 
 // AttachSession is one process attached through POST /attach: its stdin,
@@ -62,9 +52,9 @@ type AttachSession struct {
 // session lasts until the process exits or Close. A process that cannot
 // start is not an error here: see Wait and StartError.
 func (c *Client) Attach(ctx context.Context, req agentapi.AttachRequest) (*AttachSession, error) {
-	body, err := json.Marshal(req)
+	body, err := encodeJSON("attach request", req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: encoding attach request: %w", errdefs.ErrInvalidArgument, err)
+		return nil, err
 	}
 	conn, br, err := c.upgrade(ctx, "/attach", nil, agentapi.UpgradeAttach, body)
 	if err != nil {
@@ -167,9 +157,7 @@ func (s *AttachSession) Close() error {
 }
 
 func (s *AttachSession) send(typ byte, payload []byte) error {
-	var hdr [frameHeader]byte
-	hdr[0] = typ
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	hdr := agentapi.FrameHeader(typ, len(payload))
 	bufs := net.Buffers{hdr[:], payload}
 	s.wmu.Lock()
 	_, err := bufs.WriteTo(s.conn)
@@ -188,7 +176,7 @@ func (s *AttachSession) readLoop(br *bufio.Reader) {
 	var buf []byte
 loop:
 	for {
-		typ, payload, rerr := readFrame(br, &buf)
+		typ, payload, rerr := agentapi.ReadFrame(br, &buf)
 		if rerr != nil {
 			s.mu.Lock()
 			closed := s.closed
@@ -227,209 +215,4 @@ loop:
 	s.stderr.finish(end)
 	s.exitCode, s.err = code, err
 	close(s.done)
-}
-
-// stream buffers one output stream between the session's reader goroutine
-// and the caller.
-type stream struct {
-	mu     sync.Mutex
-	cond   sync.Cond
-	buf    bytes.Buffer
-	err    error // returned once buf is empty: io.EOF or why the stream broke
-	closed bool  // Close was called: data is dropped
-}
-
-func newStream() *stream {
-	s := &stream{}
-	s.cond.L = &s.mu
-	return s
-}
-
-// write appends p, first waiting while streamBuffer bytes are unread.
-func (s *stream) write(p []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.buf.Len() >= streamBuffer && !s.closed {
-		s.cond.Wait()
-	}
-	if !s.closed {
-		s.buf.Write(p)
-		s.cond.Broadcast()
-	}
-}
-
-func (s *stream) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.buf.Len() == 0 && s.err == nil {
-		s.cond.Wait()
-	}
-	if s.buf.Len() > 0 {
-		n, _ := s.buf.Read(p)
-		s.cond.Broadcast()
-		return n, nil
-	}
-	return 0, s.err
-}
-
-// finish makes Read return err once the data is read.
-func (s *stream) finish(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err == nil {
-		s.err = err
-	}
-	s.cond.Broadcast()
-}
-
-func (s *stream) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	s.buf.Reset()
-	if s.err == nil {
-		s.err = fmt.Errorf("attach session closed: %w", net.ErrClosed)
-	}
-	s.cond.Broadcast()
-}
-
-var errFrameTooLarge = errors.New("frame larger than agentapi.MaxFrame")
-
-// readFrame reads one frame into *buf, grown as needed; the payload is
-// valid until the next call.
-func readFrame(r io.Reader, buf *[]byte) (typ byte, payload []byte, err error) {
-	var hdr [frameHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[1:])
-	if n > agentapi.MaxFrame {
-		return 0, nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
-	}
-	if cap(*buf) < int(n) {
-		*buf = make([]byte, n)
-	}
-	payload = (*buf)[:n]
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, err
-	}
-	return hdr[0], payload, nil
-}
-
-// SFTP opens an SFTP session as user ("" is root) on a new connection to
-// the agent, which ctx bounds until the upgrade. The connection carries the
-// SFTP protocol (version 3, for example to github.com/pkg/sftp's
-// NewClientPipe, or bridged to an SSH "sftp" subsystem); the agent's server
-// starts in the user's home, checks access as that user, and ends when the
-// connection is closed.
-func (c *Client) SFTP(ctx context.Context, user string) (net.Conn, error) {
-	q := url.Values{}
-	if user != "" {
-		q.Set("user", user)
-	}
-	conn, br, err := c.upgrade(ctx, "/sftp", q, agentapi.UpgradeSFTP, nil)
-	if err != nil {
-		return nil, err
-	}
-	if br.Buffered() > 0 {
-		return &bufferedConn{Conn: conn, r: br}, nil
-	}
-	return conn, nil
-}
-
-// Forward returns a connection to a TCP port on the sandbox's loopback
-// (what ssh -L localhost:PORT means), through the agent. Closing its write
-// side (CloseWrite) passes the half-close on to the port.
-func (c *Client) Forward(ctx context.Context, port int) (net.Conn, error) {
-	conn, br, err := c.upgrade(ctx, "/forward", url.Values{"port": {strconv.Itoa(port)}}, agentapi.UpgradeForward, nil)
-	if err != nil {
-		return nil, err
-	}
-	if br.Buffered() > 0 {
-		return &bufferedConn{Conn: conn, r: br}, nil
-	}
-	return conn, nil
-}
-
-// bufferedConn is a connection some of whose input was read already.
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// CloseWrite half-closes the connection, if it can.
-func (c *bufferedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return c.Conn.Close()
-}
-
-// upgrade dials a new connection to the agent, sends POST path with body
-// and the headers that ask to switch to proto, and returns the connection
-// once the agent has answered 101. Any other answer is an error of the
-// agent's kind. ctx (and responseHeaderTimeout) bound only the handshake.
-func (c *Client) upgrade(ctx context.Context, path string, query url.Values, proto string, body []byte) (net.Conn, *bufio.Reader, error) {
-	op := http.MethodPost + " " + path
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: building request %s: %w", errdefs.ErrInvalidArgument, op, err)
-	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", proto)
-	if len(body) > 0 {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	addr := req.URL.Host
-	if req.URL.Port() == "" {
-		addr = net.JoinHostPort(req.URL.Hostname(), "80")
-	}
-	conn, err := c.dialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, nil, transportError(ctx, op, err)
-	}
-	// ctx ends the handshake through the AfterFunc only, so that its end
-	// is always reported as ctx's error.
-	conn.SetDeadline(time.Now().Add(responseHeaderTimeout))
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-
-	br := bufio.NewReaderSize(conn, 64<<10)
-	resp, err := c.handshake(conn, br, req)
-	if !stop() {
-		err = ctx.Err() // the deadline set by the AfterFunc ended the handshake, or will
-	}
-	if err != nil {
-		conn.Close()
-		return nil, nil, transportError(ctx, op, err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		err := responseError(resp)
-		resp.Body.Close()
-		conn.Close()
-		return nil, nil, err
-	}
-	if got := resp.Header.Get("Upgrade"); !strings.EqualFold(got, proto) {
-		conn.Close()
-		return nil, nil, fmt.Errorf("%w: agent %s: switched to %q, want %q", errdefs.ErrUnavailable, op, got, proto)
-	}
-	conn.SetDeadline(time.Time{})
-	return conn, br, nil
-}
-
-func (c *Client) handshake(conn net.Conn, br *bufio.Reader, req *http.Request) (*http.Response, error) {
-	bw := bufio.NewWriter(conn)
-	if err := req.Write(bw); err != nil {
-		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
-	}
-	return http.ReadResponse(br, req)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/agent/agenttest"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -203,20 +204,7 @@ func TestUpgradeErrors(t *testing.T) {
 	}
 
 	// An agent that never answers: ctx bounds the handshake.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-		}
-	}()
+	ln := agenttest.Listen(t, func(net.Conn) {})
 	c = agentclient.New("http://"+ln.Addr().String(), "tok")
 	defer c.Close()
 	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)

@@ -77,15 +77,10 @@ func (c *Client) Close() {
 // do sends a request and returns the response if its status is 2xx; any
 // other status becomes an error of the agent's kind.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType string) (*http.Response, error) {
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	req, err := c.newRequest(ctx, method, path, query, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: building request %s %s: %w", errdefs.ErrInvalidArgument, method, path, err)
+		return nil, err
 	}
-	req.Header.Set("Authorization", c.auth)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -98,6 +93,30 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return nil, responseError(resp)
 	}
 	return resp, nil
+}
+
+// newRequest builds an authenticated request to the agent.
+func (c *Client) newRequest(ctx context.Context, method, path string, query url.Values, body io.Reader) (*http.Request, error) {
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: building request %s %s: %w", errdefs.ErrInvalidArgument, method, path, err)
+	}
+	req.Header.Set("Authorization", c.auth)
+	return req, nil
+}
+
+// encodeJSON encodes a request's body; what names the request in the
+// error.
+func encodeJSON(what string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding %s: %w", errdefs.ErrInvalidArgument, what, err)
+	}
+	return b, nil
 }
 
 // transportError wraps a failure to talk to the agent. It is ErrUnavailable
@@ -160,9 +179,9 @@ func (c *Client) sendJSON(ctx context.Context, method, path string, query url.Va
 	var body io.Reader
 	ct := ""
 	if in != nil {
-		b, err := json.Marshal(in)
+		b, err := encodeJSON("request", in)
 		if err != nil {
-			return fmt.Errorf("%w: encoding request: %w", errdefs.ErrInvalidArgument, err)
+			return err
 		}
 		body, ct = bytes.NewReader(b), "application/json"
 	}

@@ -32,7 +32,7 @@ func (c *Client) ReadFile(ctx context.Context, path string) (io.ReadCloser, int6
 func (c *Client) WriteFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode, mkdirs bool) (agentapi.FileInfo, error) {
 	q := pathQuery(path)
 	if mode != 0 {
-		q.Set("mode", fmt.Sprintf("%04o", unixMode(mode)))
+		q.Set("mode", fmt.Sprintf("%04o", agentapi.UnixMode(mode)))
 	}
 	if mkdirs {
 		q.Set("mkdirs", "true")
@@ -133,19 +133,4 @@ func (c *Client) ExtractArchive(ctx context.Context, dir string, r io.Reader, o 
 		q.Set("sync", "true")
 	}
 	return c.call(ctx, http.MethodPut, "/files/archive", q, r, "application/x-tar", nil)
-}
-
-// unixMode returns the st_mode permission bits (07777) of m.
-func unixMode(m fs.FileMode) uint32 {
-	u := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
 }

@@ -27,23 +27,15 @@ const maxEventLine = 16 << 20
 // makes the agent kill the process group, as does cancelling ctx.
 func (c *Client) Exec(ctx context.Context, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error {
 	req.Background = false
-	b, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("%w: encoding exec request: %w", errdefs.ErrInvalidArgument, err)
-	}
-	resp, err := c.do(ctx, http.MethodPost, "/exec", nil, bytes.NewReader(b), "application/json")
+	b, err := encodeJSON("exec request", req)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	sawExit, err := readEvents(ctx, resp.Body, onEvent)
-	if err != nil {
-		return err
+	sawExit, err := c.events(ctx, http.MethodPost, "/exec", nil, bytes.NewReader(b), "application/json", onEvent)
+	if err == nil && !sawExit {
+		err = fmt.Errorf("exec %v: %w: stream ended without an exit event", req.Cmd, errdefs.ErrUnavailable)
 	}
-	if !sawExit {
-		return fmt.Errorf("exec %v: %w: stream ended without an exit event", req.Cmd, errdefs.ErrUnavailable)
-	}
-	return nil
+	return err
 }
 
 // Start runs req in the background and returns its pid. Its output is kept
@@ -71,26 +63,29 @@ func (c *Client) Processes(ctx context.Context) ([]agentapi.Process, error) {
 // output even if the process still runs.
 func (c *Client) Output(ctx context.Context, pid int, follow bool, onEvent func(agentapi.Event) error) error {
 	q := url.Values{"follow": {strconv.FormatBool(follow)}}
-	resp, err := c.do(ctx, http.MethodGet, "/processes/"+strconv.Itoa(pid)+"/output", q, nil, "")
-	if err != nil {
-		return err
+	sawExit, err := c.events(ctx, http.MethodGet, processPath(pid, "output"), q, nil, "", onEvent)
+	if err == nil && follow && !sawExit {
+		err = fmt.Errorf("output of %d: %w: stream ended without an exit event", pid, errdefs.ErrUnavailable)
 	}
-	defer resp.Body.Close()
-	sawExit, err := readEvents(ctx, resp.Body, onEvent)
-	if err != nil {
-		return err
-	}
-	if follow && !sawExit {
-		return fmt.Errorf("output of %d: %w: stream ended without an exit event", pid, errdefs.ErrUnavailable)
-	}
-	return nil
+	return err
 }
 
 // Signal sends sig (TERM, KILL, INT, HUP, QUIT, USR1, USR2, STOP, CONT or a
 // number) to the process group of pid.
 func (c *Client) Signal(ctx context.Context, pid int, sig string) error {
-	return c.sendJSON(ctx, http.MethodPost, "/processes/"+strconv.Itoa(pid)+"/signal", nil,
+	return c.sendJSON(ctx, http.MethodPost, processPath(pid, "signal"), nil,
 		agentapi.SignalRequest{Signal: sig}, nil)
+}
+
+// events sends a request answered with an event stream and calls onEvent
+// for each event (see readEvents).
+func (c *Client) events(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType string, onEvent func(agentapi.Event) error) (sawExit bool, err error) {
+	resp, err := c.do(ctx, method, path, query, body, contentType)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	return readEvents(ctx, resp.Body, onEvent)
 }
 
 // readEvents decodes ndjson events from r until an exit event (reported as
@@ -148,10 +143,10 @@ func (c *Client) WriteStdin(ctx context.Context, pid int, data []byte, eof bool)
 	if eof {
 		q = url.Values{"eof": {"true"}}
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/processes/"+strconv.Itoa(pid)+"/stdin", q, bytes.NewReader(data), "application/octet-stream")
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
+	return c.call(ctx, http.MethodPost, processPath(pid, "stdin"), q, bytes.NewReader(data), "application/octet-stream", nil)
+}
+
+// processPath is the path of a process's endpoint, such as "output".
+func processPath(pid int, endpoint string) string {
+	return "/processes/" + strconv.Itoa(pid) + "/" + endpoint
 }

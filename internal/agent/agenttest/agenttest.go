@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 
 	"github.com/runtools/runtools/internal/agent"
@@ -43,4 +44,40 @@ func Start(t testing.TB, cfg agent.Config, log *slog.Logger) (*agentclient.Clien
 		}
 	})
 	return c, base
+}
+
+// Listen serves TCP connections on 127.0.0.1, as a program in a sandbox
+// (or an agent that never answers) would: each with serve, in a goroutine
+// of its own, until the listener is closed. serve need not close its
+// connection: the listener and every connection still open are closed when
+// the test ends.
+func Listen(t testing.TB, serve func(net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			go serve(conn)
+		}
+	}()
+	return ln
 }
