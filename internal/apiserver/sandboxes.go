@@ -91,10 +91,13 @@ func idleTimeout(secs int) (time.Duration, error) {
 }
 
 // boolParam reads an optional boolean query parameter.
-func boolParam(r *http.Request, name string) (bool, error) {
+func boolParam(r *http.Request, name string) (bool, error) { return boolParamOr(r, name, false) }
+
+// boolParamOr reads a true or false query parameter, def when it is absent.
+func boolParamOr(r *http.Request, name string, def bool) (bool, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
-		return false, nil
+		return def, nil
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {

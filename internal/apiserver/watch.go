@@ -34,12 +34,15 @@ type watchSink interface {
 }
 
 func (s *Server) watchSandbox(w http.ResponseWriter, r *http.Request) error {
+	metrics, err := boolParamOr(r, "metrics", true)
+	if err != nil {
+		return err
+	}
 	id := identity(r.Context())
 	sb, err := s.sandboxes.Get(r.Context(), id.TeamID, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
-	metrics := r.URL.Query().Get("metrics") != "false"
 	return s.watch(w, r, sb.ID, metrics)
 }
 

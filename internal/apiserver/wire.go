@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,11 +27,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeJSON(http.MaxBytesReader(w, r.Body, maxJSONBody), v)
 }
 
-// decodeJSON reads one JSON object from r strictly, as decode does.
+// decodeJSON reads one JSON object from r strictly, as decode does: null,
+// an array or a number is refused as an empty body is.
 func decodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.Is(err, io.EOF):
@@ -44,6 +46,14 @@ func decodeJSON(r io.Reader, v any) error {
 	// Only white space may follow: dec.More alone lets a stray ] or } through.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalid("request body has data after the JSON object")
+	}
+	if raw[0] != '{' {
+		return invalid("request body must be a JSON object, got %.20s", raw)
+	}
+	strict := json.NewDecoder(bytes.NewReader(raw))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
+		return invalid("request body is not valid: %v", err)
 	}
 	return nil
 }
