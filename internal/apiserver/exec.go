@@ -32,10 +32,43 @@ func execRequest(req client.ExecRequest) (agentapi.ExecRequest, error) {
 	if req.StdinOpen && len(req.Stdin) > 0 {
 		return agentapi.ExecRequest{}, invalid("stdin and stdin_open do not go together: send the first input with POST /v1/sandboxes/{ref}/processes/{pid}/stdin")
 	}
+	if err := checkArgs(req.Cmd, req.Env); err != nil {
+		return agentapi.ExecRequest{}, err
+	}
 	return agentapi.ExecRequest{
 		Cmd: req.Cmd, Env: req.Env, Cwd: req.Cwd, User: req.User, TimeoutMS: req.TimeoutMS,
 		Stdin: req.Stdin, Background: req.Background, StdinOpen: req.StdinOpen,
 	}, nil
+}
+
+// Linux's bounds on what a program starts with: one argument or variable
+// (MAX_ARG_STRLEN), and all of them with their pointers (ARG_MAX with the
+// default 8 MiB stack).
+const (
+	maxArgBytes  = 128 << 10
+	maxArgsBytes = 2 << 20
+)
+
+// checkArgs refuses a command the kernel would refuse with E2BIG, saying
+// so, rather than letting it fail in the sandbox with a less clear error.
+func checkArgs(cmd []string, env map[string]string) error {
+	total := 0
+	for i, a := range cmd {
+		if len(a) >= maxArgBytes {
+			return invalid("argument list too long: argument %d is %d bytes, and one may be %d at most: pass large data through stdin or a file", i, len(a), maxArgBytes-1)
+		}
+		total += len(a) + 1 + 8
+	}
+	for k, v := range env {
+		if len(k)+1+len(v) >= maxArgBytes {
+			return invalid("argument list too long: variable %s is %d bytes, and one may be %d at most", k, len(k)+1+len(v), maxArgBytes-1)
+		}
+		total += len(k) + 1 + len(v) + 1 + 8
+	}
+	if total > maxArgsBytes {
+		return invalid("argument list too long: the command and its variables take %d bytes, and a program may start with %d at most: pass large data through stdin or a file", total, maxArgsBytes)
+	}
+	return nil
 }
 
 func wantsStream(r *http.Request) bool {

@@ -329,6 +329,8 @@ func TestBadInput(t *testing.T) {
 		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":[]}`, 400},
 		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":["ls"],"timeout_ms":-1}`, 400},
 		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":["ls"],"cwd":"relative"}`, 400},
+		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":["echo","` + strings.Repeat("x", 200<<10) + `"]}`, 400},
+		{"POST", "/v1/sandboxes/mine/exec", `{"cmd":["echo"` + strings.Repeat(`,"`+strings.Repeat("x", 100<<10)+`"`, 30) + `]}`, 400},
 		{"GET", "/v1/sandboxes?all=maybe", ``, 400},
 		{"GET", "/v1/sandboxes/mine/files", ``, 400},
 		{"GET", "/v1/sandboxes/mine/files?path=relative", ``, 400},
