@@ -48,6 +48,10 @@ func (m *Manager) Init(ctx context.Context, members []Member) error {
 	if created {
 		undo.push("delete bridge "+m.cfg.Bridge, func() error { return deleteLink(m.cfg.Bridge) })
 	}
+	m.mtu = uplinkMTU()
+	if br, err = pinMTU(br, m.mtu); err != nil {
+		return err
+	}
 	if err := m.ensureGateway(ctx, br); err != nil {
 		return err
 	}
@@ -215,6 +219,17 @@ func (m *Manager) ensureBridge() (br netlink.Link, created bool, err error) {
 		return nil, false, fmt.Errorf("looking up new bridge %s: %w", name, err)
 	}
 	return br, true, nil
+}
+
+// pinMTU sets the bridge's MTU to mtu, the uplink's. The kernel makes a
+// bridge's MTU its ports' smallest, and 1500 once it has none, so the
+// bridge's own is no guide for a new sandbox's veth: that takes the
+// manager's, and the bridge follows its ports.
+func pinMTU(br netlink.Link, mtu int) (netlink.Link, error) {
+	if err := netlink.LinkSetMTU(br, mtu); err != nil {
+		return nil, fmt.Errorf("setting the MTU of bridge %s to the uplink's %d: %w", br.Attrs().Name, mtu, err)
+	}
+	return netlink.LinkByName(br.Attrs().Name)
 }
 
 // ensureGateway leaves the gateway address, with the subnet's prefix

@@ -241,8 +241,8 @@ func TestSetupResult(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if eth.Attrs().MTU != br.Attrs().MTU {
-			t.Errorf("eth0 MTU = %d, want %d", eth.Attrs().MTU, br.Attrs().MTU)
+		if eth.Attrs().MTU != uplinkMTU() {
+			t.Errorf("eth0 MTU = %d, want the uplink's %d", eth.Attrs().MTU, uplinkMTU())
 		}
 		if eth.Attrs().Flags&net.FlagUp == 0 {
 			t.Error("eth0 not up")
@@ -671,5 +671,44 @@ func TestInitRejectsOverlappingSubnet(t *testing.T) {
 	if l, _ := lookupLink(m.cfg.Bridge); l != nil {
 		t.Errorf("bridge %s left after a failed Init", m.cfg.Bridge)
 		m.Close(context.Background())
+	}
+}
+
+// TestBridgeMTUAfterRestart: the kernel makes a bridge's MTU 1500 once its
+// last port goes, unless it was set; a restart puts the uplink's back, so
+// that sandboxes made after it do not send frames the uplink drops.
+func TestBridgeMTUAfterRestart(t *testing.T) {
+	m := newTestManager(t)
+	id, _, _ := setupSandbox(t, m, 9)
+	if err := m.Teardown(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	br, err := netlink.LinkByName(m.cfg.Bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bridge MTU with no port left: %d (uplink %d)", br.Attrs().MTU, uplinkMTU())
+	if err := netlink.LinkSetMTU(br, 1500); err != nil { // as an older daemon left it
+		t.Fatal(err)
+	}
+	if err := m.Init(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if br, _ = netlink.LinkByName(m.cfg.Bridge); br.Attrs().MTU != uplinkMTU() {
+		t.Errorf("bridge MTU after a restart: %d, want the uplink's %d", br.Attrs().MTU, uplinkMTU())
+	}
+	// A sandbox made while the bridge has no port gets the uplink's too.
+	if err := netlink.LinkSetMTU(br, 1500); err != nil {
+		t.Fatal(err)
+	}
+	_, _, nsPath := setupSandbox(t, m, 10)
+	if err := inNetns(nsPath, func() error {
+		eth, err := netlink.LinkByName("eth0")
+		if err == nil && eth.Attrs().MTU != uplinkMTU() {
+			t.Errorf("eth0 MTU of a sandbox made on an empty bridge: %d, want the uplink's %d", eth.Attrs().MTU, uplinkMTU())
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

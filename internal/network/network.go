@@ -50,6 +50,7 @@ type Manager struct {
 	cfg     Config
 	gateway netip.Addr
 	log     *slog.Logger
+	mtu     int // every veth's: the uplink's, read at Init
 
 	mu      sync.Mutex
 	members map[string]Member     // by sandbox id: what the firewall holds

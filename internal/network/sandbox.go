@@ -95,7 +95,7 @@ func (m *Manager) setup(ctx context.Context, log *slog.Logger, id string, ip net
 		host = nil
 	}
 	if host == nil {
-		host, err = createVeth(vethName, br.Attrs().MTU, ns)
+		host, err = createVeth(vethName, m.mtu, ns)
 		if err != nil {
 			return "", err
 		}
