@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 
@@ -10,7 +9,7 @@ import (
 )
 
 func (a *app) keyCmd() *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "key",
 		Short: "Manage API keys",
 		Long: `API keys authenticate the CLI and SDKs. A key belongs to one team; an
@@ -18,19 +17,12 @@ admin key can also manage teams, other teams' keys and templates.`,
 		Example: `  runtools key create ci
   runtools key list
   runtools key delete ci`,
-		Args: cobra.ArbitraryArgs,
-		RunE: groupRun,
-	}
-	cmd.AddCommand(a.keyCreateCmd(), a.keyListCmd(), a.keyDeleteCmd())
-	return cmd
+	}, a.keyCreateCmd(), a.keyListCmd(), a.keyDeleteCmd())
 }
 
 func (a *app) keyCreateCmd() *cobra.Command {
-	var (
-		req    client.CreateKeyRequest
-		format string
-	)
-	cmd := &cobra.Command{
+	var req client.CreateKeyRequest
+	cmd := showCmd(a, &cobra.Command{
 		Use:   "create NAME [--team TEAM] [--admin]",
 		Short: "Create an API key and print its secret once",
 		Long: `Create an API key. The secret goes to stdout, and this is the only time
@@ -43,15 +35,13 @@ needs an admin key.`,
   runtools key create acme-ci --team acme
   runtools key create ops --admin -o json`,
 		Args: argsRange(1, 1, "needs one key NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, c, err := a.begin(cmd, format, "key NAME", args[0])
-			if err != nil {
-				return err
-			}
+	}, shown[*client.APIKey]{
+		arg: "key NAME",
+		call: func(cmd *cobra.Command, c *client.Client, args []string) (*client.APIKey, error) {
 			req.Name = args[0]
 			k, err := c.CreateKey(cmd.Context(), req)
 			if err != nil {
-				return fmt.Errorf("creating key %s: %w", req.Name, err)
+				return nil, fmt.Errorf("creating key %s: %w", req.Name, err)
 			}
 			kind := "API key"
 			if k.Admin {
@@ -59,32 +49,25 @@ needs an admin key.`,
 			}
 			writef(cmd.ErrOrStderr(), "created %s %s (%s) for team %s\n", kind, k.Name, k.ID, k.Team)
 			writef(cmd.ErrOrStderr(), "warning: this is the only time the secret is shown: store it now\n")
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), k)
-			}
-			writef(cmd.OutOrStdout(), "%s\n", k.Secret)
+			return k, nil
+		},
+		print: func(w io.Writer, k *client.APIKey) error {
+			writef(w, "%s\n", k.Secret)
 			return nil
 		},
-	}
+	})
 	cmd.Flags().StringVar(&req.Team, "team", "", "team the key belongs to (default: yours)")
 	cmd.Flags().BoolVar(&req.Admin, "admin", false, "make an admin key")
-	addOutputFlag(cmd, &format)
 	return cmd
 }
 
 func (a *app) keyListCmd() *cobra.Command {
-	return showCmd(a, &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List API keys",
-		Long:    `List the API keys of your team, or of every team for an admin key. Secrets are never shown again.`,
+	return listCmd(a, &cobra.Command{
+		Short: "List API keys",
+		Long:  `List the API keys of your team, or of every team for an admin key. Secrets are never shown again.`,
 		Example: `  runtools key list
   runtools key list -o json`,
-		Args: argsRange(0, 0, "takes no arguments"),
-	}, shown[[]client.APIKey]{
-		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.APIKey, error) { return c.Keys(ctx) }),
-		print: a.printKeys,
-	})
+	}, (*client.Client).Keys, a.printKeys)
 }
 
 func (a *app) printKeys(w io.Writer, keys []client.APIKey) error {
@@ -100,7 +83,7 @@ func (a *app) printKeys(w io.Writer, keys []client.APIKey) error {
 }
 
 func (a *app) keyDeleteCmd() *cobra.Command {
-	return &cobra.Command{
+	return a.removeCmd(&cobra.Command{
 		Use:     "delete ID|NAME",
 		Aliases: []string{"revoke", "rm"},
 		Short:   "Revoke an API key",
@@ -108,19 +91,5 @@ func (a *app) keyDeleteCmd() *cobra.Command {
 		Example: `  runtools key delete ci
   runtools key revoke key_0123abcd`,
 		Args: argsRange(1, 1, "needs one key ID or NAME (see `runtools key list`)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkName(cmd, "key ID or NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteKey(cmd.Context(), args[0]); err != nil {
-				return fmt.Errorf("deleting key %s: %w", args[0], err)
-			}
-			writef(cmd.OutOrStdout(), "deleted key %s\n", args[0])
-			return nil
-		},
-	}
+	}, "key ID or NAME", "deleting key", "deleted key", (*client.Client).DeleteKey)
 }

@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/spf13/cobra"
 )
 
 func TestHumanSize(t *testing.T) {
@@ -83,8 +83,8 @@ func TestUnknownRootCommand(t *testing.T) {
 }
 
 func TestEmptyListIsJSONArray(t *testing.T) {
-	fetch := listOf(func(context.Context, *client.Client, []string) ([]string, error) { return nil, nil })
-	items, err := fetch(context.Background(), nil, nil)
+	call := listOf(func(*cobra.Command, *client.Client, []string) ([]string, error) { return nil, nil })
+	items, err := call(&cobra.Command{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func NewRoot(version string, extra ...*cobra.Command) *cobra.Command {
 }
 
 func (a *app) root(extra ...*cobra.Command) *cobra.Command {
-	root := &cobra.Command{
+	root := group(&cobra.Command{
 		Use:   "runtools",
 		Short: "Isolated Linux sandboxes on demand",
 		Long: `runtools hands out isolated Linux sandboxes on demand: create one from a
@@ -64,17 +64,8 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		Version:           a.version,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		Args:              cobra.ArbitraryArgs,
-		RunE:              groupRun,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
-	}
-	root.SetVersionTemplate("runtools {{.Version}}\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr(c, "%v", err) })
-	pf := root.PersistentFlags()
-	pf.StringVar(&a.url, "url", "", "runtools server URL (default $RUNTOOLS_URL, the login config, or "+client.DefaultURL+")")
-	pf.StringVar(&a.apiKey, "api-key", "", "API key (default $RUNTOOLS_API_KEY or the login config)")
-
-	root.AddCommand(
+	},
 		a.loginCmd(),
 		a.sandboxCmd(),
 		a.templateCmd(),
@@ -83,8 +74,20 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.sshKeyCmd(),
 		a.versionCmd(),
 	)
+	root.SetVersionTemplate("runtools {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr(c, "%v", err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.url, "url", "", "runtools server URL (default $RUNTOOLS_URL, the login config, or "+client.DefaultURL+")")
+	pf.StringVar(&a.apiKey, "api-key", "", "API key (default $RUNTOOLS_API_KEY or the login config)")
 	root.AddCommand(extra...)
 	return root
+}
+
+// group adds subs to cmd, which only holds them: its RunE is groupRun.
+func group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args, cmd.RunE = cobra.ArbitraryArgs, groupRun
+	cmd.AddCommand(subs...)
+	return cmd
 }
 
 // groupRun is the RunE of commands that only hold subcommands: with no

@@ -13,7 +13,7 @@ import (
 )
 
 func (a *app) sandboxCmd() *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:     "sandbox",
 		Aliases: []string{"sb"},
 		Short:   "Create, use and destroy sandboxes",
@@ -24,10 +24,7 @@ name or its ID.`,
   runtools sandbox exec my-env -- sh -c 'cd /root && ls -la'
   runtools sandbox cp ./app my-env:/root/
   runtools sandbox destroy my-env`,
-		Args: cobra.ArbitraryArgs,
-		RunE: groupRun,
-	}
-	cmd.AddCommand(
+	},
 		a.sandboxCreateCmd(),
 		a.sandboxListCmd(),
 		a.sandboxGetCmd(),
@@ -59,7 +56,6 @@ name or its ID.`,
 		a.sandboxComputerCmd(),
 		a.sandboxWatchCmd(),
 	)
-	return cmd
 }
 
 // printSandboxes writes the sandbox table: ID, NAME, TEMPLATE, STATE,
@@ -71,6 +67,11 @@ func (a *app) printSandboxes(w io.Writer, sbs []*client.Sandbox) error {
 		t.row(sb.ID, orDash(sb.Name), sb.Template, sb.State, fmt.Sprint(sb.VCPUs), memory(sb.MemoryMB), age(now, sb.CreatedAt))
 	}
 	return t.flush()
+}
+
+// printSandboxRow writes the sandbox table with sb alone in it.
+func (a *app) printSandboxRow(w io.Writer, sb *client.Sandbox) error {
+	return a.printSandboxes(w, []*client.Sandbox{sb})
 }
 
 func memory(mb int) string { return fmt.Sprintf("%d MB", mb) }
@@ -190,4 +191,46 @@ func sandboxErr(ref string, err error) error {
 		return fmt.Errorf("%w (no sandbox %q: see `runtools sandbox list`)", err, ref)
 	}
 	return err
+}
+
+// each is what a command does that makes one call on every sandbox NAME it
+// is given, in turn, after checking them all: a failure is printed as
+// "error: DOING NAME: ..." and the rest still go, then the exit code is 1.
+type each struct {
+	doing, done     string // "pausing", "paused"
+	call            func(cmd *cobra.Command, c *client.Client, name string) error
+	stopOnInterrupt bool // end at the failure an interrupt causes
+}
+
+// eachSandboxCmd gives cmd the arguments NAME... and a RunE that does e.
+func (a *app) eachSandboxCmd(cmd *cobra.Command, e each) *cobra.Command {
+	cmd.Args = argsRange(1, -1, "needs at least one sandbox NAME or ID")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		for _, name := range args {
+			if err := checkName(cmd, "sandbox NAME", name); err != nil {
+				return err
+			}
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		failed := 0
+		for _, name := range args {
+			if err := e.call(cmd, c, name); err != nil {
+				failed++
+				printErr(cmd.ErrOrStderr(), explain(fmt.Errorf("%s %s: %w", e.doing, name, sandboxErr(name, err))))
+				if e.stopOnInterrupt && cmd.Context().Err() != nil {
+					return cmd.Context().Err()
+				}
+				continue
+			}
+			writef(cmd.OutOrStdout(), "%s %s\n", e.done, name)
+		}
+		if failed > 0 {
+			return &ExitError{Code: 1}
+		}
+		return nil
+	}
+	return cmd
 }

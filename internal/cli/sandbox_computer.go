@@ -60,60 +60,14 @@ once its effect is done. See also 'runtools sandbox screenshot'.`,
   runtools sandbox computer key desk ctrl+l Return
   runtools sandbox computer scroll desk 5`,
 	}
-	act := func(use, short string, args cobra.PositionalArgs, build func(cmd *cobra.Command, args []string) (client.ComputerAction, error)) *cobra.Command {
-		return &cobra.Command{
-			Use: use, Short: short, Args: args,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				action, err := build(cmd, args)
-				if err != nil {
-					return err
-				}
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				res, err := c.Act(cmd.Context(), args[0], action)
-				if err != nil {
-					return sandboxErr(args[0], err)
-				}
-				if res.Window != nil {
-					writef(cmd.OutOrStdout(), "started pid %d, window %s %q\n", res.PID, res.Window.ID, res.Window.Title)
-				}
-				return nil
-			},
-		}
-	}
-	xy := func(cmd *cobra.Command, args []string) (*int, *int, error) {
-		if len(args) < 3 {
-			return nil, nil, nil
-		}
-		x, err1 := strconv.Atoi(args[1])
-		y, err2 := strconv.Atoi(args[2])
-		if err1 != nil || err2 != nil {
-			return nil, nil, usageErr(cmd, "X and Y must be numbers of pixels, got %q %q", args[1], args[2])
-		}
-		return &x, &y, nil
-	}
-	var button string
-	var count int
-	click := act("click NAME [X Y]", "Click (where the pointer is, or at X Y)", argsRange(1, 3, "needs a sandbox NAME, and X Y or nothing"),
-		func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
-			if len(args) == 2 {
-				return client.ComputerAction{}, usageErr(cmd, "give both X and Y, or neither")
-			}
-			x, y, err := xy(cmd, args)
-			return client.ComputerAction{Action: client.ActionClick, X: x, Y: y, Button: button, Count: count}, err
-		})
-	click.Flags().StringVar(&button, "button", "left", "left, middle or right")
-	click.Flags().IntVar(&count, "count", 1, "clicks: 2 double-clicks")
 	cmd.AddCommand(
-		act("move NAME X Y", "Move the mouse pointer", argsRange(3, 3, "needs a sandbox NAME, X and Y"),
+		a.computerActCmd("move NAME X Y", "Move the mouse pointer", argsRange(3, 3, "needs a sandbox NAME, X and Y"),
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
-				x, y, err := xy(cmd, args)
+				x, y, err := parseXY(cmd, args)
 				return client.ComputerAction{Action: client.ActionMove, X: x, Y: y}, err
 			}),
-		click,
-		act("scroll NAME NOTCHES", "Scroll down (negative: up) where the pointer is", argsRange(2, 2, "needs a sandbox NAME and NOTCHES"),
+		a.computerClickCmd(),
+		a.computerActCmd("scroll NAME NOTCHES", "Scroll down (negative: up) where the pointer is", argsRange(2, 2, "needs a sandbox NAME and NOTCHES"),
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
 				n, err := strconv.Atoi(args[1])
 				if err != nil {
@@ -121,21 +75,76 @@ once its effect is done. See also 'runtools sandbox screenshot'.`,
 				}
 				return client.ComputerAction{Action: client.ActionScroll, DY: n}, nil
 			}),
-		act("type NAME TEXT", "Type text", argsRange(2, 2, "needs a sandbox NAME and TEXT"),
+		a.computerActCmd("type NAME TEXT", "Type text", argsRange(2, 2, "needs a sandbox NAME and TEXT"),
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
 				return client.ComputerAction{Action: client.ActionType, Text: args[1]}, nil
 			}),
-		act("key NAME KEY...", "Press keys or combinations (ctrl+l, Return, alt+F4)", argsRange(2, -1, "needs a sandbox NAME and a KEY"),
+		a.computerActCmd("key NAME KEY...", "Press keys or combinations (ctrl+l, Return, alt+F4)", argsRange(2, -1, "needs a sandbox NAME and a KEY"),
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
 				return client.ComputerAction{Action: client.ActionKey, Keys: args[1:]}, nil
 			}),
-		act("launch NAME APP [ARG...]", "Start an app (firefox, chromium, terminal, files, or a program) and wait for its window", argsRange(2, -1, "needs a sandbox NAME and an APP"),
+		a.computerActCmd("launch NAME APP [ARG...]", "Start an app (firefox, chromium, terminal, files, or a program) and wait for its window", argsRange(2, -1, "needs a sandbox NAME and an APP"),
 			func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
 				return client.ComputerAction{Action: client.ActionLaunch, App: args[1], Args: args[2:]}, nil
 			}),
 		a.computerInfoCmd(),
 	)
 	return cmd
+}
+
+// computerActCmd makes a computer command that does the action build makes
+// of its arguments.
+func (a *app) computerActCmd(use, short string, args cobra.PositionalArgs, build func(cmd *cobra.Command, args []string) (client.ComputerAction, error)) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			action, err := build(cmd, args)
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Act(cmd.Context(), args[0], action)
+			if err != nil {
+				return sandboxErr(args[0], err)
+			}
+			if res.Window != nil {
+				writef(cmd.OutOrStdout(), "started pid %d, window %s %q\n", res.PID, res.Window.ID, res.Window.Title)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) computerClickCmd() *cobra.Command {
+	var button string
+	var count int
+	cmd := a.computerActCmd("click NAME [X Y]", "Click (where the pointer is, or at X Y)", argsRange(1, 3, "needs a sandbox NAME, and X Y or nothing"),
+		func(cmd *cobra.Command, args []string) (client.ComputerAction, error) {
+			if len(args) == 2 {
+				return client.ComputerAction{}, usageErr(cmd, "give both X and Y, or neither")
+			}
+			x, y, err := parseXY(cmd, args)
+			return client.ComputerAction{Action: client.ActionClick, X: x, Y: y, Button: button, Count: count}, err
+		})
+	cmd.Flags().StringVar(&button, "button", "left", "left, middle or right")
+	cmd.Flags().IntVar(&count, "count", 1, "clicks: 2 double-clicks")
+	return cmd
+}
+
+// parseXY reads the arguments X Y after NAME, if given.
+func parseXY(cmd *cobra.Command, args []string) (*int, *int, error) {
+	if len(args) < 3 {
+		return nil, nil, nil
+	}
+	x, err1 := strconv.Atoi(args[1])
+	y, err2 := strconv.Atoi(args[2])
+	if err1 != nil || err2 != nil {
+		return nil, nil, usageErr(cmd, "X and Y must be numbers of pixels, got %q %q", args[1], args[2])
+	}
+	return &x, &y, nil
 }
 
 // computerInfoCmd prints the screen size, cursor position and windows.

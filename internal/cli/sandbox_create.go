@@ -9,13 +9,9 @@ import (
 
 func (a *app) sandboxCreateCmd() *cobra.Command {
 	var (
-		req           client.CreateRequest
-		env, metadata []string
-		format        string
-		quiet         bool
-		idle          int
-		ports         []int
-		egress        egressFlags
+		f      createFlags
+		format string
+		quiet  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create [--name NAME] [--template base] [flags]",
@@ -37,28 +33,9 @@ sandbox sees; --metadata attaches labels of your own.`,
 			if err != nil {
 				return err
 			}
-			if req.Env, err = parseKeyValues(cmd, "env", env); err != nil {
+			req, err := f.request(cmd)
+			if err != nil {
 				return err
-			}
-			if req.Metadata, err = parseKeyValues(cmd, "metadata", metadata); err != nil {
-				return err
-			}
-			if req.VCPUs < 0 || req.MemoryMB < 0 {
-				return usageErr(cmd, "--vcpus and --memory must be positive")
-			}
-			req.Ports = ports
-			if cmd.Flags().Changed("idle-timeout") {
-				if idle < 0 {
-					return usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
-				}
-				req.IdleTimeout = &idle
-			}
-			if egress.set(cmd) {
-				p, err := egress.policy(cmd)
-				if err != nil {
-					return err
-				}
-				req.Egress = &p
 			}
 			c, err := a.client()
 			if err != nil {
@@ -81,24 +58,67 @@ sandbox sees; --metadata attaches labels of your own.`,
 			case asJSON:
 				return printJSON(cmd.OutOrStdout(), sb)
 			}
-			return a.printSandboxes(cmd.OutOrStdout(), []*client.Sandbox{sb})
+			return a.printSandboxRow(cmd.OutOrStdout(), sb)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&req.Name, "name", "", "sandbox name, unique in your team")
-	f.StringVar(&req.Template, "template", "", "template to start from, see 'runtools template list' (server default: base)")
-	f.IntVar(&req.VCPUs, "vcpus", 0, "virtual CPUs (server default: 2)")
-	f.IntVar(&req.MemoryMB, "memory", 0, "memory in MB (server default: 1024)")
-	f.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
-	f.StringArrayVar(&metadata, "metadata", nil, "label KEY=VALUE (repeatable)")
-	f.StringVar(&req.Password, "password", "", "SSH password for this sandbox (8-72 characters); team SSH keys work regardless")
-	f.BoolVar(&req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
-	f.IntSliceVar(&ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
-	f.IntVar(&idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
-	egress.add(cmd)
-	f.BoolVarP(&quiet, "quiet", "q", false, "print only the sandbox ID")
+	f.add(cmd)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the sandbox ID")
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+// createFlags are the flags that make sandbox create's request.
+type createFlags struct {
+	req           client.CreateRequest
+	env, metadata []string
+	idle          int
+	ports         []int
+	egress        egressFlags
+}
+
+func (f *createFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.req.Name, "name", "", "sandbox name, unique in your team")
+	fl.StringVar(&f.req.Template, "template", "", "template to start from, see 'runtools template list' (server default: base)")
+	fl.IntVar(&f.req.VCPUs, "vcpus", 0, "virtual CPUs (server default: 2)")
+	fl.IntVar(&f.req.MemoryMB, "memory", 0, "memory in MB (server default: 1024)")
+	fl.StringArrayVar(&f.env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
+	fl.StringArrayVar(&f.metadata, "metadata", nil, "label KEY=VALUE (repeatable)")
+	fl.StringVar(&f.req.Password, "password", "", "SSH password for this sandbox (8-72 characters); team SSH keys work regardless")
+	fl.BoolVar(&f.req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
+	fl.IntSliceVar(&f.ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
+	fl.IntVar(&f.idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
+	f.egress.add(cmd)
+}
+
+// request checks the flags and returns the request they make.
+func (f *createFlags) request(cmd *cobra.Command) (client.CreateRequest, error) {
+	req := f.req
+	var err error
+	if req.Env, err = parseKeyValues(cmd, "env", f.env); err != nil {
+		return req, err
+	}
+	if req.Metadata, err = parseKeyValues(cmd, "metadata", f.metadata); err != nil {
+		return req, err
+	}
+	if req.VCPUs < 0 || req.MemoryMB < 0 {
+		return req, usageErr(cmd, "--vcpus and --memory must be positive")
+	}
+	req.Ports = f.ports
+	if cmd.Flags().Changed("idle-timeout") {
+		if f.idle < 0 {
+			return req, usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
+		}
+		req.IdleTimeout = &f.idle
+	}
+	if f.egress.set(cmd) {
+		p, err := f.egress.policy(cmd)
+		if err != nil {
+			return req, err
+		}
+		req.Egress = &p
+	}
+	return req, nil
 }
 
 func orDefault(s, def string) string {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/runtools/runtools/client"
@@ -39,11 +40,8 @@ func (e *egressFlags) policy(cmd *cobra.Command) (client.Egress, error) {
 }
 
 func (a *app) sandboxEgressCmd() *cobra.Command {
-	var (
-		flags  egressFlags
-		format string
-	)
-	cmd := &cobra.Command{
+	var flags egressFlags
+	cmd := showCmd(a, &cobra.Command{
 		Use:   "egress NAME [--egress allow|deny] [--egress-allow RULE]... [--egress-deny RULE]...",
 		Short: "Show or replace where a sandbox may connect",
 		Long: `Show a sandbox's egress policy, or replace it with the one the flags make.
@@ -64,37 +62,32 @@ allowed: your team's sandboxes, by IP or as NAME.internal.`,
   runtools sandbox egress my-env --egress allow --egress-deny 10.0.0.0/8
   runtools sandbox egress my-env --egress allow     # back to the default: allow everything`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, c, err := a.begin(cmd, format, "", "")
-			if err != nil {
-				return err
-			}
-			var sb *client.Sandbox
-			if flags.set(cmd) {
-				p, err := flags.policy(cmd)
+	}, shown[client.Egress]{
+		call: func(cmd *cobra.Command, c *client.Client, args []string) (client.Egress, error) {
+			if !flags.set(cmd) {
+				sb, err := c.Get(cmd.Context(), args[0])
 				if err != nil {
-					return err
+					return client.Egress{}, err
 				}
-				if sb, err = c.SetEgress(cmd.Context(), args[0], p); err != nil {
-					return fmt.Errorf("setting the egress policy of %s: %w", args[0], err)
-				}
-			} else if sb, err = c.Get(cmd.Context(), args[0]); err != nil {
-				return err
+				return sb.Egress, nil
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), sb.Egress)
+			p, err := flags.policy(cmd)
+			if err != nil {
+				return client.Egress{}, err
 			}
-			printEgress(cmd, sb.Egress)
-			return nil
+			sb, err := c.SetEgress(cmd.Context(), args[0], p)
+			if err != nil {
+				return client.Egress{}, fmt.Errorf("setting the egress policy of %s: %w", args[0], err)
+			}
+			return sb.Egress, nil
 		},
-	}
+		print: printEgress,
+	})
 	flags.add(cmd)
-	addOutputFlag(cmd, &format)
 	return cmd
 }
 
-func printEgress(cmd *cobra.Command, e client.Egress) {
-	w := cmd.OutOrStdout()
+func printEgress(w io.Writer, e client.Egress) error {
 	list := func(rules []string) string {
 		if len(rules) == 0 {
 			return "-"
@@ -102,4 +95,5 @@ func printEgress(cmd *cobra.Command, e client.Egress) {
 		return strings.Join(rules, ", ")
 	}
 	writef(w, "default  %s\nallow    %s\ndeny     %s\n", orDefault(e.Default, "allow"), list(e.Allow), list(e.Deny))
+	return nil
 }

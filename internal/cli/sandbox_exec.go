@@ -15,14 +15,7 @@ import (
 const exitTimedOut = 124
 
 func (a *app) sandboxExecCmd() *cobra.Command {
-	var (
-		env        []string
-		req        client.ExecRequest
-		timeout    time.Duration
-		stdin      bool
-		tty        bool
-		background bool
-	)
+	var f execFlags
 	cmd := &cobra.Command{
 		Use:   "exec NAME [flags] -- CMD [ARGS...]",
 		Short: "Run a command in a sandbox",
@@ -57,74 +50,97 @@ sandbox could not be reached.`,
   runtools sandbox exec -it my-env -- bash
   runtools sandbox exec my-env -d -- python3 -m http.server 8000
   runtools sandbox exec my-env -d --stdin-open -- python3 -u -i`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			name, argv := splitExecArgs(cmd, args)
-			if name == "" && len(argv) == 0 {
-				return usageErr(cmd, "exec needs a sandbox NAME and a command, e.g. runtools sandbox exec my-env -- ls -la")
-			}
-			if err := checkName(cmd, "sandbox NAME", name); err != nil {
-				return err
-			}
-			if len(argv) == 0 {
-				return usageErr(cmd, "exec needs a command after the sandbox name, e.g. runtools sandbox exec %s -- ls -la", name)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, argv := splitExecArgs(cmd, args)
-			var err error
-			if req.Env, err = parseKeyValues(cmd, "env", env); err != nil {
-				return err
-			}
-			if timeout < 0 {
-				return usageErr(cmd, "--timeout must be positive, e.g. 30s or 5m")
-			}
-			req.Cmd, req.TimeoutMS = argv, timeout.Milliseconds()
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			if background {
-				if tty {
-					return usageErr(cmd, "-t and -d do not go together: a background command has no terminal")
-				}
-				if stdin && req.StdinOpen {
-					return usageErr(cmd, "-i and --stdin-open do not go together: start with --stdin-open, then send input with runtools sandbox stdin %s PID", name)
-				}
-				if stdin {
-					if req.Stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
-						return fmt.Errorf("reading stdin: %w", err)
-					}
-				}
-				pid, err := c.Start(cmd.Context(), name, req)
-				if err != nil {
-					return sandboxErr(name, err)
-				}
-				writef(cmd.OutOrStdout(), "%d\n", pid)
-				return nil
-			}
-			if req.StdinOpen {
-				return usageErr(cmd, "--stdin-open is for background commands (-d); to stream stdin to this one, use -i")
-			}
-			if stdin || tty {
-				return a.execAttach(cmd, c, name, req, tty, timeout)
-			}
-			return a.execStream(cmd, c, name, req, timeout)
-		},
+		Args: execArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runExec(cmd, args, &f) },
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(c, "%v (to pass flags to the command, put it after \"--\": runtools sandbox exec NAME -- CMD ARGS...)", err)
 	})
-	f := cmd.Flags()
-	f.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE (repeatable)")
-	f.StringVar(&req.Cwd, "cwd", "", "working directory inside the sandbox")
-	f.StringVar(&req.User, "user", "", "user to run as: name, uid or uid:gid (default root)")
-	f.DurationVar(&timeout, "timeout", 0, "kill the command after this long, e.g. 30s or 5m (default: no limit)")
-	f.BoolVarP(&stdin, "stdin", "i", false, "stream the CLI's stdin to the command while it runs")
-	f.BoolVarP(&tty, "tty", "t", false, "run the command on a terminal, with this terminal in raw mode (use with -i)")
-	f.BoolVarP(&background, "background", "d", false, "start in the background and print the PID")
-	f.BoolVar(&req.StdinOpen, "stdin-open", false, "with -d: keep the command's stdin open, for runtools sandbox stdin")
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.env, "env", nil, "environment variable KEY=VALUE (repeatable)")
+	fl.StringVar(&f.req.Cwd, "cwd", "", "working directory inside the sandbox")
+	fl.StringVar(&f.req.User, "user", "", "user to run as: name, uid or uid:gid (default root)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "kill the command after this long, e.g. 30s or 5m (default: no limit)")
+	fl.BoolVarP(&f.stdin, "stdin", "i", false, "stream the CLI's stdin to the command while it runs")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "run the command on a terminal, with this terminal in raw mode (use with -i)")
+	fl.BoolVarP(&f.background, "background", "d", false, "start in the background and print the PID")
+	fl.BoolVar(&f.req.StdinOpen, "stdin-open", false, "with -d: keep the command's stdin open, for runtools sandbox stdin")
 	return cmd
+}
+
+// execFlags are sandbox exec's flags.
+type execFlags struct {
+	env                    []string
+	req                    client.ExecRequest
+	timeout                time.Duration
+	stdin, tty, background bool
+}
+
+// execArgs checks exec's arguments: a sandbox NAME and a command.
+func execArgs(cmd *cobra.Command, args []string) error {
+	name, argv := splitExecArgs(cmd, args)
+	if name == "" && len(argv) == 0 {
+		return usageErr(cmd, "exec needs a sandbox NAME and a command, e.g. runtools sandbox exec my-env -- ls -la")
+	}
+	if err := checkName(cmd, "sandbox NAME", name); err != nil {
+		return err
+	}
+	if len(argv) == 0 {
+		return usageErr(cmd, "exec needs a command after the sandbox name, e.g. runtools sandbox exec %s -- ls -la", name)
+	}
+	return nil
+}
+
+// runExec runs exec: in the background (-d), attached (-i, -t) or
+// streaming its output.
+func (a *app) runExec(cmd *cobra.Command, args []string, f *execFlags) error {
+	name, argv := splitExecArgs(cmd, args)
+	req := f.req
+	var err error
+	if req.Env, err = parseKeyValues(cmd, "env", f.env); err != nil {
+		return err
+	}
+	if f.timeout < 0 {
+		return usageErr(cmd, "--timeout must be positive, e.g. 30s or 5m")
+	}
+	req.Cmd, req.TimeoutMS = argv, f.timeout.Milliseconds()
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	if f.background {
+		return a.execBackground(cmd, c, name, req, f)
+	}
+	if req.StdinOpen {
+		return usageErr(cmd, "--stdin-open is for background commands (-d); to stream stdin to this one, use -i")
+	}
+	if f.stdin || f.tty {
+		return a.execAttach(cmd, c, name, req, f.tty, f.timeout)
+	}
+	return a.execStream(cmd, c, name, req, f.timeout)
+}
+
+// execBackground starts req's command in the background (exec -d) and
+// prints its PID.
+func (a *app) execBackground(cmd *cobra.Command, c *client.Client, name string, req client.ExecRequest, f *execFlags) error {
+	if f.tty {
+		return usageErr(cmd, "-t and -d do not go together: a background command has no terminal")
+	}
+	if f.stdin && req.StdinOpen {
+		return usageErr(cmd, "-i and --stdin-open do not go together: start with --stdin-open, then send input with runtools sandbox stdin %s PID", name)
+	}
+	if f.stdin {
+		var err error
+		if req.Stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
+	}
+	pid, err := c.Start(cmd.Context(), name, req)
+	if err != nil {
+		return sandboxErr(name, err)
+	}
+	writef(cmd.OutOrStdout(), "%d\n", pid)
+	return nil
 }
 
 // splitExecArgs separates the sandbox name from the command: everything

@@ -18,7 +18,7 @@ resources, IP address, creation time, environment and metadata.
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 	}, shown[*client.Sandbox]{
 		arg:   "sandbox NAME",
-		fetch: onSandbox((*client.Client).Get),
+		call:  onSandbox((*client.Client).Get),
 		print: a.printSandbox,
 	})
 }

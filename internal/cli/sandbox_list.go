@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/runtools/runtools/client"
 	"github.com/spf13/cobra"
 )
@@ -24,7 +22,9 @@ func (a *app) sandboxListCmd() *cobra.Command {
 // sandboxesShown lists the team's sandboxes, for sandbox list and ls.
 func (a *app) sandboxesShown() shown[[]*client.Sandbox] {
 	return shown[[]*client.Sandbox]{
-		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]*client.Sandbox, error) { return c.List(ctx) }),
+		call: listOf(func(cmd *cobra.Command, c *client.Client, _ []string) ([]*client.Sandbox, error) {
+			return c.List(cmd.Context())
+		}),
 		print: a.printSandboxes,
 	}
 }

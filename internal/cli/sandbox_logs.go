@@ -21,11 +21,7 @@ Find PIDs with ` + "`runtools sandbox ps NAME`" + `.`,
   runtools sandbox logs my-env 42 -f`,
 		Args: argsRange(2, 2, "needs a sandbox NAME and a PID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pid, err := parsePID(cmd, args)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, pid, err := a.processClient(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -50,4 +46,14 @@ func parsePID(cmd *cobra.Command, args []string) (int, error) {
 		return 0, usageErr(cmd, "PID must be a positive number, got %q (see `runtools sandbox ps %s`)", args[1], args[0])
 	}
 	return pid, nil
+}
+
+// processClient checks the arguments NAME PID, then makes the client.
+func (a *app) processClient(cmd *cobra.Command, args []string) (*client.Client, int, error) {
+	pid, err := parsePID(cmd, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := a.client()
+	return c, pid, err
 }

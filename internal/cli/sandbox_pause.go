@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/runtools/runtools/client"
@@ -10,61 +9,39 @@ import (
 )
 
 func (a *app) sandboxPauseCmd() *cobra.Command {
-	return a.lifecycleCmd("pause", "Save a sandbox to disk and stop it",
-		`Save a sandbox's memory, processes and disk to disk and stop it. A paused
+	return a.lifecycleCmd(&cobra.Command{
+		Use:   "pause NAME...",
+		Short: "Save a sandbox to disk and stop it",
+		Long: `Save a sandbox's memory, processes and disk to disk and stop it. A paused
 sandbox uses no CPU or memory, only disk. It keeps its ID, name and IP.
 
 Any use of a paused sandbox (exec, files, ...) wakes it first, so pausing is
 always safe. Sandboxes are also paused on their own after their idle
 timeout (see create --idle-timeout and update).`,
-		"  runtools sandbox pause my-env", "pausing", "paused", (*client.Client).Pause)
+		Example: "  runtools sandbox pause my-env",
+	}, "pausing", "paused", (*client.Client).Pause)
 }
 
 func (a *app) sandboxResumeCmd() *cobra.Command {
-	return a.lifecycleCmd("resume", "Bring a paused sandbox back",
-		`Bring a paused sandbox back exactly as it was: the same processes, open
+	return a.lifecycleCmd(&cobra.Command{
+		Use:   "resume NAME...",
+		Short: "Bring a paused sandbox back",
+		Long: `Bring a paused sandbox back exactly as it was: the same processes, open
 ports and files. Resuming is usually not needed: any use wakes a paused
 sandbox by itself.`,
-		"  runtools sandbox resume my-env", "resuming", "resumed", (*client.Client).Resume)
+		Example: "  runtools sandbox resume my-env",
+	}, "resuming", "resumed", (*client.Client).Resume)
 }
 
-// lifecycleCmd makes a command that applies one call to each NAME.
-func (a *app) lifecycleCmd(verb, short, long, example, doing, done string,
-	call func(*client.Client, context.Context, string) (*client.Sandbox, error)) *cobra.Command {
-	return &cobra.Command{
-		Use:     verb + " NAME...",
-		Short:   short,
-		Long:    long,
-		Example: example,
-		Args:    argsRange(1, -1, "needs at least one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, name := range args {
-				if err := checkName(cmd, "sandbox NAME", name); err != nil {
-					return err
-				}
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			failed := 0
-			for _, name := range args {
-				p := a.startProgress(cmd.ErrOrStderr(), "%s %s", doing, name)
-				_, err := call(c, cmd.Context(), name)
-				p.end(err)
-				if err != nil {
-					failed++
-					printErr(cmd.ErrOrStderr(), explain(fmt.Errorf("%s %s: %w", doing, name, sandboxErr(name, err))))
-					continue
-				}
-				writef(cmd.OutOrStdout(), "%s %s\n", done, name)
-			}
-			if failed > 0 {
-				return &ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+// lifecycleCmd is eachSandboxCmd for method, with a progress line for each
+// sandbox on a terminal.
+func (a *app) lifecycleCmd(cmd *cobra.Command, doing, done string, method func(*client.Client, context.Context, string) (*client.Sandbox, error)) *cobra.Command {
+	return a.eachSandboxCmd(cmd, each{doing: doing, done: done, call: func(cmd *cobra.Command, c *client.Client, name string) error {
+		p := a.startProgress(cmd.ErrOrStderr(), "%s %s", doing, name)
+		_, err := method(c, cmd.Context(), name)
+		p.end(err)
+		return err
+	}})
 }
 
 func (a *app) sandboxUpdateCmd() *cobra.Command {
@@ -112,7 +89,7 @@ func (a *app) sandboxEventsCmd() *cobra.Command {
 		Args:    argsRange(1, 1, "needs one sandbox NAME or ID"),
 	}, shown[[]client.SandboxEvent]{
 		arg:   "sandbox NAME",
-		fetch: listOf(onSandbox((*client.Client).Events)),
+		call:  listOf(onSandbox((*client.Client).Events)),
 		print: printEvents,
 	})
 }

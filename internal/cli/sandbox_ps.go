@@ -21,7 +21,7 @@ exited), when they started and their command line.`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 	}, shown[[]client.Process]{
 		arg:   "sandbox NAME",
-		fetch: listOf(onSandbox((*client.Client).Processes)),
+		call:  listOf(onSandbox((*client.Client).Processes)),
 		print: a.printProcesses,
 	})
 }

@@ -8,8 +8,8 @@ import (
 )
 
 func (a *app) sandboxSnapshotCmd() *cobra.Command {
-	var name, format string
-	cmd := &cobra.Command{
+	var name string
+	cmd := showCmd(a, &cobra.Command{
 		Use:   "snapshot NAME [--name SNAPSHOT]",
 		Short: "Save a sandbox's memory and disk as a named snapshot",
 		Long: `Save a sandbox's memory, processes and disk as a snapshot, without stopping
@@ -19,25 +19,17 @@ after the time it was taken.`,
 		Example: `  runtools sandbox snapshot my-env --name before-migration
   runtools sandbox snapshots my-env`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, c, err := a.begin(cmd, format, "sandbox NAME", args[0])
-			if err != nil {
-				return err
-			}
+	}, shown[*client.Snapshot]{
+		arg: "sandbox NAME",
+		call: func(cmd *cobra.Command, c *client.Client, args []string) (*client.Snapshot, error) {
 			p := a.startProgress(cmd.ErrOrStderr(), "taking a snapshot of %s", args[0])
 			sn, err := c.TakeSnapshot(cmd.Context(), args[0], name)
 			p.end(err)
-			if err != nil {
-				return sandboxErr(args[0], err)
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), sn)
-			}
-			return a.printSnapshots(cmd.OutOrStdout(), []client.Snapshot{*sn})
+			return sn, sandboxErr(args[0], err)
 		},
-	}
+		print: func(w io.Writer, sn *client.Snapshot) error { return a.printSnapshots(w, []client.Snapshot{*sn}) },
+	})
 	cmd.Flags().StringVar(&name, "name", "", "snapshot name (default: the time)")
-	addOutputFlag(cmd, &format)
 	return cmd
 }
 
@@ -57,7 +49,7 @@ func (a *app) sandboxSnapshotsCmd() *cobra.Command {
 		Args:    argsRange(1, 1, "needs one sandbox NAME or ID"),
 	}, shown[[]client.Snapshot]{
 		arg:   "sandbox NAME",
-		fetch: listOf(onSandbox((*client.Client).Snapshots)),
+		call:  listOf(onSandbox((*client.Client).Snapshots)),
 		print: a.printSnapshots,
 	})
 }
@@ -107,7 +99,7 @@ The sandbox keeps its ID, name and IP; its agent gets a new token.`,
 			if err != nil {
 				return sandboxErr(args[0], err)
 			}
-			return a.printSandboxes(cmd.OutOrStdout(), []*client.Sandbox{sb})
+			return a.printSandboxRow(cmd.OutOrStdout(), sb)
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "snapshot name or ID (default: the latest)")
@@ -116,8 +108,7 @@ The sandbox keeps its ID, name and IP; its agent gets a new token.`,
 
 func (a *app) sandboxForkCmd() *cobra.Command {
 	var req client.ForkRequest
-	var format string
-	cmd := &cobra.Command{
+	cmd := showCmd(a, &cobra.Command{
 		Use:   "fork NAME [--name NEW] [--from SNAPSHOT]",
 		Short: "Start a new sandbox from a snapshot of another",
 		Long: `Start a new sandbox from a snapshot of NAME: it has NAME's processes,
@@ -127,25 +118,16 @@ forks of one snapshot can run side by side.`,
 		Example: `  runtools sandbox fork my-env --name my-env-2
   runtools sandbox fork my-env --name try-1 --from before-migration`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, c, err := a.begin(cmd, format, "", "")
-			if err != nil {
-				return err
-			}
+	}, shown[*client.Sandbox]{
+		call: func(cmd *cobra.Command, c *client.Client, args []string) (*client.Sandbox, error) {
 			p := a.startProgress(cmd.ErrOrStderr(), "forking %s", args[0])
 			sb, err := c.Fork(cmd.Context(), args[0], req)
 			p.end(err)
-			if err != nil {
-				return sandboxErr(args[0], err)
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), sb)
-			}
-			return a.printSandboxes(cmd.OutOrStdout(), []*client.Sandbox{sb})
+			return sb, sandboxErr(args[0], err)
 		},
-	}
+		print: a.printSandboxRow,
+	})
 	cmd.Flags().StringVar(&req.Name, "name", "", "name of the new sandbox")
 	cmd.Flags().StringVar(&req.Snapshot, "from", "", "snapshot to fork from (default: a fresh one)")
-	addOutputFlag(cmd, &format)
 	return cmd
 }

@@ -29,11 +29,7 @@ given: then later calls can write more.`,
   runtools sandbox stdin my-env $PID < /dev/null     # close its stdin`,
 		Args: argsRange(2, 2, "needs a sandbox NAME and a PID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pid, err := parsePID(cmd, args)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, pid, err := a.processClient(cmd, args)
 			if err != nil {
 				return err
 			}

@@ -8,15 +8,18 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// shown is what a command that shows something does: fetch it with the
-// client, then print it, as JSON with -o json or else with print.
+// shown is what a command with -o does: call the server, then print its
+// answer, as JSON with -o json or else with print.
 type shown[T any] struct {
 	// arg says what args[0] is ("sandbox NAME"), checked with checkName
-	// before anything is asked; "" when the command takes no argument.
+	// before anything is asked; "" when it is not checked.
 	arg   string
-	fetch func(ctx context.Context, c *client.Client, args []string) (T, error)
+	call  callFunc[T]
 	print func(io.Writer, T) error
 }
+
+// callFunc asks the server what a command shows; args are the command's.
+type callFunc[T any] func(cmd *cobra.Command, c *client.Client, args []string) (T, error)
 
 // showCmd gives cmd the -o flag and a RunE that does s.
 func showCmd[T any](a *app, cmd *cobra.Command, s shown[T]) *cobra.Command {
@@ -24,6 +27,16 @@ func showCmd[T any](a *app, cmd *cobra.Command, s shown[T]) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error { return s.run(a, cmd, format, args) }
 	addOutputFlag(cmd, &format)
 	return cmd
+}
+
+// listCmd makes cmd `list` (alias ls), which takes no arguments and shows
+// what method returns: a table made by print, or a JSON array.
+func listCmd[T any](a *app, cmd *cobra.Command, method func(*client.Client, context.Context) ([]T, error), print func(io.Writer, []T) error) *cobra.Command {
+	cmd.Use, cmd.Aliases, cmd.Args = "list", []string{"ls"}, argsRange(0, 0, "takes no arguments")
+	return showCmd(a, cmd, shown[[]T]{
+		call:  listOf(func(cmd *cobra.Command, c *client.Client, _ []string) ([]T, error) { return method(c, cmd.Context()) }),
+		print: print,
+	})
 }
 
 // run does s for cmd, whose -o value is format.
@@ -36,7 +49,7 @@ func (s shown[T]) run(a *app, cmd *cobra.Command, format string, args []string) 
 	if err != nil {
 		return err
 	}
-	v, err := s.fetch(cmd.Context(), c, args)
+	v, err := s.call(cmd, c, args)
 	if err != nil {
 		return err
 	}
@@ -62,11 +75,11 @@ func (a *app) begin(cmd *cobra.Command, format, what, name string) (asJSON bool,
 	return asJSON, c, err
 }
 
-// listOf makes a list's fetch return an empty list rather than nil, so
+// listOf makes a list's call return an empty list rather than nil, so
 // that -o json prints [] and never null.
-func listOf[T any](fetch func(ctx context.Context, c *client.Client, args []string) ([]T, error)) func(context.Context, *client.Client, []string) ([]T, error) {
-	return func(ctx context.Context, c *client.Client, args []string) ([]T, error) {
-		items, err := fetch(ctx, c, args)
+func listOf[T any](fetch callFunc[[]T]) callFunc[[]T] {
+	return func(cmd *cobra.Command, c *client.Client, args []string) ([]T, error) {
+		items, err := fetch(cmd, c, args)
 		if items == nil && err == nil {
 			items = []T{}
 		}
@@ -74,11 +87,11 @@ func listOf[T any](fetch func(ctx context.Context, c *client.Client, args []stri
 	}
 }
 
-// onSandbox fetches with a client method that takes the sandbox named by
-// args[0], and explains a not found as the sandbox's.
-func onSandbox[T any](method func(c *client.Client, ctx context.Context, ref string) (T, error)) func(context.Context, *client.Client, []string) (T, error) {
-	return func(ctx context.Context, c *client.Client, args []string) (T, error) {
-		v, err := method(c, ctx, args[0])
+// onSandbox calls a client method that takes the sandbox named by args[0],
+// and explains a not found as the sandbox's.
+func onSandbox[T any](method func(c *client.Client, ctx context.Context, ref string) (T, error)) callFunc[T] {
+	return func(cmd *cobra.Command, c *client.Client, args []string) (T, error) {
+		v, err := method(c, cmd.Context(), args[0])
 		if err != nil {
 			return v, sandboxErr(args[0], err)
 		}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,17 +13,13 @@ import (
 )
 
 func (a *app) sshKeyCmd() *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "ssh-key",
 		Short: "Manage the SSH keys that open your team's sandboxes",
 		Long: `Register the public keys of the people who SSH into your team's sandboxes.
 Any registered key opens every sandbox of the team:
   ssh SANDBOX-ID@HOST -p 2222       (or: runtools sandbox ssh NAME)`,
-		Args: cobra.ArbitraryArgs,
-		RunE: groupRun,
-	}
-	cmd.AddCommand(a.sshKeyAddCmd(), a.sshKeyListCmd(), a.sshKeyRemoveCmd())
-	return cmd
+	}, a.sshKeyAddCmd(), a.sshKeyListCmd(), a.sshKeyRemoveCmd())
 }
 
 // defaultPublicKey finds the user's public key the way ssh would.
@@ -88,17 +83,7 @@ func (a *app) sshKeyAddCmd() *cobra.Command {
 }
 
 func (a *app) sshKeyListCmd() *cobra.Command {
-	return showCmd(a, &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List your team's SSH keys",
-		Args:    argsRange(0, 0, "takes no arguments"),
-	}, shown[[]client.SSHKey]{
-		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.SSHKey, error) {
-			return c.SSHKeys(ctx)
-		}),
-		print: a.printSSHKeys,
-	})
+	return listCmd(a, &cobra.Command{Short: "List your team's SSH keys"}, (*client.Client).SSHKeys, a.printSSHKeys)
 }
 
 func (a *app) printSSHKeys(w io.Writer, keys []client.SSHKey) error {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"io"
 
 	"github.com/runtools/runtools/client"
@@ -9,7 +8,7 @@ import (
 )
 
 func (a *app) templateCmd() *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:     "template",
 		Aliases: []string{"tpl"},
 		Short:   "List, build and remove sandbox templates",
@@ -19,30 +18,18 @@ and desktop, and your team's own, built from a Dockerfile.`,
   runtools template build my-app -f Dockerfile
   runtools template get my-app
   runtools sandbox create --template my-app`,
-		Args: cobra.ArbitraryArgs,
-		RunE: groupRun,
-	}
-	cmd.AddCommand(a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd(), a.templateHistoryCmd(), a.templateUpdateCmd(), a.templateRemoveCmd())
-	return cmd
+	}, a.templateListCmd(), a.templateGetCmd(), a.templateBuildCmd(), a.templateHistoryCmd(), a.templateUpdateCmd(), a.templateRemoveCmd())
 }
 
 func (a *app) templateListCmd() *cobra.Command {
-	return showCmd(a, &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List templates",
+	return listCmd(a, &cobra.Command{
+		Short: "List templates",
 		Long: `List the templates sandboxes can be made from, the built-in ones and your
 team's own: status (ready, building, missing, failed), size on disk, when
 it was built, and what it holds. Aliases are listed as "alias → template".`,
 		Example: `  runtools template list
   runtools tpl ls -o json`,
-		Args: argsRange(0, 0, "takes no arguments"),
-	}, shown[[]client.Template]{
-		fetch: listOf(func(ctx context.Context, c *client.Client, _ []string) ([]client.Template, error) {
-			return c.Templates(ctx)
-		}),
-		print: a.printTemplates,
-	})
+	}, (*client.Client).Templates, a.printTemplates)
 }
 
 func (a *app) printTemplates(w io.Writer, tpls []client.Template) error {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -29,8 +28,8 @@ Debian's archive, which moves: these are the versions of this build.
 		Args: argsRange(1, 1, "needs one template NAME (see `runtools template list`)"),
 	}, shown[client.Template]{
 		arg: "template NAME",
-		fetch: func(ctx context.Context, c *client.Client, args []string) (client.Template, error) {
-			return c.Template(ctx, args[0])
+		call: func(cmd *cobra.Command, c *client.Client, args []string) (client.Template, error) {
+			return c.Template(cmd.Context(), args[0])
 		},
 		print: a.printTemplate,
 	})

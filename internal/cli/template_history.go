@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -22,8 +21,8 @@ created from.`,
 		Args: argsRange(1, 1, "needs one template NAME"),
 	}, shown[[]client.Template]{
 		arg: "template NAME",
-		fetch: listOf(func(ctx context.Context, c *client.Client, args []string) ([]client.Template, error) {
-			return c.TemplateHistory(ctx, args[0])
+		call: listOf(func(cmd *cobra.Command, c *client.Client, args []string) ([]client.Template, error) {
+			return c.TemplateHistory(cmd.Context(), args[0])
 		}),
 		print: a.printVersions,
 	})
@@ -39,7 +38,7 @@ func (a *app) printVersions(w io.Writer, versions []client.Template) error {
 }
 
 func (a *app) templateRemoveCmd() *cobra.Command {
-	return &cobra.Command{
+	return a.removeCmd(&cobra.Command{
 		Use:     "rm NAME",
 		Aliases: []string{"remove", "delete"},
 		Short:   "Remove one of your templates, every version",
@@ -48,21 +47,7 @@ refused while a sandbox uses the template, and the answer names them.
 Built-in templates cannot be removed.`,
 		Example: `  runtools template rm my-app`,
 		Args:    argsRange(1, 1, "needs one template NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkName(cmd, "template NAME", args[0]); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			if err := c.RemoveTemplate(cmd.Context(), args[0]); err != nil {
-				return fmt.Errorf("removing template %s: %w", args[0], err)
-			}
-			writef(cmd.OutOrStdout(), "removed template %s\n", args[0])
-			return nil
-		},
-	}
+	}, "template NAME", "removing template", "removed template", (*client.Client).RemoveTemplate)
 }
 
 func (a *app) templateUpdateCmd() *cobra.Command {
