@@ -6,12 +6,15 @@ import (
 	"net"
 	"os"
 	"strings"
+
+	"github.com/runtools/runtools/bench/internal/host"
+	"github.com/runtools/runtools/bench/internal/podman"
 )
 
 // findLeaks looks, after cleanup, for anything of the bench still on the
 // host: namespaces, interfaces, firewall tables, podman containers and
 // their NAT chains.
-func findLeaks(ctx context.Context, cfg config, pm *podman) []string {
+func findLeaks(ctx context.Context, cfg config, pm *podman.Podman) []string {
 	var leaks []string
 	if entries, err := os.ReadDir("/run/netns"); err == nil {
 		for _, e := range entries {
@@ -29,15 +32,15 @@ func findLeaks(ctx context.Context, cfg config, pm *podman) []string {
 			}
 		}
 	}
-	if out, err := command(ctx, "nft", "list", "tables"); err == nil && strings.Contains(out, "runtools_"+cfg.bridge) {
+	if out, err := host.Command(ctx, "nft", "list", "tables"); err == nil && strings.Contains(out, "runtools_"+cfg.bridge) {
 		leaks = append(leaks, "nft tables runtools_"+cfg.bridge)
 	}
 	if pm != nil {
-		if out, err := command(ctx, "podman", "ps", "-aq", "--filter", "label="+pm.label); err == nil && strings.TrimSpace(out) != "" {
+		if out, err := host.Command(ctx, "podman", "ps", "-aq", "--filter", "label="+pm.Label); err == nil && strings.TrimSpace(out) != "" {
 			leaks = append(leaks, "podman containers "+strings.Join(strings.Fields(out), " "))
 		}
-		for _, id := range pm.ids {
-			if chains, err := cniChains(ctx, id); err == nil && len(chains) > 0 {
+		for _, id := range pm.IDs {
+			if chains, err := podman.CNIChains(ctx, id); err == nil && len(chains) > 0 {
 				leaks = append(leaks, fmt.Sprintf("iptables nat chains %v of container %.12s", chains, id))
 			}
 		}

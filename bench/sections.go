@@ -4,56 +4,102 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/runtools/runtools/bench/internal/section"
+	"github.com/runtools/runtools/bench/internal/sections/compare"
+	"github.com/runtools/runtools/bench/internal/sections/density"
+	"github.com/runtools/runtools/bench/internal/sections/desktop"
+	"github.com/runtools/runtools/bench/internal/sections/events"
+	"github.com/runtools/runtools/bench/internal/sections/pause"
+	"github.com/runtools/runtools/bench/internal/sections/proxy"
+	"github.com/runtools/runtools/bench/internal/sections/reuse"
+	"github.com/runtools/runtools/bench/internal/sections/ssh"
+	"github.com/runtools/runtools/bench/internal/sections/templates"
 )
 
-// The sections of the report, in the order the bench runs them; -only
-// picks some of them by these names.
-const (
-	secCreate    = "create"    // create to first exec: runtools, raw runsc, podman
-	secExec      = "exec"      // exec of `true` in a running sandbox
-	secPause     = "pause"     // pause/resume (small and large), snapshot/rollback/fork
-	secProxy     = "proxy"     // dev-server proxy and wake by request
-	secSSH       = "ssh"       // SSH gateway and file transfers
-	secDesktop   = "desktop"   // desktop sandboxes
-	secTemplates = "templates" // custom templates: Dockerfile builds, creates against base
-	secEvents    = "events"    // event stream latency and metrics cadence
-	secDensity   = "density"   // idle sandboxes at once, paused ones kept
-	secReuse     = "reuse"     // the address reuse check
-)
+// newSections are all the sections, told cfg, in the order the bench runs
+// them and the report shows them. A section that quotes another's numbers
+// is given it.
+func newSections(cfg config) []section.Section {
+	cmp := compare.Config{Runs: cfg.runs, ExecRuns: cfg.execRuns, Template: cfg.template,
+		Bridge: cfg.bridge, Subnet: cfg.subnet, RawBridge: cfg.rawBridge}
+	exec := &compare.Exec{Config: cmp}
+	ps := &pause.Section{Config: pause.Config{Runs: cfg.pauseRuns, SnapRuns: cfg.snapRuns, BigRuns: cfg.bigRuns, BigMB: cfg.bigMB,
+		Template: cfg.template, RawBridge: cfg.rawBridge}}
+	return []section.Section{
+		// create to first exec: runtools, raw runsc, podman
+		&compare.Create{Config: cmp},
+		// exec of `true` in a running sandbox
+		exec,
+		// pause/resume (small and large), snapshot/rollback/fork
+		ps,
+		// dev-server proxy and wake by request
+		&proxy.Section{Pause: ps, Config: proxy.Config{Seconds: cfg.proxySeconds, Conns: cfg.proxyConns,
+			WakeRuns: cfg.wakeRuns, Template: cfg.template}},
+		// SSH gateway and file transfers
+		&ssh.Section{Exec: exec, Config: ssh.Config{Runs: cfg.sshRuns, LoginRuns: cfg.loginRuns, ScpRuns: cfg.scpRuns,
+			ScpMB: cfg.scpMB, Template: cfg.template}},
+		// desktop sandboxes
+		&desktop.Section{Config: desktop.Config{Runs: cfg.desktopRuns, ShotRuns: cfg.desktopShotRuns,
+			PauseRuns: cfg.desktopPauseRuns}},
+		// custom templates: Dockerfile builds, creates against base
+		&templates.Section{Config: templates.Config{Runs: cfg.runs}},
+		// event stream latency and metrics cadence
+		&events.Section{Config: events.Config{Runs: cfg.eventRuns, Template: cfg.template}},
+		// idle sandboxes at once, paused ones kept
+		&density.Section{Config: density.Config{Max: cfg.densityMax, Batch: cfg.densityBatch, FloorPct: cfg.densityFloor,
+			Template: cfg.template, Subnet: cfg.subnet}},
+		// the address reuse check
+		&reuse.Section{Config: reuse.Config{Template: cfg.template}},
+	}
+}
 
-var allSections = []string{secCreate, secExec, secPause, secProxy, secSSH, secDesktop, secTemplates, secEvents, secDensity, secReuse}
+// sectionNames are the names -only takes, in order.
+func sectionNames() []string {
+	var names []string
+	for _, s := range newSections(config{}) {
+		names = append(names, s.Name())
+	}
+	return names
+}
 
-// sectionSet is the sections a run measures.
+// selected are the sections cfg.only picks, told cfg.
+func selected(cfg config) []section.Section {
+	var out []section.Section
+	for _, s := range newSections(cfg) {
+		if cfg.only.has(s.Name()) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sectionSet is the sections a run measures, in the order they run.
 type sectionSet []string
 
 // parseSections reads -only: a comma-separated list of section names, or
 // "" for all of them.
 func parseSections(s string) (sectionSet, error) {
+	all := sectionNames()
 	if strings.TrimSpace(s) == "" {
-		return slices.Clone(allSections), nil
+		return all, nil
 	}
 	var set sectionSet
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
-		if !slices.Contains(allSections, name) {
-			return nil, fmt.Errorf("-only: unknown section %q (sections: %s)", name, strings.Join(allSections, ", "))
+		if !slices.Contains(all, name) {
+			return nil, fmt.Errorf("-only: unknown section %q (sections: %s)", name, strings.Join(all, ", "))
 		}
 		if !slices.Contains(set, name) {
 			set = append(set, name)
 		}
 	}
 	// In the order they run, whatever the order given.
-	slices.SortFunc(set, func(a, b string) int { return slices.Index(allSections, a) - slices.Index(allSections, b) })
+	slices.SortFunc(set, func(a, b string) int { return slices.Index(all, a) - slices.Index(all, b) })
 	return set, nil
 }
 
 func (s sectionSet) has(name string) bool { return slices.Contains(s, name) }
 
 // partial reports whether some sections are left out.
-func (s sectionSet) partial() bool { return len(s) < len(allSections) }
-
-// needsRaw reports whether the raw runsc harness is needed.
-func (s sectionSet) needsRaw() bool { return s.has(secCreate) || s.has(secExec) || s.has(secPause) }
-
-// needsPodman reports whether podman is compared.
-func (s sectionSet) needsPodman() bool { return s.has(secCreate) || s.has(secExec) }
+func (s sectionSet) partial() bool { return len(s) < len(sectionNames()) }
