@@ -82,6 +82,18 @@ func (m *Manager) Init(ctx context.Context, members []Member) error {
 		return err
 	}
 
+	if err := m.loadFirewall(ctx, members); err != nil {
+		return err
+	}
+	undo.release()
+	m.log.InfoContext(ctx, "sandbox network ready",
+		"subnet", m.cfg.Subnet, "gateway", m.gateway, "mtu", br.Attrs().MTU, "dns", m.cfg.DNS, "created_bridge", created)
+	return nil
+}
+
+// loadFirewall replaces runtools' tables with its rules and members, in
+// one transaction, and remembers the members.
+func (m *Manager) loadFirewall(ctx context.Context, members []Member) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var script strings.Builder
@@ -102,10 +114,6 @@ func (m *Manager) Init(ctx context.Context, members []Member) error {
 		mb.IP = mb.IP.Unmap()
 		m.remember(mb)
 	}
-
-	undo.release()
-	m.log.InfoContext(ctx, "sandbox network ready",
-		"subnet", m.cfg.Subnet, "gateway", m.gateway, "mtu", br.Attrs().MTU, "dns", m.cfg.DNS, "created_bridge", created)
 	return nil
 }
 
