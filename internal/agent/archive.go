@@ -23,8 +23,9 @@ import (
 // replaced, not written through (os.Root additionally guarantees that no
 // operation resolves outside the directory). Regular files, directories,
 // symlinks and hard links are extracted with their permission bits and
-// owned by the agent; other entry types are skipped. On error, the entries
-// before the bad one stay extracted.
+// owned by the agent; other entry types are skipped. An extraction is all
+// or nothing: on an error (a truncated archive, a bad entry, a full disk)
+// what it made is removed and what it replaced put back (see undoLog).
 //
 // Template builds ask for more, as Docker's COPY does: owner=USER[:GROUP]
 // gives every entry that owner (names resolved in the sandbox),
@@ -39,6 +40,7 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	_, statErr := os.Lstat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fsError(err)
 	}
@@ -48,7 +50,24 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) erro
 	}
 	defer root.Close()
 	x.root, x.dirs, x.seen, x.unchanged = root, map[string]bool{}, map[string]bool{}, map[string]fs.FileMode{}
-	tr := tar.NewReader(r.Body)
+	if !x.sync {
+		x.undo = newUndoLog(root)
+	}
+	if err := x.extractAll(tar.NewReader(r.Body)); err != nil {
+		x.undo.rollback(s.log)
+		if errors.Is(statErr, fs.ErrNotExist) && x.undo != nil {
+			os.Remove(dir) // made for this extraction, and empty again
+		}
+		return err
+	}
+	x.undo.done(s.log)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// extractAll extracts every entry of tr, then, for sync, removes what the
+// archive does not hold.
+func (x *extractor) extractAll(tr *tar.Reader) error {
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -62,11 +81,8 @@ func (s *Server) handleWriteArchive(w http.ResponseWriter, r *http.Request) erro
 		}
 	}
 	if x.sync {
-		if err := x.prune(); err != nil {
-			return err
-		}
+		return x.prune()
 	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -118,6 +134,7 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 		if err := x.root.Symlink(hdr.Linkname, name); err != nil {
 			return fsError(err)
 		}
+		x.undo.made(name)
 		return x.chown(name, hdr)
 	case tar.TypeLink:
 		target, err := entryName(hdr.Linkname)
@@ -127,7 +144,11 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 		if err := x.clear(name); err != nil {
 			return err
 		}
-		return fsError(x.root.Link(target, name))
+		if err := x.root.Link(target, name); err != nil {
+			return fsError(err)
+		}
+		x.undo.made(name)
+		return nil
 	default:
 		return nil // devices, FIFOs and the like are skipped
 	}
@@ -152,9 +173,13 @@ func (x *extractor) writeFile(name string, r io.Reader) error {
 	if err != nil {
 		return fsError(err)
 	}
+	x.undo.made(name)
 	_, err = io.Copy(f, r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: archive entry %s is cut short: the tar ends inside it; nothing was extracted", errdefs.ErrInvalidArgument, name)
 	}
 	if err != nil {
 		return fmt.Errorf("extracting %s: %w", name, fsError(err))
@@ -182,17 +207,20 @@ func (x *extractor) ensureDir(rel string) error {
 	switch {
 	case err == nil && fi.IsDir():
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-		if err := x.root.Remove(rel); err != nil {
+		if err := x.remove(rel); err != nil {
 			return fsError(err)
 		}
 		if err := x.root.Mkdir(rel, 0o755); err != nil {
 			return fsError(err)
 		}
+		x.undo.made(rel)
 	case err == nil:
 		return fmt.Errorf("%w: %s exists and is not a directory", errdefs.ErrConflict, rel)
 	case errors.Is(err, fs.ErrNotExist):
 		if err := x.root.Mkdir(rel, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fsError(err)
+		} else if err == nil {
+			x.undo.made(rel)
 		}
 	default:
 		return fsError(err)
@@ -215,5 +243,5 @@ func (x *extractor) clear(rel string) error {
 		return fmt.Errorf("%w: %s is a directory", errdefs.ErrConflict, rel)
 	}
 	delete(x.dirs, rel)
-	return fsError(x.root.Remove(rel))
+	return fsError(x.remove(rel))
 }

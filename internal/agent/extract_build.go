@@ -34,6 +34,17 @@ type extractor struct {
 	sync      bool
 	seen      map[string]bool
 	unchanged map[string]fs.FileMode // entries marked agentapi.PAXUnchanged and their types, each to be found by prune
+
+	undo *undoLog // nil for sync
+}
+
+// remove takes the non-directory at rel away, for good only once the
+// extraction has succeeded.
+func (x *extractor) remove(rel string) error {
+	if x.undo == nil {
+		return x.root.Remove(rel)
+	}
+	return x.undo.remove(rel)
 }
 
 // extractOptions reads the owner, keep_owners, follow_links and sync
