@@ -1,6 +1,10 @@
 package client
 
-import "time"
+import (
+	"time"
+
+	"github.com/runtools/runtools/api/wire"
+)
 
 // Sandbox states.
 const (
@@ -230,48 +234,21 @@ type ExecResult struct {
 
 // Event types of an exec or process output stream.
 const (
-	EventStart  = "start"
-	EventStdout = "stdout"
-	EventStderr = "stderr"
-	EventExit   = "exit"
-	EventError  = "error"
+	EventStart  = wire.EventStart
+	EventStdout = wire.EventStdout
+	EventStderr = wire.EventStderr
+	EventExit   = wire.EventExit
+	EventError  = wire.EventError
 )
 
 // Event is one line of a streamed exec (application/x-ndjson).
-type Event struct {
-	Type     string `json:"type"`
-	PID      int    `json:"pid,omitempty"`
-	Data     []byte `json:"data,omitempty"`
-	ExitCode *int   `json:"exit_code,omitempty"`
-	TimedOut bool   `json:"timed_out,omitempty"`
-	Message  string `json:"message,omitempty"`
-	// Code is an error event's kind, as an error answer's code
-	// ("conflict" when the sandbox stopped while the command ran).
-	Code string `json:"code,omitempty"`
-}
+type Event = wire.Event
 
 // Process is a process started in a sandbox through the API.
-type Process struct {
-	PID       int       `json:"pid"`
-	Cmd       []string  `json:"cmd"`
-	StartedAt time.Time `json:"started_at"`
-	Running   bool      `json:"running"`
-	ExitCode  *int      `json:"exit_code,omitempty"`
-	// StdinOpen: SendStdin reaches the process: it was started with
-	// StdinOpen, and neither CloseStdin nor its exit has closed its stdin.
-	StdinOpen bool `json:"stdin_open"`
-}
+type Process = wire.Process
 
 // FileInfo describes a file inside a sandbox.
-type FileInfo struct {
-	Name       string    `json:"name"`
-	Path       string    `json:"path"`
-	Type       string    `json:"type"` // file, dir, symlink, other
-	Size       int64     `json:"size"`
-	Mode       uint32    `json:"mode"`
-	ModTime    time.Time `json:"mod_time"`
-	LinkTarget string    `json:"link_target,omitempty"`
-}
+type FileInfo = wire.FileInfo
 
 // Team owns sandboxes, names, keys and SSH keys.
 type Team struct {

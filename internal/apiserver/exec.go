@@ -97,13 +97,13 @@ func newEventWriter(w http.ResponseWriter) *eventWriter {
 func (e *eventWriter) write(ev agentapi.Event) error {
 	switch ev.Type {
 	case agentapi.EventStart:
-		return e.writeLine(client.Event(ev), false)
+		return e.writeLine(ev, false)
 	case agentapi.EventExit:
 		// The last event: net/http sends it with the end of the stream
 		// when the handler returns, in one write.
-		return e.writeLine(client.Event(ev), false)
+		return e.writeLine(ev, false)
 	}
-	return e.writeLine(client.Event(ev), true)
+	return e.writeLine(ev, true)
 }
 
 // writeValue writes one NDJSON line and flushes it.
@@ -235,13 +235,9 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out := struct {
+		return writeJSON(w, http.StatusOK, struct {
 			Processes []client.Process `json:"processes"`
-		}{Processes: []client.Process{}}
-		for _, p := range procs {
-			out.Processes = append(out.Processes, client.Process(p))
-		}
-		return writeJSON(w, http.StatusOK, out)
+		}{Processes: append([]client.Process{}, procs...)})
 	})
 }
 

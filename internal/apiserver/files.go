@@ -74,7 +74,7 @@ func fileInfo(w http.ResponseWriter) func(agentapi.FileInfo, error) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, client.FileInfo(fi))
+		return writeJSON(w, http.StatusOK, fi)
 	}
 }
 
@@ -138,13 +138,9 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out := struct {
+		return writeJSON(w, http.StatusOK, struct {
 			Entries []client.FileInfo `json:"entries"`
-		}{Entries: []client.FileInfo{}}
-		for _, e := range entries {
-			out.Entries = append(out.Entries, client.FileInfo(e))
-		}
-		return writeJSON(w, http.StatusOK, out)
+		}{Entries: append([]client.FileInfo{}, entries...)})
 	})
 }
 

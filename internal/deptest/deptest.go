@@ -92,4 +92,4 @@ func matches(dep string, pats []string) bool {
 // ownTop are the module's top-level directories: a pattern that starts
 // with one is relative to Module; any other is an import path as it is
 // (net/http, github.com/spf13/cobra).
-var ownTop = map[string]bool{"internal": true, "client": true, "cmd": true, "bench": true, "integration": true}
+var ownTop = map[string]bool{"internal": true, "client": true, "api": true, "cmd": true, "bench": true, "integration": true}

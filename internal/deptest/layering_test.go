@@ -14,14 +14,16 @@ func TestLayering(t *testing.T) {
 		t.Skip("runs the go command")
 	}
 	for _, r := range []Rule{
-		{Package: "internal/cli", OnlyOwn: []string{"client", "internal/cli"},
+		{Package: "internal/cli", OnlyOwn: []string{"client", "internal/cli", "api/wire"},
 			Why: "the CLI talks to the server only through the public client package"},
-		{Package: "internal/agent", OnlyOwn: []string{"internal/agent", "internal/errdefs"},
+		{Package: "internal/agent", OnlyOwn: []string{"internal/agent", "internal/errdefs", "api/wire"},
 			Why: "the agent runs inside sandboxes and knows nothing of the daemon's side"},
 		{Package: "internal/sandbox", Never: transports,
 			Why: "the sandbox domain is reached through transports, never the other way round"},
-		{Package: "client", OnlyOwn: []string{"client"},
+		{Package: "client", OnlyOwn: []string{"client", "api/wire"},
 			Why: "the public client depends on nothing internal"},
+		{Package: "api/wire", OnlyOwn: []string{"api/wire"},
+			Why: "the shared wire types depend on nothing"},
 		{Package: "internal/store", Never: transports,
 			Why: "the store keeps records; it calls nobody"},
 	} {

@@ -1,8 +1,9 @@
 // Package agentapi holds the wire types spoken between the daemon and the
-// in-sandbox agent. It has no dependencies so both sides can import it.
+// in-sandbox agent. It depends only on api/wire (the types it shares with
+// the public API), so both sides can import it.
 package agentapi
 
-import "time"
+import "github.com/runtools/runtools/api/wire"
 
 // Port is the fixed TCP port the agent listens on inside every sandbox.
 // The public proxy never forwards to it.
@@ -40,23 +41,15 @@ const MaxStdinBody = 1 << 20
 
 // Event types in an exec or output stream (application/x-ndjson, one Event per line).
 const (
-	EventStart  = "start"
-	EventStdout = "stdout"
-	EventStderr = "stderr"
-	EventExit   = "exit"
-	EventError  = "error"
+	EventStart  = wire.EventStart
+	EventStdout = wire.EventStdout
+	EventStderr = wire.EventStderr
+	EventExit   = wire.EventExit
+	EventError  = wire.EventError
 )
 
 // Event is one line of an exec stream.
-type Event struct {
-	Type     string `json:"type"`
-	PID      int    `json:"pid,omitempty"`
-	Data     []byte `json:"data,omitempty"`
-	ExitCode *int   `json:"exit_code,omitempty"`
-	TimedOut bool   `json:"timed_out,omitempty"`
-	Message  string `json:"message,omitempty"`
-	Code     string `json:"code,omitempty"` // an error event's kind, as an error answer's code
-}
+type Event = wire.Event
 
 // StartResponse answers a background exec.
 type StartResponse struct {
@@ -64,18 +57,7 @@ type StartResponse struct {
 }
 
 // Process describes a process started through the agent.
-type Process struct {
-	PID       int       `json:"pid"`
-	Cmd       []string  `json:"cmd"`
-	StartedAt time.Time `json:"started_at"`
-	Running   bool      `json:"running"`
-	ExitCode  *int      `json:"exit_code,omitempty"`
-	// StdinOpen: the process's stdin takes writes (POST
-	// /processes/{pid}/stdin): it was started with stdin_open, and neither
-	// the caller closed its stdin nor the process exited (nor did a write
-	// find that the process closed its end).
-	StdinOpen bool `json:"stdin_open"`
-}
+type Process = wire.Process
 
 // SignalRequest sends a signal to a process group.
 type SignalRequest struct {
@@ -83,15 +65,7 @@ type SignalRequest struct {
 }
 
 // FileInfo describes one file or directory.
-type FileInfo struct {
-	Name       string    `json:"name"`
-	Path       string    `json:"path"`
-	Type       string    `json:"type"` // file, dir, symlink, other
-	Size       int64     `json:"size"`
-	Mode       uint32    `json:"mode"`
-	ModTime    time.Time `json:"mod_time"`
-	LinkTarget string    `json:"link_target,omitempty"`
-}
+type FileInfo = wire.FileInfo
 
 // Health answers GET /health.
 type Health struct {
