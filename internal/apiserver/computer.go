@@ -139,13 +139,7 @@ func (s *Server) windows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Windows []client.Window `json:"windows"`
-	}{Windows: []client.Window{}}
-	for _, win := range ws {
-		out.Windows = append(out.Windows, client.Window{ID: win.ID, Title: win.Title})
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeList(w, "windows", ws, func(win computer.Window) client.Window { return client.Window{ID: win.ID, Title: win.Title} })
 }
 
 func (s *Server) computerAction(w http.ResponseWriter, r *http.Request) error {

@@ -235,9 +235,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, struct {
-			Processes []client.Process `json:"processes"`
-		}{Processes: append([]client.Process{}, procs...)})
+		return writeList(w, "processes", procs, same)
 	})
 }
 

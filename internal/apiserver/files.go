@@ -8,7 +8,6 @@ import (
 	"path"
 	"strconv"
 
-	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -138,9 +137,7 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, struct {
-			Entries []client.FileInfo `json:"entries"`
-		}{Entries: append([]client.FileInfo{}, entries...)})
+		return writeList(w, "entries", entries, same)
 	})
 }
 

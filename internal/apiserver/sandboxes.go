@@ -52,13 +52,7 @@ func (s *Server) listSandboxes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Sandboxes []client.Sandbox `json:"sandboxes"`
-	}{Sandboxes: []client.Sandbox{}}
-	for _, sb := range list {
-		out.Sandboxes = append(out.Sandboxes, s.wire(sb, id.TeamName))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeList(w, "sandboxes", list, func(sb *sandbox.Sandbox) client.Sandbox { return s.wire(sb, id.TeamName) })
 }
 
 func (s *Server) getSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -157,13 +151,9 @@ func (s *Server) sandboxEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Events []client.SandboxEvent `json:"events"`
-	}{Events: []client.SandboxEvent{}}
-	for _, ev := range events {
-		out.Events = append(out.Events, client.SandboxEvent{At: ev.At, From: string(ev.From), To: string(ev.To), Why: ev.Why})
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeList(w, "events", events, func(ev sandbox.Event) client.SandboxEvent {
+		return client.SandboxEvent{At: ev.At, From: string(ev.From), To: string(ev.To), Why: ev.Why}
+	})
 }
 
 func (s *Server) setEgress(w http.ResponseWriter, r *http.Request) error {

@@ -36,13 +36,7 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Snapshots []client.Snapshot `json:"snapshots"`
-	}{Snapshots: []client.Snapshot{}}
-	for _, sn := range list {
-		out.Snapshots = append(out.Snapshots, wireSnapshot(sn))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeList(w, "snapshots", list, wireSnapshot)
 }
 
 func (s *Server) deleteSnapshot(w http.ResponseWriter, r *http.Request) error {

@@ -60,13 +60,7 @@ func (s *Server) listSSHKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Keys []client.SSHKey `json:"ssh_keys"`
-	}{Keys: []client.SSHKey{}}
-	for _, k := range list {
-		out.Keys = append(out.Keys, wireSSHKey(k))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeList(w, "ssh_keys", list, wireSSHKey)
 }
 
 func (s *Server) removeSSHKey(w http.ResponseWriter, r *http.Request) error {

@@ -96,13 +96,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Keys []client.APIKey `json:"keys"`
-	}{Keys: []client.APIKey{}}
-	for _, k := range keys {
-		out.Keys = append(out.Keys, wireKey(k))
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeList(w, "keys", keys, wireKey)
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {

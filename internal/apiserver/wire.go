@@ -58,6 +58,19 @@ func decodeJSON(r io.Reader, v any) error {
 	return nil
 }
 
+// writeList answers {key: [...]}, each item in its wire form (an empty
+// list, never null, when there is none).
+func writeList[T, W any](w http.ResponseWriter, key string, items []T, toWire func(T) W) error {
+	out := make([]W, 0, len(items))
+	for _, it := range items {
+		out = append(out, toWire(it))
+	}
+	return writeJSON(w, http.StatusOK, map[string][]W{key: out})
+}
+
+// same is the wire form of what is already its own.
+func same[T any](v T) T { return v }
+
 func writeJSON(w http.ResponseWriter, code int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
