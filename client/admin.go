@@ -8,11 +8,7 @@ import (
 
 // Templates lists the templates sandboxes can be made from.
 func (c *Client) Templates(ctx context.Context) ([]Template, error) {
-	var out struct {
-		Templates []Template `json:"templates"`
-	}
-	err := c.call(ctx, http.MethodGet, "/v1/templates", nil, nil, &out)
-	return out.Templates, err
+	return getList[Template](ctx, c, "/v1/templates", nil, "templates")
 }
 
 // Template returns one template (a name or an alias), with the versions of
@@ -26,18 +22,7 @@ func (c *Client) Template(ctx context.Context, name string) (Template, error) {
 // BuildTemplate builds (or confirms up to date) a template, reporting progress. It needs an admin key.
 func (c *Client) BuildTemplate(ctx context.Context, name string, progress func(TemplateProgress)) error {
 	var last TemplateProgress
-	err := c.stream(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", nil, nil, func(line []byte) error {
-		// A fresh value per line: omitted fields must not carry over from the previous one.
-		var p TemplateProgress
-		if err := jsonUnmarshal(line, &p); err != nil {
-			return err
-		}
-		last = p
-		if progress != nil {
-			progress(last)
-		}
-		return nil
-	})
+	err := c.stream(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", nil, nil, onProgress(&last, progress))
 	if err == nil && last.Error != "" {
 		return &APIError{Status: http.StatusInternalServerError, Code: "unavailable", Message: last.Error}
 	}
@@ -60,11 +45,7 @@ func (c *Client) CreateTeam(ctx context.Context, name string) (*Team, error) {
 
 // Teams lists teams: all of them for an admin key, else the caller's.
 func (c *Client) Teams(ctx context.Context) ([]Team, error) {
-	var out struct {
-		Teams []Team `json:"teams"`
-	}
-	err := c.call(ctx, http.MethodGet, "/v1/teams", nil, nil, &out)
-	return out.Teams, err
+	return getList[Team](ctx, c, "/v1/teams", nil, "teams")
 }
 
 // CreateKey makes an API key; its Secret is returned only here.
@@ -76,11 +57,7 @@ func (c *Client) CreateKey(ctx context.Context, req CreateKeyRequest) (*APIKey, 
 
 // Keys lists the API keys of the caller's team (all teams for an admin key).
 func (c *Client) Keys(ctx context.Context) ([]APIKey, error) {
-	var out struct {
-		Keys []APIKey `json:"keys"`
-	}
-	err := c.call(ctx, http.MethodGet, "/v1/keys", nil, nil, &out)
-	return out.Keys, err
+	return getList[APIKey](ctx, c, "/v1/keys", nil, "keys")
 }
 
 // DeleteKey revokes an API key by ID or name.

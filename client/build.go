@@ -68,17 +68,8 @@ func (c *Client) BuildCustomTemplate(ctx context.Context, name string, o BuildOp
 		contentType = "application/x-tar"
 	}
 	var last TemplateProgress
-	err := c.streamBody(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", q, body, contentType, func(line []byte) error {
-		var p TemplateProgress
-		if err := jsonUnmarshal(line, &p); err != nil {
-			return err
-		}
-		last = p
-		if progress != nil {
-			progress(p)
-		}
-		return nil
-	})
+	err := c.streamBody(ctx, http.MethodPost, "/v1/templates/"+url.PathEscape(name)+"/build", q, body, contentType,
+		onProgress(&last, progress))
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +83,27 @@ func (c *Client) BuildCustomTemplate(ctx context.Context, name string, o BuildOp
 	return &t, err
 }
 
+// onProgress reads each line of a build's stream as a TemplateProgress,
+// keeps it in *last and hands it to progress (which may be nil).
+func onProgress(last *TemplateProgress, progress func(TemplateProgress)) func([]byte) error {
+	return func(line []byte) error {
+		// A fresh value per line: omitted fields must not carry over from the previous one.
+		var p TemplateProgress
+		if err := jsonUnmarshal(line, &p); err != nil {
+			return err
+		}
+		*last = p
+		if progress != nil {
+			progress(p)
+		}
+		return nil
+	}
+}
+
 // TemplateHistory lists every version of one of the team's custom
 // templates, newest first.
 func (c *Client) TemplateHistory(ctx context.Context, name string) ([]Template, error) {
-	var out struct {
-		Versions []Template `json:"versions"`
-	}
-	err := c.call(ctx, http.MethodGet, "/v1/templates/"+url.PathEscape(name)+"/history", nil, nil, &out)
-	return out.Versions, err
+	return getList[Template](ctx, c, "/v1/templates/"+url.PathEscape(name)+"/history", nil, "versions")
 }
 
 // SetTemplatePublic lets every team use a custom template, or only its

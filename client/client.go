@@ -167,6 +167,22 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	return nil
 }
 
+// getList GETs path and returns the list its JSON answer holds under
+// field (nil when it holds none).
+func getList[T any](ctx context.Context, c *Client, path string, query url.Values, field string) ([]T, error) {
+	var out map[string]json.RawMessage
+	if err := c.call(ctx, http.MethodGet, path, query, nil, &out); err != nil {
+		return nil, err
+	}
+	var list []T
+	if raw, ok := out[field]; ok {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("decoding answer of GET %s: %w", path, err)
+		}
+	}
+	return list, nil
+}
+
 // stream sends a JSON request and calls onEvent for each NDJSON line of the answer.
 func (c *Client) stream(ctx context.Context, method, path string, query url.Values, in any, onLine func([]byte) error) error {
 	var body io.Reader

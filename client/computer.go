@@ -94,11 +94,7 @@ func (c *Client) Cursor(ctx context.Context, ref string) (Point, error) {
 
 // Windows lists a desktop sandbox's visible windows.
 func (c *Client) Windows(ctx context.Context, ref string) ([]Window, error) {
-	var out struct {
-		Windows []Window `json:"windows"`
-	}
-	err := c.call(ctx, http.MethodGet, sandboxPath(ref, "computer", "windows"), nil, nil, &out)
-	return out.Windows, err
+	return getList[Window](ctx, c, sandboxPath(ref, "computer", "windows"), nil, "windows")
 }
 
 // Act performs one computer-use action on a desktop sandbox.

@@ -113,13 +113,7 @@ func (c *Client) Start(ctx context.Context, ref string, req ExecRequest) (int, e
 
 // Processes lists the processes started through the API.
 func (c *Client) Processes(ctx context.Context, ref string) ([]Process, error) {
-	var out struct {
-		Processes []Process `json:"processes"`
-	}
-	if err := c.call(ctx, http.MethodGet, sandboxPath(ref, "processes"), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return out.Processes, nil
+	return getList[Process](ctx, c, sandboxPath(ref, "processes"), nil, "processes")
 }
 
 // Output streams a background process's buffered output and, with follow,

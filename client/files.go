@@ -82,11 +82,7 @@ func (f *Files) Stat(ctx context.Context, path string) (*FileInfo, error) {
 
 // List returns a directory's entries sorted by name.
 func (f *Files) List(ctx context.Context, path string) ([]FileInfo, error) {
-	var out struct {
-		Entries []FileInfo `json:"entries"`
-	}
-	err := f.c.call(ctx, http.MethodGet, sandboxPath(f.ref, "files", "list"), url.Values{"path": {path}}, nil, &out)
-	return out.Entries, err
+	return getList[FileInfo](ctx, f.c, sandboxPath(f.ref, "files", "list"), url.Values{"path": {path}}, "entries")
 }
 
 // Mkdir creates a directory; with parents, missing parents too.

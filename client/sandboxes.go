@@ -24,20 +24,15 @@ func IncludeStopped() ListOption { return func(q url.Values) { q.Set("all", "tru
 
 // List returns the team's sandboxes that are not stopped, newest first.
 func (c *Client) List(ctx context.Context, opts ...ListOption) ([]*Sandbox, error) {
-	var out struct {
-		Sandboxes []*Sandbox `json:"sandboxes"`
-	}
 	q := url.Values{}
 	for _, o := range opts {
 		o(q)
 	}
-	if err := c.call(ctx, http.MethodGet, "/v1/sandboxes", q, nil, &out); err != nil {
-		return nil, err
-	}
-	for _, sb := range out.Sandboxes {
+	list, err := getList[*Sandbox](ctx, c, "/v1/sandboxes", q, "sandboxes")
+	for _, sb := range list {
 		sb.c = c
 	}
-	return out.Sandboxes, nil
+	return list, err
 }
 
 // Destroy stops the sandbox and removes every trace of it.
@@ -96,11 +91,7 @@ func (c *Client) SetIdleTimeout(ctx context.Context, ref string, seconds int) (*
 
 // Events returns the sandbox's recorded state changes, oldest first.
 func (c *Client) Events(ctx context.Context, ref string) ([]SandboxEvent, error) {
-	var out struct {
-		Events []SandboxEvent `json:"events"`
-	}
-	err := c.call(ctx, http.MethodGet, sandboxPath(ref, "events"), nil, nil, &out)
-	return out.Events, err
+	return getList[SandboxEvent](ctx, c, sandboxPath(ref, "events"), nil, "events")
 }
 
 func (c *Client) sandboxCall(ctx context.Context, method, path string, in any) (*Sandbox, error) {

@@ -16,11 +16,7 @@ func (c *Client) TakeSnapshot(ctx context.Context, ref, name string) (*Snapshot,
 
 // Snapshots lists a sandbox's snapshots, oldest first.
 func (c *Client) Snapshots(ctx context.Context, ref string) ([]Snapshot, error) {
-	var out struct {
-		Snapshots []Snapshot `json:"snapshots"`
-	}
-	err := c.call(ctx, http.MethodGet, sandboxPath(ref, "snapshots"), nil, nil, &out)
-	return out.Snapshots, err
+	return getList[Snapshot](ctx, c, sandboxPath(ref, "snapshots"), nil, "snapshots")
 }
 
 // DeleteSnapshot removes a snapshot (by name or ID) and frees its disk.

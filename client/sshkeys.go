@@ -15,11 +15,7 @@ func (c *Client) AddSSHKey(ctx context.Context, name, publicKey string) (*SSHKey
 
 // SSHKeys lists the team's SSH keys.
 func (c *Client) SSHKeys(ctx context.Context) ([]SSHKey, error) {
-	var out struct {
-		Keys []SSHKey `json:"ssh_keys"`
-	}
-	err := c.call(ctx, http.MethodGet, "/v1/ssh-keys", nil, nil, &out)
-	return out.Keys, err
+	return getList[SSHKey](ctx, c, "/v1/ssh-keys", nil, "ssh_keys")
 }
 
 // RemoveSSHKey revokes an SSH key by name or ID; the next login with it fails.

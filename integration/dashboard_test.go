@@ -18,22 +18,26 @@ import (
 // screenshots are kept in artifacts/.
 func TestDashboard(t *testing.T) {
 	s := startServer(t)
-	if _, err := os.Stat("../e2e/node_modules/playwright-core"); err != nil {
-		t.Fatal("playwright-core is not installed: run make setup")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	t.Cleanup(func() { // the sandboxes the browser made
 		list, _ := s.client().List(context.Background())
 		for _, sb := range list {
 			_ = s.client().Destroy(context.Background(), sb.ID)
 		}
 	})
-	cmd := exec.CommandContext(ctx, "node", "../e2e/dashboard.mjs", "http://"+s.addr+"/", s.key, artifacts(t))
-	out, err := cmd.CombinedOutput()
+	runE2E(ctxT(t, 5*time.Minute), t, "the dashboard in Chromium", "dashboard.mjs", "http://"+s.addr+"/", s.key, artifacts(t))
+}
+
+// runE2E runs the browser script e2e/<script> with args, logs what it
+// printed, and fails the test, saying what ran, if it failed.
+func runE2E(ctx context.Context, t *testing.T, what, script string, args ...string) {
+	t.Helper()
+	if _, err := os.Stat("../e2e/node_modules/playwright-core"); err != nil {
+		t.Fatal("playwright-core is not installed: run make setup")
+	}
+	out, err := exec.CommandContext(ctx, "node", append([]string{"../e2e/" + script}, args...)...).CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {
-		t.Fatalf("the dashboard in Chromium: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -45,15 +49,8 @@ func TestDashboardDesktop(t *testing.T) {
 	s := startServer(t)
 	sb := create(t, s, client.CreateRequest{Template: "desktop"})
 	waitVNC(t, s, sb.ID, 2*time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	shot := filepath.Join(artifacts(t), "dashboard-desktop")
-	cmd := exec.CommandContext(ctx, "node", "../e2e/dashboard-desktop.mjs", "http://"+s.addr+"/", s.key, sb.ID, shot)
-	out, err := cmd.CombinedOutput()
-	t.Logf("%s", out)
-	if err != nil {
-		t.Fatalf("the desktop in the dashboard: %v", err)
-	}
+	runE2E(ctxT(t, 3*time.Minute), t, "the desktop in the dashboard", "dashboard-desktop.mjs", "http://"+s.addr+"/", s.key, sb.ID, shot)
 }
 
 // TestDashboardTemplates drives the dashboard's template pages
@@ -63,14 +60,8 @@ func TestDashboardDesktop(t *testing.T) {
 // Then the API confirms what the browser did.
 func TestDashboardTemplates(t *testing.T) {
 	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "../e2e/dashboard-templates.mjs", "http://"+s.addr+"/", s.key, artifacts(t))
-	out, err := cmd.CombinedOutput()
-	t.Logf("%s", out)
-	if err != nil {
-		t.Fatalf("the template pages in Chromium: %v", err)
-	}
+	ctx := ctxT(t, 8*time.Minute)
+	runE2E(ctx, t, "the template pages in Chromium", "dashboard-templates.mjs", "http://"+s.addr+"/", s.key, artifacts(t))
 	c := s.client()
 	if tpl, err := c.Template(ctx, "dash-built"); err != nil || !tpl.Public || tpl.Version != 1 {
 		t.Fatalf("dash-built: %+v, %v; want public version 1", tpl, err)

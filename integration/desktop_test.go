@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -179,20 +178,11 @@ gcc -O2 -o /tmp/gs /tmp/gs.c && { /tmp/gs 111100000000 & /tmp/gs 222200000000; w
 	})
 
 	t.Run("browser", func(t *testing.T) {
-		if _, err := os.Stat("../e2e/node_modules/playwright-core"); err != nil {
-			t.Fatal("playwright-core is not installed: run make setup")
-		}
 		link, err := s.client().SignedLink(ctx, sb.ID, 6901, 600)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := filepath.Join(artifacts(t), "desktop-novnc.png")
-		cmd := exec.CommandContext(ctx, "node", "../e2e/novnc.mjs", link.URL, out)
-		got, err := cmd.CombinedOutput()
-		t.Logf("%s", got)
-		if err != nil {
-			t.Fatalf("noVNC in Chromium: %v", err)
-		}
+		runE2E(ctx, t, "noVNC in Chromium", "novnc.mjs", link.URL, filepath.Join(artifacts(t), "desktop-novnc.png"))
 	})
 
 	t.Run("pause keeps the desktop", func(t *testing.T) {

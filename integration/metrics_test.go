@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bufio"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,17 +60,12 @@ func TestMetrics(t *testing.T) {
 // scrape gets /metrics with key ("" for none).
 func (s *server) scrape(t *testing.T, key string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxT(t, 30*time.Second), "GET", "http://"+s.addr+"/metrics", nil)
+	hdr := map[string]string{}
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		hdr["Authorization"] = "Bearer " + key
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp, body := get(t, &http.Client{Timeout: 30 * time.Second}, "http://"+s.addr+"/metrics", hdr)
+	return resp.StatusCode, body
 }
 
 // parseMetrics reads the Prometheus text format into series -> value.

@@ -13,6 +13,18 @@ import (
 	"github.com/runtools/runtools/client"
 )
 
+// statefulSandbox creates a sandbox that is never paused for idleness,
+// with state in memory (the counter server) and on disk (what the shell
+// script writes).
+func statefulSandbox(t *testing.T, s *server, req client.CreateRequest, script string) *client.Sandbox {
+	t.Helper()
+	req.IdleTimeout = intPtr(0)
+	sb := create(t, s, req)
+	counterServer(t, s, sb)
+	sh(t, sb, script)
+	return sb
+}
+
 // counterServer starts a Node.js server in sb that answers with a counter
 // it increments in memory every 10 ms.
 func counterServer(t *testing.T, s *server, sb *client.Sandbox) {
@@ -57,11 +69,9 @@ func counter(ip string) (int, error) {
 // resumes are explicit, half are wake-ups by an exec.
 func TestPauseResumeCycles(t *testing.T) {
 	s := startServer(t)
-	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	sb := statefulSandbox(t, s, client.CreateRequest{}, "echo persisted > /root/file")
 	c := s.client()
 	ctx := ctxT(t, 10*time.Minute)
-	counterServer(t, s, sb)
-	sh(t, sb, "echo persisted > /root/file")
 	last := 0
 	var pauses, resumes []time.Duration
 	for i := 0; i < 50; i++ {
@@ -125,11 +135,9 @@ func median(d []time.Duration) time.Duration {
 // the bridge, firewall tables, /run).
 func TestPausedSurvivesReboot(t *testing.T) {
 	s := startServer(t)
-	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	sb := statefulSandbox(t, s, client.CreateRequest{}, "echo before-reboot > /root/file")
 	c := s.client()
 	ctx := ctxT(t, 3*time.Minute)
-	counterServer(t, s, sb)
-	sh(t, sb, "echo before-reboot > /root/file")
 	if _, err := c.TakeSnapshot(ctx, sb.ID, "snap"); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,9 @@ import (
 
 func TestSnapshotRollback(t *testing.T) {
 	s := startServer(t)
-	sb := create(t, s, client.CreateRequest{IdleTimeout: intPtr(0)})
+	sb := statefulSandbox(t, s, client.CreateRequest{}, "echo v1 > /root/state")
 	c := s.client()
 	ctx := ctxT(t, 5*time.Minute)
-	counterServer(t, s, sb)
-	sh(t, sb, "echo v1 > /root/state")
 	before, err := counter(sb.IP)
 	if err != nil {
 		t.Fatal(err)
@@ -93,11 +91,9 @@ func TestSnapshotRollback(t *testing.T) {
 
 func TestForks(t *testing.T) {
 	s := startServer(t)
-	parent := create(t, s, client.CreateRequest{Name: "parent", IdleTimeout: intPtr(0)})
+	parent := statefulSandbox(t, s, client.CreateRequest{Name: "parent"}, "echo from-parent > /root/origin")
 	c := s.client()
 	ctx := ctxT(t, 5*time.Minute)
-	counterServer(t, s, parent)
-	sh(t, parent, "echo from-parent > /root/origin")
 	if _, err := c.TakeSnapshot(ctx, parent.ID, "base"); err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,31 @@ func (tm *terminal) typ(ctx context.Context, s string) {
 	}
 }
 
+// dialBrowser dials one of a sandbox's WebSockets at url as the dashboard
+// does, the key sent as a subprotocol, and checks the server chose the
+// runtools subprotocol. The caller closes the connection.
+func dialBrowser(ctx context.Context, t *testing.T, url, key string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + key}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if c.Subprotocol() != "runtools" {
+		t.Errorf("subprotocol %q, want runtools", c.Subprotocol())
+	}
+	return c
+}
+
+// dialBrowserRefused checks that dialBrowser's dial of url with key is
+// refused with status want; what says what was dialled.
+func dialBrowserRefused(ctx context.Context, t *testing.T, url, key string, want int, what string) {
+	t.Helper()
+	_, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + key}})
+	if err == nil || resp == nil || resp.StatusCode != want {
+		t.Fatalf("dial %s: %v, %v; want %d", what, resp, err, want)
+	}
+}
+
 // TestTerminal: the dashboard's terminal WebSocket, with the key sent as a
 // subprotocol as a browser does, runs commands and follows resizes.
 func TestTerminal(t *testing.T) {
@@ -55,17 +80,9 @@ func TestTerminal(t *testing.T) {
 	defer cancel()
 	url := "ws://" + s.addr + "/v1/sandboxes/" + sb.ID + "/terminal?cols=100&rows=30"
 
-	if _, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer.wrong-key"}}); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("dial with a wrong key: %v, %v; want 401", resp, err)
-	}
-	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + s.key}})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
+	dialBrowserRefused(ctx, t, url, "wrong-key", http.StatusUnauthorized, "with a wrong key")
+	c := dialBrowser(ctx, t, url, s.key)
 	defer c.CloseNow()
-	if c.Subprotocol() != "runtools" {
-		t.Errorf("subprotocol %q, want runtools", c.Subprotocol())
-	}
 	tm := &terminal{t: t, c: c}
 	tm.typ(ctx, "echo h''i\n") // the echoed command line does not match
 	tm.expect(ctx, regexp.MustCompile(`[\r\n]hi\r\n`))
@@ -84,6 +101,7 @@ func TestTerminal(t *testing.T) {
 	}
 
 	tm.typ(ctx, "exit 3\n")
+	var err error
 	for {
 		if _, _, err = c.Read(ctx); err != nil {
 			break
@@ -102,12 +120,7 @@ func TestTerminalIsActivity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dial := func() *terminal {
-		c, _, err := websocket.Dial(ctx, "ws://"+s.addr+"/v1/sandboxes/"+sb.ID+"/terminal",
-			&websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + s.key}})
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
-		return &terminal{t: t, c: c}
+		return &terminal{t: t, c: dialBrowser(ctx, t, "ws://"+s.addr+"/v1/sandboxes/"+sb.ID+"/terminal", s.key)}
 	}
 	tm := dial()
 	time.Sleep(6 * time.Second) // three idle timeouts, the terminal quiet

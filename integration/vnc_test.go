@@ -25,24 +25,14 @@ func TestVNC(t *testing.T) {
 	waitVNC(t, s, sb.ID, 2*time.Minute)
 	url := "ws://" + s.addr + "/v1/sandboxes/" + sb.ID + "/vnc"
 
-	if _, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer.wrong-key"}}); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("dial with a wrong key: %v, %v; want 401", resp, err)
-	}
+	dialBrowserRefused(ctx, t, url, "wrong-key", http.StatusUnauthorized, "with a wrong key")
 	plain := create(t, s, client.CreateRequest{})
-	if _, resp, err := websocket.Dial(ctx, "ws://"+s.addr+"/v1/sandboxes/"+plain.ID+"/vnc", &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + s.key}}); err == nil || resp == nil || resp.StatusCode != http.StatusConflict {
-		t.Fatalf("dial a sandbox with no desktop: %v, %v; want 409", resp, err)
-	}
+	dialBrowserRefused(ctx, t, "ws://"+s.addr+"/v1/sandboxes/"+plain.ID+"/vnc", s.key, http.StatusConflict, "a sandbox with no desktop")
 
 	handshake := func() {
 		t.Helper()
-		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"runtools", "bearer." + s.key}})
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
+		c := dialBrowser(ctx, t, url, s.key)
 		defer c.CloseNow()
-		if c.Subprotocol() != "runtools" {
-			t.Errorf("subprotocol %q, want runtools", c.Subprotocol())
-		}
 		rfb := websocket.NetConn(ctx, c, websocket.MessageBinary)
 		read := func(n int) []byte {
 			t.Helper()

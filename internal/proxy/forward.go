@@ -43,31 +43,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	if r.Method == http.MethodConnect {
-		p.page(sw, r, http.StatusMethodNotAllowed, "the sandbox proxy does not support CONNECT")
-		return
-	}
-	if r.URL.Host != "" && !asciiEqualFold(r.URL.Host, r.Host) {
-		p.page(sw, r, http.StatusBadRequest, fmt.Sprintf(
-			"the request target names host %q but the Host header says %q", r.URL.Host, r.Host))
-		return
-	}
-	var err error
-	id, port, err = ParseHost(r.Host, p.domain)
-	switch {
-	case errors.Is(err, errdefs.ErrNotFound):
-		p.page(sw, r, http.StatusNotFound, "this address names no sandbox; "+p.shape())
-		return
-	case err != nil:
-		why := "it is not one"
-		if he := (*HostError)(nil); errors.As(err, &he) {
-			why = he.Why
-		}
-		p.page(sw, r, http.StatusBadRequest, fmt.Sprintf("%q is not a sandbox address (%s); %s", r.Host, why, p.shape()))
-		return
-	}
-	if p.reserved[port] {
-		p.page(sw, r, http.StatusForbidden, fmt.Sprintf("port %d is reserved", port))
+	var ok bool
+	if id, port, ok = p.sandboxPort(sw, r); !ok {
 		return
 	}
 
@@ -108,6 +85,39 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.rp.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+}
+
+// sandboxPort returns the sandbox and port r's host names, or answers r
+// and returns false when it names none the proxy forwards to. The sandbox
+// and port are what the host gave even then, for the log.
+func (p *Proxy) sandboxPort(w http.ResponseWriter, r *http.Request) (id string, port int, ok bool) {
+	if r.Method == http.MethodConnect {
+		p.page(w, r, http.StatusMethodNotAllowed, "the sandbox proxy does not support CONNECT")
+		return "", 0, false
+	}
+	if r.URL.Host != "" && !asciiEqualFold(r.URL.Host, r.Host) {
+		p.page(w, r, http.StatusBadRequest, fmt.Sprintf(
+			"the request target names host %q but the Host header says %q", r.URL.Host, r.Host))
+		return "", 0, false
+	}
+	id, port, err := ParseHost(r.Host, p.domain)
+	switch {
+	case errors.Is(err, errdefs.ErrNotFound):
+		p.page(w, r, http.StatusNotFound, "this address names no sandbox; "+p.shape())
+		return id, port, false
+	case err != nil:
+		why := "it is not one"
+		if he := (*HostError)(nil); errors.As(err, &he) {
+			why = he.Why
+		}
+		p.page(w, r, http.StatusBadRequest, fmt.Sprintf("%q is not a sandbox address (%s); %s", r.Host, why, p.shape()))
+		return id, port, false
+	}
+	if p.reserved[port] {
+		p.page(w, r, http.StatusForbidden, fmt.Sprintf("port %d is reserved", port))
+		return id, port, false
+	}
+	return id, port, true
 }
 
 // checkAddr refuses a route to a malformed address or a reserved port,

@@ -47,13 +47,7 @@ type countedReader struct {
 	add func(int64)
 }
 
-func (c *countedReader) Read(b []byte) (int, error) {
-	n, err := c.ReadCloser.Read(b)
-	if n > 0 {
-		c.add(int64(n))
-	}
-	return n, err
-}
+func (c *countedReader) Read(b []byte) (int, error) { return count(c.ReadCloser.Read, b, c.add) }
 
 type countedRWC struct {
 	countedReader
@@ -61,10 +55,13 @@ type countedRWC struct {
 	add func(int64)
 }
 
-func (c *countedRWC) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
+func (c *countedRWC) Write(b []byte) (int, error) { return count(c.w.Write, b, c.add) }
+
+// count reads or writes b with rw and tells add how many bytes it moved.
+func count(rw func([]byte) (int, error), b []byte, add func(int64)) (int, error) {
+	n, err := rw(b)
 	if n > 0 {
-		c.add(int64(n))
+		add(int64(n))
 	}
 	return n, err
 }

@@ -1,11 +1,8 @@
 package proxy
 
 import (
-	"bufio"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -94,19 +91,9 @@ func TestObserverCountsWebSocket(t *testing.T) {
 	rec := &recorder{}
 	e.p.obs = rec
 
-	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
-	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", host(idA, 5173), key)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("handshake: %v %v", resp, err)
+	conn, br, resp := e.dialWebSocket(t, "/ws", "")
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v", resp)
 	}
 	msg := []byte(strings.Repeat("m", 500))
 	if err := writeFrame(conn, 0x1, msg, true); err != nil {

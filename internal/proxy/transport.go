@@ -127,19 +127,18 @@ type releaseRC struct {
 	*releaser
 }
 
-func (b *releaseRC) Close() error {
-	err := b.ReadCloser.Close()
-	b.release()
-	return err
-}
+func (b *releaseRC) Close() error { return b.closeThenRelease(b.ReadCloser.Close) }
 
 type releaseRWC struct {
 	io.ReadWriteCloser
 	*releaser
 }
 
-func (b *releaseRWC) Close() error {
-	err := b.ReadWriteCloser.Close()
-	b.release()
+func (b *releaseRWC) Close() error { return b.closeThenRelease(b.ReadWriteCloser.Close) }
+
+// closeThenRelease closes a body with closeBody, then marks the response's end.
+func (r *releaser) closeThenRelease(closeBody func() error) error {
+	err := closeBody()
+	r.release()
 	return err
 }

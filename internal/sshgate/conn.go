@@ -29,23 +29,13 @@ func (g *Gateway) serveConn(ctx context.Context, nc net.Conn) {
 		}
 	}()
 
-	source := nc.RemoteAddr().String()
-	startupKey := sourceKey(nc.RemoteAddr())
-	if !g.startups.acquire(startupKey) {
-		g.log.WarnContext(ctx, "too many SSH connections authenticating; dropping one", "source", source)
-		return
-	}
-	nc.SetDeadline(time.Now().Add(g.loginGrace))
-	conn, chans, reqs, err := ssh.NewServerConn(nc, g.serverConfig(ctx))
-	g.startups.release(startupKey)
-	if err != nil {
-		g.log.DebugContext(ctx, "SSH handshake or authentication failed", "source", source, "err", err)
+	conn, chans, reqs, ok := g.handshake(ctx, nc)
+	if !ok {
 		return
 	}
 	defer conn.Close()
-	nc.SetDeadline(time.Time{})
 
-	log := g.log.With("user", conn.User(), "source", source, "conn", hex.EncodeToString(conn.SessionID()[:6]))
+	log := g.log.With("user", conn.User(), "source", nc.RemoteAddr().String(), "conn", hex.EncodeToString(conn.SessionID()[:6]))
 	l, err := loginOf(conn)
 	if err != nil {
 		log.ErrorContext(ctx, "SSH login refused after authentication", "err", err)
@@ -76,49 +66,72 @@ func (g *Gateway) serveConn(ctx context.Context, nc net.Conn) {
 		log.InfoContext(ctx, "SSH connection ended", "duration", time.Since(start).Round(time.Millisecond))
 		return
 	}
-	if done == nil {
-		done = func() {}
-	}
 	accepted = true
 	if g.obs != nil {
 		g.obs.Accepted()
 		defer g.obs.Closed()
 	}
-
 	c := &connState{g: g, log: log, sb: sb, login: l}
-	connCtx, cancelConn := context.WithCancel(ctx)
+	c.serveChannels(ctx, chans)
+	if done != nil {
+		done()
+	}
+	log.InfoContext(ctx, "SSH connection ended", "duration", time.Since(start).Round(time.Millisecond))
+}
+
+// handshake runs the SSH handshake and authentication of nc within
+// g.loginGrace, while no more than the allowed number of connections from
+// its source are at it. It logs why it failed.
+func (g *Gateway) handshake(ctx context.Context, nc net.Conn) (*ssh.ServerConn, <-chan ssh.NewChannel, <-chan *ssh.Request, bool) {
+	source := nc.RemoteAddr().String()
+	startupKey := sourceKey(nc.RemoteAddr())
+	if !g.startups.acquire(startupKey) {
+		g.log.WarnContext(ctx, "too many SSH connections authenticating; dropping one", "source", source)
+		return nil, nil, nil, false
+	}
+	nc.SetDeadline(time.Now().Add(g.loginGrace))
+	conn, chans, reqs, err := ssh.NewServerConn(nc, g.serverConfig(ctx))
+	g.startups.release(startupKey)
+	if err != nil {
+		g.log.DebugContext(ctx, "SSH handshake or authentication failed", "source", source, "err", err)
+		return nil, nil, nil, false
+	}
+	nc.SetDeadline(time.Time{})
+	return conn, chans, reqs, true
+}
+
+// serveChannels serves the channels the client opens until the connection
+// ends (chans closes), then waits for those still open to end.
+func (c *connState) serveChannels(ctx context.Context, chans <-chan ssh.NewChannel) {
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for nch := range chans { // closed when the connection ends
-		nch = g.counted(nch)
+		nch = c.g.counted(nch)
 		switch nch.ChannelType() {
 		case "session":
-			if c.sessions.Add(1) > maxSessions {
-				c.sessions.Add(-1)
-				nch.Reject(ssh.ResourceShortage, "too many sessions on this connection")
-				continue
-			}
-			wg.Go(func() {
-				defer c.sessions.Add(-1)
-				c.serveSession(connCtx, nch)
-			})
+			admit(&wg, &c.sessions, maxSessions, nch, "sessions", func() { c.serveSession(ctx, nch) })
 		case "direct-tcpip":
-			if c.forwards.Add(1) > maxForwards {
-				c.forwards.Add(-1)
-				nch.Reject(ssh.ResourceShortage, "too many forwarded connections on this connection")
-				continue
-			}
-			wg.Go(func() {
-				defer c.forwards.Add(-1)
-				c.serveForward(connCtx, nch)
-			})
+			admit(&wg, &c.forwards, maxForwards, nch, "forwarded connections", func() { c.serveForward(ctx, nch) })
 		default:
 			nch.Reject(ssh.UnknownChannelType, "unsupported channel type "+nch.ChannelType())
 		}
 	}
-	cancelConn()
+	cancel()
 	wg.Wait()
-	done()
-	log.InfoContext(ctx, "SSH connection ended", "duration", time.Since(start).Round(time.Millisecond))
+}
+
+// admit serves a channel in wg unless open already counts limit channels of
+// its kind, and then refuses it. open counts it while it is served.
+func admit(wg *sync.WaitGroup, open *atomic.Int32, limit int32, nch ssh.NewChannel, kind string, serve func()) {
+	if open.Add(1) > limit {
+		open.Add(-1)
+		nch.Reject(ssh.ResourceShortage, "too many "+kind+" on this connection")
+		return
+	}
+	wg.Go(func() {
+		defer open.Add(-1)
+		serve()
+	})
 }
 
 // connState is what the channels of one connection share.

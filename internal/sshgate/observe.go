@@ -54,20 +54,10 @@ type countedChannel struct {
 	obs Observer
 }
 
-func (c countedChannel) Read(b []byte) (int, error) {
-	n, err := c.Channel.Read(b)
-	if n > 0 {
-		c.obs.ToSandbox(int64(n))
-	}
-	return n, err
-}
+func (c countedChannel) Read(b []byte) (int, error) { return count(c.Channel.Read, b, c.obs.ToSandbox) }
 
 func (c countedChannel) Write(b []byte) (int, error) {
-	n, err := c.Channel.Write(b)
-	if n > 0 {
-		c.obs.FromSandbox(int64(n))
-	}
-	return n, err
+	return count(c.Channel.Write, b, c.obs.FromSandbox)
 }
 
 func (c countedChannel) Stderr() io.ReadWriter {
@@ -80,9 +70,14 @@ type countedStderr struct {
 }
 
 func (c countedStderr) Write(b []byte) (int, error) {
-	n, err := c.ReadWriter.Write(b)
+	return count(c.ReadWriter.Write, b, c.obs.FromSandbox)
+}
+
+// count reads or writes b with rw and tells add how many bytes it moved.
+func count(rw func([]byte) (int, error), b []byte, add func(int64)) (int, error) {
+	n, err := rw(b)
 	if n > 0 {
-		c.obs.FromSandbox(int64(n))
+		add(int64(n))
 	}
 	return n, err
 }

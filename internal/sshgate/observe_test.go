@@ -59,10 +59,7 @@ func TestObserver(t *testing.T) {
 	e := newTestEnv(t, func(c *Config) { c.Observer = rec })
 
 	c := e.mustDial(idA, ssh.PublicKeys(e.keyA))
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	s.Stdin = strings.NewReader(strings.Repeat("i", 99) + "\n")
 	out, err := s.Output("cat; err oops")
 	if err != nil || len(out) != 100 {

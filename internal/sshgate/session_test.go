@@ -50,10 +50,7 @@ func TestExec(t *testing.T) {
 	}
 
 	// Stdin reaches the process, and its EOF ends cat.
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	s.Stdin = strings.NewReader("line 1\nline 2\n")
 	out, err := s.Output("cat; exit 4")
 	if exitCode(t, err) != 4 || string(out) != "line 1\nline 2\n" {
@@ -61,10 +58,7 @@ func TestExec(t *testing.T) {
 	}
 
 	// A process that cannot be attached: the client is told why.
-	s, err = c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = newSession(t, c)
 	var stderr bytes.Buffer
 	s.Stderr = &stderr
 	if err := s.Run("attach-fails"); err == nil || !strings.Contains(stderr.String(), "sandbox unavailable") {
@@ -82,10 +76,7 @@ func TestExec(t *testing.T) {
 func TestShellPTY(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.mustDial(webName, ssh.Password(passA))
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	if err := s.Setenv("LANG", "C.UTF-8"); err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +139,7 @@ func TestShellPTY(t *testing.T) {
 func TestExecPTYAndSignal(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.mustDial(idA, ssh.PublicKeys(e.keyA))
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	if err := s.RequestPty("vt100", 24, 80, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -175,10 +163,7 @@ func TestExecPTYAndSignal(t *testing.T) {
 func TestEnvAllowList(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.mustDial(idA, ssh.PublicKeys(e.keyA))
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	allowed := map[string]string{"LANG": "C.UTF-8", "LC_ALL": "C", "TERM": "xterm", "TZ": "UTC", "MY_VAR2": "x", "_X": "y", "EDITOR": "vim"}
 	denied := []string{"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "SSH_AUTH_SOCK", "RUNTOOLS_AGENT_TOKEN", "lowercase", "1ABC",
 		"A-B", "", "BASH_ENV", "HOME", "X=Y"}
@@ -246,10 +231,7 @@ func TestSFTP(t *testing.T) {
 	r.Close()
 
 	// Any other subsystem is refused.
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	if err := s.RequestSubsystem("netconf"); err == nil {
 		t.Error("netconf subsystem accepted")
 	}
@@ -303,10 +285,7 @@ func TestKeepAlive(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.mustDial(idA, ssh.PublicKeys(e.keyA))
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	if err := s.Start("wait-signal"); err != nil {
 		t.Fatal(err)
 	}

@@ -6,68 +6,43 @@ import (
 	"errors"
 	"fmt"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // CreateTeam records a team. A taken name gives errdefs.ErrAlreadyExists.
 func (s *Store) CreateTeam(ctx context.Context, t auth.Team) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)`, t.ID, t.Name, toUnix(t.CreatedAt))
-	if isUnique(err) {
-		return fmt.Errorf("%w: team %q already exists", errdefs.ErrAlreadyExists, t.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("recording team: %w", err)
-	}
-	return nil
+	return s.insert(ctx, fmt.Errorf("%w: team %q already exists", errdefs.ErrAlreadyExists, t.Name), "recording team",
+		`INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)`, t.ID, t.Name, toUnix(t.CreatedAt))
 }
 
 // Teams lists teams by name.
 func (s *Store) Teams(ctx context.Context) ([]auth.Team, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM teams ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("listing teams: %w", err)
-	}
-	defer rows.Close()
-	var out []auth.Team
-	for rows.Next() {
-		var t auth.Team
-		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
-			return nil, err
-		}
-		t.CreatedAt = fromUnix(created)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "listing teams", scanTeam, `SELECT id, name, created_at FROM teams ORDER BY name`)
 }
 
 // TeamByName finds a team by its name or ID.
 func (s *Store) TeamByName(ctx context.Context, ref string) (auth.Team, error) {
-	var t auth.Team
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM teams WHERE name = ? OR id = ?`, ref, ref).Scan(&t.ID, &t.Name, &created)
+	t, err := scanTeam(s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM teams WHERE name = ? OR id = ?`, ref, ref))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("%w: no team %q", errdefs.ErrNotFound, ref)
 	}
+	return t, err
+}
+
+func scanTeam(r scanner) (auth.Team, error) {
+	var t auth.Team
+	var created int64
+	err := r.Scan(&t.ID, &t.Name, &created)
 	t.CreatedAt = fromUnix(created)
 	return t, err
 }
 
 // CreateKey records a key. A name taken within the team gives errdefs.ErrAlreadyExists.
 func (s *Store) CreateKey(ctx context.Context, k auth.Key) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, team_id, name, lookup, hash, admin, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.TeamID, k.Name, k.Lookup, k.Hash, k.Admin, toUnix(k.CreatedAt))
-	if isUnique(err) {
-		return fmt.Errorf("%w: the team already has a key named %q", errdefs.ErrAlreadyExists, k.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("recording key: %w", err)
-	}
-	return nil
+	return s.insert(ctx, fmt.Errorf("%w: the team already has a key named %q", errdefs.ErrAlreadyExists, k.Name), "recording key",
+		`INSERT INTO api_keys (id, team_id, name, lookup, hash, admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.TeamID, k.Name, k.Lookup, k.Hash, k.Admin, toUnix(k.CreatedAt))
 }
 
 const keyColumns = `k.id, k.team_id, t.name, k.name, k.lookup, k.hash, k.admin, k.created_at`
@@ -116,28 +91,11 @@ func (s *Store) DeleteKey(ctx context.Context, teamID, ref string) error {
 }
 
 func (s *Store) queryKeys(ctx context.Context, q string, args ...any) ([]auth.Key, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading keys: %w", err)
-	}
-	defer rows.Close()
-	var out []auth.Key
-	for rows.Next() {
+	return queryAll(ctx, s.db, "reading keys", func(r scanner) (auth.Key, error) {
 		var k auth.Key
 		var created int64
-		if err := rows.Scan(&k.ID, &k.TeamID, &k.TeamName, &k.Name, &k.Lookup, &k.Hash, &k.Admin, &created); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&k.ID, &k.TeamID, &k.TeamName, &k.Name, &k.Lookup, &k.Hash, &k.Admin, &created)
 		k.CreatedAt = fromUnix(created)
-		out = append(out, k)
-	}
-	return out, rows.Err()
-}
-
-func isUnique(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+		return k, err
+	}, q, args...)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/runtools/runtools/internal/errdefs"
@@ -22,24 +23,16 @@ const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
 func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
-	env, meta, err := encodeMaps(sb)
+	j, err := encodeJSON(sb)
 	if err != nil {
 		return err
-	}
-	ports, err := encodePorts(sb.Ports)
-	if err != nil {
-		return err
-	}
-	eg, err := json.Marshal(sb.Egress)
-	if err != nil {
-		return fmt.Errorf("encoding egress policy: %w", err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
-			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), env, meta,
-			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, string(eg))
+			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), j.env, j.meta,
+			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, j.ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, j.egress)
 		if err != nil {
 			return err
 		}
@@ -61,17 +54,9 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 // UpdateSandbox saves a sandbox's mutable fields and, in the same
 // transaction, records a change of state as an event with sb.Why.
 func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
-	env, meta, err := encodeMaps(sb)
+	j, err := encodeJSON(sb)
 	if err != nil {
 		return err
-	}
-	ports, err := encodePorts(sb.Ports)
-	if err != nil {
-		return err
-	}
-	eg, err := json.Marshal(sb.Egress)
-	if err != nil {
-		return fmt.Errorf("encoding egress policy: %w", err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
@@ -85,8 +70,8 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 			disk_mb = ?, ip = ?, secret = ?, next_secret = ?, idle_timeout_ms = ?, env = ?, metadata = ?,
 			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ?, egress = ? WHERE id = ?`,
 			string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), sb.Secret, sb.NextSecret,
-			sb.IdleTimeout.Milliseconds(), env, meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt),
-			sb.Public, ports, sb.AccessToken, string(eg), sb.ID)
+			sb.IdleTimeout.Milliseconds(), j.env, j.meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt),
+			sb.Public, j.ports, sb.AccessToken, j.egress, sb.ID)
 		if err != nil || old == string(sb.State) {
 			return err
 		}
@@ -142,23 +127,14 @@ func (s *Store) AddEvent(ctx context.Context, id string, state sandbox.State, wh
 }
 
 func (s *Store) queryEvents(ctx context.Context, query string, args ...any) ([]sandbox.Event, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
-	}
-	defer rows.Close()
-	var out []sandbox.Event
-	for rows.Next() {
+	return queryAll(ctx, s.db, "reading events", func(r scanner) (sandbox.Event, error) {
 		var at int64
 		var from, to string
 		var ev sandbox.Event
-		if err := rows.Scan(&ev.Seq, &ev.SandboxID, &at, &from, &to, &ev.Why); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&ev.Seq, &ev.SandboxID, &at, &from, &to, &ev.Why)
 		ev.At, ev.From, ev.To = fromUnix(at), sandbox.State(from), sandbox.State(to)
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+		return ev, err
+	}, query, args...)
 }
 
 // GetSandbox returns a sandbox by ID, whatever its team.
@@ -197,61 +173,25 @@ func (s *Store) ListSandboxes(ctx context.Context, teamID string, includeStopped
 	if !includeStopped {
 		q += ` AND state != 'stopped'`
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY created_at DESC`, teamID, teamID)
-	if err != nil {
-		return nil, fmt.Errorf("listing sandboxes: %w", err)
-	}
-	defer rows.Close()
-	var out []*sandbox.Sandbox
-	for rows.Next() {
-		sb, err := scanSandbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sb)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "listing sandboxes", scanSandbox, q+` ORDER BY created_at DESC`, teamID, teamID)
 }
 
 // FindByName returns the live sandboxes of any team with this name.
 func (s *Store) FindByName(ctx context.Context, name string) ([]*sandbox.Sandbox, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE name = ? AND state != 'stopped'`, name)
-	if err != nil {
-		return nil, fmt.Errorf("finding sandboxes named %q: %w", name, err)
-	}
-	defer rows.Close()
-	var out []*sandbox.Sandbox
-	for rows.Next() {
-		sb, err := scanSandbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sb)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, fmt.Sprintf("finding sandboxes named %q", name), scanSandbox,
+		`SELECT `+sandboxColumns+` FROM sandboxes WHERE name = ? AND state != 'stopped'`, name)
 }
 
 // LiveIPs returns the addresses held by sandboxes that are not stopped.
 func (s *Store) LiveIPs(ctx context.Context) ([]netip.Addr, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT ip FROM sandboxes WHERE state != 'stopped'`)
-	if err != nil {
-		return nil, fmt.Errorf("listing addresses: %w", err)
-	}
-	defer rows.Close()
-	var out []netip.Addr
-	for rows.Next() {
+	addrs, err := queryAll(ctx, s.db, "listing addresses", func(r scanner) (netip.Addr, error) {
 		var ip string
-		if err := rows.Scan(&ip); err != nil {
-			return nil, err
-		}
-		if a, err := netip.ParseAddr(ip); err == nil {
-			out = append(out, a)
-		}
-	}
-	return out, rows.Err()
+		err := r.Scan(&ip)
+		a, _ := netip.ParseAddr(ip) // an unreadable one holds no address: left out
+		return a, err
+	}, `SELECT ip FROM sandboxes WHERE state != 'stopped'`)
+	return slices.DeleteFunc(addrs, func(a netip.Addr) bool { return !a.IsValid() }), err
 }
-
-type scanner interface{ Scan(dest ...any) error }
 
 func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	var (
@@ -270,31 +210,41 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	sb.IdleTimeout = time.Duration(idle) * time.Millisecond
 	sb.IP, _ = netip.ParseAddr(ip)
 	sb.CreatedAt, sb.StartedAt, sb.StoppedAt = fromUnix(created), fromUnix(started), fromUnix(stoppd)
-	if err := json.Unmarshal([]byte(ports), &sb.Ports); err != nil {
-		return nil, fmt.Errorf("decoding ports of %s: %w", sb.ID, err)
-	}
-	if err := json.Unmarshal([]byte(env), &sb.Env); err != nil {
-		return nil, fmt.Errorf("decoding env of %s: %w", sb.ID, err)
-	}
-	if err := json.Unmarshal([]byte(eg), &sb.Egress); err != nil {
-		return nil, fmt.Errorf("decoding egress policy of %s: %w", sb.ID, err)
-	}
-	if err := json.Unmarshal([]byte(meta), &sb.Metadata); err != nil {
-		return nil, fmt.Errorf("decoding metadata of %s: %w", sb.ID, err)
+	for _, f := range []struct {
+		what string
+		text string
+		dst  any
+	}{{"ports", ports, &sb.Ports}, {"env", env, &sb.Env}, {"egress policy", eg, &sb.Egress}, {"metadata", meta, &sb.Metadata}} {
+		if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
+			return nil, fmt.Errorf("decoding %s of %s: %w", f.what, sb.ID, err)
+		}
 	}
 	return &sb, nil
 }
 
-func encodeMaps(sb *sandbox.Sandbox) (env, meta string, err error) {
-	e, err := json.Marshal(orEmpty(sb.Env))
-	if err != nil {
-		return "", "", fmt.Errorf("encoding env: %w", err)
+// sandboxJSON is what a sandbox's row keeps as JSON text.
+type sandboxJSON struct{ env, meta, ports, egress string }
+
+// encodeJSON encodes the fields of sb its row keeps as JSON text, a nil
+// map or list as an empty one.
+func encodeJSON(sb *sandbox.Sandbox) (sandboxJSON, error) {
+	var j sandboxJSON
+	ports := sb.Ports
+	if ports == nil {
+		ports = []int{}
 	}
-	m, err := json.Marshal(orEmpty(sb.Metadata))
-	if err != nil {
-		return "", "", fmt.Errorf("encoding metadata: %w", err)
+	for _, f := range []struct {
+		what string
+		v    any
+		dst  *string
+	}{{"env", orEmpty(sb.Env), &j.env}, {"metadata", orEmpty(sb.Metadata), &j.meta}, {"ports", ports, &j.ports}, {"egress policy", sb.Egress, &j.egress}} {
+		b, err := json.Marshal(f.v)
+		if err != nil {
+			return j, fmt.Errorf("encoding %s: %w", f.what, err)
+		}
+		*f.dst = string(b)
 	}
-	return string(e), string(m), nil
+	return j, nil
 }
 
 func orEmpty(m map[string]string) map[string]string {
@@ -302,15 +252,4 @@ func orEmpty(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
-}
-
-func encodePorts(ports []int) (string, error) {
-	if ports == nil {
-		ports = []int{}
-	}
-	b, err := json.Marshal(ports)
-	if err != nil {
-		return "", fmt.Errorf("encoding ports: %w", err)
-	}
-	return string(b), nil
 }

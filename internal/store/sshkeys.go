@@ -20,15 +20,9 @@ type SSHKey struct {
 
 // CreateSSHKey records a key. A name taken in the team gives errdefs.ErrAlreadyExists.
 func (s *Store) CreateSSHKey(ctx context.Context, k SSHKey) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO ssh_keys (id, team_id, name, fingerprint, public_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, k.ID, k.TeamID, k.Name, k.Fingerprint, k.PublicKey, toUnix(k.CreatedAt))
-	if isUnique(err) {
-		return fmt.Errorf("%w: the team already has an SSH key named %q", errdefs.ErrAlreadyExists, k.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("recording SSH key: %w", err)
-	}
-	return nil
+	return s.insert(ctx, fmt.Errorf("%w: the team already has an SSH key named %q", errdefs.ErrAlreadyExists, k.Name), "recording SSH key",
+		`INSERT INTO ssh_keys (id, team_id, name, fingerprint, public_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		k.ID, k.TeamID, k.Name, k.Fingerprint, k.PublicKey, toUnix(k.CreatedAt))
 }
 
 // SSHKeys lists a team's keys by name.
@@ -54,20 +48,11 @@ func (s *Store) DeleteSSHKey(ctx context.Context, teamID, ref string) error {
 }
 
 func (s *Store) querySSHKeys(ctx context.Context, q string, args ...any) ([]SSHKey, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading SSH keys: %w", err)
-	}
-	defer rows.Close()
-	var out []SSHKey
-	for rows.Next() {
+	return queryAll(ctx, s.db, "reading SSH keys", func(r scanner) (SSHKey, error) {
 		var k SSHKey
 		var created int64
-		if err := rows.Scan(&k.ID, &k.TeamID, &k.Name, &k.Fingerprint, &k.PublicKey, &created); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&k.ID, &k.TeamID, &k.Name, &k.Fingerprint, &k.PublicKey, &created)
 		k.CreatedAt = fromUnix(created)
-		out = append(out, k)
-	}
-	return out, rows.Err()
+		return k, err
+	}, q, args...)
 }

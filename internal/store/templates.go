@@ -21,46 +21,36 @@ func (s *Store) InsertTemplate(ctx context.Context, t *build.Template) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO custom_templates
+	return s.insert(ctx, fmt.Errorf("%w: template %s already has a version %d", errdefs.ErrConflict, t.Name, t.Version),
+		"recording template "+t.Name, `INSERT INTO custom_templates
 		(id, team_id, name, version, stack, config, source, from_ref, built_by, created_at, size_bytes, public)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.TeamID, t.Name, t.Version, string(stack), string(config), t.Source, t.From, t.BuiltBy, toUnix(t.CreatedAt), t.Size, t.Public)
-	if isUnique(err) {
-		return fmt.Errorf("%w: template %s already has a version %d", errdefs.ErrConflict, t.Name, t.Version)
-	}
-	if err != nil {
-		return fmt.Errorf("recording template %s: %w", t.Name, err)
-	}
-	return nil
 }
 
 // Templates lists a team's custom templates ("" for every team's) and the
 // public ones, every version, newest first.
 func (s *Store) Templates(ctx context.Context, teamID string) ([]*build.Template, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, team_id, name, version, stack, config, source, from_ref, built_by, created_at, size_bytes, public
+	return queryAll(ctx, s.db, "listing templates", scanTemplate, `SELECT id, team_id, name, version, stack, config,
+		source, from_ref, built_by, created_at, size_bytes, public
 		FROM custom_templates WHERE ? = '' OR team_id = ? OR public = 1 ORDER BY created_at DESC, version DESC`, teamID, teamID)
-	if err != nil {
-		return nil, fmt.Errorf("listing templates: %w", err)
+}
+
+func scanTemplate(r scanner) (*build.Template, error) {
+	var t build.Template
+	var stack, config string
+	var created int64
+	if err := r.Scan(&t.ID, &t.TeamID, &t.Name, &t.Version, &stack, &config, &t.Source, &t.From, &t.BuiltBy, &created, &t.Size, &t.Public); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*build.Template
-	for rows.Next() {
-		var t build.Template
-		var stack, config string
-		var created int64
-		if err := rows.Scan(&t.ID, &t.TeamID, &t.Name, &t.Version, &stack, &config, &t.Source, &t.From, &t.BuiltBy, &created, &t.Size, &t.Public); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(stack), &t.Stack); err != nil {
-			return nil, fmt.Errorf("reading template %s: %w", t.ID, err)
-		}
-		if err := json.Unmarshal([]byte(config), &t.Config); err != nil {
-			return nil, fmt.Errorf("reading template %s: %w", t.ID, err)
-		}
-		t.CreatedAt = fromUnix(created)
-		out = append(out, &t)
+	if err := json.Unmarshal([]byte(stack), &t.Stack); err != nil {
+		return nil, fmt.Errorf("reading template %s: %w", t.ID, err)
 	}
-	return out, rows.Err()
+	if err := json.Unmarshal([]byte(config), &t.Config); err != nil {
+		return nil, fmt.Errorf("reading template %s: %w", t.ID, err)
+	}
+	t.CreatedAt = fromUnix(created)
+	return &t, nil
 }
 
 // SetTemplatePublic makes every version of a team's template public or not.

@@ -95,50 +95,6 @@ func newTestManager(t *testing.T, dir string, b Builder) *Manager {
 	return m
 }
 
-func TestRecipeHash(t *testing.T) {
-	base := baseRecipe()
-	h := base.Hash()
-	if len(h) != 64 || h != baseRecipe().Hash() {
-		t.Fatalf("hash not stable: %q vs %q", h, baseRecipe().Hash())
-	}
-	changes := map[string]func(*Recipe){
-		"package":    func(r *Recipe) { r.Packages = append(r.Packages, "htop") },
-		"step":       func(r *Recipe) { r.Steps[0].Script += "\ntrue" },
-		"step name":  func(r *Recipe) { r.Steps[0].Name = "x" },
-		"suite":      func(r *Recipe) { r.Suite = "trixie" },
-		"variant":    func(r *Recipe) { r.Variant = "apt" },
-		"dpkg opts":  func(r *Recipe) { r.DpkgOptions = nil },
-		"name":       func(r *Recipe) { r.Name = "other" },
-		"step order": func(r *Recipe) { r.Steps[0], r.Steps[1] = r.Steps[1], r.Steps[0] },
-	}
-	for what, change := range changes {
-		r := baseRecipe()
-		change(&r)
-		if r.Hash() == h {
-			t.Errorf("changing the %s did not change the hash", what)
-		}
-	}
-	r := baseRecipe()
-	r.Description = "something else"
-	r.Aliases = nil
-	if r.Hash() != h {
-		t.Errorf("description or aliases changed the hash")
-	}
-}
-
-func TestBuiltinRecipesValid(t *testing.T) {
-	if err := validateRecipes(Builtin()); err != nil {
-		t.Fatal(err)
-	}
-	bad := append(Builtin(), Recipe{Name: "other", Aliases: []string{"base-ubuntu"}})
-	if err := validateRecipes(bad); !errors.Is(err, errdefs.ErrInvalidArgument) {
-		t.Fatalf("duplicate alias: got %v", err)
-	}
-	if err := validateRecipes([]Recipe{{Name: "Bad_Name"}}); !errors.Is(err, errdefs.ErrInvalidArgument) {
-		t.Fatalf("bad name: got %v", err)
-	}
-}
-
 func TestAliasAndUnknown(t *testing.T) {
 	ctx := context.Background()
 	m, err := New(Config{Dir: t.TempDir(), Builder: &fakeBuilder{}}, nil)
@@ -434,47 +390,5 @@ func TestPrune(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s pruned: %v", p, err)
 		}
-	}
-}
-
-func TestBuildLogLines(t *testing.T) {
-	var got []string
-	b := newBuildLog("t", func(p Progress) {
-		if p.Detail != "" {
-			got = append(got, p.Step+"|"+p.Detail)
-		}
-	})
-	b.Step("one")
-	fmt.Fprint(b, "I: a\nI: b")
-	fmt.Fprint(b, "c\r\n\nprogress 1\rprogress 2\r")
-	b.Step("two")
-	fmt.Fprint(b, "tail without newline")
-	err := b.fail(errors.New("boom"))
-	want := []string{"one|I: a", "one|I: bc", "one|progress 1", "one|progress 2", "two|tail without newline"}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("lines %q, want %q", got, want)
-	}
-	if !strings.HasPrefix(err.Error(), "two: boom; last output:\nI: a\n") {
-		t.Fatalf("error %q", err)
-	}
-}
-
-func TestNpmrcDropsCredentials(t *testing.T) {
-	host := filepath.Join(t.TempDir(), "npmrc")
-	content := "cafile=/etc/ssl/certs/ca-certificates.crt\n//registry.example/:_authToken=secret\n_auth=c2VjcmV0\nregistry=https://registry.example/\n"
-	if err := os.WriteFile(host, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := &DebianBuilder{HostNpmrc: host, Npm: "no-such-npm", log: slog.New(slog.DiscardHandler)}
-	got, err := b.npmrc(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(got)
-	if strings.Contains(s, "secret") || strings.Contains(s, "c2VjcmV0") {
-		t.Fatalf("credentials copied: %q", s)
-	}
-	if !strings.Contains(s, "cafile=/etc/ssl/certs/ca-certificates.crt\n") || strings.Count(s, "registry=") != 1 {
-		t.Fatalf("npmrc %q", s)
 	}
 }

@@ -5,13 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/runtools/runtools/internal/atomicfile"
 )
 
 // Checkpoint saves the sandbox's memory, processes and writable disk layer
@@ -54,29 +50,9 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		}
 	}
 	spec.Linux.CgroupsPath = filepath.Join(r.cfg.CgroupParent, s.ID)
-	bundle := filepath.Join(s.Dir, "bundle")
-	for _, d := range []string{bundle, filepath.Join(s.Dir, "overlay")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("creating %s: %w", d, err)
-		}
-	}
-	if data, err = json.MarshalIndent(&spec, "", "  "); err != nil {
-		return fmt.Errorf("encoding OCI spec: %w", err)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
-		return fmt.Errorf("writing OCI spec: %w", err)
-	}
-	console, err := os.OpenFile(filepath.Join(s.Dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	bundle, err := writeBundle(s.Dir, &spec)
 	if err != nil {
-		return fmt.Errorf("opening console log: %w", err)
+		return err
 	}
-	defer console.Close()
-	args := append(r.globalFlags(s), "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
-	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
-	cmd.Stdout, cmd.Stderr = console, console
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("runsc restore %s: %w: %s", s.ID, err, tail(filepath.Join(s.Dir, "console.log"), 2048))
-	}
-	return nil
+	return r.runDetached(ctx, s, "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
 }

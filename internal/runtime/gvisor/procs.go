@@ -16,21 +16,11 @@ import (
 // behind with no state file yet, so `runsc list` alone cannot see them.
 func (r *Runtime) runscProcs() map[string][]int {
 	out := map[string][]int{}
-	entries, _ := os.ReadDir("/proc")
 	rootFlag := "--root=" + r.cfg.Root
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(data), "\x00")
+	forEachProc("cmdline", func(pid int, data []byte) {
 		var hasRoot bool
 		var id string
-		for _, a := range args {
+		for _, a := range strings.Split(string(data), "\x00") {
 			switch {
 			case a == rootFlag:
 				hasRoot = true
@@ -41,8 +31,25 @@ func (r *Runtime) runscProcs() map[string][]int {
 		if hasRoot && id != "" {
 			out[id] = append(out[id], pid)
 		}
-	}
+	})
 	return out
+}
+
+// forEachProc calls fn with the pid of each process and the content of its
+// /proc/<pid>/<file>, passing over the processes gone in the meantime.
+func forEachProc(file string, fn func(pid int, data []byte)) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/" + file)
+		if err != nil {
+			continue
+		}
+		fn(pid, data)
+	}
 }
 
 // killProcs SIGKILLs what is left of a sandbox's processes and waits

@@ -47,26 +47,14 @@ func AdoptOrphans(ctx context.Context) error {
 }
 
 func reapRunscZombies(self int) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
+	forEachProc("stat", func(pid int, data []byte) {
 		comm, state, ppid, ok := parseStat(data)
 		if !ok || state != 'Z' || ppid != self || comm != "exe" {
-			continue
+			return
 		}
 		var ws unix.WaitStatus
 		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-	}
+	})
 }
 
 // parseStat reads the command, state and parent out of /proc/PID/stat.

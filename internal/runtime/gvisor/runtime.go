@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/runtools/runtools/internal/atomicfile"
 	"github.com/runtools/runtools/internal/errdefs"
 )
@@ -105,35 +107,51 @@ func (r *Runtime) globalFlags(s Spec) []string {
 // Start writes the sandbox's bundle and starts it detached. The sandbox's
 // console (the agent's own output) goes to console.log in its directory.
 func (r *Runtime) Start(ctx context.Context, s Spec) error {
-	bundle := filepath.Join(s.Dir, "bundle")
-	for _, d := range []string{bundle, filepath.Join(s.Dir, "overlay")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("creating %s: %w", d, err)
-		}
-	}
 	spec := ociSpec(s, r.cfg.CgroupParent, r.cfg.HostPids)
 	if s.WritableRoot {
 		spec.Mounts = append(spec.Mounts, keepTmp(s.RootFS)...)
 	}
+	bundle, err := writeBundle(s.Dir, spec)
+	if err != nil {
+		return err
+	}
+	return r.runDetached(ctx, s, "run", "--detach", "--bundle="+bundle, s.ID)
+}
+
+// writeBundle writes spec as the OCI bundle of the sandbox in dir, next to
+// the directory of its overlay, and returns the bundle's path.
+func writeBundle(dir string, spec *specs.Spec) (string, error) {
+	bundle := filepath.Join(dir, "bundle")
+	for _, d := range []string{bundle, filepath.Join(dir, "overlay")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding OCI spec: %w", err)
+		return "", fmt.Errorf("encoding OCI spec: %w", err)
 	}
 	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
-		return fmt.Errorf("writing OCI spec: %w", err)
+		return "", fmt.Errorf("writing OCI spec: %w", err)
 	}
-	console, err := os.OpenFile(filepath.Join(s.Dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	return bundle, nil
+}
+
+// runDetached runs a runsc command (args, after the global flags) that
+// starts sandbox s detached, its output going to console.log in s.Dir.
+func (r *Runtime) runDetached(ctx context.Context, s Spec, args ...string) error {
+	logPath := filepath.Join(s.Dir, "console.log")
+	console, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("opening console log: %w", err)
 	}
 	defer console.Close()
-	args := append(r.globalFlags(s), "run", "--detach", "--bundle="+bundle, s.ID)
-	cmd := exec.CommandContext(ctx, r.cfg.Runsc, args...)
+	cmd := exec.CommandContext(ctx, r.cfg.Runsc, append(r.globalFlags(s), args...)...)
 	cmd.Stdout, cmd.Stderr = console, console
 	// If the daemon dies mid-start, so does this runsc; recovery cleans up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("runsc run %s: %w: %s", s.ID, err, tail(filepath.Join(s.Dir, "console.log"), 2048))
+		return fmt.Errorf("runsc %s %s: %w: %s", args[0], s.ID, err, tail(logPath, 2048))
 	}
 	return nil
 }
