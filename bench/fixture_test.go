@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/host"
@@ -53,6 +54,7 @@ func phasesOf(n int, kv ...any) stats.PhaseSet {
 type fixture struct {
 	cfg     config
 	frame   report.Frame
+	all     []section.Section // in the order they run
 	create  *compare.Create
 	exec    *compare.Exec
 	pause   *pause.Section
@@ -74,11 +76,20 @@ func fullConfig() config {
 	return c
 }
 
+// pick is the section of type T among all.
+func pick[T section.Section](all []section.Section) T {
+	for _, s := range all {
+		if t, ok := s.(T); ok {
+			return t
+		}
+	}
+	panic(fmt.Sprintf("no section of type %T", *new(T)))
+}
+
 // sections are the fixture's sections that cfg.only picks, in order.
 func (f *fixture) sections() []section.Section {
-	all := []section.Section{f.create, f.exec, f.pause, f.proxy, f.ssh, f.desktop, f.tpl, f.events, f.density, f.reuse}
 	var out []section.Section
-	for _, s := range all {
+	for _, s := range f.all {
 		if f.cfg.only.has(s.Name()) {
 			out = append(out, s)
 		}
@@ -121,27 +132,15 @@ func execResults() []*measure.Result {
 	}
 }
 
-// The raw pause phases' names, as the pause section names them.
-const (
-	phCheckpoint  = "pause: `runsc checkpoint`"
-	phFullStop    = "pause, full stop: `runsc checkpoint` + wait until stopped + `runsc delete --force`"
-	phRawResume   = "resume: re-address eth0 (`ip -batch`) + `runsc restore`"
-	phWaitStopped = "pause: wait until `runsc state` no longer says running"
-	phDelete      = "pause: `runsc delete --force`"
-	phReaddress   = "resume: re-address eth0 (`ip -n NS -batch`)"
-	phRestore     = "resume: `runsc restore --detach`"
-	phFirstGet    = "resume: (first HTTP GET after it, not in the total)"
-)
-
 func pauseCycle(holdMB, runs int, scale float64) pause.Cycle {
 	rn := server.RestorePhaseNames("resume")
 	rt := &measure.Result{Name: measure.Runtools, Phases: phasesOf(runs,
 		server.PhPause, 221.7*scale, server.PauseImagePhases[0], 150.2*scale, server.PauseImagePhases[1], 40.1*scale,
 		server.PauseImagePhases[2], 20.3, server.PhPauseTook, 210.0*scale, server.PhResume, 507.2*scale,
-		rn.Prepare, 30.5, rn.Restore, 440.0*scale, rn.Ready, 25.1, server.PhResumeTook, 495.0*scale, phFirstGet, 3.2)}
+		rn.Prepare, 30.5, rn.Restore, 440.0*scale, rn.Ready, 25.1, server.PhResumeTook, 495.0*scale, pause.PhFirstGet, 3.2)}
 	raw := &measure.Result{Name: measure.RawNet, Phases: phasesOf(runs,
-		phCheckpoint, 117.7*scale, phFullStop, 1900.0, phWaitStopped, 1750.0, phDelete, 30.2,
-		phRawResume, 450.9*scale, phReaddress, 8.2, phRestore, 442.7*scale, phFirstGet, 12.5)}
+		pause.PhCheckpoint, 117.7*scale, pause.PhFullStop, 1900.0, pause.PhWaitStopped, 1750.0, pause.PhDelete, 30.2,
+		pause.PhRawResume, 450.9*scale, pause.PhReaddress, 8.2, pause.PhRestore, 442.7*scale, pause.PhFirstGet, 12.5)}
 	return pause.Cycle{HoldMB: holdMB, Runs: runs, Results: []*measure.Result{rt, raw},
 		Images: map[string]int64{measure.Runtools: int64(48.3 * scale * (1 << 20)), measure.RawNet: int64(40.1 * scale * (1 << 20))}}
 }
@@ -170,31 +169,11 @@ const (
 
 func fullFixture() *fixture {
 	cfg := fullConfig()
-	f := &fixture{cfg: cfg}
-	for _, s := range newSections(cfg) {
-		switch s := s.(type) {
-		case *compare.Create:
-			f.create = s
-		case *compare.Exec:
-			f.exec = s
-		case *pause.Section:
-			f.pause = s
-		case *proxy.Section:
-			f.proxy = s
-		case *ssh.Section:
-			f.ssh = s
-		case *desktop.Section:
-			f.desktop = s
-		case *templates.Section:
-			f.tpl = s
-		case *events.Section:
-			f.events = s
-		case *density.Section:
-			f.density = s
-		case *reuse.Section:
-			f.reuse = s
-		}
-	}
+	all := newSections(cfg)
+	f := &fixture{cfg: cfg, all: all, create: pick[*compare.Create](all), exec: pick[*compare.Exec](all),
+		pause: pick[*pause.Section](all), proxy: pick[*proxy.Section](all), ssh: pick[*ssh.Section](all),
+		desktop: pick[*desktop.Section](all), tpl: pick[*templates.Section](all), events: pick[*events.Section](all),
+		density: pick[*density.Section](all), reuse: pick[*reuse.Section](all)}
 	f.frame = report.Frame{Date: time.Date(2026, 12, 7, 17, 15, 0, 0, time.UTC),
 		Machine: host.Machine{Kernel: "6.18.44", CPU: "AMD EPYC", Cores: 2, MemoryGB: 23.5, Runsc: "runsc version X",
 			Podman: "podman version 4.3.1", Go: "go1.26.8", Commit: "c9160e1"},

@@ -7,8 +7,6 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden reports in testdata")
-
 // TestReportGolden renders whole reports from made-up numbers and
 // compares them with testdata/*.md: the full run, and runs that take the
 // templates' other branches. After a deliberate change to the report,
@@ -39,3 +37,6 @@ func TestReportGolden(t *testing.T) {
 		})
 	}
 }
+
+// update is TestReportGolden's -update.
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata")

@@ -26,20 +26,9 @@ type Cycler struct {
 // with the reason, so that the others' numbers and the report survive;
 // its sandbox is removed by the bench's cleanup.
 func Cycles(ctx context.Context, what string, systems []Cycler, runs, warmup int) ([]*Result, error) {
-	results := newResults(len(systems), func(i int) string { return systems[i].Name })
-	for round := -warmup; round < runs; round++ {
-		for k := range systems {
-			i := (k + round + warmup) % len(systems)
-			if results[i].Dropped != "" {
-				continue
-			}
-			if err := cycleOnce(ctx, what, systems[i], results[i], round); err != nil {
-				return results, err
-			}
-		}
-		Progress(what, round, warmup, runs)
-	}
-	return results, nil
+	return roundRobin(what, systems, runs, warmup, func(sys Cycler, res *Result, round int) error {
+		return cycleOnce(ctx, what, sys, res, round)
+	})
 }
 
 // cycleOnce runs sys's ops once, each after the settle gap, recording

@@ -60,14 +60,6 @@ type Result struct {
 	Dropped  string // why the system was dropped, if it was
 }
 
-func newResults(n int, name func(int) string) []*Result {
-	out := make([]*Result, n)
-	for i := range out {
-		out[i] = &Result{Name: name(i)}
-	}
-	return out
-}
-
 // Find returns the result named name, or nil if it is missing, dropped or
 // has no samples.
 func Find(rs []*Result, name string) *Result {

@@ -44,18 +44,40 @@ func Timed(f func(context.Context) error) func(context.Context) (time.Duration, 
 // after another, starting with a different system each round. Each
 // sandbox is removed, untimed, before the next trial starts.
 func Create(ctx context.Context, systems []Creator, runs, warmup int) ([]*Result, error) {
-	results := newResults(len(systems), func(i int) string { return systems[i].Name })
+	return roundRobin("create-to-first-exec", systems, runs, warmup, func(sys Creator, res *Result, round int) error {
+		return createOnce(ctx, sys, res, round >= 0)
+	})
+}
+
+// system is one system in a comparison: a Creator, an Execer or a Cycler.
+type system interface {
+	name() string // as the results name it
+}
+
+func (c Creator) name() string { return c.Name }
+func (e Execer) name() string  { return e.Name }
+func (c Cycler) name() string  { return c.Name }
+
+// roundRobin runs warmup+runs rounds, round being negative in the warm-up
+// ones. Each round calls once for every system not dropped, one after
+// another, starting with a different system each round. what names the
+// comparison in the progress shown.
+func roundRobin[S system](what string, systems []S, runs, warmup int, once func(sys S, res *Result, round int) error) ([]*Result, error) {
+	results := make([]*Result, len(systems))
+	for i, sys := range systems {
+		results[i] = &Result{Name: sys.name()}
+	}
 	for round := -warmup; round < runs; round++ {
 		for k := range systems {
 			i := (k + round + warmup) % len(systems)
 			if results[i].Dropped != "" {
 				continue
 			}
-			if err := createOnce(ctx, systems[i], results[i], round >= 0); err != nil {
+			if err := once(systems[i], results[i], round); err != nil {
 				return results, err
 			}
 		}
-		Progress("create-to-first-exec", round, warmup, runs)
+		Progress(what, round, warmup, runs)
 	}
 	return results, nil
 }
@@ -100,29 +122,23 @@ func drop(ctx context.Context, name string, optional bool, res *Result, err erro
 
 // Exec runs a warm exec comparison, round-robin like Create.
 func Exec(ctx context.Context, systems []Execer, runs, warmup int) ([]*Result, error) {
-	results := newResults(len(systems), func(i int) string { return systems[i].Name })
-	for round := -warmup; round < runs; round++ {
-		for k := range systems {
-			i := (k + round + warmup) % len(systems)
-			sys, res := systems[i], results[i]
-			if res.Dropped != "" {
-				continue
-			}
-			if err := Settle(ctx); err != nil {
-				return results, err
-			}
-			d, err := sys.Once(ctx)
-			if err != nil {
-				if err := drop(ctx, sys.Name, sys.Optional, res, err); err != nil {
-					return results, err
-				}
-				continue
-			}
-			if round >= 0 {
-				res.Samples = append(res.Samples, d)
-			}
-		}
-		Progress("warm exec", round, warmup, runs)
+	return roundRobin("warm exec", systems, runs, warmup, func(sys Execer, res *Result, round int) error {
+		return execOnce(ctx, sys, res, round >= 0)
+	})
+}
+
+// execOnce runs sys once after the settle gap, recording its duration if
+// count.
+func execOnce(ctx context.Context, sys Execer, res *Result, count bool) error {
+	if err := Settle(ctx); err != nil {
+		return err
 	}
-	return results, nil
+	d, err := sys.Once(ctx)
+	if err != nil {
+		return drop(ctx, sys.Name, sys.Optional, res, err)
+	}
+	if count {
+		res.Samples = append(res.Samples, d)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ package report
 
 import (
 	"embed"
+	"text/template"
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/host"
@@ -41,7 +42,9 @@ type PodmanUse struct {
 //go:embed *.tmpl
 var templates embed.FS
 
-var frameTmpl = Parse(templates, "*.tmpl")
+// frameTmpl are the frame's templates. Parsing them cannot fail once a
+// test has rendered a report.
+var frameTmpl = template.Must(parse(templates))
 
 // frameView is the frame with the parts gathered.
 type frameView struct {
@@ -66,8 +69,8 @@ func Markdown(f Frame, parts []Part) (string, error) {
 			v.Lead = p.Lead
 		}
 	}
-	r := Renderer{T: frameTmpl}
-	v.Notes = append(v.Notes, Lines(r.Do("notes.tmpl", f))...)
-	out := r.Do("frame.tmpl", v)
+	r := renderer{T: frameTmpl}
+	v.Notes = append(v.Notes, Lines(r.do("notes.tmpl", f))...)
+	out := r.do("frame.tmpl", v)
 	return out, r.Err
 }

@@ -1,5 +1,7 @@
 package report
 
+import "io/fs"
+
 // Part is one section's share of the report. Every text is Markdown, and
 // ends with a newline if it is not empty.
 type Part struct {
@@ -34,4 +36,33 @@ func Verdict(ok bool) string {
 // NotMeasured is a target that could not be checked, and why.
 func NotMeasured(goal, why string) Target {
 	return Target{goal, "not measured: " + why, "N/A"}
+}
+
+// Views are what a section's templates render from. Each text of the
+// section's Part comes from the template named for it, given its view:
+// Results from results.tmpl, Lead from lead.tmpl, Method from method.tmpl
+// and Notes, one a line, from notes.tmpl. A text whose template the
+// section does not have is left empty.
+type Views struct {
+	Results, Lead, Method, Notes any
+	// Targets go into the Part as they are.
+	Targets []Target
+}
+
+// Render renders a section's Part from its templates: every .tmpl file in
+// fsys, in any folder, named by its file name, which may call Funcs.
+func Render(fsys fs.FS, v Views) (Part, error) {
+	t, err := parse(fsys)
+	if err != nil {
+		return Part{}, err
+	}
+	r := renderer{T: t}
+	p := Part{
+		Results: r.optional("results.tmpl", v.Results),
+		Lead:    r.optional("lead.tmpl", v.Lead),
+		Method:  r.optional("method.tmpl", v.Method),
+		Notes:   Lines(r.optional("notes.tmpl", v.Notes)),
+		Targets: v.Targets,
+	}
+	return p, r.Err
 }

@@ -1,37 +1,41 @@
-package report
+package report_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/host"
 	"github.com/runtools/runtools/bench/internal/measure"
+	"github.com/runtools/runtools/bench/internal/report"
+	"github.com/runtools/runtools/bench/internal/report/reporttest"
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
 func TestFormats(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
-		{MS(1234567 * time.Nanosecond), "1.2 ms"},
-		{MS2(1234567 * time.Nanosecond), "1.23 ms"},
-		{MS(-3 * time.Millisecond), "-3.0 ms"},
-		{Seconds(2600 * time.Millisecond), "3 s"},
-		{Seconds1(2600 * time.Millisecond), "2.6 s"},
-		{KiB(3 << 10), "3 KiB"},
-		{MiB(3 << 19), "1.5 MiB"},
-		{GiB(5 << 29), "2.5 GiB"},
-		{OneLine("a |\n  b"), `a \| b`},
-		{OneLine(strings.Repeat("x", 301)), strings.Repeat("x", 300) + "…"},
-		{Verdict(true) + Verdict(false), "PASSMISS"},
+		{report.MS(1234567 * time.Nanosecond), "1.2 ms"},
+		{report.MS2(1234567 * time.Nanosecond), "1.23 ms"},
+		{report.MS(-3 * time.Millisecond), "-3.0 ms"},
+		{report.Seconds(2600 * time.Millisecond), "3 s"},
+		{report.Seconds1(2600 * time.Millisecond), "2.6 s"},
+		{report.KiB(3 << 10), "3 KiB"},
+		{report.MiB(3 << 19), "1.5 MiB"},
+		{report.GiB(5 << 29), "2.5 GiB"},
+		{report.OneLine("a |\n  b"), `a \| b`},
+		{report.OneLine(strings.Repeat("x", 301)), strings.Repeat("x", 300) + "…"},
+		{report.Verdict(true) + report.Verdict(false), "PASSMISS"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
-	if Ratio(3, 0) != 0 || Ratio(3, 2) != 1.5 {
+	if report.Ratio(3, 0) != 0 || report.Ratio(3, 2) != 1.5 {
 		t.Error("Ratio")
 	}
-	if got := Lines("\n a\n\n  \nb \n"); len(got) != 2 || got[0] != " a" || got[1] != "b " {
+	if got := report.Lines("\n a\n\n  \nb \n"); len(got) != 2 || got[0] != " a" || got[1] != "b " {
 		t.Errorf("Lines = %q, want the two non-empty lines as they are", got)
 	}
 }
@@ -45,44 +49,37 @@ func TestSystemsTable(t *testing.T) {
 		"| runtools (Go SDK) | 2.0 ms | 3.0 ms | 3 |\n" +
 		"| raw | — | — | dropped: runsc failed: exit \\| 1 |\n" +
 		"| podman + runsc | — | — | did not run: no podman |\n"
-	if got := SystemsTable(rs, "no podman"); got != want {
+	if got := report.SystemsTable(rs, "no podman"); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	rs = append(rs, &measure.Result{Name: measure.Podman, Dropped: "podman run failed"})
-	if got := SystemsTable(rs, "podman run failed"); strings.Contains(got, "did not run") {
+	if got := report.SystemsTable(rs, "podman run failed"); strings.Contains(got, "did not run") {
 		t.Errorf("podman has a row of its own; no other should say why it did not run:\n%s", got)
 	}
 }
 
-func frame() Frame {
-	return Frame{Date: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), Command: "`go run ./bench -runs 2`", Elapsed: 61400 * time.Millisecond,
+func frame() report.Frame {
+	return report.Frame{Date: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), Command: "`go run ./bench -runs 2`", Elapsed: 61400 * time.Millisecond,
 		Machine:  host.Machine{Kernel: "6.1", CPU: "EPYC", Cores: 4, MemoryGB: 15.62, Runsc: "runsc 1", Podman: "podman 4", Go: "go1.26", Commit: "abc"},
 		Platform: "systrap", Template: "base", Rootfs: "/t/base/rootfs", Load: [2]string{"0.5", "1.5"},
 		Bridge: "rtbench0", Subnet: "10.250.0.0/16", TemplateCheck: "unchanged"}
 }
 
 func TestMarkdownFrame(t *testing.T) {
-	parts := []Part{
+	parts := []report.Part{
 		{Results: "\n### One\n\nfirst\n", Method: "- one's method\n", Notes: []string{"one's note"},
-			Targets: []Target{{"goal", "measured", "PASS"}}},
+			Targets: []report.Target{{Goal: "goal", Measured: "measured", Verdict: "PASS"}}},
 		{Results: "\n### Two\n", Lead: "The shared lead.\n\n", Method: "- two's method\n"},
 		{Results: "\n### Three\n", Lead: "Another lead.\n"},
 	}
-	got, err := Markdown(frame(), parts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
+	got := markdown(t, frame(), parts)
+	reporttest.Contains(t, got,
 		"# runtools benchmarks\n\nMeasured 2026-01-02 03:04 UTC by `make bench` (`go run ./bench -runs 2`), commit `abc`; the bench took 1m1s.\n\n## Machine\n",
 		"| CPU | EPYC, 4 cores |\n| memory | 15.6 GiB |\n",
 		"| template | `base` (/t/base/rootfs) |\n| load average (1 min) | 0.5 at start, 1.5 at end |\n\n## Results\n\n### One\n\nfirst\n\n### Two\n\n### Three\n\n## Targets\n",
 		"| goal | measured | **PASS** |\n\n## Method\n\nThe shared lead.\n\n- one's method\n- two's method\n- The bench removes everything",
 		"## Notes\n\n- one's note\n- Template directory: unchanged.\n- Cleanup: nothing left behind",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("the report lacks %q:\n%s", want, got)
-		}
-	}
+	)
 	if strings.Contains(got, "Another lead") || strings.Contains(got, "**runtools**: the bench starts") {
 		t.Error("only the first lead should open the method, in place of the server's description")
 	}
@@ -94,22 +91,15 @@ func TestMarkdownFrame(t *testing.T) {
 func TestMarkdownPartialRun(t *testing.T) {
 	f := frame()
 	f.Partial, f.Sections = true, []string{"pause", "reuse"}
-	f.Podman = PodmanUse{Compared: true, Why: "podman is not usable:\nnot found"}
+	f.Podman = report.PodmanUse{Compared: true, Why: "podman is not usable:\nnot found"}
 	f.Leaks = []string{"interface rtbench1-3", "nft tables"}
-	got, err := Markdown(f, []Part{{Results: "\n### Pause\n"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
+	got := markdown(t, f, []report.Part{{Results: "\n### Pause\n"}})
+	reporttest.Contains(t, got,
 		"Measured 2026-01-02 03:04 UTC by `go run ./bench -runs 2`, commit `abc`; the bench took 1m1s.\n\n**A partial run**: only the sections pause, reuse; the others were left out with `-only`.\n\n## Machine",
 		"## Method\n\n- **runtools**: the bench starts `bin/runtools server` with a temporary data directory, bridge `rtbench0` and subnet 10.250.0.0/16, and uses it through the Go SDK; the template is base (the root filesystem above), on gVisor's systrap platform.\n- The bench removes",
 		"- podman: podman is not usable: not found\n",
 		"- Cleanup: LEFT BEHIND: interface rtbench1-3; nft tables\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("the report lacks %q:\n%s", want, got)
-		}
-	}
+	)
 	if strings.Contains(got, "## Targets") {
 		t.Error("a run without targets should have no Targets heading")
 	}
@@ -117,12 +107,36 @@ func TestMarkdownPartialRun(t *testing.T) {
 
 func TestMarkdownPodmanChains(t *testing.T) {
 	f := frame()
-	f.Podman = PodmanUse{Compared: true, Chains: 7}
-	got, err := Markdown(f, nil)
+	f.Podman = report.PodmanUse{Compared: true, Chains: 7}
+	reporttest.Contains(t, markdown(t, f, nil), "The bench removed the 7 iptables chains left by its containers.\n")
+}
+
+// markdown renders the report, and stops the test if it could not.
+func markdown(t *testing.T, f report.Frame, parts []report.Part) string {
+	t.Helper()
+	got, err := report.Markdown(f, parts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(got, "The bench removed the 7 iptables chains left by its containers.\n") {
-		t.Errorf("no note on podman's chains:\n%s", got)
+	return got
+}
+
+func TestRender(t *testing.T) {
+	fsys := fstest.MapFS{
+		"results.tmpl":   {Data: []byte("\n### {{.}}\n")},
+		"sub/notes.tmpl": {Data: []byte("one: {{ms .}}\n\ntwo\n")},
+	}
+	targets := []report.Target{{Goal: "goal", Measured: "measured", Verdict: "PASS"}}
+	got, err := report.Render(fsys, report.Views{Results: "Title", Notes: time.Millisecond, Method: "no template", Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := report.Part{Results: "\n### Title\n", Notes: []string{"one: 1.0 ms", "two"}, Targets: targets}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v (a text without a template is empty)", got, want)
+	}
+	fsys["method.tmpl"] = &fstest.MapFile{Data: []byte("{{.Missing}}")}
+	if _, err := report.Render(fsys, report.Views{Method: 1}); err == nil {
+		t.Error("a template that fails should fail the part")
 	}
 }

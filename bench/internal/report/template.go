@@ -23,23 +23,31 @@ func Funcs() template.FuncMap {
 	}
 }
 
-// Parse parses the templates in fsys that match patterns, with Funcs.
-// Each is named by its file name. It panics on an error: the templates
-// are embedded in the binary, and a test parses every one.
-func Parse(fsys fs.FS, patterns ...string) *template.Template {
-	return template.Must(template.New("").Funcs(Funcs()).ParseFS(fsys, patterns...))
+// parse parses every .tmpl file in fsys, in any folder, with Funcs; each
+// is named by its file name.
+func parse(fsys fs.FS) (*template.Template, error) {
+	var files []string
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".tmpl") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return template.New("").Funcs(Funcs()).ParseFS(fsys, files...)
 }
 
-// Renderer executes templates into strings, keeping the first error, so
-// that a section's Report can render its texts one after another and
-// check once.
-type Renderer struct {
+// renderer executes templates into strings, keeping the first error, so
+// that a part's texts can be rendered one after another and checked once.
+type renderer struct {
 	T   *template.Template
 	Err error
 }
 
-// Do executes the template named name with data; "" after an error.
-func (r *Renderer) Do(name string, data any) string {
+// do executes the template named name with data; "" after an error.
+func (r *renderer) do(name string, data any) string {
 	if r.Err != nil {
 		return ""
 	}
@@ -48,6 +56,14 @@ func (r *Renderer) Do(name string, data any) string {
 		return ""
 	}
 	return b.String()
+}
+
+// optional is do, or "" if there is no template named name.
+func (r *renderer) optional(name string, data any) string {
+	if r.T.Lookup(name) == nil {
+		return ""
+	}
+	return r.do(name, data)
 }
 
 // Lines splits a rendered list into its non-empty lines: a notes template

@@ -2,6 +2,7 @@ package section
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 
@@ -61,6 +62,19 @@ func (e *Env) Raw(ctx context.Context) (*raw.Runsc, error) {
 	e.Undo.Push("remove raw runsc sandboxes", r.Close)
 	e.raw = r
 	return r, nil
+}
+
+// Idle creates a sandbox of template that the daemon never pauses by
+// itself, and returns it with its removal, which the cleanup stack runs
+// too and which is safe to call twice. what names the sandbox in messages.
+func (e *Env) Idle(ctx context.Context, template, what string) (*client.Sandbox, func(context.Context) error, error) {
+	sb, err := e.Server.CreateIdle(ctx, template)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating %s: %w", what, err)
+	}
+	remove := host.Once(func(ctx context.Context) error { return e.Server.Destroy(ctx, sb) })
+	e.Undo.Push("remove "+what+" "+sb.ID, remove)
+	return sb, remove, nil
 }
 
 // Podman returns podman with runsc, making it on first use, or nil and

@@ -41,3 +41,16 @@ func Survive(ctx context.Context, what string, err error, skipped *string) error
 	*skipped = "failed: " + err.Error()
 	return nil
 }
+
+// Optional runs measure as the Run of a section that a flag can leave
+// out. If off, measure does not run and *skipped says the flag left the
+// section out; else a failure of measure is reported as not measured, as
+// Survive does. what names the section in messages, flag the setting that
+// leaves it out, such as "-ssh-runs=0".
+func Optional(ctx context.Context, what string, off bool, flag string, skipped *string, measure func() error) error {
+	if off {
+		*skipped = "left out with " + flag
+		return nil
+	}
+	return Survive(ctx, what, measure(), skipped)
+}

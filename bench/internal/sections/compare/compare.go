@@ -5,9 +5,13 @@
 package compare
 
 import (
+	"context"
 	"embed"
 
-	"github.com/runtools/runtools/bench/internal/report"
+	"github.com/runtools/runtools/bench/internal/measure"
+	"github.com/runtools/runtools/bench/internal/podman"
+	"github.com/runtools/runtools/bench/internal/raw"
+	"github.com/runtools/runtools/bench/internal/section"
 )
 
 // Config is what both sections are told.
@@ -34,10 +38,82 @@ const (
 	execWarmup   = 5
 )
 
-//go:embed *.tmpl
-var templates embed.FS
+// Create measures create to first exec: runtools, raw runsc with and
+// without a network, and podman.
+type Create struct {
+	Config Config
+	Comparison
+}
 
-var tmpl = report.Parse(templates, "*.tmpl")
+// Exec measures the round trip of `true` in a running sandbox: runtools
+// through the SDK and straight to its agent, `runsc exec`, the agent's own
+// in-sandbox spawn, and `podman exec`.
+type Exec struct {
+	Config Config
+	Comparison
+}
+
+var (
+	_ section.Section = (*Create)(nil)
+	_ section.Section = (*Exec)(nil)
+)
+
+// Name is "create".
+func (s *Create) Name() string { return "create" }
+
+// Name is "exec".
+func (s *Exec) Name() string { return "exec" }
+
+// Run measures each system round-robin. If podman fails, it is dropped,
+// with why, here and for the sections after.
+func (s *Create) Run(ctx context.Context, env *section.Env) error {
+	return s.run(ctx, env, s.measure)
+}
+
+// Run starts a long-lived sandbox for each system besides the bench's
+// warm runtools one, and measures them round-robin.
+func (s *Exec) Run(ctx context.Context, env *section.Env) error {
+	return s.run(ctx, env, s.measure)
+}
+
+// Comparison is what a section comparing the systems measured.
+type Comparison struct {
+	Results   []*measure.Result // by system
+	PodmanWhy string            // why podman is not in the results, if it is not
+	Platform  string            // the gVisor platform every system used
+}
+
+// systems are what runtools is compared with.
+type systems struct {
+	raw    *raw.Runsc
+	podman *podman.Podman // nil if podman is not compared
+}
+
+// run measures with measureWith, given the systems, and keeps its
+// results, why podman is not among them, and the platform.
+func (c *Comparison) run(ctx context.Context, env *section.Env,
+	measureWith func(context.Context, *section.Env, systems) ([]*measure.Result, error)) error {
+	rw, err := env.Raw(ctx)
+	if err != nil {
+		return err
+	}
+	pm, _ := env.Podman(ctx)
+	if c.Results, err = measureWith(ctx, env, systems{rw, pm}); err != nil {
+		return err
+	}
+	_, c.PodmanWhy = env.Podman(ctx)
+	c.Platform = env.Server.Platform
+	return nil
+}
+
+// Each section's templates: those in its folder, and the method's lead,
+// which both give.
+var (
+	//go:embed lead.tmpl create
+	createTemplates embed.FS
+	//go:embed lead.tmpl exec
+	execTemplates embed.FS
+)
 
 // leadView is what the method both sections share is told.
 type leadView struct {
@@ -46,6 +122,6 @@ type leadView struct {
 	CreateWarmup, ExecWarmup int
 }
 
-func lead(r *report.Renderer, cfg Config, platform string) string {
-	return r.Do("lead.tmpl", leadView{cfg, platform, createWarmup, execWarmup})
+func lead(cfg Config, platform string) leadView {
+	return leadView{cfg, platform, createWarmup, execWarmup}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/measure"
+	"github.com/runtools/runtools/bench/internal/report/reporttest"
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
@@ -26,35 +27,25 @@ func phases(kv ...any) stats.PhaseSet {
 }
 
 func TestCreateReport(t *testing.T) {
-	s := &Create{Config: Config{Runs: 3, Template: "base"}, Platform: "systrap", PodmanWhy: "podman is not usable",
+	s := &Create{Config: Config{Runs: 3, Template: "base"}, Comparison: Comparison{Platform: "systrap", PodmanWhy: "podman is not usable",
 		Results: []*measure.Result{
 			{Name: measure.Runtools, Samples: ms(500, 520, 510), Teardown: ms(200), Phases: phases(
 				"record + network setup", 4.5, "runsc run + agent ready", 430.0, "first exec", 60.0)},
 			{Name: measure.RawNet, Samples: ms(400, 410, 420), Phases: phases("netns + veth (3 ip calls)", 20.0, "bundle + runsc run", 320.0,
 				"first exec (runsc exec)", 65.0)},
 			{Name: RawNone, Samples: ms(300), Teardown: ms(1500)},
-		}}
-	p, err := s.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
+		}}}
+	p := reporttest.Render(t, s,
 		"\n### Create to first exec (3 runs per system)\n\n| system | p50 | p99 | runs |\n",
 		"| runtools (Go SDK) | 510.0 ms | 520.0 ms | 3 |\n",
 		"| podman + runsc | — | — | did not run: podman is not usable |\n\nWhere the time goes",
 		"| runtools (Go SDK) | runsc run + agent ready | 430.0 ms | 430.0 ms |\n| runtools (Go SDK) | first exec | 60.0 ms | 60.0 ms |\n| runtools (Go SDK) | (teardown, not in the total) | 200.0 ms | 200.0 ms |\n",
-	} {
-		if !strings.Contains(p.Results, want) {
-			t.Errorf("results lack %q:\n%s", want, p.Results)
-		}
-	}
+	)
 	if !strings.HasPrefix(p.Lead, "All systems run the same root filesystem (the base template the daemon resolved), on the same gVisor platform (systrap)") {
 		t.Errorf("lead: %.200s", p.Lead)
 	}
-	if len(p.Targets) != 2 || p.Targets[0].Measured != "510.0 ms vs 410.0 ms: 1.24x" || p.Targets[0].Verdict != "PASS" ||
-		p.Targets[1].Measured != "podman did not run: podman is not usable" || p.Targets[1].Verdict != "N/A" {
-		t.Errorf("targets: %+v", p.Targets)
-	}
+	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "510.0 ms vs 410.0 ms: 1.24x", Verdict: "PASS"},
+		reporttest.Target{Measured: "podman did not run: podman is not usable", Verdict: "N/A"})
 	if len(p.Notes) != 2 || !strings.Contains(p.Notes[0], "`runsc run` until the agent answers takes 430.0 ms against 320.0 ms for `runsc run` alone. The first exec (60.0 ms)") ||
 		!strings.HasPrefix(p.Notes[1], "Teardown is in no total and no target, but it is slow: a runtools Destroy takes 200.0 ms (p50) and `runsc delete --force` 1500.0 ms. By hand") {
 		t.Errorf("notes: %q", p.Notes)
@@ -62,21 +53,16 @@ func TestCreateReport(t *testing.T) {
 }
 
 func TestExecReport(t *testing.T) {
-	s := &Exec{Config: Config{ExecRuns: 2}, Results: []*measure.Result{
+	s := &Exec{Config: Config{ExecRuns: 2}, Comparison: Comparison{Results: []*measure.Result{
 		{Name: measure.Runtools, Samples: ms(20, 21)}, {Name: Agent, Samples: ms(15, 16)},
 		{Name: measure.RawNet, Samples: ms(60, 61)}, {Name: Spawn, Samples: ms(18, 19)},
-	}}
-	p, err := s.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
+	}}}
+	p := reporttest.Render(t, s)
 	if want := "\n### Exec of `true` in a running sandbox (2 runs per system)\n\n| system | p50 | p99 | runs |\n|---|---:|---:|---:|\n| runtools (Go SDK) | 20.0 ms | 21.0 ms | 2 |\n"; !strings.HasPrefix(p.Results, want) {
 		t.Errorf("results:\n%s", p.Results)
 	}
-	if len(p.Targets) != 2 || p.Targets[0].Verdict != "PASS" || p.Targets[0].Measured != "20.0 ms vs 18.0 ms + 3 ms = 21.0 ms" ||
-		p.Targets[1].Verdict != "PASS" || p.Targets[1].Measured != "20.0 ms vs 60.0 ms: 3.00x faster" {
-		t.Errorf("targets: %+v", p.Targets)
-	}
+	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "20.0 ms vs 18.0 ms + 3 ms = 21.0 ms", Verdict: "PASS"},
+		reporttest.Target{Measured: "20.0 ms vs 60.0 ms: 3.00x faster", Verdict: "PASS"})
 	if want := "Exec: of the runtools round trip (20.0 ms p50), spawning `true` inside gVisor is 18.0 ms; the agent's HTTP exec stream adds -3.0 ms on top (agent direct: 15.0 ms) and the API server's hop 5.0 ms."; len(p.Notes) != 1 || p.Notes[0] != want {
 		t.Errorf("notes: %q", p.Notes)
 	}

@@ -10,58 +10,29 @@ import (
 	"github.com/runtools/runtools/bench/internal/section"
 )
 
-// Create measures create to first exec: runtools, raw runsc with and
-// without a network, and podman.
-type Create struct {
-	Config    Config
-	Results   []*measure.Result
-	PodmanWhy string // why podman is not in the results, if it is not
-	Platform  string
-}
-
-var _ section.Section = (*Create)(nil)
-
-// Name is "create".
-func (s *Create) Name() string { return "create" }
-
-// Run measures each system round-robin. If podman fails, it is dropped,
-// with why, here and for the sections after.
-func (s *Create) Run(ctx context.Context, env *section.Env) error {
-	rw, err := env.Raw(ctx)
-	if err != nil {
-		return err
-	}
-	pm, _ := env.Podman(ctx)
-	srv, tpl := env.Server, s.Config.Template
+// measure measures each system round-robin. If podman fails, it is
+// dropped, with why, here and for the sections after.
+func (s *Create) measure(ctx context.Context, env *section.Env, sys systems) ([]*measure.Result, error) {
+	srv, tpl, rw := env.Server, s.Config.Template, sys.raw
 	creators := []measure.Creator{
 		{Name: measure.Runtools, Once: func(ctx context.Context) (measure.Trial, error) { return srv.CreateFirstExec(ctx, tpl) }},
 		{Name: measure.RawNet, Once: func(ctx context.Context) (measure.Trial, error) { return rw.CreateFirstExec(ctx, true) }},
 		{Name: RawNone, Once: func(ctx context.Context) (measure.Trial, error) { return rw.CreateFirstExec(ctx, false) }},
 	}
-	if pm != nil {
-		creators = append(creators, measure.Creator{Name: measure.Podman, Optional: true, Once: pm.CreateFirstExec})
+	if sys.podman != nil {
+		creators = append(creators, measure.Creator{Name: measure.Podman, Optional: true, Once: sys.podman.CreateFirstExec})
 	}
-	if s.Results, err = measure.Create(ctx, creators, s.Config.Runs, createWarmup); err != nil {
-		return err
+	rs, err := measure.Create(ctx, creators, s.Config.Runs, createWarmup)
+	if err == nil && sys.podman != nil && rs[3].Dropped != "" {
+		env.DropPodman(rs[3].Dropped)
 	}
-	if pm != nil && s.Results[3].Dropped != "" {
-		env.DropPodman(s.Results[3].Dropped)
-	}
-	_, s.PodmanWhy = env.Podman(ctx)
-	s.Platform = env.Server.Platform
-	return nil
+	return rs, err
 }
 
 // Report renders the systems' table and their phases.
 func (s *Create) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("create.tmpl", s),
-		Lead:    lead(&r, s.Config, s.Platform),
-		Targets: s.targets(),
-		Notes:   report.Lines(r.Do("create_notes.tmpl", s.notes())),
-	}
-	return p, r.Err
+	return report.Render(createTemplates, report.Views{Results: s, Lead: lead(s.Config, s.Platform),
+		Notes: s.notes(), Targets: s.targets()})
 }
 
 func (s *Create) targets() []report.Target {

@@ -13,39 +13,14 @@ import (
 	"github.com/runtools/runtools/bench/internal/server"
 )
 
-// Exec measures the round trip of `true` in a running sandbox: runtools
-// through the SDK and straight to its agent, `runsc exec`, the agent's own
-// in-sandbox spawn, and `podman exec`.
-type Exec struct {
-	Config    Config
-	Results   []*measure.Result
-	PodmanWhy string
-	Platform  string
-}
-
-var _ section.Section = (*Exec)(nil)
-
-// Name is "exec".
-func (s *Exec) Name() string { return "exec" }
-
-// Run starts a long-lived sandbox for each system besides the bench's
+// measure starts a long-lived sandbox for each system besides the bench's
 // warm runtools one, and measures them round-robin.
-func (s *Exec) Run(ctx context.Context, env *section.Env) error {
-	rw, err := env.Raw(ctx)
+func (s *Exec) measure(ctx context.Context, env *section.Env, sys systems) ([]*measure.Result, error) {
+	execers, err := warmExecers(ctx, env, sys.raw, sys.podman)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pm, _ := env.Podman(ctx)
-	execers, err := warmExecers(ctx, env, rw, pm)
-	if err != nil {
-		return err
-	}
-	if s.Results, err = measure.Exec(ctx, execers, s.Config.ExecRuns, execWarmup); err != nil {
-		return err
-	}
-	_, s.PodmanWhy = env.Podman(ctx)
-	s.Platform = env.Server.Platform
-	return nil
+	return measure.Exec(ctx, execers, s.Config.ExecRuns, execWarmup)
 }
 
 // warmExecers starts the long-lived raw and podman sandboxes and returns
@@ -95,14 +70,8 @@ func (s *Exec) Runtools() *measure.Result { return measure.Find(s.Results, measu
 
 // Report renders the systems' table.
 func (s *Exec) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("exec.tmpl", s),
-		Lead:    lead(&r, s.Config, s.Platform),
-		Targets: s.targets(),
-		Notes:   report.Lines(r.Do("exec_notes.tmpl", s.notes())),
-	}
-	return p, r.Err
+	return report.Render(execTemplates, report.Views{Results: s, Lead: lead(s.Config, s.Platform),
+		Notes: s.notes(), Targets: s.targets()})
 }
 
 func (s *Exec) targets() []report.Target {

@@ -19,6 +19,7 @@ import (
 	"github.com/runtools/runtools/bench/internal/server"
 	"github.com/runtools/runtools/bench/internal/stats"
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 // Config is what the section is told.
@@ -80,13 +81,16 @@ const (
 // Name is "density".
 func (s *Section) Name() string { return "density" }
 
-// Run measures; a failure is reported as not measured. What it leaves
-// behind is reported with the bench's leaks.
+// Run measures, unless -density-max=0 left the section out; a failure is
+// reported as not measured. What it leaves behind is reported with the
+// bench's leaks.
 func (s *Section) Run(ctx context.Context, env *section.Env) error {
 	s.Cores = env.Machine.Cores
-	err := s.measure(ctx, env)
-	env.Leak(s.Leaks...)
-	return section.Survive(ctx, "density", err, &s.Skipped)
+	return section.Optional(ctx, "density", s.Config.Max == 0, "-density-max=0", &s.Skipped, func() error {
+		err := s.measure(ctx, env)
+		env.Leak(s.Leaks...)
+		return err
+	})
 }
 
 // measure creates idle sandboxes, Batch at a time, until the host's
@@ -94,10 +98,6 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 // measures them; pauses them all and measures again; then destroys them
 // all at once and checks that nothing of them is left.
 func (s *Section) measure(ctx context.Context, env *section.Env) (err error) {
-	if s.Config.Max == 0 {
-		s.Skipped = "left out with -density-max=0"
-		return nil
-	}
 	t := time.Now()
 	srv := env.Server
 	f := &fleet{srv: srv}
@@ -206,8 +206,8 @@ func (s *Section) paused(ctx context.Context, srv *server.Server, sbs []*client.
 	}
 	for _, sb := range paused {
 		dir := srv.SandboxDir(sb.ID)
-		total, err1 := diskUsage(dir)
-		img, err2 := diskUsage(filepath.Join(dir, "pause"))
+		total, err1 := hostfs.DiskUsage(dir)
+		img, err2 := hostfs.DiskUsage(filepath.Join(dir, "pause"))
 		if err1 == nil && err2 == nil && img > 0 {
 			s.PausedDisk = append(s.PausedDisk, total)
 			s.PauseImage = append(s.PauseImage, img)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runtools/runtools/bench/internal/report/reporttest"
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
@@ -15,11 +16,7 @@ func TestReport(t *testing.T) {
 		Paused: 10, Pause: stats.Samples{300 * time.Millisecond}, AvailPaused: 20<<30 - 50<<20,
 		PausedDisk: stats.Sizes{20 << 20}, PauseImage: stats.Sizes{15 << 20}, DiskFree: 200 << 20,
 		Leaks: []string{"density sandbox x: cgroup"}}
-	p, err := s.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
+	p := reporttest.Render(t, s,
 		"| sandboxes running at once | **10**; it stopped at the cap, -density-max 10 |\n",
 		"| memory per running sandbox, its cgroup (as the daemon's metrics count it) | median **8.0 MiB** (8.0 MiB to 9.0 MiB, 2 sandboxes) |\n",
 		"| memory per running sandbox, host | **10.0 MiB** (MemAvailable fell by 0.1 GiB for 10 sandboxes) |\n",
@@ -28,15 +25,9 @@ func TestReport(t *testing.T) {
 		"| host memory freed by pausing | 0.0 GiB, 5.0 MiB per sandbox (MemAvailable 20.0 GiB with all paused) |\n",
 		"| projection: paused sandboxes the data directory's disk keeps | **10** more at that size (0.2 GiB free with all paused), 20 in all |\n",
 		"| left behind | **density sandbox x: cgroup** |\n",
-	} {
-		if !strings.Contains(p.Results, want) {
-			t.Errorf("results lack %q:\n%s", want, p.Results)
-		}
-	}
+	)
 	if strings.Contains(p.Results, "resumed again") {
 		t.Error("no resume was tried; the row should be left out")
 	}
-	if !strings.Contains(p.Method, "stops when it is below 15% of MemTotal") || !strings.Contains(p.Method, "a Linux bridge takes at most 1024)") {
-		t.Errorf("method: %s", p.Method)
-	}
+	reporttest.Contains(t, p.Method, "stops when it is below 15% of MemTotal", "a Linux bridge takes at most 1024)")
 }

@@ -3,12 +3,10 @@ package density
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/host"
@@ -191,26 +189,4 @@ func statField(path, key string) int64 {
 		}
 	}
 	return 0
-}
-
-// diskUsage returns the bytes the files under dir take on disk (their
-// blocks, each inode once), as du does.
-func diskUsage(dir string) (int64, error) {
-	seen := map[uint64]bool{}
-	var n int64
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && !seen[st.Ino] {
-			seen[st.Ino] = true
-			n += st.Blocks * 512
-		}
-		return nil
-	})
-	return n, err
 }

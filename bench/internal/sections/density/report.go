@@ -7,21 +7,17 @@ import (
 	"github.com/runtools/runtools/bench/internal/report"
 )
 
+// Report renders the section's table, and its method unless it was left
+// out.
+func (s *Section) Report() (report.Part, error) {
+	v := s.view()
+	return report.Render(templates, report.Views{Results: v, Method: v})
+}
+
+// templates are the texts Report renders.
+//
 //go:embed *.tmpl
 var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
-// Report renders the section's table.
-func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	v := s.view()
-	p := report.Part{Results: r.Do("results.tmpl", v)}
-	if s.Config.Max > 0 {
-		p.Method = r.Do("method.tmpl", v)
-	}
-	return p, r.Err
-}
 
 // view is the section with the figures its table works out, and its
 // constants.

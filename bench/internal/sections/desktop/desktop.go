@@ -82,11 +82,12 @@ const (
 // Name is "desktop".
 func (s *Section) Name() string { return "desktop" }
 
-// Run measures; a failure is reported as not measured.
+// Run measures, unless -desktop-runs=0 left the section out; a failure
+// is reported as not measured.
 func (s *Section) Run(ctx context.Context, env *section.Env) error {
 	s.Platform = env.Server.Platform
-	err := s.measure(ctx, env)
-	return section.Survive(ctx, "desktop", err, &s.Skipped)
+	return section.Optional(ctx, "desktop", s.Config.Runs == 0, "-desktop-runs=0", &s.Skipped,
+		func() error { return s.measure(ctx, env) })
 }
 
 // measure creates desktop sandboxes one after another, timing each from
@@ -94,10 +95,6 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 // for the screenshots and for pause and resume with Firefox open. Every
 // desktop sandbox is removed, at once on failure and by undo on Ctrl-C.
 func (s *Section) measure(ctx context.Context, env *section.Env) (err error) {
-	if s.Config.Runs == 0 {
-		s.Skipped = "left out with -desktop-runs=0"
-		return nil
-	}
 	t := time.Now()
 	fmt.Fprintln(os.Stderr, "desktop sandboxes")
 	var remove func(context.Context) error
@@ -165,13 +162,11 @@ func (s *Section) measureParts(ctx context.Context, srv *server.Server, sb *clie
 func createDesktop(ctx context.Context, env *section.Env) (*client.Sandbox, func(context.Context) error, []stats.Phase, error) {
 	srv := env.Server
 	t0 := time.Now()
-	sb, err := srv.CreateIdle(ctx, desktopTemplate)
+	sb, remove, err := env.Idle(ctx, desktopTemplate, "the desktop sandbox")
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("creating a %s sandbox: %w", desktopTemplate, err)
+		return nil, nil, nil, err
 	}
 	t1 := time.Now()
-	remove := host.Once(func(ctx context.Context) error { return srv.Destroy(ctx, sb) })
-	env.Undo.Push("remove the desktop sandbox "+sb.ID, remove)
 	if !sb.Desktop {
 		return sb, remove, nil, fmt.Errorf("sandbox %s of template %s is not a desktop", sb.ID, desktopTemplate)
 	}

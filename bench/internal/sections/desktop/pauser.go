@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,35 +28,19 @@ func (p *pauser) cycler() measure.Cycler {
 // pause is timed like the pause section's runtools pause, with the same
 // parts told from the image's files and the daemon's log.
 func (p *pauser) pause(ctx context.Context) ([]stats.Phase, error) {
-	t0 := time.Now()
-	err := p.sb.Pause(ctx)
-	t1 := time.Now()
-	if err != nil {
-		return nil, fmt.Errorf("pausing %s: %w", p.sb.ID, err)
+	ph, image, err := p.s.Pause(ctx, p.sb)
+	if image > 0 {
+		p.sec.Images = append(p.sec.Images, image)
 	}
-	if p.sb.State != client.StatePaused {
-		return nil, fmt.Errorf("pausing %s: state %s after Pause", p.sb.ID, p.sb.State)
-	}
-	img := filepath.Join(p.s.SandboxDir(p.sb.ID), "pause")
-	ph := append([]stats.Phase{{Name: server.PhPause, D: t1.Sub(t0)}}, server.ImagePhases(img, t0, t1, server.PauseImagePhases)...)
-	if l, ok := p.s.LastLogged("sandbox paused", p.sb.ID); ok {
-		ph = append(ph, stats.Phase{Name: server.PhPauseTook, D: l.Took})
-		p.sec.Images = append(p.sec.Images, l.Bytes)
-	}
-	return ph, nil
+	return ph, err
 }
 
 // resume times Resume, then until a screenshot succeeds; then, untimed,
 // it looks for Firefox's window.
 func (p *pauser) resume(ctx context.Context) ([]stats.Phase, error) {
-	t0 := time.Now()
-	err := p.sb.Resume(ctx)
-	t1 := time.Now()
+	t0, t1, err := p.s.Resume(ctx, p.sb)
 	if err != nil {
-		return nil, fmt.Errorf("resuming %s: %w", p.sb.ID, err)
-	}
-	if p.sb.State != client.StateRunning {
-		return nil, fmt.Errorf("resuming %s: state %s after Resume", p.sb.ID, p.sb.State)
+		return nil, err
 	}
 	comp := p.sb.Computer()
 	if err := waitScreenshot(ctx, comp, p.sb.ID, t1); err != nil {
@@ -65,10 +48,7 @@ func (p *pauser) resume(ctx context.Context) ([]stats.Phase, error) {
 	}
 	t2 := time.Now()
 	ph := append([]stats.Phase{{Name: server.PhResume, D: t1.Sub(t0)}, {Name: phUsable, D: t2.Sub(t0)}, {Name: phShotAfter, D: t2.Sub(t1)}},
-		p.s.RestorePhases("resume", p.sb.ID, t0, t1)...)
-	if l, ok := p.s.LastLogged("sandbox resumed", p.sb.ID); ok {
-		ph = append(ph, stats.Phase{Name: server.PhResumeTook, D: l.Took})
-	}
+		p.s.ResumeParts(p.sb.ID, t0, t1)...)
 	ws, err := comp.Windows(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the windows of %s after its Resume: %w", p.sb.ID, err)

@@ -10,25 +10,21 @@ import (
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
-//go:embed *.tmpl
-var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
 // headlines are the pause and resume operations shown first, in this
 // order; every other phase goes into "where the time goes".
 var headlines = []string{server.PhPause, server.PhResume, phUsable}
 
-// Report renders the create, screenshot and pause/resume tables.
+// Report renders the create, screenshot and pause/resume tables, and the
+// method unless the section was left out.
 func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
 	v := s.view()
-	p := report.Part{Results: r.Do("results.tmpl", v)}
-	if s.Config.Runs > 0 {
-		p.Method = r.Do("method.tmpl", v)
-	}
-	return p, r.Err
+	return report.Render(templates, report.Views{Results: v, Method: v})
 }
+
+// templates are the texts Report renders.
+//
+//go:embed *.tmpl
+var templates embed.FS
 
 // view is the section with its tables laid out and its constants.
 type view struct {

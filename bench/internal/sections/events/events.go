@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/runtools/runtools/bench/internal/host"
 	"github.com/runtools/runtools/bench/internal/measure"
 	"github.com/runtools/runtools/bench/internal/section"
 	"github.com/runtools/runtools/bench/internal/stats"
@@ -69,10 +68,11 @@ const eventWait = 15 * time.Second
 // Name is "events".
 func (s *Section) Name() string { return "events" }
 
-// Run measures; a failure is reported as not measured.
+// Run measures, unless -event-runs=0 left the section out; a failure is
+// reported as not measured.
 func (s *Section) Run(ctx context.Context, env *section.Env) error {
-	err := s.measure(ctx, env)
-	return section.Survive(ctx, "event stream", err, &s.Skipped)
+	return section.Optional(ctx, "event stream", s.Config.Runs == 0, "-event-runs=0", &s.Skipped,
+		func() error { return s.measure(ctx, env) })
 }
 
 // measure watches one idle sandbox on four streams at once (its own and
@@ -80,18 +80,12 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 // cadence, then through rounds of pause and resume. The sandbox is removed
 // after, and by undo on failure.
 func (s *Section) measure(ctx context.Context, env *section.Env) (err error) {
-	if s.Config.Runs == 0 {
-		s.Skipped = "left out with -event-runs=0"
-		return nil
-	}
 	t := time.Now()
 	srv := env.Server
-	sb, err := srv.CreateIdle(ctx, s.Config.Template)
+	sb, remove, err := env.Idle(ctx, s.Config.Template, "the watched sandbox")
 	if err != nil {
-		return fmt.Errorf("creating the sandbox to watch: %w", err)
+		return err
 	}
-	remove := host.Once(func(ctx context.Context) error { return srv.Destroy(ctx, sb) })
-	env.Undo.Push("remove the watched sandbox "+sb.ID, remove)
 	wctx, stop := context.WithCancel(ctx)
 	defer func() {
 		stop()

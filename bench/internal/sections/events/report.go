@@ -9,23 +9,18 @@ import (
 	"github.com/runtools/runtools/bench/internal/report"
 )
 
+// Report renders the delivery and cadence tables, the cadence check, and
+// the method unless the section was left out.
+func (s *Section) Report() (report.Part, error) {
+	perStream := 4 * s.Config.Runs
+	return report.Render(templates, report.Views{Results: view{s, states, perStream},
+		Method: methodView{s.Config, perStream}, Targets: s.targets()})
+}
+
+// templates are the texts Report renders.
+//
 //go:embed *.tmpl
 var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
-// Report renders the delivery and cadence tables and the cadence check.
-func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("results.tmpl", view{s, states, 4 * s.Config.Runs}),
-		Targets: s.targets(),
-	}
-	if s.Config.Runs > 0 {
-		p.Method = r.Do("method.tmpl", methodView{s.Config, 4 * s.Config.Runs})
-	}
-	return p, r.Err
-}
 
 type view struct {
 	*Section

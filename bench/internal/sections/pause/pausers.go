@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/measure"
@@ -18,14 +17,14 @@ import (
 // The names of what the raw side of the comparison measures, as the report
 // shows them: the headline operations first, then their parts.
 const (
-	phCheckpoint  = "pause: `runsc checkpoint`"
-	phFullStop    = "pause, full stop: `runsc checkpoint` + wait until stopped + `runsc delete --force`"
-	phRawResume   = "resume: re-address eth0 (`ip -batch`) + `runsc restore`"
-	phWaitStopped = "pause: wait until `runsc state` no longer says running"
-	phDelete      = "pause: `runsc delete --force`"
-	phReaddress   = "resume: re-address eth0 (`ip -n NS -batch`)"
-	phRestore     = "resume: `runsc restore --detach`"
-	phFirstGet    = "resume: (first HTTP GET after it, not in the total)"
+	PhCheckpoint  = "pause: `runsc checkpoint`"
+	PhFullStop    = "pause, full stop: `runsc checkpoint` + wait until stopped + `runsc delete --force`"
+	PhRawResume   = "resume: re-address eth0 (`ip -batch`) + `runsc restore`"
+	PhWaitStopped = "pause: wait until `runsc state` no longer says running"
+	PhDelete      = "pause: `runsc delete --force`"
+	PhReaddress   = "resume: re-address eth0 (`ip -n NS -batch`)"
+	PhRestore     = "resume: `runsc restore --detach`"
+	PhFirstGet    = "resume: (first HTTP GET after it, not in the total)"
 )
 
 // rawPauser pauses and resumes one raw runsc sandbox running the Node.js
@@ -65,8 +64,8 @@ func (p *rawPauser) pause(ctx context.Context) ([]stats.Phase, error) {
 	}
 	t3 := time.Now()
 	p.images = append(p.images, raw.DirSize(p.img))
-	return []stats.Phase{{Name: phCheckpoint, D: t1.Sub(t0)}, {Name: phFullStop, D: t3.Sub(t0)},
-		{Name: phWaitStopped, D: t2.Sub(t1)}, {Name: phDelete, D: t3.Sub(t2)}}, nil
+	return []stats.Phase{{Name: PhCheckpoint, D: t1.Sub(t0)}, {Name: PhFullStop, D: t3.Sub(t0)},
+		{Name: PhWaitStopped, D: t2.Sub(t1)}, {Name: PhDelete, D: t3.Sub(t2)}}, nil
 }
 
 // resume puts the address back and restores the sandbox, then (untimed)
@@ -85,8 +84,8 @@ func (p *rawPauser) resume(ctx context.Context) ([]stats.Phase, error) {
 	if err != nil {
 		return nil, fmt.Errorf("after restore: %w (console: %s)", err, p.r.Console(p.b))
 	}
-	return []stats.Phase{{Name: phRawResume, D: t2.Sub(t0)}, {Name: phReaddress, D: t1.Sub(t0)},
-		{Name: phRestore, D: t2.Sub(t1)}, {Name: phFirstGet, D: get}}, nil
+	return []stats.Phase{{Name: PhRawResume, D: t2.Sub(t0)}, {Name: PhReaddress, D: t1.Sub(t0)},
+		{Name: PhRestore, D: t2.Sub(t1)}, {Name: PhFirstGet, D: get}}, nil
 }
 
 // rtPauser pauses and resumes one runtools sandbox running the Node.js
@@ -103,41 +102,22 @@ func (p *rtPauser) cycler(name string) measure.Cycler {
 }
 
 func (p *rtPauser) pause(ctx context.Context) ([]stats.Phase, error) {
-	t0 := time.Now()
-	sb, err := p.s.Client.Pause(ctx, p.sb.ID)
-	t1 := time.Now()
-	if err != nil {
-		return nil, fmt.Errorf("pausing %s: %w", p.sb.ID, err)
+	ph, image, err := p.s.Pause(ctx, p.sb)
+	if image > 0 {
+		p.images = append(p.images, image)
 	}
-	if sb.State != client.StatePaused {
-		return nil, fmt.Errorf("pausing %s: state %s after Pause", p.sb.ID, sb.State)
-	}
-	img := filepath.Join(p.s.SandboxDir(p.sb.ID), "pause")
-	ph := append([]stats.Phase{{Name: server.PhPause, D: t1.Sub(t0)}}, server.ImagePhases(img, t0, t1, server.PauseImagePhases)...)
-	if l, ok := p.s.LastLogged("sandbox paused", p.sb.ID); ok {
-		ph = append(ph, stats.Phase{Name: server.PhPauseTook, D: l.Took})
-		p.images = append(p.images, l.Bytes)
-	}
-	return ph, nil
+	return ph, err
 }
 
 func (p *rtPauser) resume(ctx context.Context) ([]stats.Phase, error) {
-	t0 := time.Now()
-	sb, err := p.s.Client.Resume(ctx, p.sb.ID)
-	t1 := time.Now()
+	t0, t1, err := p.s.Resume(ctx, p.sb)
 	if err != nil {
-		return nil, fmt.Errorf("resuming %s: %w", p.sb.ID, err)
-	}
-	if sb.State != client.StateRunning {
-		return nil, fmt.Errorf("resuming %s: state %s after Resume", p.sb.ID, sb.State)
+		return nil, err
 	}
 	get, err := node.Wait(ctx, p.sb.IP, p.holdMB, 10*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("after resume: %w", err)
 	}
-	ph := append([]stats.Phase{{Name: server.PhResume, D: t1.Sub(t0)}}, p.s.RestorePhases("resume", p.sb.ID, t0, t1)...)
-	if l, ok := p.s.LastLogged("sandbox resumed", p.sb.ID); ok {
-		ph = append(ph, stats.Phase{Name: server.PhResumeTook, D: l.Took})
-	}
-	return append(ph, stats.Phase{Name: phFirstGet, D: get}), nil
+	ph := append([]stats.Phase{{Name: server.PhResume, D: t1.Sub(t0)}}, p.s.ResumeParts(p.sb.ID, t0, t1)...)
+	return append(ph, stats.Phase{Name: PhFirstGet, D: get}), nil
 }

@@ -13,23 +13,17 @@ import (
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
-//go:embed *.tmpl
-var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
 // Report renders the three comparisons, their targets and notes.
 func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("results.tmpl", s),
-		Method: r.Do("method.tmpl", methodView{Config: s.Config, NodePort: node.Port, BigMB: s.Big.HoldMB,
-			PauseRuns: s.Pause.Runs, BigRuns: s.Big.Runs, SnapRuns: s.Snap.Runs}),
-		Targets: s.targets(),
-		Notes:   report.Lines(r.Do("notes.tmpl", s.notes())),
-	}
-	return p, r.Err
+	method := methodView{Config: s.Config, NodePort: node.Port, BigMB: s.Big.HoldMB,
+		PauseRuns: s.Pause.Runs, BigRuns: s.Big.Runs, SnapRuns: s.Snap.Runs}
+	return report.Render(templates, report.Views{Results: s, Method: method, Notes: s.notes(), Targets: s.targets()})
 }
+
+// templates are the texts Report renders.
+//
+//go:embed *.tmpl
+var templates embed.FS
 
 // methodView is what the method says.
 type methodView struct {
@@ -40,7 +34,7 @@ type methodView struct {
 
 // headlines are the operations the tables show first, in this order;
 // every other phase goes into "where the time goes".
-var headlines = []string{server.PhPause, phCheckpoint, phFullStop, server.PhResume, phRawResume, phSnapshot, phRollback, phFork}
+var headlines = []string{server.PhPause, PhCheckpoint, PhFullStop, server.PhResume, PhRawResume, phSnapshot, phRollback, phFork}
 
 // tables is a cycle's tables, rows ready.
 type tables struct {
@@ -99,7 +93,7 @@ func runtoolsP50s(c Cycle) rtPhases {
 	return rtPhases{
 		Pause: p(server.PhPause), Written: p(server.PauseImagePhases[0]), Sealed: p(server.PauseImagePhases[1]),
 		Recorded: p(server.PauseImagePhases[2]), PauseTook: p(server.PhPauseTook),
-		Resume: p(server.PhResume), Prepare: p(rn.Prepare), Restore: p(rn.Restore), Ready: p(rn.Ready), FirstGet: p(phFirstGet),
+		Resume: p(server.PhResume), Prepare: p(rn.Prepare), Restore: p(rn.Restore), Ready: p(rn.Ready), FirstGet: p(PhFirstGet),
 	}
 }
 
@@ -112,8 +106,8 @@ type rawPhases struct {
 func rawP50s(c Cycle) rawPhases {
 	p := func(ph string) time.Duration { return measure.PhaseP50(c.Results, measure.RawNet, ph) }
 	return rawPhases{
-		Checkpoint: p(phCheckpoint), FullStop: p(phFullStop), WaitStopped: p(phWaitStopped), Delete: p(phDelete),
-		Resume: p(phRawResume), Readdress: p(phReaddress), Restore: p(phRestore), FirstGet: p(phFirstGet),
+		Checkpoint: p(PhCheckpoint), FullStop: p(PhFullStop), WaitStopped: p(PhWaitStopped), Delete: p(PhDelete),
+		Resume: p(PhRawResume), Readdress: p(PhReaddress), Restore: p(PhRestore), FirstGet: p(PhFirstGet),
 	}
 }
 

@@ -60,10 +60,11 @@ const loadWarmup = 500 * time.Millisecond
 // Name is "proxy".
 func (s *Section) Name() string { return "proxy" }
 
-// Run measures; a failure is reported as not measured.
+// Run measures, unless -proxy-seconds=0 left the section out; a failure
+// is reported as not measured.
 func (s *Section) Run(ctx context.Context, env *section.Env) error {
-	err := s.measure(ctx, env)
-	return section.Survive(ctx, "dev-server proxy", err, &s.Skipped)
+	return section.Optional(ctx, "dev-server proxy", s.Config.Seconds == 0, "-proxy-seconds=0", &s.Skipped,
+		func() error { return s.measure(ctx, env) })
 }
 
 // measure starts a sandbox running the Node.js server and compares its
@@ -71,13 +72,8 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 // and by undo on failure.
 func (s *Section) measure(ctx context.Context, env *section.Env) error {
 	cfg, srv := s.Config, env.Server
-	if cfg.Seconds == 0 {
-		s.Skipped = "left out with -proxy-seconds=0"
-		return nil
-	}
 	t := time.Now()
-	fmt.Fprintln(os.Stderr, "starting the Node.js sandbox for the proxy")
-	sb, remove, err := startNodeSandbox(ctx, env, cfg.Template, "the proxy's Node.js sandbox")
+	sb, remove, err := startNodeSandbox(ctx, env, cfg.Template)
 	if err != nil {
 		return err
 	}
@@ -111,15 +107,14 @@ func (s *Section) measure(ctx context.Context, env *section.Env) error {
 // startNodeSandbox creates a sandbox that never pauses by itself, starts
 // the Node.js server in it and waits until it answers. Its removal is
 // registered with undo and returned, safe to call twice.
-func startNodeSandbox(ctx context.Context, env *section.Env, template, what string) (*client.Sandbox, func(context.Context) error, error) {
-	srv := env.Server
-	sb, err := srv.CreateIdle(ctx, template)
+func startNodeSandbox(ctx context.Context, env *section.Env, template string) (*client.Sandbox, func(context.Context) error, error) {
+	const what = "the proxy's Node.js sandbox"
+	fmt.Fprintln(os.Stderr, "starting "+what)
+	sb, remove, err := env.Idle(ctx, template, what)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating %s: %w", what, err)
+		return nil, nil, err
 	}
-	remove := host.Once(func(ctx context.Context) error { return srv.Destroy(ctx, sb) })
-	env.Undo.Push("remove "+what+" "+sb.ID, remove)
-	if _, err := srv.Client.Start(ctx, sb.ID, client.ExecRequest{Cmd: node.Args(0)}); err != nil {
+	if _, err := env.Server.Client.Start(ctx, sb.ID, client.ExecRequest{Cmd: node.Args(0)}); err != nil {
 		return nil, nil, fmt.Errorf("starting Node.js in %s: %w", sb.ID, err)
 	}
 	if _, err := node.Wait(ctx, sb.IP, 0, time.Minute); err != nil {

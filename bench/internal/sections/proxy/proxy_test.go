@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runtools/runtools/bench/internal/report/reporttest"
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
@@ -28,46 +29,25 @@ func TestReport(t *testing.T) {
 			{Name: epProxy, Conns: 1, Requests: 2000, Elapsed: 5 * time.Second, Lat: lat(2.5, 10)},
 		},
 		WakeSkipped: "left out with -wake-runs=0"}
-	p, err := s.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
+	p := reporttest.Render(t, s,
 		"(5 s per endpoint and load)\n\nThe section took 40s.\n\n",
 		"| through the proxy (Host `3000-ID.sandboxes.localhost:PORT`) | 16 | 1800 | 3.00 ms | 3.00 ms | 9000 | 2 | 100 µs |\n",
 		"\nWith 16 connections the proxy keeps 90% of the direct throughput and adds 1.00 ms at p50, 1.00 ms at p99.\n",
 		"\nWith 1 connection the proxy keeps 40% of the direct throughput and adds 1.50 ms at p50, 1.50 ms at p99.\n",
 		"\nthrough the proxy (Host `3000-ID.sandboxes.localhost:PORT`), 16 connections: first error: answered 502\n",
 		"\nWake of a paused sandbox by a request: not measured: left out with -wake-runs=0.\n",
-	} {
-		if !strings.Contains(p.Results, want) {
-			t.Errorf("results lack %q:\n%s", want, p.Results)
-		}
-	}
-	want := []string{"PASS", "PASS", "PASS"}
-	for i, tg := range p.Targets {
-		if tg.Verdict != want[i] {
-			t.Errorf("target %d: %+v", i, tg)
-		}
-	}
-	if p.Targets[0].Measured != "1800 vs 2000 requests/s: 90%" || p.Targets[1].Measured != "p99 3.00 ms vs 2.00 ms: 1.00 ms added" {
-		t.Errorf("targets: %+v", p.Targets)
-	}
+	)
+	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "1800 vs 2000 requests/s: 90%", Verdict: "PASS"},
+		reporttest.Target{Measured: "p99 3.00 ms vs 2.00 ms: 1.00 ms added", Verdict: "PASS"}, reporttest.Target{Verdict: "PASS"})
 	if !strings.HasPrefix(p.Method, "- **Dev-server proxy**:") || !strings.Contains(p.Method, "first gets 500ms of uncounted load") {
 		t.Errorf("method: %.200s", p.Method)
 	}
 }
 
 func TestSkipped(t *testing.T) {
-	s := &Section{Config: Config{Conns: 16}, Skipped: "failed: no\nURL"}
-	p, err := s.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := reporttest.Render(t, &Section{Config: Config{Conns: 16}, Skipped: "failed: no\nURL"})
 	if p.Results != "\n### Dev-server proxy\n\nNot measured: failed: no URL.\n" {
 		t.Errorf("results: %q", p.Results)
 	}
-	if len(p.Targets) != 3 || p.Targets[2].Verdict != "N/A" || p.Targets[2].Measured != "not measured: failed: no URL" {
-		t.Errorf("targets: %+v", p.Targets)
-	}
+	reporttest.Targets(t, p.Targets, reporttest.Target{}, reporttest.Target{}, reporttest.Target{Measured: "not measured: failed: no URL", Verdict: "N/A"})
 }

@@ -9,21 +9,16 @@ import (
 	"github.com/runtools/runtools/bench/internal/report"
 )
 
-//go:embed *.tmpl
-var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
 // Report renders the load tables, the wake table and the targets.
 func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("results.tmpl", s.view()),
-		Method:  r.Do("method.tmpl", methodView{Config: s.Config, NodePort: node.Port, Warmup: loadWarmup}),
-		Targets: s.targets(),
-	}
-	return p, r.Err
+	method := methodView{Config: s.Config, NodePort: node.Port, Warmup: loadWarmup}
+	return report.Render(templates, report.Views{Results: s.view(), Method: method, Targets: s.targets()})
 }
+
+// templates are the texts Report renders.
+//
+//go:embed *.tmpl
+var templates embed.FS
 
 type methodView struct {
 	Config

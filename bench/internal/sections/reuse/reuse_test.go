@@ -3,16 +3,13 @@ package reuse
 import (
 	"strings"
 	"testing"
+
+	"github.com/runtools/runtools/bench/internal/report/reporttest"
 )
 
 func TestReport(t *testing.T) {
-	p, err := (&Section{Verdict: "MISS", Detail: "Create had not returned after 3s"}).Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Targets) != 1 || p.Targets[0].Verdict != "MISS" || p.Targets[0].Measured != "Create had not returned after 3s" {
-		t.Errorf("targets: %+v", p.Targets)
-	}
+	p := reporttest.Render(t, &Section{Verdict: "MISS", Detail: "Create had not returned after 3s"})
+	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "Create had not returned after 3s", Verdict: "MISS"})
 	if len(p.Notes) != 1 || !strings.HasPrefix(p.Notes[0], "**Daemon bug: a sandbox that reuses a freed address is unreachable for 20-30 s.**") ||
 		!strings.HasSuffix(p.Notes[0], "Check result: Create had not returned after 3s.") {
 		t.Errorf("notes: %q", p.Notes)

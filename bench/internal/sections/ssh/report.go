@@ -9,20 +9,15 @@ import (
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
-//go:embed *.tmpl
-var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
 // Report renders the login table and the file transfer table.
 func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("results.tmpl", s.view()),
-		Method:  r.Do("method.tmpl", methodView{s.Config, s.Version}),
-	}
-	return p, r.Err
+	return report.Render(templates, report.Views{Results: s.view(), Method: methodView{s.Config, s.Version}})
 }
+
+// templates are the texts Report renders.
+//
+//go:embed *.tmpl
+var templates embed.FS
 
 type methodView struct {
 	Config

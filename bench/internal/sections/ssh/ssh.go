@@ -49,10 +49,13 @@ var _ section.Section = (*Section)(nil)
 // Name is "ssh".
 func (s *Section) Name() string { return "ssh" }
 
-// Run measures; a failure is reported as not measured.
+// Run measures, unless -ssh-runs=0 left the section out; a failure is
+// reported as not measured.
 func (s *Section) Run(ctx context.Context, env *section.Env) error {
-	err := s.measure(ctx, env)
-	return section.Survive(ctx, "SSH gateway", err, &s.Skipped)
+	s.Version = "OpenSSH"
+	s.Transfer = Transfer{Runs: s.Config.ScpRuns, MB: s.Config.ScpMB}
+	return section.Optional(ctx, "SSH gateway", s.Config.Runs == 0, "-ssh-runs=0", &s.Skipped,
+		func() error { return s.measure(ctx, env) })
 }
 
 // measure creates a sandbox and measures, with OpenSSH: `ssh ID@host
@@ -60,20 +63,12 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 // file transfers. The sandbox is removed after, and by undo on failure.
 func (s *Section) measure(ctx context.Context, env *section.Env) error {
 	cfg, srv := s.Config, env.Server
-	s.Version = "OpenSSH"
-	s.Transfer = Transfer{Runs: cfg.ScpRuns, MB: cfg.ScpMB}
-	if cfg.Runs == 0 {
-		s.Skipped = "left out with -ssh-runs=0"
-		return nil
-	}
 	t := time.Now()
 	fmt.Fprintln(os.Stderr, "starting the sandbox for SSH")
-	sb, err := srv.CreateIdle(ctx, cfg.Template)
+	sb, remove, err := env.Idle(ctx, cfg.Template, "the SSH sandbox")
 	if err != nil {
-		return fmt.Errorf("creating the SSH sandbox: %w", err)
+		return err
 	}
-	remove := host.Once(func(ctx context.Context) error { return srv.Destroy(ctx, sb) })
-	env.Undo.Push("remove the SSH sandbox "+sb.ID, remove)
 	u, err := newSSHUser(ctx, env.Undo, srv, sb.ID)
 	if err != nil {
 		return err

@@ -7,21 +7,15 @@ import (
 	"github.com/runtools/runtools/bench/internal/report"
 )
 
+// Report renders the build table, the create comparison and the method.
+func (s *Section) Report() (report.Part, error) {
+	return report.Render(templates, report.Views{Results: view{s, importLayers}, Targets: s.targets()})
+}
+
+// templates are the texts Report renders.
+//
 //go:embed *.tmpl
 var templates embed.FS
-
-var tmpl = report.Parse(templates, "*.tmpl")
-
-// Report renders the build table and the create comparison.
-func (s *Section) Report() (report.Part, error) {
-	r := report.Renderer{T: tmpl}
-	p := report.Part{
-		Results: r.Do("results.tmpl", view{s, importLayers}),
-		Method:  r.Do("method.tmpl", nil),
-		Targets: s.targets(),
-	}
-	return p, r.Err
-}
 
 type view struct {
 	*Section
