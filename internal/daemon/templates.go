@@ -48,12 +48,20 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 type builtins struct{ tpl *template.Manager }
 
 func (b builtins) Builtin(ctx context.Context, name string) (string, build.Config, error) {
+	_, rootfs, c, err := b.lookup(ctx, name)
+	return rootfs, c, err
+}
+
+// lookup returns the built-in template name (or an alias of it) names:
+// its own name, its root filesystem and what its sandboxes start with,
+// reading its state once.
+func (b builtins) lookup(ctx context.Context, name string) (string, string, build.Config, error) {
 	info, err := b.tpl.Get(ctx, name)
 	if err != nil {
-		return "", build.Config{}, err
+		return "", "", build.Config{}, err
 	}
-	rootfs, err := b.tpl.Resolve(ctx, name)
-	return rootfs, build.Config{Ports: info.Ports, MemoryMB: info.MemoryMB, Desktop: info.Desktop}, err
+	rootfs, err := template.ReadyRootFS(info)
+	return info.Name, rootfs, build.Config{Ports: info.Ports, MemoryMB: info.MemoryMB, Desktop: info.Desktop}, err
 }
 
 // templateAdapter resolves the templates a team may use for the sandbox
@@ -66,10 +74,9 @@ type templateAdapter struct {
 }
 
 func (a templateAdapter) Resolve(ctx context.Context, teamID, name string) (sandbox.Template, error) {
-	info, err := a.builtin.tpl.Get(ctx, name) // the name, not an alias of it
+	own, rootfs, c, err := a.builtin.lookup(ctx, name)
 	if err == nil {
-		rootfs, c, err := a.builtin.Builtin(ctx, info.Name)
-		return sandbox.Template{Name: info.Name, RootFS: rootfs, MemoryMB: c.MemoryMB, Ports: c.Ports, Desktop: c.Desktop}, err
+		return sandbox.Template{Name: own, RootFS: rootfs, MemoryMB: c.MemoryMB, Ports: c.Ports, Desktop: c.Desktop}, nil
 	}
 	if !errors.Is(err, errdefs.ErrNotFound) {
 		return sandbox.Template{}, err
@@ -81,11 +88,10 @@ func (a templateAdapter) Resolve(ctx context.Context, teamID, name string) (sand
 	if cerr != nil {
 		return sandbox.Template{}, cerr
 	}
-	rootfs, err := a.layers.RootFS(t.Stack)
-	if err != nil {
+	if rootfs, err = a.layers.RootFS(t.Stack); err != nil {
 		return sandbox.Template{}, err
 	}
-	c := t.Config
+	c = t.Config
 	return sandbox.Template{Name: t.Name, RootFS: rootfs, Ports: c.Ports, Env: c.Env, Workdir: c.Workdir, User: c.User, Start: c.Start(),
 		MemoryMB: c.MemoryMB, Desktop: c.Desktop}, nil
 }

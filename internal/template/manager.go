@@ -141,6 +141,13 @@ func (m *Manager) Resolve(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return ReadyRootFS(info)
+}
+
+// ReadyRootFS returns the rootfs directory of a template as info describes
+// it, or, when it is not built, an error that wraps errdefs.ErrUnavailable
+// and says what to do.
+func ReadyRootFS(info Info) (string, error) {
 	switch info.Status {
 	case StatusReady:
 		return info.RootFS, nil
