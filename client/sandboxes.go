@@ -84,6 +84,25 @@ func (c *Client) Resume(ctx context.Context, ref string) (*Sandbox, error) {
 	return c.sandboxCall(ctx, http.MethodPost, sandboxPath(ref, "resume"), nil)
 }
 
+// Stop ends the sandbox's processes and keeps its disk; it then uses no
+// CPU or memory. Start boots it again, as does any use of it while it
+// starts on use (the default).
+func (c *Client) Stop(ctx context.Context, ref string) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPost, sandboxPath(ref, "stop"), nil)
+}
+
+// Boot starts a stopped sandbox (`runtools sandbox start`) from its disk:
+// same ID, name, address and URLs, its processes fresh, its template's
+// start command run again. (Start runs a background command.)
+func (c *Client) Boot(ctx context.Context, ref string) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPost, sandboxPath(ref, "start"), nil)
+}
+
+// Update changes the settings req sets.
+func (c *Client) Update(ctx context.Context, ref string, req UpdateRequest) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPatch, sandboxPath(ref), req)
+}
+
 // SetIdleTimeout changes after how many idle seconds the sandbox is paused (0: never).
 func (c *Client) SetIdleTimeout(ctx context.Context, ref string, seconds int) (*Sandbox, error) {
 	return c.sandboxCall(ctx, http.MethodPatch, sandboxPath(ref), UpdateRequest{IdleTimeout: &seconds})
@@ -106,6 +125,24 @@ func (c *Client) sandboxCall(ctx context.Context, method, path string, in any) (
 // Pause saves the sandbox to disk and stops it; see Client.Pause.
 func (s *Sandbox) Pause(ctx context.Context) error {
 	fresh, err := s.c.Pause(ctx, s.ref())
+	if err == nil {
+		*s = *fresh
+	}
+	return err
+}
+
+// Stop ends the sandbox's processes and keeps its disk; see Client.Stop.
+func (s *Sandbox) Stop(ctx context.Context) error {
+	fresh, err := s.c.Stop(ctx, s.ref())
+	if err == nil {
+		*s = *fresh
+	}
+	return err
+}
+
+// Boot starts the stopped sandbox from its disk; see Client.Boot.
+func (s *Sandbox) Boot(ctx context.Context) error {
+	fresh, err := s.c.Boot(ctx, s.ref())
 	if err == nil {
 		*s = *fresh
 	}

@@ -8,14 +8,15 @@ import (
 
 // Sandbox states.
 const (
-	StateCreating = "creating"
-	StateRunning  = "running"
-	StatePausing  = "pausing"
-	StatePaused   = "paused"
-	StateResuming = "resuming"
-	StateStopping = "stopping"
-	StateStopped  = "stopped"
-	StateError    = "error"
+	StateCreating  = "creating"
+	StateRunning   = "running"
+	StatePausing   = "pausing"
+	StatePaused    = "paused"
+	StateResuming  = "resuming"
+	StateStopping  = "stopping"
+	StateStopped   = "stopped" // processes ended, disk kept: start it again
+	StateDestroyed = "destroyed"
+	StateError     = "error"
 )
 
 // Sandbox is a sandbox as the API reports it.
@@ -25,10 +26,12 @@ type Sandbox struct {
 	Team       string `json:"team"`
 	Template   string `json:"template"`
 	State      string `json:"state"`
-	StopReason string `json:"stop_reason,omitempty"` // why it stopped: destroyed, oom, crashed, ...
+	StopReason string `json:"stop_reason,omitempty"` // why it stopped: destroyed, oom, crashed, host restarted, ...
 	VCPUs      int    `json:"vcpus"`
 	MemoryMB   int    `json:"memory_mb"`
 	DiskMB     int    `json:"disk_mb"`
+	Disk       string `json:"disk"`       // durable or ephemeral
+	AutoStart  bool   `json:"auto_start"` // a use of it when stopped starts it
 	IP         string `json:"ip,omitempty"`
 	// IdleTimeout is how many seconds the sandbox may be idle before it
 	// is paused; 0 never pauses it.
@@ -81,6 +84,13 @@ type CreateRequest struct {
 	// Egress limits where the sandbox may connect outside its team's
 	// network; nil allows everything.
 	Egress *Egress `json:"egress,omitempty"`
+	// Disk is "durable" (the default: on the host, it outlives a crash and
+	// a stop) or "ephemeral" (in the sandbox's memory: faster, gone with
+	// its process).
+	Disk string `json:"disk,omitempty"`
+	// AutoStart: a use of the sandbox when it is stopped (exec, files,
+	// SSH, its URLs) starts it; nil takes true.
+	AutoStart *bool `json:"auto_start,omitempty"`
 }
 
 // Egress is a sandbox's egress policy. Deny rules win over allow rules,
@@ -125,6 +135,7 @@ type SSHAccess struct {
 type UpdateRequest struct {
 	IdleTimeout *int  `json:"idle_timeout,omitempty"` // seconds; 0 never pauses
 	Public      *bool `json:"public,omitempty"`
+	AutoStart   *bool `json:"auto_start,omitempty"`
 }
 
 // URL is a dev-server URL of a sandbox port.

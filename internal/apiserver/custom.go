@@ -18,7 +18,6 @@ import (
 	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/layer"
-	"github.com/runtools/runtools/internal/sandbox"
 )
 
 // CustomTemplates builds and keeps the teams' own templates.
@@ -227,7 +226,7 @@ func (s *Server) templateUsers(ctx context.Context, team, name string, public bo
 	others := 0
 	for _, sb := range sbs {
 		// A stopped sandbox keeps no files of its template.
-		if sb.Template != name || sb.State == sandbox.Stopped {
+		if sb.Template != name || !sb.Live() {
 			continue
 		}
 		if sb.TeamID != team {

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,6 +25,7 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	opts := sandbox.CreateOptions{
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
 		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports, Password: req.Password,
+		Disk: req.Disk, AutoStart: req.AutoStart,
 	}
 	if req.Egress != nil {
 		opts.Egress = egress.Policy{Default: req.Egress.Default, Allow: req.Egress.Allow, Deny: req.Egress.Deny}
@@ -65,12 +67,7 @@ func (s *Server) getSandbox(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) destroySandbox(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	sb, err := s.sandboxes.Destroy(r.Context(), id.TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
+	return s.lifecycle(w, r, s.sandboxes.Destroy)
 }
 
 // idleTimeout converts idle_timeout seconds to a duration, refusing what
@@ -105,8 +102,8 @@ func (s *Server) updateSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.IdleTimeout == nil && req.Public == nil {
-		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses) and public (true or false)")
+	if req.IdleTimeout == nil && req.Public == nil && req.AutoStart == nil {
+		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses), public and auto_start (true or false)")
 	}
 	id := identity(r.Context())
 	var sb *sandbox.Sandbox
@@ -125,21 +122,36 @@ func (s *Server) updateSandbox(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
-}
-
-func (s *Server) pauseSandbox(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	sb, err := s.sandboxes.Pause(r.Context(), id.TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
+	if req.AutoStart != nil {
+		var err error
+		if sb, err = s.sandboxes.SetAutoStart(r.Context(), id.TeamID, r.PathValue("ref"), *req.AutoStart); err != nil {
+			return err
+		}
 	}
 	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
 }
 
+func (s *Server) pauseSandbox(w http.ResponseWriter, r *http.Request) error {
+	return s.lifecycle(w, r, s.sandboxes.Pause)
+}
+
 func (s *Server) resumeSandbox(w http.ResponseWriter, r *http.Request) error {
+	return s.lifecycle(w, r, s.sandboxes.Resume)
+}
+
+func (s *Server) stopSandbox(w http.ResponseWriter, r *http.Request) error {
+	return s.lifecycle(w, r, s.sandboxes.Stop)
+}
+
+func (s *Server) startSandbox(w http.ResponseWriter, r *http.Request) error {
+	return s.lifecycle(w, r, s.sandboxes.Boot)
+}
+
+// lifecycle answers a call that moves the sandbox named in the path to
+// another state with the sandbox as it is after.
+func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, move func(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)) error {
 	id := identity(r.Context())
-	sb, err := s.sandboxes.Resume(r.Context(), id.TeamID, r.PathValue("ref"))
+	sb, err := move(r.Context(), id.TeamID, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}

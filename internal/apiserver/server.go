@@ -31,6 +31,9 @@ type Sandboxes interface {
 	Open(ctx context.Context, teamID, ref string) (*sandbox.Session, error)
 	Pause(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	Resume(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	Stop(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	Boot(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+	SetAutoStart(ctx context.Context, teamID, ref string, on bool) (*sandbox.Sandbox, error)
 	SetIdleTimeout(ctx context.Context, teamID, ref string, d time.Duration) (*sandbox.Sandbox, error)
 	Events(ctx context.Context, teamID, ref string) ([]sandbox.Event, error)
 	Snapshot(ctx context.Context, teamID, ref, name string) (*sandbox.Snapshot, error)
@@ -141,6 +144,8 @@ func (s *Server) routes() []route {
 		{"PUT /v1/sandboxes/{ref}/egress", s.setEgress},
 		{"POST /v1/sandboxes/{ref}/pause", s.pauseSandbox},
 		{"POST /v1/sandboxes/{ref}/resume", s.resumeSandbox},
+		{"POST /v1/sandboxes/{ref}/stop", s.stopSandbox},
+		{"POST /v1/sandboxes/{ref}/start", s.startSandbox},
 		{"GET /v1/sandboxes/{ref}/events", s.sandboxEvents},
 		{"GET /v1/sandboxes/{ref}/watch", s.watchSandbox},
 		{"GET /v1/watch", s.watchTeam},

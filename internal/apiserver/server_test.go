@@ -94,6 +94,15 @@ func (f *fakeSandboxes) Pause(_ context.Context, teamID, ref string) (*sandbox.S
 func (f *fakeSandboxes) Resume(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
+func (f *fakeSandboxes) Stop(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) Boot(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
+func (f *fakeSandboxes) SetAutoStart(_ context.Context, teamID, ref string, _ bool) (*sandbox.Sandbox, error) {
+	return f.find(teamID, ref)
+}
 func (f *fakeSandboxes) SetIdleTimeout(_ context.Context, teamID, ref string, _ time.Duration) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }

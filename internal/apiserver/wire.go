@@ -86,6 +86,7 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 		Public: sb.Public, Ports: append([]int{}, sb.Ports...), AccessToken: sb.AccessToken,
 		ID: sb.ID, Name: sb.Name, Team: team, Template: sb.Template, State: string(sb.State),
 		StopReason: sb.StopReason, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
+		Disk: sb.Disk, AutoStart: sb.AutoStart,
 		Env: sb.Env, Metadata: sb.Metadata, CreatedAt: sb.CreatedAt,
 		IdleTimeout: int(sb.IdleTimeout / time.Second),
 		StartedAt:   timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),
@@ -104,11 +105,11 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 		out.Desktop = true
 		out.VNCReady = sb.State == sandbox.Running && s.sandboxes.VNCReady(sb.ID)
 	}
-	if s.sshHost != "" && sb.State != sandbox.Stopped {
+	if s.sshHost != "" && sb.Live() {
 		out.SSH = &client.SSHAccess{User: sb.ID, Host: s.sshHost, Port: s.sshPort, HostKey: s.sshHKey,
 			Command: fmt.Sprintf("ssh %s@%s -p %d", sb.ID, s.sshHost, s.sshPort)}
 	}
-	if s.urls != nil && sb.State != sandbox.Stopped {
+	if s.urls != nil && sb.Live() {
 		for _, p := range sb.Ports {
 			out.URLs = append(out.URLs, client.URL{Port: p, URL: s.urls.URL(sb.ID, p)})
 		}

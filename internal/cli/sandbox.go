@@ -40,6 +40,8 @@ name or its ID.`,
 		a.sandboxPauseCmd(),
 		a.sandboxEgressCmd(),
 		a.sandboxResumeCmd(),
+		a.sandboxStopCmd(),
+		a.sandboxStartCmd(),
 		a.sandboxUpdateCmd(),
 		a.sandboxEventsCmd(),
 		a.sandboxSnapshotCmd(),
@@ -93,7 +95,18 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 	field("vcpus", fmt.Sprint(sb.VCPUs))
 	field("memory", memory(sb.MemoryMB))
 	if sb.DiskMB > 0 {
-		field("disk", memory(sb.DiskMB))
+		disk := memory(sb.DiskMB)
+		if sb.Disk != "" {
+			disk += ", " + sb.Disk
+		}
+		field("disk", disk)
+	}
+	if sb.State == client.StateStopped {
+		start := "runtools sandbox start " + sb.ID
+		if sb.AutoStart {
+			start += ", or any use of it"
+		}
+		field("start with", start)
 	}
 	field("ip", orDash(sb.IP))
 	urls := make([]string, len(sb.URLs))

@@ -72,6 +72,7 @@ type createFlags struct {
 	req           client.CreateRequest
 	env, metadata []string
 	idle          int
+	autoStart     bool
 	ports         []int
 	egress        egressFlags
 }
@@ -88,6 +89,8 @@ func (f *createFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
 	fl.IntSliceVar(&f.ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
 	fl.IntVar(&f.idle, "idle-timeout", 600, "pause the sandbox after this many seconds without activity; 0 never pauses")
+	fl.StringVar(&f.req.Disk, "disk", "", "durable (server default: on the host, what is fsynced outlives a crash) or ephemeral (in memory: faster, gone with a crash or stop)")
+	fl.BoolVar(&f.autoStart, "auto-start", true, "a use of the sandbox while it is stopped (exec, files, SSH, URLs) starts it")
 	f.egress.add(cmd)
 }
 
@@ -105,6 +108,12 @@ func (f *createFlags) request(cmd *cobra.Command) (client.CreateRequest, error) 
 		return req, usageErr(cmd, "--vcpus and --memory must be positive")
 	}
 	req.Ports = f.ports
+	if cmd.Flags().Changed("auto-start") {
+		req.AutoStart = &f.autoStart
+	}
+	if req.Disk != "" && req.Disk != "durable" && req.Disk != "ephemeral" {
+		return req, usageErr(cmd, "--disk is durable or ephemeral, got %q", req.Disk)
+	}
 	if cmd.Flags().Changed("idle-timeout") {
 		if f.idle < 0 {
 			return req, usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")

@@ -9,7 +9,8 @@ func (a *app) sandboxListCmd() *cobra.Command {
 	return showCmd(a, &cobra.Command{
 		Use:   "list",
 		Short: "List your team's sandboxes",
-		Long: `List the sandboxes of your team that are not stopped, newest first.
+		Long: `List the sandboxes of your team that are not destroyed, newest first:
+stopped ones too, with why they stopped (start them with 'sandbox start').
 ` + "`runtools sandbox ls`" + ` with no arguments does the same.
 
 -o json prints a JSON array of sandbox objects, the same as ` + "`sandbox get -o json`" + `.`,

@@ -33,6 +33,34 @@ sandbox by itself.`,
 	}, "resuming", "resumed", (*client.Client).Resume)
 }
 
+func (a *app) sandboxStopCmd() *cobra.Command {
+	return a.lifecycleCmd(&cobra.Command{
+		Use:   "stop NAME...",
+		Short: "End a sandbox's processes and keep its disk",
+		Long: `Stop a sandbox: its processes end and it uses no CPU or memory. It keeps
+its ID, name, IP, URLs and disk (unless its disk is ephemeral), and starts
+again with 'runtools sandbox start', or by any use of it (exec, files, SSH,
+its URLs) unless it was created with --auto-start=false.
+
+Stop keeps the disk only; pause keeps memory and processes too. A stopped
+paused sandbox loses what was in its memory.`,
+		Example: "  runtools sandbox stop my-env",
+	}, "stopping", "stopped", (*client.Client).Stop)
+}
+
+func (a *app) sandboxStartCmd() *cobra.Command {
+	return a.lifecycleCmd(&cobra.Command{
+		Use:   "start NAME...",
+		Short: "Boot a stopped sandbox from its disk",
+		Long: `Start a stopped sandbox, one you stopped or one that crashed: it boots from
+its disk with the same ID, name, IP, URLs, SSH and limits. Its processes
+start fresh, as after a reboot, and its template's start command runs again.
+A sandbox with an ephemeral disk starts from its template again.
+Starting a paused sandbox resumes it; a running one is left as it is.`,
+		Example: "  runtools sandbox start my-env",
+	}, "starting", "started", (*client.Client).Boot)
+}
+
 // lifecycleCmd is eachSandboxCmd for method, with a progress line for each
 // sandbox on a terminal.
 func (a *app) lifecycleCmd(cmd *cobra.Command, doing, done string, method func(*client.Client, context.Context, string) (*client.Sandbox, error)) *cobra.Command {
@@ -46,21 +74,31 @@ func (a *app) lifecycleCmd(cmd *cobra.Command, doing, done string, method func(*
 
 func (a *app) sandboxUpdateCmd() *cobra.Command {
 	var idle int
+	var autoStart bool
 	cmd := &cobra.Command{
-		Use:   "update NAME --idle-timeout SECONDS",
+		Use:   "update NAME [--idle-timeout SECONDS] [--auto-start=true|false]",
 		Short: "Change a sandbox's settings",
 		Long: `Change a sandbox's settings. --idle-timeout is how many seconds the
 sandbox may go without activity (commands, file calls, open streams, CPU
-above 5%) before it is paused; 0 never pauses it.`,
+above 5%) before it is paused; 0 never pauses it. --auto-start says
+whether a use of the sandbox while it is stopped starts it.`,
 		Example: `  runtools sandbox update my-env --idle-timeout 3600
-  runtools sandbox update my-env --idle-timeout 0`,
+  runtools sandbox update my-env --idle-timeout 0
+  runtools sandbox update my-env --auto-start=false`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("idle-timeout") {
-				return usageErr(cmd, "nothing to change: pass --idle-timeout SECONDS")
+			var req client.UpdateRequest
+			if cmd.Flags().Changed("idle-timeout") {
+				req.IdleTimeout = &idle
+			}
+			if cmd.Flags().Changed("auto-start") {
+				req.AutoStart = &autoStart
+			}
+			if req == (client.UpdateRequest{}) {
+				return usageErr(cmd, "nothing to change: pass --idle-timeout SECONDS or --auto-start=true|false")
 			}
 			if idle < 0 {
 				return usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
@@ -69,7 +107,7 @@ above 5%) before it is paused; 0 never pauses it.`,
 			if err != nil {
 				return err
 			}
-			sb, err := c.SetIdleTimeout(cmd.Context(), args[0], idle)
+			sb, err := c.Update(cmd.Context(), args[0], req)
 			if err != nil {
 				return sandboxErr(args[0], err)
 			}
@@ -77,6 +115,7 @@ above 5%) before it is paused; 0 never pauses it.`,
 		},
 	}
 	cmd.Flags().IntVar(&idle, "idle-timeout", 0, "seconds without activity before the sandbox is paused; 0 never pauses")
+	cmd.Flags().BoolVar(&autoStart, "auto-start", true, "a use of the sandbox while it is stopped starts it")
 	return cmd
 }
 

@@ -15,7 +15,7 @@ import (
 func newMetrics(st *store.Store, log *slog.Logger) *metrics.Metrics {
 	var states []string
 	for _, s := range []sandbox.State{sandbox.Creating, sandbox.Running, sandbox.Pausing, sandbox.Paused,
-		sandbox.Resuming, sandbox.Stopping, sandbox.Stopped, sandbox.Error} {
+		sandbox.Resuming, sandbox.Stopping, sandbox.Stopped, sandbox.Destroyed, sandbox.Error} {
 		states = append(states, string(s))
 	}
 	return metrics.New(metrics.Config{

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/build"
-	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 )
 
@@ -42,7 +41,7 @@ func rootsInUse(ctx context.Context, mgr *sandbox.Manager, dir string, log *slog
 	}
 	roots := map[string]bool{}
 	for _, sb := range sbs {
-		if rootfs, err := gvisor.RootFS(filepath.Join(dir, sb.ID)); err == nil {
+		if rootfs, err := templateRootFS(filepath.Join(dir, sb.ID)); err == nil {
 			roots[rootfs] = true
 		}
 	}

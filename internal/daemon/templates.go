@@ -11,6 +11,7 @@ import (
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
 	"github.com/runtools/runtools/internal/build"
+	"github.com/runtools/runtools/internal/disk"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/layer"
 	"github.com/runtools/runtools/internal/network"
@@ -40,6 +41,11 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 		return nil, nil, nil, err
 	}
 	steps.mgr = mgr
+	if disks, err := disk.New(cfg.path("disks"), log); err != nil {
+		log.Warn("sandboxes get ephemeral disks only: their files go with a crash", "err", err)
+	} else {
+		mgr.SetDisks(disks)
+	}
 	return mgr, builder, layers, nil
 }
 
@@ -125,7 +131,7 @@ func (b *buildSandboxes) Fork(ctx context.Context, teamID, ref string) (build.Sa
 	if err != nil {
 		return nil, build.Origin{}, err
 	}
-	rootfs, err := gvisor.RootFS(filepath.Join(b.dir, parent.ID))
+	rootfs, err := templateRootFS(filepath.Join(b.dir, parent.ID))
 	if err != nil {
 		return nil, build.Origin{}, err
 	}
@@ -232,4 +238,14 @@ func cleanBuilds(ctx context.Context, mgr *sandbox.Manager, custom *build.Builde
 		return err
 	}
 	return custom.MountAll(ctx)
+}
+
+// templateRootFS returns the template root filesystem the sandbox whose
+// directory is dir runs on: the lower layer of its durable disk, or its
+// bundle's root.
+func templateRootFS(dir string) (string, error) {
+	if lower := disk.Lower(dir); lower != "" {
+		return lower, nil
+	}
+	return gvisor.RootFS(dir)
 }

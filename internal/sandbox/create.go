@@ -31,6 +31,12 @@ type CreateOptions struct {
 	Ports       []int  // exposed in addition to DefaultPorts
 	Password    string // SSH password, "" for none (keys still work)
 	Egress      egress.Policy
+	// Disk is DiskDurable (the default where the server has durable
+	// disks) or DiskEphemeral.
+	Disk string
+	// AutoStart: a use of the sandbox when it is stopped starts it; nil
+	// takes true.
+	AutoStart *bool
 
 	// RootFS, set only inside the daemon, is a root filesystem prepared by
 	// the caller (a template build's stack) instead of Template's; with
@@ -83,6 +89,16 @@ func (m *Manager) validate(opts *CreateOptions, tpl Template) error {
 		return err
 	}
 	opts.Egress = p
+	if opts.RootFS != "" {
+		opts.Disk = DiskEphemeral // a build step's: its own layer, or thrown away
+	}
+	if opts.Disk, err = m.diskKind(opts.Disk); err != nil {
+		return err
+	}
+	if opts.AutoStart == nil {
+		yes := true
+		opts.AutoStart = &yes
+	}
 	if len(opts.Metadata) > 64 {
 		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
 	}
@@ -140,12 +156,17 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 			reason += ": " + retErr.Error()
 		}
 		defer m.forget(sb.ID)
-		return m.markStopped(ctx, sb, reason)
+		return m.markGone(ctx, sb, Destroyed, reason)
 	})
 	if err := os.MkdirAll(m.dir(sb.ID), 0o700); err != nil {
 		return nil, Template{}, fmt.Errorf("creating sandbox directory: %w", err)
 	}
-	u.add("remove directory", func(context.Context) error { return os.RemoveAll(m.dir(sb.ID)) })
+	u.add("remove directory", func(context.Context) error { return m.removeDir(sb.ID) })
+	if sb.durable() {
+		if err := m.disks.Create(ctx, m.dir(sb.ID), tpl.RootFS, sb.DiskMB); err != nil {
+			return nil, Template{}, err
+		}
+	}
 
 	nsPath, err := m.net.Setup(ctx, sb)
 	if err != nil {
@@ -166,6 +187,9 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 
 	spec := m.runSpec(sb, nsPath)
 	spec.RootFS, spec.WritableRoot = tpl.RootFS, opts.WritableRoot
+	if err := m.mountDisk(sb, &spec, ""); err != nil {
+		return nil, Template{}, err
+	}
 	spec.Env = append(spec.Env, templateEnv(tpl)...)
 	if opts.WritableRoot {
 		// A build step runs no template services: they would write
@@ -230,6 +254,7 @@ func (m *Manager) newRecord(ctx context.Context, teamID string, opts CreateOptio
 		IdleTimeout: *opts.IdleTimeout, Why: "create",
 		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
 		PasswordHash: passwordHash, Desktop: tpl.Desktop, Egress: opts.Egress,
+		Disk: opts.Disk, AutoStart: *opts.AutoStart,
 	}
 	return sb, tpl, nil
 }
@@ -249,8 +274,9 @@ func (m *Manager) insert(ctx context.Context, sb *Sandbox) error {
 	return m.store.InsertSandbox(ctx, sb)
 }
 
-func (m *Manager) markStopped(ctx context.Context, sb *Sandbox, reason string) error {
-	sb.State, sb.StopReason, sb.StoppedAt = Stopped, reason, m.now().UTC()
+// markGone records sb as stopped or destroyed, with the reason.
+func (m *Manager) markGone(ctx context.Context, sb *Sandbox, state State, reason string) error {
+	sb.State, sb.StopReason, sb.StoppedAt, sb.Why = state, reason, m.now().UTC(), reason
 	return m.store.UpdateSandbox(ctx, sb)
 }
 

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 )
 
-// Destroy stops a sandbox and removes every trace of it but its record.
-// Destroying a stopped sandbox is a no-op.
+// Destroy stops a sandbox and removes every trace of it but its record:
+// its disk and snapshots too. Destroying a destroyed sandbox is a no-op.
 func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, err error) {
 	defer m.observe(OpDestroy, m.now(), &err)
 	sb, err := m.Get(ctx, teamID, ref)
@@ -21,7 +20,7 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, 
 	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
 		return nil, err
 	}
-	if sb.State == Stopped {
+	if sb.State == Destroyed {
 		m.forget(sb.ID) // the lock just taken made an entry
 		return sb, nil
 	}
@@ -36,8 +35,8 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, 
 	if err := m.removeSnapshotsOf(ctx, sb.ID); err != nil {
 		return nil, err
 	}
-	if err := m.markStopped(ctx, sb, ReasonDestroyed); err != nil {
-		return nil, fmt.Errorf("recording sandbox as stopped: %w", err)
+	if err := m.markGone(ctx, sb, Destroyed, ReasonDestroyed); err != nil {
+		return nil, fmt.Errorf("recording sandbox as destroyed: %w", err)
 	}
 	m.forget(sb.ID)
 	m.log.Info("sandbox destroyed", "sandbox", sb.ID)
@@ -55,7 +54,7 @@ func (m *Manager) cleanup(ctx context.Context, id string) error {
 	if err := m.net.Teardown(ctx, id); err != nil {
 		errs = append(errs, fmt.Errorf("network: %w", err))
 	}
-	if err := os.RemoveAll(m.dir(id)); err != nil {
+	if err := m.removeDir(id); err != nil {
 		errs = append(errs, fmt.Errorf("files: %w", err))
 	}
 	return errors.Join(errs...)

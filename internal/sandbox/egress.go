@@ -22,16 +22,22 @@ func (m *Manager) SetEgress(ctx context.Context, teamID, ref string, p egress.Po
 	}
 	defer unlock()
 	switch sb.State {
-	case Stopped, Error, Stopping:
+	case Destroyed, Error, Stopping:
 		return nil, fmt.Errorf("%w: sandbox %s is %s; create a new one with the policy you want", errdefs.ErrConflict, sb.ID, sb.State)
 	}
 	old := sb.Egress
 	sb.Egress, sb.Why = p, ""
-	if err := m.net.Apply(ctx, sb); err != nil {
-		return nil, fmt.Errorf("applying the egress policy: %w", err)
+	running := sb.State != Stopped // a stopped sandbox's is applied when it starts
+	if running {
+		if err := m.net.Apply(ctx, sb); err != nil {
+			return nil, fmt.Errorf("applying the egress policy: %w", err)
+		}
 	}
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		sb.Egress = old
+		if !running {
+			return nil, fmt.Errorf("recording the egress policy: %w", err)
+		}
 		if uerr := m.net.Apply(ctx, sb); uerr != nil {
 			m.log.Error("restoring the old egress policy", "sandbox", sb.ID, "err", uerr)
 		}

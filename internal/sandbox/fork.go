@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/disk"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -67,6 +68,7 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
 		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
 		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop, Egress: parent.Egress,
+		Disk: parent.Disk, AutoStart: parent.AutoStart,
 		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
 	}
 	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)
@@ -82,16 +84,22 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		if retErr != nil {
 			reason += ": " + retErr.Error()
 		}
-		return m.markStopped(ctx, sb, reason)
+		return m.markGone(ctx, sb, Destroyed, reason)
 	})
 	u.add("clean up", func(ctx context.Context) error { return m.cleanup(ctx, sb.ID) })
 	if err := os.MkdirAll(filepath.Join(m.dir(sb.ID), "bundle"), 0o700); err != nil {
 		return nil, fmt.Errorf("creating sandbox directory: %w", err)
 	}
-	if err := copyFile(filepath.Join(m.dir(parent.ID), "bundle", "config.json"), filepath.Join(m.dir(sb.ID), "bundle", "config.json")); err != nil {
-		return nil, fmt.Errorf("copying the parent's bundle: %w", err)
+	for _, f := range []string{filepath.Join("bundle", "config.json"), disk.LowerName} {
+		from := filepath.Join(m.dir(parent.ID), f)
+		if _, err := os.Stat(from); f == disk.LowerName && err != nil {
+			continue // an ephemeral disk's parent
+		}
+		if err := copyFile(from, filepath.Join(m.dir(sb.ID), f)); err != nil {
+			return nil, fmt.Errorf("copying the parent's %s: %w", f, err)
+		}
 	}
-	if err := linkImage(m.snapshotDir(sn.ID), m.pauseImage(sb.ID)); err != nil {
+	if err := linkImage(m.snapshotDir(sn.ID), m.pauseImage(sb.ID), nil); err != nil {
 		return nil, fmt.Errorf("preparing the fork's image: %w", err)
 	}
 	sb.State = Paused
@@ -129,8 +137,11 @@ func (m *Manager) renewToken(ctx context.Context, sb *Sandbox) error {
 
 // linkImage makes dst a sealed image with the same files as the sealed
 // image src, by hard links (images are never written after sealing), or
-// copies when the two are on different filesystems.
-func linkImage(src, dst string) error {
+// copies when the two are on different filesystems. A disk image is
+// copied (a reflink where the filesystem has them): it becomes a live
+// disk, which a link would let write into src. add, if not nil, adds
+// files to the image before it is sealed again.
+func linkImage(src, dst string, add func(tmp string) error) error {
 	if !sealed(src) {
 		return fmt.Errorf("image %s is not sealed", src)
 	}
@@ -139,29 +150,45 @@ func linkImage(src, dst string) error {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
+	err := linkFiles(src, tmp)
+	if err == nil && add != nil {
+		err = add(tmp)
+	}
+	if err == nil {
+		err = atomicfile.SyncDir(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(dst))
+}
+
+func linkFiles(src, tmp string) error {
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
 		from, to := filepath.Join(src, e.Name()), filepath.Join(tmp, e.Name())
+		if e.Name() == diskImageName {
+			if _, err := disk.Copy(to, from); err != nil {
+				return fmt.Errorf("copying the disk image: %w", err)
+			}
+			continue
+		}
 		err := os.Link(from, to)
 		if errors.Is(err, syscall.EXDEV) {
 			err = copyFile(from, to) // another filesystem: copy instead
 		}
 		if err != nil {
-			_ = os.RemoveAll(tmp)
 			return fmt.Errorf("linking image file: %w", err)
 		}
 	}
-	if err := atomicfile.SyncDir(tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		_ = os.RemoveAll(tmp)
-		return err
-	}
-	return atomicfile.SyncDir(filepath.Dir(dst))
+	return nil
 }
 
 func renameIfExists(from, to string) error {

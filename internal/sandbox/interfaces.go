@@ -21,6 +21,9 @@ type RunSpec struct {
 	// WritableRoot: writes go into RootFS itself, not the sandbox's own
 	// disk (a template build step writing its layer).
 	WritableRoot bool
+	// OwnDisk: RootFS is the sandbox's own durable disk, written through
+	// directly (its image is the disk limit).
+	OwnDisk bool
 }
 
 // Exit says how a sandbox ended on its own.
@@ -68,6 +71,29 @@ type Checkpointer interface {
 	// Restore starts spec.ID from imageDir, with the bundle of the sandbox
 	// whose directory is from (itself, or a fork's parent) adapted to spec.
 	Restore(ctx context.Context, spec RunSpec, from, imageDir string) error
+}
+
+// Freezer is the optional runtime ability to stop a sandbox's processes
+// where they are, so that a snapshot copies a disk nothing writes to.
+type Freezer interface {
+	Freeze(ctx context.Context, id string) error
+	Thaw(ctx context.Context, id string) error
+}
+
+// Disks keeps sandboxes' durable disks (package disk). dir is a sandbox's
+// directory.
+type Disks interface {
+	// Create makes an empty disk in dir over the template root filesystem lower.
+	Create(ctx context.Context, dir, lower string, sizeMB int) error
+	// Mount mounts the disk (first putting the image next in place, if it
+	// exists) and returns the root filesystem.
+	Mount(dir, next string) (string, error)
+	// Unmount unmounts it; the image keeps what was written.
+	Unmount(dir string) error
+	// Save copies the disk of a sandbox that does not write into dst.
+	Save(dir, dst string) (int64, error)
+	// Remove removes dir, disk and all, once nothing in it is mounted.
+	Remove(dir string) error
 }
 
 // Templates resolves a template name (or alias) a team may use to its

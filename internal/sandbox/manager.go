@@ -82,6 +82,7 @@ type Manager struct {
 
 	quiesceHooks []func(*Sandbox)
 	observer     Observer // nil: none
+	disks        Disks    // nil: every disk is ephemeral
 }
 
 // NewManager wires a Manager. Call Recover before serving requests.
@@ -178,7 +179,7 @@ func (m *Manager) use(ctx context.Context, teamID, ref string) (ag *agentclient.
 	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
 		return nil, nil, nil, err
 	}
-	if sb.State == Paused {
+	if sb.State == Paused || sb.State == Stopped && sb.AutoStart {
 		if sb, err = m.wake(ctx, sb.ID); err != nil {
 			return nil, sb, nil, err
 		}
@@ -190,6 +191,9 @@ func (m *Manager) use(ctx context.Context, teamID, ref string) (ag *agentclient.
 }
 
 func notRunning(sb *Sandbox) error {
+	if sb.State == Stopped {
+		return fmt.Errorf("%w: sandbox %s is stopped (%s); start it with `runtools sandbox start %s`", errdefs.ErrConflict, sb.ID, sb.StopReason, sb.ID)
+	}
 	if sb.StopReason != "" {
 		return fmt.Errorf("%w: sandbox %s is %s (%s)", errdefs.ErrConflict, sb.ID, sb.State, sb.StopReason)
 	}
@@ -222,7 +226,7 @@ func (m *Manager) Start(ctx context.Context, teamID, ref string, req agentapi.Ex
 
 // gone says what became of a sandbox that ended while a call ran on it.
 func (m *Manager) gone(ctx context.Context, sb *Sandbox) error {
-	if now, err := m.store.GetSandbox(ctx, sb.ID); err == nil && now.State == Stopped {
+	if now, err := m.store.GetSandbox(ctx, sb.ID); err == nil && (now.State == Stopped || now.State == Destroyed) {
 		return fmt.Errorf("%w: sandbox %s stopped while the call ran (%s)", errdefs.ErrConflict, sb.ID, now.StopReason)
 	}
 	return fmt.Errorf("%w: sandbox %s stopped while the call ran", errdefs.ErrConflict, sb.ID)

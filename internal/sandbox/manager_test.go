@@ -174,7 +174,7 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 				t.Errorf("left behind: %v", left)
 			}
 			all, _ := e.st.ListSandboxes(context.Background(), "team-a", true)
-			if len(all) != 1 || all[0].State != sandbox.Stopped || !strings.HasPrefix(all[0].StopReason, sandbox.ReasonCreateFail) {
+			if len(all) != 1 || all[0].State != sandbox.Destroyed || !strings.HasPrefix(all[0].StopReason, sandbox.ReasonCreateFail) {
 				t.Errorf("record after failed create: %+v", all[0])
 			}
 			// The name is free again.
@@ -222,13 +222,22 @@ func TestRecoverSettlesEverything(t *testing.T) {
 	if err := e.mgr.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for sb, want := range map[*sandbox.Sandbox]string{creating: sandbox.ReasonInterrupted, stopping: sandbox.ReasonDestroyed, lost: sandbox.ReasonLost} {
+	// What never ran, or was being destroyed, is destroyed; what ran and
+	// died is kept, stopped with the reason, its directory (its disk) there.
+	for sb, want := range map[*sandbox.Sandbox]struct {
+		state  sandbox.State
+		reason string
+	}{
+		creating: {sandbox.Destroyed, sandbox.ReasonInterrupted},
+		stopping: {sandbox.Destroyed, sandbox.ReasonDestroyed},
+		lost:     {sandbox.Stopped, sandbox.ReasonCrashed},
+	} {
 		got, _ := e.st.GetSandbox(ctx, sb.ID)
-		if got.State != sandbox.Stopped || !strings.HasPrefix(got.StopReason, want) {
-			t.Errorf("%s was %s: now %s %q, want stopped %s", sb.ID, sb.State, got.State, got.StopReason, want)
+		if got.State != want.state || !strings.HasPrefix(got.StopReason, want.reason) {
+			t.Errorf("%s was %s: now %s %q, want %s %s", sb.ID, sb.State, got.State, got.StopReason, want.state, want.reason)
 		}
 	}
-	if left := e.leftovers(t); len(left) > 0 {
-		t.Errorf("left behind: %v", left)
+	if left := e.leftovers(t); len(left) != 1 || left[0] != lost.ID {
+		t.Errorf("left behind: %v, want only the directory of %s", left, lost.ID)
 	}
 }

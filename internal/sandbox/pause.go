@@ -44,34 +44,52 @@ func (m *Manager) Pause(ctx context.Context, teamID, ref string) (*Sandbox, erro
 	return sb, notRunning(sb)
 }
 
-// Resume restores a paused sandbox. Resuming a running sandbox is a no-op.
+// Resume restores a paused sandbox. Resuming a running sandbox is a no-op;
+// a stopped one is started.
 func (m *Manager) Resume(ctx context.Context, teamID, ref string) (*Sandbox, error) {
-	sb, err := m.Get(ctx, teamID, ref)
-	if err != nil {
-		return nil, err
-	}
-	return m.wakeWhy(context.WithoutCancel(ctx), sb.ID, "resumed on request")
+	return m.Boot(ctx, teamID, ref)
 }
 
-// wake resumes a paused sandbox for a use that needs it.
+// wake resumes a paused sandbox for a use that needs it, or starts a
+// stopped one that starts on use; its start command runs meanwhile.
 func (m *Manager) wake(ctx context.Context, id string) (*Sandbox, error) {
-	return m.wakeWhy(context.WithoutCancel(ctx), id, "woken by use")
+	ctx = context.WithoutCancel(ctx)
+	sb, tpl, err := m.wakeLocked(ctx, id, "woken by use", false)
+	if err == nil && tpl != nil {
+		m.wg.Go(func() { m.startCommand(ctx, sb, *tpl) })
+	}
+	return sb, err
 }
 
-func (m *Manager) wakeWhy(ctx context.Context, id, why string) (*Sandbox, error) {
+// wakeLocked resumes a paused sandbox, or starts a stopped one if start or
+// it starts on use, under its lock. It returns the template of a sandbox
+// it started, whose start command is the caller's to run.
+func (m *Manager) wakeLocked(ctx context.Context, id, why string, start bool) (*Sandbox, *Template, error) {
 	unlock := m.lock(id)
 	defer unlock()
 	sb, err := m.store.GetSandbox(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	switch sb.State {
-	case Running:
-		return sb, nil
-	case Paused:
-		return sb, m.timed(OpResume, func() error { return m.resume(ctx, sb, why) })
+	switch {
+	case sb.State == Running:
+		return sb, nil, nil
+	case sb.State == Paused:
+		if start {
+			why = "resumed on request"
+		}
+		return sb, nil, m.timed(OpResume, func() error { return m.resume(ctx, sb, why) })
+	case sb.State == Stopped && (start || sb.AutoStart):
+		if !start {
+			why = "started by use"
+		}
+		tpl, err := m.boot(ctx, sb, why)
+		if err != nil {
+			return sb, nil, err
+		}
+		return sb, &tpl, nil
 	}
-	return sb, notRunning(sb)
+	return sb, nil, notRunning(sb)
 }
 
 // pause does the work of Pause; the caller holds the sandbox's lock and a
@@ -239,8 +257,12 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 		return fmt.Errorf("applying the network policy: %w", err)
 	}
 	m.dropAgent(sb.ID)
+	spec := m.runSpec(sb, nsPath)
+	if err := m.mountDisk(sb, &spec, image); err != nil {
+		return fmt.Errorf("mounting the sandbox's disk: %w", err)
+	}
 	t1 := m.now()
-	if err := cp.Restore(ctx, m.runSpec(sb, nsPath), m.dir(sb.ID), image); err != nil {
+	if err := cp.Restore(ctx, spec, m.dir(sb.ID), image); err != nil {
 		_ = m.rt.Destroy(ctx, sb.ID)
 		return err
 	}
@@ -256,8 +278,15 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 }
 
 // fail puts a sandbox that can neither run nor be restored in state error.
-// Its resources are released; its record and snapshots stay.
+// Its resources are released; its record and snapshots stay. One with a
+// durable disk can start from it again: it is stopped instead.
 func (m *Manager) fail(ctx context.Context, sb *Sandbox, reason string) {
+	if sb.durable() {
+		if err := m.halt(ctx, sb, reason); err != nil {
+			m.log.Error("recording a failed sandbox", "sandbox", sb.ID, "err", err)
+		}
+		return
+	}
 	m.unwatch(sb.ID)
 	_ = m.rt.Destroy(ctx, sb.ID)
 	_ = m.net.Teardown(ctx, sb.ID)

@@ -42,6 +42,12 @@ func (m *Manager) Expose(ctx context.Context, teamID, ref string, port int, open
 	})
 }
 
+// SetAutoStart sets whether a use of the sandbox while it is stopped
+// starts it.
+func (m *Manager) SetAutoStart(ctx context.Context, teamID, ref string, on bool) (*Sandbox, error) {
+	return m.update(ctx, teamID, ref, func(sb *Sandbox) { sb.AutoStart = on })
+}
+
 // SetPublic makes the sandbox's dev-server URLs public or private.
 func (m *Manager) SetPublic(ctx context.Context, teamID, ref string, public bool) (*Sandbox, error) {
 	return m.update(ctx, teamID, ref, func(sb *Sandbox) { sb.Public = public })
@@ -54,7 +60,7 @@ func (m *Manager) update(ctx context.Context, teamID, ref string, change func(*S
 		return nil, err
 	}
 	defer unlock()
-	if sb.State == Stopped {
+	if !sb.Live() {
 		return nil, notRunning(sb)
 	}
 	change(sb)
@@ -83,7 +89,7 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 	if err != nil {
 		return Route{}, err
 	}
-	if sb.State == Stopped {
+	if !sb.Live() {
 		return Route{}, fmt.Errorf("%w: no sandbox %s", errdefs.ErrNotFound, id)
 	}
 	if !slices.Contains(sb.Ports, port) {

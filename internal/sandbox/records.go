@@ -27,7 +27,7 @@ func (m *Manager) cachedSandbox(ctx context.Context, id string) (*Sandbox, <-cha
 	if err != nil {
 		return nil, nil, err
 	}
-	if sb.State != Stopped { // a stopped sandbox's entry would outlive it
+	if sb.Live() { // a stopped sandbox's entry would outlive it
 		m.mu.Lock()
 		m.entryLocked(id).record = &cachedRecord{sb: sb, changed: changed}
 		m.mu.Unlock()

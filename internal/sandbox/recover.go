@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/runtools/runtools/internal/atomicfile"
 )
 
 // Recover reconciles records with what really exists, after a restart or
@@ -16,9 +18,10 @@ func (m *Manager) Recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing sandbox records: %w", err)
 	}
+	rebooted := m.hostRestarted()
 	keep := map[string]bool{}
 	for _, sb := range live {
-		if m.recoverOne(ctx, sb) {
+		if m.recoverOne(ctx, sb, rebooted) {
 			keep[sb.ID] = true
 		}
 	}
@@ -39,8 +42,9 @@ func (m *Manager) Recover(ctx context.Context) error {
 	return nil
 }
 
-// recoverOne settles one live record and reports whether it still runs.
-func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
+// recoverOne settles one record not destroyed and reports whether it
+// is kept.
+func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox, rebooted bool) bool {
 	log := m.log.With("sandbox", sb.ID, "state", sb.State)
 	m.settleImages(sb.ID)
 	var reason string
@@ -53,12 +57,22 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
 			log.Error("removing the snapshots of a destroyed sandbox", "err", err)
 		}
 	case Running:
+		if fr, ok := m.rt.(Freezer); ok {
+			_ = fr.Thaw(ctx, sb.ID) // frozen for a snapshot when the daemon died
+		}
 		if m.alive(ctx, sb) {
 			m.watch(sb.ID)
 			log.Info("adopted running sandbox")
 			return true
 		}
-		reason = ReasonLost + ": it was not running when the daemon restarted"
+		why := ReasonCrashed + ": it was not running when the daemon restarted"
+		if rebooted {
+			why = ReasonHostRestart
+		}
+		if err := m.halt(ctx, sb, why); err != nil {
+			log.Error("recording recovery", "err", err)
+		}
+		return true
 	case Pausing:
 		return m.recoverPause(ctx, sb)
 	case Resuming:
@@ -78,7 +92,7 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox) bool {
 	if err := m.cleanup(ctx, sb.ID); err != nil {
 		log.Error("cleaning up during recovery", "err", err)
 	}
-	if err := m.markStopped(ctx, sb, reason); err != nil {
+	if err := m.markGone(ctx, sb, Destroyed, reason); err != nil {
 		log.Error("recording recovery", "err", err)
 	}
 	log.Info("settled sandbox after restart", "reason", reason)
@@ -242,4 +256,19 @@ func (m *Manager) recoverResume(ctx context.Context, sb *Sandbox) bool {
 func dirExists(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// hostRestarted reports whether the host booted since the daemon last
+// recovered, and records this boot.
+func (m *Manager) hostRestarted() bool {
+	now, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return false
+	}
+	path := filepath.Join(filepath.Dir(m.cfg.Dir), "boot-id")
+	before, err := os.ReadFile(path)
+	if string(before) != string(now) {
+		_ = atomicfile.WriteFile(path, now, 0o600)
+	}
+	return err == nil && string(before) != string(now)
 }

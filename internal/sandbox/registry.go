@@ -130,7 +130,7 @@ func (m *Manager) forgetGone(ctx context.Context, alive []*Sandbox) {
 			continue // an operation on it is under way
 		}
 		sb, err := m.store.GetSandbox(ctx, ids[i])
-		if errors.Is(err, errdefs.ErrNotFound) || err == nil && sb.State == Stopped {
+		if errors.Is(err, errdefs.ErrNotFound) || err == nil && !sb.Live() {
 			m.forget(ids[i])
 		}
 		e.lock.Unlock()

@@ -18,18 +18,21 @@ import (
 // State is where a sandbox is in its life.
 type State string
 
-// States. creating → running ⇄ (pausing → paused → resuming) → stopping →
-// stopped. error is where a sandbox that can neither run nor be restored
-// ends up, with the reason; destroy works from every state.
+// States. creating → running ⇄ (pausing → paused → resuming); running or
+// paused → stopped (by stop, or a crash: processes ended, disk kept) →
+// running again by start; any → stopping → destroyed (gone, its record
+// kept for history). error is where a sandbox that can neither run nor be
+// restored ends up, with the reason; destroy works from every state.
 const (
-	Creating State = "creating"
-	Running  State = "running"
-	Pausing  State = "pausing"
-	Paused   State = "paused"
-	Resuming State = "resuming"
-	Stopping State = "stopping"
-	Stopped  State = "stopped"
-	Error    State = "error"
+	Creating  State = "creating"
+	Running   State = "running"
+	Pausing   State = "pausing"
+	Paused    State = "paused"
+	Resuming  State = "resuming"
+	Stopping  State = "stopping"
+	Stopped   State = "stopped"
+	Destroyed State = "destroyed"
+	Error     State = "error"
 )
 
 // Reasons a sandbox stopped.
@@ -41,6 +44,8 @@ const (
 	ReasonInterrupted = "interrupted"
 	ReasonLost        = "lost"
 	ReasonRestoreFail = "restore_failed"
+	ReasonStopped     = "stopped"        // on request
+	ReasonHostRestart = "host restarted" // every sandbox stopped with the host
 )
 
 // DefaultIdleTimeout is how long a sandbox may sit idle before it is paused.
@@ -57,6 +62,8 @@ type Sandbox struct {
 	VCPUs        int
 	MemoryMB     int
 	DiskMB       int
+	Disk         string // DiskDurable or DiskEphemeral
+	AutoStart    bool   // a use of it when stopped starts it
 	IP           netip.Addr
 	Secret       string        // the agent's bearer token
 	NextSecret   string        // a token being given to the agent; either may be live after a crash
@@ -87,8 +94,9 @@ type Event struct {
 	Why       string
 }
 
-// Live reports whether the sandbox still holds resources.
-func (s *Sandbox) Live() bool { return s.State != Stopped }
+// Live reports whether the sandbox still exists: it holds its name and
+// address until it is destroyed.
+func (s *Sandbox) Live() bool { return s.State != Destroyed }
 
 var (
 	idPattern   = regexp.MustCompile(`^sandbox-[a-z0-9]{8,32}$`)

@@ -54,7 +54,16 @@ func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (_ *Sn
 	}
 	start := m.now()
 	if sb.State == Paused {
-		if err := linkImage(m.pauseImage(sb.ID), dir); err != nil {
+		var add func(string) error
+		if sb.durable() {
+			add = func(tmp string) error {
+				if err := m.saveDisk(sb, tmp); err != nil {
+					return err
+				}
+				return addDisk(tmp)
+			}
+		}
+		if err := linkImage(m.pauseImage(sb.ID), dir, add); err != nil {
 			return fail(err)
 		}
 	} else {
@@ -63,7 +72,7 @@ func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (_ *Sn
 			return fail(err)
 		}
 		m.quiesce(sb)
-		if err := cp.Checkpoint(ctx, sb.ID, tmp, true); err != nil {
+		if err := m.snapshotRunning(ctx, sb, cp, tmp); err != nil {
 			return fail(err)
 		}
 		if _, err := sealImage(tmp, dir); err != nil {
@@ -174,7 +183,7 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sa
 	// renames that recovery can finish or undo.
 	img := m.pauseImage(sb.ID)
 	_ = os.RemoveAll(img + ".new")
-	if err := linkImage(m.snapshotDir(sn.ID), img+".new"); err != nil {
+	if err := linkImage(m.snapshotDir(sn.ID), img+".new", nil); err != nil {
 		return nil, fmt.Errorf("preparing the rollback: %w", err)
 	}
 	_ = os.RemoveAll(img + ".old")
@@ -199,11 +208,17 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sa
 	return sb, nil
 }
 
+// dirSize is what the files in dir take on disk (a sparse disk image
+// only its data).
 func dirSize(dir string) int64 {
 	var n int64
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if fi, err := e.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				n += min(fi.Size(), st.Blocks*512)
+				continue
+			}
 			n += fi.Size()
 		}
 	}

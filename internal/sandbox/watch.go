@@ -6,7 +6,7 @@ import (
 )
 
 // watch follows a running sandbox and records it as stopped, with the
-// reason, when it ends on its own (out of memory, crash).
+// reason and its disk kept, when it ends on its own (out of memory, crash).
 func (m *Manager) watch(id string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.mu.Lock()
@@ -73,14 +73,8 @@ func (m *Manager) ended(id string, exit Exit) {
 	if exit.Detail != "" {
 		reason += ": " + exit.Detail
 	}
-	log := m.log.With("sandbox", id)
-	if err := m.cleanup(ctx, id); err != nil {
-		log.Error("cleaning up a sandbox that ended", "err", err)
+	m.log.Warn("sandbox ended on its own", "sandbox", id, "reason", reason)
+	if err := m.halt(ctx, sb, reason); err != nil {
+		m.log.Error("recording a sandbox that ended", "sandbox", id, "err", err)
 	}
-	if err := m.markStopped(ctx, sb, reason); err != nil {
-		log.Error("recording a sandbox that ended", "err", err)
-		return
-	}
-	m.forget(id)
-	log.Warn("sandbox ended on its own", "reason", reason)
 }

@@ -18,7 +18,7 @@ var _ sandbox.Store = (*Store)(nil)
 
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
 	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at,
-	public, ports, access_token, password_hash, desktop, egress`
+	public, ports, access_token, password_hash, desktop, egress, disk, auto_start`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -29,10 +29,10 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
 			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), j.env, j.meta,
-			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, j.ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, j.egress)
+			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, j.ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, j.egress, sb.Disk, sb.AutoStart)
 		if err != nil {
 			return err
 		}
@@ -68,10 +68,10 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
 			disk_mb = ?, ip = ?, secret = ?, next_secret = ?, idle_timeout_ms = ?, env = ?, metadata = ?,
-			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ?, egress = ? WHERE id = ?`,
+			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ?, egress = ?, auto_start = ? WHERE id = ?`,
 			string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), sb.Secret, sb.NextSecret,
 			sb.IdleTimeout.Milliseconds(), j.env, j.meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt),
-			sb.Public, j.ports, sb.AccessToken, j.egress, sb.ID)
+			sb.Public, j.ports, sb.AccessToken, j.egress, sb.AutoStart, sb.ID)
 		if err != nil || old == string(sb.State) {
 			return err
 		}
@@ -158,7 +158,7 @@ func (s *Store) FindSandbox(ctx context.Context, teamID, ref string) (*sandbox.S
 		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE id = ? AND team_id = ?`, ref, teamID)
 	} else {
 		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes
-			WHERE name = ? AND team_id = ? AND state != 'stopped'`, ref, teamID)
+			WHERE name = ? AND team_id = ? AND state != 'destroyed'`, ref, teamID)
 	}
 	sb, err := scanSandbox(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -167,11 +167,12 @@ func (s *Store) FindSandbox(ctx context.Context, teamID, ref string) (*sandbox.S
 	return sb, err
 }
 
-// ListSandboxes lists a team's sandboxes ("" = all teams), newest first.
-func (s *Store) ListSandboxes(ctx context.Context, teamID string, includeStopped bool) ([]*sandbox.Sandbox, error) {
+// ListSandboxes lists a team's sandboxes ("" = all teams), newest first,
+// with the destroyed ones if includeDestroyed.
+func (s *Store) ListSandboxes(ctx context.Context, teamID string, includeDestroyed bool) ([]*sandbox.Sandbox, error) {
 	q := `SELECT ` + sandboxColumns + ` FROM sandboxes WHERE (? = '' OR team_id = ?)`
-	if !includeStopped {
-		q += ` AND state != 'stopped'`
+	if !includeDestroyed {
+		q += ` AND state != 'destroyed'`
 	}
 	return queryAll(ctx, s.db, "listing sandboxes", scanSandbox, q+` ORDER BY created_at DESC`, teamID, teamID)
 }
@@ -179,17 +180,17 @@ func (s *Store) ListSandboxes(ctx context.Context, teamID string, includeStopped
 // FindByName returns the live sandboxes of any team with this name.
 func (s *Store) FindByName(ctx context.Context, name string) ([]*sandbox.Sandbox, error) {
 	return queryAll(ctx, s.db, fmt.Sprintf("finding sandboxes named %q", name), scanSandbox,
-		`SELECT `+sandboxColumns+` FROM sandboxes WHERE name = ? AND state != 'stopped'`, name)
+		`SELECT `+sandboxColumns+` FROM sandboxes WHERE name = ? AND state != 'destroyed'`, name)
 }
 
-// LiveIPs returns the addresses held by sandboxes that are not stopped.
+// LiveIPs returns the addresses held by sandboxes not destroyed.
 func (s *Store) LiveIPs(ctx context.Context) ([]netip.Addr, error) {
 	addrs, err := queryAll(ctx, s.db, "listing addresses", func(r scanner) (netip.Addr, error) {
 		var ip string
 		err := r.Scan(&ip)
 		a, _ := netip.ParseAddr(ip) // an unreadable one holds no address: left out
 		return a, err
-	}, `SELECT ip FROM sandboxes WHERE state != 'stopped'`)
+	}, `SELECT ip FROM sandboxes WHERE state != 'destroyed'`)
 	return slices.DeleteFunc(addrs, func(a netip.Addr) bool { return !a.IsValid() }), err
 }
 
@@ -202,7 +203,7 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	)
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
 		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd,
-		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop, &eg)
+		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop, &eg, &sb.Disk, &sb.AutoStart)
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@ import (
 )
 
 // CountByState counts the sandbox records in each state, for metrics.
-// States without a sandbox are left out; stopped records are kept, so the
-// stopped count grows with every sandbox ever destroyed.
+// States without a sandbox are left out; destroyed records are kept, so
+// the destroyed count grows with every sandbox ever destroyed.
 func (s *Store) CountByState(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM sandboxes GROUP BY state`)
 	if err != nil {

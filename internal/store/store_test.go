@@ -66,13 +66,21 @@ func TestSandboxRecords(t *testing.T) {
 			t.Errorf("other team finds %s: %v", ref, err)
 		}
 	}
-	// A stopped sandbox frees its name and address, and survives reopening.
-	sb.State, sb.StopReason, sb.StoppedAt = sandbox.Stopped, "destroyed", time.Now().UTC()
+	// A stopped sandbox keeps its name; a destroyed one frees its name
+	// and address, and survives reopening.
+	sb.State, sb.StopReason, sb.StoppedAt = sandbox.Stopped, "crashed", time.Now().UTC()
+	if err := s.UpdateSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertSandbox(ctx, newSandbox("team-a", "web", "10.88.0.3")); !errors.Is(err, errdefs.ErrAlreadyExists) {
+		t.Errorf("a stopped sandbox's name taken again: %v", err)
+	}
+	sb.State, sb.StopReason = sandbox.Destroyed, "destroyed"
 	if err := s.UpdateSandbox(ctx, sb); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.InsertSandbox(ctx, newSandbox("team-a", "web", "10.88.0.2")); err != nil {
-		t.Errorf("reuse after stop: %v", err)
+		t.Errorf("reuse after destroy: %v", err)
 	}
 	s.Close()
 	s2, err := Open(ctx, path)
@@ -81,7 +89,7 @@ func TestSandboxRecords(t *testing.T) {
 	}
 	defer s2.Close()
 	got, err := s2.GetSandbox(ctx, sb.ID)
-	if err != nil || got.State != sandbox.Stopped || got.StopReason != "destroyed" || got.StoppedAt.IsZero() {
+	if err != nil || got.State != sandbox.Destroyed || got.StopReason != "destroyed" || got.StoppedAt.IsZero() {
 		t.Errorf("after reopen: %+v %v", got, err)
 	}
 	live, _ := s2.ListSandboxes(ctx, "team-a", false)

@@ -50,9 +50,29 @@ func (r *Runtime) Restore(ctx context.Context, s Spec, from, imageDir string) er
 		}
 	}
 	spec.Linux.CgroupsPath = filepath.Join(r.cfg.CgroupParent, s.ID)
+	if s.RootFS != "" {
+		spec.Root.Path = s.RootFS // a fork's own disk
+	}
 	bundle, err := writeBundle(s.Dir, &spec)
 	if err != nil {
 		return err
 	}
 	return r.runDetached(ctx, s, "restore", "--detach", "--image-path="+imageDir, "--bundle="+bundle, s.ID)
+}
+
+// Freeze stops every process of the sandbox where it is, so that nothing
+// writes to its disk, until Thaw.
+func (r *Runtime) Freeze(ctx context.Context, id string) error {
+	if out, err := r.runsc(ctx, "pause", id); err != nil {
+		return fmt.Errorf("runsc pause %s: %w: %s", id, err, out)
+	}
+	return nil
+}
+
+// Thaw lets a frozen sandbox run on.
+func (r *Runtime) Thaw(ctx context.Context, id string) error {
+	if out, err := r.runsc(ctx, "resume", id); err != nil {
+		return fmt.Errorf("runsc resume %s: %w: %s", id, err, out)
+	}
+	return nil
 }

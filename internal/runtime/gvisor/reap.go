@@ -3,9 +3,11 @@ package gvisor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,8 +55,51 @@ func reapRunscZombies(self int) {
 			return
 		}
 		var ws unix.WaitStatus
-		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); err == nil && got == pid {
+			reaped.record(pid, ws)
+		}
 	})
+}
+
+// reaped keeps how the runsc processes the daemon reaped in the last
+// minute ended, so that a sandbox's crash can say so ("exit signal 9").
+var reaped = &exits{m: map[int]exitRecord{}}
+
+type exitRecord struct {
+	ws unix.WaitStatus
+	at time.Time
+}
+
+type exits struct {
+	mu sync.Mutex
+	m  map[int]exitRecord
+}
+
+func (e *exits) record(pid int, ws unix.WaitStatus) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	for p, r := range e.m {
+		if now.Sub(r.at) > time.Minute {
+			delete(e.m, p)
+		}
+	}
+	e.m[pid] = exitRecord{ws: ws, at: now}
+}
+
+// of says how the process pid ended, if the daemon reaped it.
+func (e *exits) of(pid int) (string, bool) {
+	e.mu.Lock()
+	r, ok := e.m[pid]
+	e.mu.Unlock()
+	switch {
+	case !ok:
+		return "", false
+	case r.ws.Signaled():
+		return fmt.Sprintf("exit signal %d (%s)", int(r.ws.Signal()), unix.SignalName(r.ws.Signal())), true
+	default:
+		return fmt.Sprintf("exit code %d", r.ws.ExitStatus()), true
+	}
 }
 
 // parseStat reads the command, state and parent out of /proc/PID/stat.

@@ -93,7 +93,7 @@ func (r *Runtime) globalFlags(s Spec) []string {
 	}
 	if dir != "" {
 		overlay := fmt.Sprintf("--overlay2=root:dir=%s,size=%dm", filepath.Join(dir, "overlay"), diskMB)
-		if s.WritableRoot {
+		if s.WritableRoot || s.OwnDisk {
 			overlay = "--overlay2=none"
 		}
 		flags = append(flags, overlay)

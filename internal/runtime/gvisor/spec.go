@@ -27,6 +27,10 @@ type Spec struct {
 	// no overlay of gVisor's own (a template build step's layer); the
 	// disk limit does not apply.
 	WritableRoot bool
+	// OwnDisk: RootFS is the sandbox's own durable disk (package disk),
+	// written through the gofer with no overlay of gVisor's own; its
+	// image is the disk limit.
+	OwnDisk bool
 }
 
 // keepTmp keeps what a build step writes to /tmp in its layer, as Docker

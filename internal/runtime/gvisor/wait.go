@@ -29,11 +29,11 @@ func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
 		return Exit{}, err
 	}
 	if st.PID <= 0 || st.Status == "stopped" {
-		return r.exit(id, st.Bundle, -1), nil // ended before the watch began
+		return r.exit(id, st.Bundle, st.PID, -1), nil // ended before the watch began
 	}
 	fd, err := unix.PidfdOpen(st.PID, 0)
 	if errors.Is(err, unix.ESRCH) {
-		return r.exit(id, st.Bundle, -1), nil
+		return r.exit(id, st.Bundle, st.PID, -1), nil
 	}
 	if err != nil {
 		return Exit{}, fmt.Errorf("watching sandbox %s (pid %d): %w", id, st.PID, err)
@@ -52,7 +52,7 @@ func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
 			if err := ctx.Err(); err != nil {
 				return Exit{}, err // no longer wanted: the caller stopped it
 			}
-			return r.exit(id, st.Bundle, lastOOM), nil
+			return r.exit(id, st.Bundle, st.PID, lastOOM), nil
 		}
 		if now := time.Now(); now.Sub(lastSeen) > 2*time.Second {
 			lastOOM, lastSeen = r.oomKills(id), now
@@ -60,15 +60,25 @@ func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
 	}
 }
 
-// exit explains a sandbox's end: out of memory when the kernel killed a
-// task in its memory cgroup recently, else a crash with the console's tail.
-func (r *Runtime) exit(id, bundle string, before int) Exit {
+// exit explains the end of sandbox id, whose process was pid: out of
+// memory when the kernel killed a task in its memory cgroup recently, else
+// a crash, with how the process ended and the console's tail in the log.
+func (r *Runtime) exit(id, bundle string, pid, before int) Exit {
 	if n := r.oomKills(id); before >= 0 && n > before {
-		return Exit{OOM: true, Detail: "the sandbox used all of its memory and was stopped by the kernel"}
+		return Exit{OOM: true, Detail: "out of memory: the sandbox used all of its memory and was stopped by the kernel"}
 	}
-	r.log.Warn("sandbox process exited unexpectedly", "sandbox", id,
+	detail := "the sandbox process exited unexpectedly"
+	for range 20 { // the reaper gets to it within milliseconds
+		reapRunscZombies(os.Getpid())
+		if how, ok := reaped.of(pid); ok {
+			detail = how
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.log.Warn("sandbox process exited unexpectedly", "sandbox", id, "how", detail,
 		"console_tail", tail(filepath.Join(filepath.Dir(bundle), "console.log"), 2048))
-	return Exit{Detail: "the sandbox process exited unexpectedly"}
+	return Exit{Detail: detail}
 }
 
 // oomKills reads how many tasks the kernel's OOM killer has killed in the

@@ -1,0 +1,88 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// mountImage attaches image to a free loop device and mounts its ext4 at
+// target. The loop device goes away by itself when target is unmounted.
+func mountImage(image, target string) error {
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(image, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening the sandbox's disk: %w", err)
+	}
+	defer f.Close()
+	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("durable disks need loop devices: %w", err)
+	}
+	defer ctl.Close()
+	// Another process may take the free device between the two calls:
+	// then ask again.
+	for range 16 {
+		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
+		if err != nil {
+			return fmt.Errorf("finding a free loop device: %w", err)
+		}
+		dev, err := openLoop(n)
+		if err != nil {
+			return err
+		}
+		cfg := unix.LoopConfig{Fd: uint32(f.Fd()), Info: unix.LoopInfo64{Flags: unix.LO_FLAGS_AUTOCLEAR}}
+		copy(cfg.Info.File_name[:], image)
+		err = unix.IoctlLoopConfigure(int(dev.Fd()), &cfg)
+		if errors.Is(err, unix.EBUSY) {
+			dev.Close()
+			continue
+		}
+		if err != nil {
+			dev.Close()
+			return fmt.Errorf("attaching the sandbox's disk to %s: %w", dev.Name(), err)
+		}
+		err = unix.Mount(dev.Name(), target, "ext4", unix.MS_NODEV|unix.MS_NOSUID, "noinit_itable,errors=remount-ro")
+		dev.Close() // with AUTOCLEAR, the mount now holds the device
+		if err != nil {
+			return fmt.Errorf("mounting the sandbox's disk: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("no free loop device after 16 tries")
+}
+
+// openLoop opens /dev/loopN, making its node if the host's /dev lacks it.
+func openLoop(n int) (*os.File, error) {
+	path := "/dev/loop" + strconv.Itoa(n)
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := unix.Mknod(path, unix.S_IFBLK|0o660, int(unix.Mkdev(7, uint32(n)))); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("making %s: %w", path, err)
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// syncfs writes what is cached of the filesystem mounted at dir to its
+// image.
+func syncfs(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing the sandbox's disk: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("syncing the sandbox's disk: %w", err)
+	}
+	return nil
+}
