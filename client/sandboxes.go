@@ -19,8 +19,9 @@ func (c *Client) Get(ctx context.Context, ref string) (*Sandbox, error) {
 // ListOption changes what List returns.
 type ListOption func(url.Values)
 
-// IncludeStopped makes List return stopped sandboxes too.
-func IncludeStopped() ListOption { return func(q url.Values) { q.Set("all", "true") } }
+// IncludeDestroyed makes List return destroyed sandboxes too (stopped ones
+// are always listed).
+func IncludeDestroyed() ListOption { return func(q url.Values) { q.Set("all", "true") } }
 
 // List returns the team's sandboxes that are not stopped, newest first.
 func (c *Client) List(ctx context.Context, opts ...ListOption) ([]*Sandbox, error) {

@@ -13,23 +13,25 @@ import (
 	"github.com/runtools/runtools/client"
 )
 
-// checkNoOrphans asserts that every runsc container, network namespace and
-// sandbox directory belongs to a running sandbox, and that no record is
-// left in a transitional state.
+// checkNoOrphans asserts that every runsc container and network namespace
+// belongs to a running or paused sandbox, every sandbox directory to one
+// not destroyed (a stopped one keeps its disk), and that no record is left
+// in a transitional state.
 func checkNoOrphans(t *testing.T, s *server) {
 	t.Helper()
-	list, err := s.client().List(ctxT(t, time.Minute), client.IncludeStopped())
+	list, err := s.client().List(ctxT(t, time.Minute), client.IncludeDestroyed())
 	if err != nil {
 		t.Fatal(err)
 	}
-	running := map[string]bool{}
+	running, kept := map[string]bool{}, map[string]bool{}
 	for _, sb := range list {
 		switch sb.State {
 		case "running", "paused":
-			running[sb.ID] = true
-		case "stopped":
+			running[sb.ID], kept[sb.ID] = true, true
+		case "stopped", "destroyed":
+			kept[sb.ID] = sb.State == "stopped"
 			if sb.StopReason == "" {
-				t.Errorf("%s stopped without a reason", sb.ID)
+				t.Errorf("%s %s without a reason", sb.ID, sb.State)
 			}
 		default:
 			t.Errorf("%s left in state %s", sb.ID, sb.State)
@@ -47,7 +49,7 @@ func checkNoOrphans(t *testing.T, s *server) {
 	}
 	entries, _ := os.ReadDir(filepath.Join(s.dataDir, "sandboxes"))
 	for _, e := range entries {
-		if !running[e.Name()] {
+		if !kept[e.Name()] {
 			t.Errorf("orphaned sandbox directory %s", e.Name())
 		}
 	}
@@ -114,7 +116,7 @@ func TestLostWhileDown(t *testing.T) {
 	}
 	s.start()
 	got, err := s.client().Get(ctxT(t, time.Minute), sb.ID)
-	if err != nil || got.State != "stopped" || !strings.HasPrefix(got.StopReason, "lost") {
+	if err != nil || got.State != "stopped" || !strings.HasPrefix(got.StopReason, "crashed") {
 		t.Errorf("sandbox that died while the daemon was down: %+v %v", got, err)
 	}
 	checkNoOrphans(t, s)

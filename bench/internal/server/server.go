@@ -152,7 +152,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// destroyAll destroys every sandbox the server has that is not stopped.
+// destroyAll destroys every sandbox the server has, stopped ones too.
 func (s *Server) destroyAll(ctx context.Context) []error {
 	list, err := s.Client.List(ctx)
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Server) destroyAll(ctx context.Context) []error {
 	}
 	var errs []error
 	for _, sb := range list {
-		if sb.State != client.StateStopped {
+		if sb.State != client.StateDestroyed {
 			if err := s.Client.Destroy(ctx, sb.ID); err != nil {
 				errs = append(errs, fmt.Errorf("destroying %s: %w", sb.ID, err))
 			}

@@ -52,7 +52,7 @@ export interface ClientOptions {
 
 /** Options of list. */
 export interface ListOptions {
-  /** Include stopped sandboxes. */
+  /** Include destroyed sandboxes. */
   all?: boolean;
 }
 
@@ -104,7 +104,7 @@ export class Client {
     return sb;
   }
 
-  /** The team's sandboxes that are not stopped (with all, stopped ones too), newest first. */
+  /** The team's sandboxes that are not destroyed (with all, destroyed ones too), newest first. */
   async list(opts: ListOptions = {}): Promise<Sandbox[]> {
     const w = await httpOf(this).json(routes.listSandboxes, { query: { all: opts.all ? true : undefined } });
     return arr(w.sandboxes).map((s) => new Sandbox(this, sandboxFromWire(obj(s))));

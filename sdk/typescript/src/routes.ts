@@ -27,6 +27,8 @@ export const routes = {
   destroySandbox: route('DELETE', '/v1/sandboxes/{ref}'),
   pause: route('POST', '/v1/sandboxes/{ref}/pause'),
   resume: route('POST', '/v1/sandboxes/{ref}/resume'),
+  stop: route('POST', '/v1/sandboxes/{ref}/stop'),
+  start: route('POST', '/v1/sandboxes/{ref}/start'),
   events: route('GET', '/v1/sandboxes/{ref}/events'),
 
   takeSnapshot: route('POST', '/v1/sandboxes/{ref}/snapshots'),

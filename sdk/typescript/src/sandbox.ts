@@ -65,6 +65,8 @@ export class Sandbox implements SandboxInfo {
   vcpus!: number;
   memoryMb!: number;
   diskMb!: number;
+  disk!: 'durable' | 'ephemeral';
+  autoStart!: boolean;
   ip?: string;
   idleTimeout!: number;
   public!: boolean;
@@ -136,10 +138,10 @@ export class Sandbox implements SandboxInfo {
 
   /** The sandbox's data, as plain JSON-friendly fields. */
   toJSON(): SandboxInfo {
-    const { id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, ip, idleTimeout } = this;
+    const { id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, disk, autoStart, ip, idleTimeout } = this;
     const { ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata } = this;
     return {
-      id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, ip, idleTimeout, public: this.public,
+      id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, disk, autoStart, ip, idleTimeout, public: this.public,
       ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata,
       createdAt: this.createdAt, startedAt: this.startedAt, stoppedAt: this.stoppedAt,
     };
@@ -237,6 +239,19 @@ export class Sandbox implements SandboxInfo {
   /** Brings a paused sandbox back as it was. */
   async resume(): Promise<this> {
     return this.#call(routes.resume);
+  }
+
+  /** Ends its processes and keeps its disk; it then uses no CPU or memory. */
+  async stop(): Promise<this> {
+    return this.#call(routes.stop);
+  }
+
+  /**
+   * Boots a stopped sandbox from its disk (`runtools sandbox start`): same
+   * ID, name and URLs, processes fresh. (start() runs a background command.)
+   */
+  async boot(): Promise<this> {
+    return this.#call(routes.start);
   }
 
   /** Its recorded state changes, oldest first. */

@@ -12,6 +12,7 @@ export type SandboxState =
   | 'resuming'
   | 'stopping'
   | 'stopped'
+  | 'destroyed'
   | 'error';
 
 /** A dev-server URL of a sandbox port. */
@@ -38,11 +39,15 @@ export interface SandboxInfo {
   team: string;
   template: string;
   state: SandboxState;
-  /** Why it stopped: destroyed, oom, crashed, create_failed, interrupted, lost or restore_failed, with detail. */
+  /** Why it stopped: stopped (on request), oom, crashed, host restarted, destroyed, create_failed, interrupted, lost or restore_failed, with detail. */
   stopReason?: string;
   vcpus: number;
   memoryMb: number;
   diskMb: number;
+  /** `durable` (on the host: what it fsyncs outlives a crash and a stop) or `ephemeral` (in its memory). */
+  disk: 'durable' | 'ephemeral';
+  /** A use of it while it is stopped starts it. */
+  autoStart: boolean;
   ip?: string;
   /** Seconds without activity before the sandbox is paused; 0 never pauses it. */
   idleTimeout: number;
@@ -93,6 +98,10 @@ export interface CreateOptions {
   password?: string;
   /** Where the sandbox may connect outside its team's network; left out, everywhere. */
   egress?: Egress;
+  /** `durable` (the default: on the host, outlives a crash and a stop) or `ephemeral` (in memory: faster, gone with its process). */
+  disk?: 'durable' | 'ephemeral';
+  /** A use of it while it is stopped (exec, files, SSH, URLs) starts it; default true. */
+  autoStart?: boolean;
   signal?: AbortSignal;
 }
 
@@ -117,6 +126,8 @@ export interface UpdateOptions {
   idleTimeout?: number;
   /** Dev-server URLs open to anyone (true) or only with the access token (false). */
   public?: boolean;
+  /** A use of it while it is stopped starts it. */
+  autoStart?: boolean;
 }
 
 /** One recorded change of a sandbox's state. */

@@ -110,6 +110,8 @@ export function sandboxFromWire(x: Wire): SandboxInfo {
     vcpus: num(w.vcpus),
     memoryMb: num(w.memory_mb),
     diskMb: num(w.disk_mb),
+    disk: w.disk === 'ephemeral' ? 'ephemeral' : 'durable',
+    autoStart: bool(w.auto_start),
     ip: optStr(w.ip),
     idleTimeout: num(w.idle_timeout),
     public: bool(w.public),
@@ -148,6 +150,8 @@ export function createToWire(o: CreateOptions): S['CreateRequest'] {
     ports: o.ports,
     password: o.password,
     egress: o.egress && egressToWire(o.egress),
+    disk: o.disk,
+    auto_start: o.autoStart,
   });
 }
 
@@ -162,7 +166,7 @@ function egressFromWire(x: Wire): Egress {
 }
 
 export function updateToWire(o: UpdateOptions): Wire {
-  return compact({ idle_timeout: o.idleTimeout, public: o.public });
+  return compact({ idle_timeout: o.idleTimeout, public: o.public, auto_start: o.autoStart });
 }
 
 export function sandboxEventFromWire(x: Wire): SandboxEvent {

@@ -39,7 +39,7 @@ test('create, get, list, connect, update, destroy', needsServer, async (t) => {
   assert.ok(events.some((e) => e.to === 'running'), JSON.stringify(events));
 
   await sb.destroy();
-  assert.equal(sb.state, 'stopped');
+  assert.equal(sb.state, 'destroyed');
   assert.ok(!(await Sandbox.list()).some((s) => s.id === sb.id), 'a destroyed sandbox is not listed');
   assert.ok((await Sandbox.list({ all: true })).some((s) => s.id === sb.id), 'but is with all');
 });
