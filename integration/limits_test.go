@@ -269,3 +269,43 @@ print(lim, before + len(fds), err, raised)
 		t.Errorf("sandbox after the open-files test: %+v", r)
 	}
 }
+
+// TestOneLargeAllocation: one allocation far past the sandbox's memory
+// (gVisor shares one host memory cgroup with the sandbox's processes,
+// google/gvisor#2535) either has its process killed or stops the sandbox
+// with reason oom; then the sandbox is kept, with its durable disk, and a
+// use starts it again.
+func TestOneLargeAllocation(t *testing.T) {
+	s := startServer(t)
+	sb := create(t, s, client.CreateRequest{MemoryMB: 256})
+	sh(t, sb, "echo kept > /root/state && sync")
+	ctx := ctxT(t, 2*time.Minute)
+	start := time.Now()
+	res, err := sb.Exec(ctx, client.ExecRequest{Cmd: []string{"python3", "-c", "b = bytearray(1 << 30); print('survived')"}})
+	t.Logf("one 1 GiB allocation in 256 MB: %+v %v after %v", res, err, time.Since(start))
+	if err == nil && strings.Contains(string(res.Stdout), "survived") {
+		t.Fatal("a 1 GiB allocation in a 256 MB sandbox succeeded")
+	}
+	got, gerr := s.client().Get(ctx, sb.ID)
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	switch got.State {
+	case "running":
+		if err != nil || res.ExitCode != 137 {
+			t.Errorf("the process was not killed with 137: %+v %v", res, err)
+		}
+	case "stopped":
+		if !strings.HasPrefix(got.StopReason, "oom") {
+			t.Errorf("stopped with reason %q, want oom", got.StopReason)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("the exec on a sandbox that ran out of memory took %v", d)
+		}
+	default:
+		t.Fatalf("after the allocation the sandbox is %s (%s)", got.State, got.StopReason)
+	}
+	if r := sh(t, sb, "cat /root/state"); string(r.Stdout) != "kept\n" {
+		t.Errorf("after the allocation (%s): %q", got.State, r.Stdout)
+	}
+}

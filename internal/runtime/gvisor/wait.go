@@ -65,7 +65,10 @@ func (r *Runtime) Wait(ctx context.Context, id string) (Exit, error) {
 // a crash, with how the process ended and the console's tail in the log.
 func (r *Runtime) exit(id, bundle string, pid, before int) Exit {
 	if n := r.oomKills(id); before >= 0 && n > before {
-		return Exit{OOM: true, Detail: "out of memory: the sandbox used all of its memory and was stopped by the kernel"}
+		// gVisor and the sandbox's processes share one memory cgroup
+		// (google/gvisor#2535): one allocation far past the limit can make
+		// the host's OOM killer take gVisor itself.
+		return Exit{OOM: true, Detail: "out of memory: the host's OOM killer stopped the sandbox (an allocation far past its memory does this; give it more memory)"}
 	}
 	detail := "the sandbox process exited unexpectedly"
 	for range 20 { // the reaper gets to it within milliseconds
