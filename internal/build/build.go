@@ -35,6 +35,19 @@ type Sandboxes interface {
 	Fork(ctx context.Context, teamID, ref string) (Sandbox, Origin, error)
 }
 
+// DiskReader is the optional ability of Sandboxes to read what a sandbox
+// wrote straight from its durable disk: the upper directory of its
+// overlay (overlayfs's format: whiteouts for what it removed), as it was
+// at one instant. A save then copies only that.
+type DiskReader interface {
+	// ReadWrites calls fn with that directory and what the sandbox runs
+	// on, or returns ErrNoDisk for a sandbox whose disk is ephemeral.
+	ReadWrites(ctx context.Context, teamID, ref string, fn func(upper string, o Origin) error) error
+}
+
+// ErrNoDisk says a sandbox has no durable disk to read.
+var ErrNoDisk = errors.New("the sandbox's disk is ephemeral")
+
 // Origin is what a sandbox runs on: the root filesystem of its template's
 // version, and the template's name.
 type Origin struct {

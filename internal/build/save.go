@@ -42,6 +42,12 @@ func (b *Builder) Save(ctx context.Context, req SaveRequest, progress func(Event
 	}
 	r := &run{b: b, req: Request{TeamID: req.TeamID, Name: req.Name, BuiltBy: req.BuiltBy}, start: b.now(), progress: progress, steps: 2}
 	r.done = 1
+	if dr, ok := b.sbs.(DiskReader); ok {
+		t, err := b.saveDisk(ctx, r, dr, req)
+		if !errors.Is(err, ErrNoDisk) {
+			return t, err
+		}
+	}
 	r.emit(Event{Step: 1, Steps: 2, Instruction: "snapshot and fork of " + req.Sandbox})
 	fork, origin, err := b.sbs.Fork(ctx, req.TeamID, req.Sandbox)
 	if err != nil {

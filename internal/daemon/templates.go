@@ -142,6 +142,21 @@ func (b *buildSandboxes) Fork(ctx context.Context, teamID, ref string) (build.Sa
 	return buildSandbox{mgr: b.mgr, sb: sb}, build.Origin{RootFS: rootfs, Template: parent.Template}, nil
 }
 
+// ReadWrites gives a save what a sandbox with a durable disk wrote.
+func (b *buildSandboxes) ReadWrites(ctx context.Context, teamID, ref string, fn func(upper string, o build.Origin) error) error {
+	parent, err := b.mgr.Get(ctx, teamID, ref)
+	if err != nil {
+		return err
+	}
+	err = b.mgr.ReadWrites(ctx, teamID, parent.ID, func(upper, lower string) error {
+		return fn(upper, build.Origin{RootFS: lower, Template: parent.Template})
+	})
+	if errors.Is(err, sandbox.ErrEphemeral) {
+		return build.ErrNoDisk
+	}
+	return err
+}
+
 type buildSandbox struct {
 	mgr *sandbox.Manager
 	sb  *sandbox.Sandbox

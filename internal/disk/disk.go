@@ -161,6 +161,19 @@ func (d *Disks) Save(dir, dst string) (int64, error) {
 	return Copy(dst, filepath.Join(dir, ImageName))
 }
 
+// Read mounts the disk image at image read-only at mnt and calls fn with
+// the upper directory of its overlay: what the sandbox wrote.
+func (d *Disks) Read(image, mnt string, fn func(upper string) error) error {
+	if err := mountImageRO(image, mnt); err != nil {
+		return err
+	}
+	defer func() {
+		_ = hostfs.UnmountUnder(mnt)
+		_ = os.Remove(mnt)
+	}()
+	return fn(filepath.Join(mnt, "upper"))
+}
+
 // blank returns an empty ext4 image of sizeMB, making it the first time.
 // Its inodes are initialized lazily, so it takes about 1 MB until used.
 func (d *Disks) blank(ctx context.Context, sizeMB int) (string, error) {

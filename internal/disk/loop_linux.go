@@ -12,9 +12,20 @@ import (
 
 // mountImage attaches image to a free loop device and mounts its ext4 at
 // target. The loop device goes away by itself when target is unmounted.
-func mountImage(image, target string) error {
+func mountImage(image, target string) error { return attach(image, target, false) }
+
+// mountImageRO mounts image read-only at target. The device stays
+// writable, so that ext4 replays its journal: what was synced is there.
+func mountImageRO(image, target string) error { return attach(image, target, true) }
+
+func attach(image, target string, readOnly bool) error {
 	if err := os.MkdirAll(target, 0o700); err != nil {
 		return err
+	}
+	// discard: what the sandbox deletes is given back to the host.
+	flags, opts := uintptr(unix.MS_NODEV|unix.MS_NOSUID), "noinit_itable,discard,errors=remount-ro"
+	if readOnly {
+		flags, opts = flags|unix.MS_RDONLY|unix.MS_NOEXEC, "noinit_itable"
 	}
 	f, err := os.OpenFile(image, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -48,8 +59,7 @@ func mountImage(image, target string) error {
 			dev.Close()
 			return fmt.Errorf("attaching the sandbox's disk to %s: %w", dev.Name(), err)
 		}
-		// discard: what the sandbox deletes is given back to the host.
-		err = unix.Mount(dev.Name(), target, "ext4", unix.MS_NODEV|unix.MS_NOSUID, "noinit_itable,discard,errors=remount-ro")
+		err = unix.Mount(dev.Name(), target, "ext4", flags, opts)
 		dev.Close() // with AUTOCLEAR, the mount now holds the device
 		if err != nil {
 			return fmt.Errorf("mounting the sandbox's disk: %w", err)

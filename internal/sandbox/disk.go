@@ -7,10 +7,12 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/runtools/runtools/internal/disk"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
@@ -127,4 +129,31 @@ func (m *Manager) snapshotRunning(ctx context.Context, sb *Sandbox, cp Checkpoin
 		err = terr
 	}
 	return err
+}
+
+// ErrEphemeral says a sandbox's disk is not durable.
+var ErrEphemeral = errors.New("the sandbox's disk is ephemeral")
+
+// ReadWrites snapshots a sandbox with a durable disk and calls fn with
+// what it wrote as of the snapshot (its overlay's upper directory, on the
+// snapshot's copy of its disk, mounted read-only) and the template root
+// filesystem that is over. The snapshot goes after. A sandbox whose disk
+// is ephemeral gives ErrEphemeral.
+func (m *Manager) ReadWrites(ctx context.Context, teamID, ref string, fn func(upper, lower string) error) error {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil {
+		return err
+	}
+	if !sb.durable() || m.disks == nil {
+		return ErrEphemeral
+	}
+	ctx = context.WithoutCancel(ctx)
+	sn, err := m.Snapshot(ctx, teamID, sb.ID, "save-"+randomString(8))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.removeSnapshot(ctx, sn) }()
+	dir := m.snapshotDir(sn.ID)
+	lower := disk.Lower(m.dir(sb.ID))
+	return m.disks.Read(filepath.Join(dir, diskImageName), dir+".mnt", func(upper string) error { return fn(upper, lower) })
 }

@@ -96,6 +96,9 @@ type Disks interface {
 	Remove(dir string) error
 	// Used is what the files on the mounted disk take.
 	Used(dir string) (int64, error)
+	// Read mounts a saved disk image read-only at mnt and calls fn with
+	// the directory of what the sandbox wrote (its overlay's upper).
+	Read(image, mnt string, fn func(upper string) error) error
 }
 
 // Templates resolves a template name (or alias) a team may use to its

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 // Recover reconciles records with what really exists, after a restart or
@@ -162,7 +163,9 @@ func (m *Manager) recoverSnapshots(ctx context.Context) error {
 	}
 	for _, e := range entries {
 		if !known[e.Name()] {
-			_ = os.RemoveAll(filepath.Join(m.cfg.SnapshotDir, e.Name()))
+			p := filepath.Join(m.cfg.SnapshotDir, e.Name())
+			_ = hostfs.UnmountUnder(p) // a save's read of a disk copy
+			_ = os.RemoveAll(p)
 		}
 	}
 	return nil
