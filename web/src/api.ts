@@ -3,7 +3,7 @@
 
 export interface Sandbox {
   id: string; name: string; template: string; state: string; stop_reason?: string;
-  vcpus: number; memory_mb: number; idle_timeout: number; ports: number[];
+  vcpus: number; memory_mb: number; disk?: 'durable' | 'ephemeral'; auto_start?: boolean; idle_timeout: number; ports: number[];
   urls?: { port: number; url: string }[]; desktop?: boolean; vnc_ready?: boolean;
   limit_hit?: string; ip?: string; egress?: Egress; created_at: string;
 }
@@ -64,6 +64,8 @@ export const api = {
   destroy: (ref: string) => call<Sandbox>('DELETE', sb(ref)),
   pause: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/pause`),
   resume: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/resume`),
+  stop: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/stop`),
+  start: (ref: string) => call<Sandbox>('POST', `${sb(ref)}/start`),
   templates: () => call<{ templates: Template[] }>('GET', '/v1/templates').then((r) => r.templates),
   template: (name: string) => call<Template>('GET', tp(name)),
   history: (name: string) => call<{ versions: Template[] }>('GET', `${tp(name)}/history`).then((r) => r.versions ?? []),

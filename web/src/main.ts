@@ -185,9 +185,10 @@ async function sandboxPage(ref: string): Promise<void> {
   };
   show(
     h('h1', {}, sb.name || sb.id, ' ', state),
-    h('p', { className: 'meta' }, `${sb.id} · ${sb.template} · ${sb.vcpus} vCPU · ${sb.memory_mb} MB · idle timeout ${sb.idle_timeout || 'never'}${sb.idle_timeout ? ' s' : ''}`),
+    h('p', { className: 'meta' }, `${sb.id} · ${sb.template} · ${sb.vcpus} vCPU · ${sb.memory_mb} MB · ${sb.disk ?? 'durable'} disk · idle timeout ${sb.idle_timeout || 'never'}${sb.idle_timeout ? ' s' : ''}`),
     h('div', { className: 'actions' },
       action('Pause', () => api.pause(sb.id)), action('Resume', () => api.resume(sb.id)),
+      action('Stop', () => api.stop(sb.id)), action('Start', () => api.start(sb.id)),
       h('button', { className: 'danger', onclick: () => confirm(`Destroy ${sb.name || sb.id}?`) && err.run(async () => { await api.destroy(sb.id); location.hash = '#/'; }) }, 'Destroy')),
     err.el,
     h('section', {}, h('h2', {}, 'Metrics'), h('div', { className: 'charts' }, cpu.canvas, mem.canvas)),
@@ -231,7 +232,7 @@ async function sandboxPage(ref: string): Promise<void> {
       if (ev.status.vnc_ready) showDesktop();
     }
   }, ctl.signal);
-  if (sb.state !== 'stopped') leave.push(openTerminal(termEl, sb.id));
+  if (sb.state !== 'stopped' && sb.state !== 'destroyed') leave.push(openTerminal(termEl, sb.id));
   // A desktop sandbox's desktop, drawn here by noVNC over the API's VNC
   // WebSocket once it is up; its own noVNC page (port 6901) opens in a tab
   // with a signed link.
