@@ -13,7 +13,7 @@ import (
 )
 
 func (a *app) sandboxCmd() *cobra.Command {
-	return group(&cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:     "sandbox",
 		Aliases: []string{"sb"},
 		Short:   "Create, use and destroy sandboxes",
@@ -37,11 +37,7 @@ name or its ID.`,
 		a.sandboxCpCmd(),
 		a.sandboxLsCmd(),
 		a.sandboxCatCmd(),
-		a.sandboxPauseCmd(),
 		a.sandboxEgressCmd(),
-		a.sandboxResumeCmd(),
-		a.sandboxStopCmd(),
-		a.sandboxStartCmd(),
 		a.sandboxUpdateCmd(),
 		a.sandboxEventsCmd(),
 		a.sandboxSnapshotCmd(),
@@ -58,6 +54,8 @@ name or its ID.`,
 		a.sandboxComputerCmd(),
 		a.sandboxWatchCmd(),
 	)
+	cmd.AddCommand(a.sandboxLifecycleCmds()...)
+	return cmd
 }
 
 // printSandboxes writes the sandbox table: ID, NAME, TEMPLATE, STATE,

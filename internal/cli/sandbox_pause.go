@@ -8,57 +8,51 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func (a *app) sandboxPauseCmd() *cobra.Command {
-	return a.lifecycleCmd(&cobra.Command{
-		Use:   "pause NAME...",
-		Short: "Save a sandbox to disk and stop it",
-		Long: `Save a sandbox's memory, processes and disk to disk and stop it. A paused
+// lifecycle is a command that moves sandboxes to another state.
+type lifecycle struct {
+	verb, short, long string
+	doing, done       string
+	method            func(*client.Client, context.Context, string) (*client.Sandbox, error)
+}
+
+var lifecycles = []lifecycle{
+	{"pause", "Save a sandbox to disk and stop it",
+		`Save a sandbox's memory, processes and disk to disk and stop it. A paused
 sandbox uses no CPU or memory, only disk. It keeps its ID, name and IP.
 
 Any use of a paused sandbox (exec, files, ...) wakes it first, so pausing is
 always safe. Sandboxes are also paused on their own after their idle
-timeout (see create --idle-timeout and update).`,
-		Example: "  runtools sandbox pause my-env",
-	}, "pausing", "paused", (*client.Client).Pause)
-}
-
-func (a *app) sandboxResumeCmd() *cobra.Command {
-	return a.lifecycleCmd(&cobra.Command{
-		Use:   "resume NAME...",
-		Short: "Bring a paused sandbox back",
-		Long: `Bring a paused sandbox back exactly as it was: the same processes, open
+timeout (see create --idle-timeout and update).`, "pausing", "paused", (*client.Client).Pause},
+	{"resume", "Bring a paused sandbox back",
+		`Bring a paused sandbox back exactly as it was: the same processes, open
 ports and files. Resuming is usually not needed: any use wakes a paused
-sandbox by itself.`,
-		Example: "  runtools sandbox resume my-env",
-	}, "resuming", "resumed", (*client.Client).Resume)
-}
-
-func (a *app) sandboxStopCmd() *cobra.Command {
-	return a.lifecycleCmd(&cobra.Command{
-		Use:   "stop NAME...",
-		Short: "End a sandbox's processes and keep its disk",
-		Long: `Stop a sandbox: its processes end and it uses no CPU or memory. It keeps
+sandbox by itself.`, "resuming", "resumed", (*client.Client).Resume},
+	{"stop", "End a sandbox's processes and keep its disk",
+		`Stop a sandbox: its processes end and it uses no CPU or memory. It keeps
 its ID, name, IP, URLs and disk (unless its disk is ephemeral), and starts
 again with 'runtools sandbox start', or by any use of it (exec, files, SSH,
 its URLs) unless it was created with --auto-start=false.
 
 Stop keeps the disk only; pause keeps memory and processes too. A stopped
-paused sandbox loses what was in its memory.`,
-		Example: "  runtools sandbox stop my-env",
-	}, "stopping", "stopped", (*client.Client).Stop)
-}
-
-func (a *app) sandboxStartCmd() *cobra.Command {
-	return a.lifecycleCmd(&cobra.Command{
-		Use:   "start NAME...",
-		Short: "Boot a stopped sandbox from its disk",
-		Long: `Start a stopped sandbox, one you stopped or one that crashed: it boots from
+paused sandbox loses what was in its memory.`, "stopping", "stopped", (*client.Client).Stop},
+	{"start", "Boot a stopped sandbox from its disk",
+		`Start a stopped sandbox, one you stopped or one that crashed: it boots from
 its disk with the same ID, name, IP, URLs, SSH and limits. Its processes
 start fresh, as after a reboot, and its template's start command runs again.
 A sandbox with an ephemeral disk starts from its template again.
-Starting a paused sandbox resumes it; a running one is left as it is.`,
-		Example: "  runtools sandbox start my-env",
-	}, "starting", "started", (*client.Client).Boot)
+Starting a paused sandbox resumes it; a running one is left as it is.`, "starting", "started", (*client.Client).Boot},
+}
+
+// sandboxLifecycleCmds are pause, resume, stop and start.
+func (a *app) sandboxLifecycleCmds() []*cobra.Command {
+	var cmds []*cobra.Command
+	for _, l := range lifecycles {
+		cmds = append(cmds, a.lifecycleCmd(&cobra.Command{
+			Use: l.verb + " NAME...", Short: l.short, Long: l.long,
+			Example: "  runtools sandbox " + l.verb + " my-env",
+		}, l.doing, l.done, l.method))
+	}
+	return cmds
 }
 
 // lifecycleCmd is eachSandboxCmd for method, with a progress line for each

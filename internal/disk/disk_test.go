@@ -34,13 +34,15 @@ func newDisks(t *testing.T) (*Disks, string) {
 	return d, lower
 }
 
-func TestDiskKeepsWritesOverItsTemplate(t *testing.T) {
-	d, lower := newDisks(t)
-	sb := filepath.Join(t.TempDir(), "sandbox-x")
+// mounted makes a sandbox directory with a new disk of sizeMB over lower,
+// mounted; it is removed when the test ends.
+func mounted(t *testing.T, d *Disks, lower string, sizeMB int) (sb, root string) {
+	t.Helper()
+	sb = filepath.Join(t.TempDir(), "sandbox-x")
 	if err := os.MkdirAll(sb, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Create(context.Background(), sb, lower, 64); err != nil {
+	if err := d.Create(context.Background(), sb, lower, sizeMB); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Remove(sb) })
@@ -48,6 +50,13 @@ func TestDiskKeepsWritesOverItsTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sb, root
+}
+
+func TestDiskKeepsWritesOverItsTemplate(t *testing.T) {
+	d, lower := newDisks(t)
+	sb, root := mounted(t, d, lower, 64)
+	var err error
 	if b, err := os.ReadFile(filepath.Join(root, "etc/template")); err != nil || string(b) != "t" {
 		t.Fatalf("the template through the disk: %q %v", b, err)
 	}
@@ -99,16 +108,7 @@ func TestDiskKeepsWritesOverItsTemplate(t *testing.T) {
 
 func TestDiskCapIsENOSPC(t *testing.T) {
 	d, lower := newDisks(t)
-	sb := filepath.Join(t.TempDir(), "sandbox-y")
-	os.MkdirAll(sb, 0o700)
-	if err := d.Create(context.Background(), sb, lower, 32); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Remove(sb) })
-	root, err := d.Mount(sb, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, root := mounted(t, d, lower, 32)
 	f, err := os.Create(filepath.Join(root, "fill"))
 	if err != nil {
 		t.Fatal(err)
