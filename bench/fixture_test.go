@@ -11,6 +11,7 @@ import (
 	"github.com/runtools/runtools/bench/internal/sections/compare"
 	"github.com/runtools/runtools/bench/internal/sections/density"
 	"github.com/runtools/runtools/bench/internal/sections/desktop"
+	"github.com/runtools/runtools/bench/internal/sections/disk"
 	"github.com/runtools/runtools/bench/internal/sections/events"
 	"github.com/runtools/runtools/bench/internal/sections/pause"
 	"github.com/runtools/runtools/bench/internal/sections/proxy"
@@ -60,6 +61,7 @@ type fixture struct {
 	pause   *pause.Section
 	proxy   *proxy.Section
 	ssh     *ssh.Section
+	disk    *disk.Section
 	desktop *desktop.Section
 	tpl     *templates.Section
 	events  *events.Section
@@ -70,7 +72,7 @@ type fixture struct {
 func fullConfig() config {
 	c := config{runs: 20, execRuns: 100, template: "base", platform: "auto", bridge: "rtbench0", subnet: "10.250.0.0/16",
 		rawBridge: "rtbench1", rawSubnet: "10.251.0.0/24", podman: true, pauseRuns: 20, snapRuns: 10, bigRuns: 5, bigMB: 140,
-		proxySeconds: 5, proxyConns: 16, wakeRuns: 5, sshRuns: 20, loginRuns: 10, scpRuns: 3, scpMB: 100,
+		proxySeconds: 5, proxyConns: 16, wakeRuns: 5, sshRuns: 20, loginRuns: 10, scpRuns: 3, scpMB: 100, diskRuns: 3,
 		desktopRuns: 3, desktopShotRuns: 20, desktopPauseRuns: 3, eventRuns: 20, densityMax: 150, densityBatch: 4, densityFloor: 15}
 	c.only, _ = parseSections("")
 	return c
@@ -171,7 +173,7 @@ func fullFixture() *fixture {
 	cfg := fullConfig()
 	all := newSections(cfg)
 	f := &fixture{cfg: cfg, all: all, create: pick[*compare.Create](all), exec: pick[*compare.Exec](all),
-		pause: pick[*pause.Section](all), proxy: pick[*proxy.Section](all), ssh: pick[*ssh.Section](all),
+		pause: pick[*pause.Section](all), proxy: pick[*proxy.Section](all), ssh: pick[*ssh.Section](all), disk: pick[*disk.Section](all),
 		desktop: pick[*desktop.Section](all), tpl: pick[*templates.Section](all), events: pick[*events.Section](all),
 		density: pick[*density.Section](all), reuse: pick[*reuse.Section](all)}
 	f.frame = report.Frame{Date: time.Date(2026, 12, 7, 17, 15, 0, 0, time.UTC),
@@ -186,6 +188,7 @@ func fullFixture() *fixture {
 	f.pause.PauseTook, f.pause.BigTook = 150*time.Second, 60*time.Second
 	fillProxy(f.proxy)
 	fillSSH(f.ssh)
+	fillDisk(f.disk)
 	fillDesktop(f.desktop)
 	fillTemplates(f.tpl)
 	fillEvents(f.events)
@@ -209,6 +212,43 @@ func fillSSH(s *ssh.Section) {
 	s.Version = "OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024"
 	s.Transfer = ssh.Transfer{Runs: 3, MB: 100, Methods: xf, Times: map[string]stats.Samples{
 		xf[0]: ss(60, 3), xf[1]: ss(900, 3), xf[2]: ss(950, 3), xf[3]: ss(700, 3), xf[4]: ss(650, 3)}}
+}
+
+// diskCell is a disk I/O cell of n runs of the phases in kv (name, base
+// ms, ...), its totals their sums.
+func diskCell(n int, kv ...any) *disk.Cell {
+	c := &disk.Cell{Phases: phasesOf(n, kv...)}
+	for i := 0; i < n; i++ {
+		var sum time.Duration
+		for _, name := range c.Phases.Names {
+			sum += c.Phases.By[name][i]
+		}
+		c.Totals = append(c.Totals, sum)
+	}
+	return c
+}
+
+func fillDisk(s *disk.Section) {
+	small := func(scale float64) *disk.Cell {
+		return diskCell(3, "create", 900.0*scale, "sync", 150.0*scale, "stat", 120.0*scale, "delete", 600.0*scale)
+	}
+	s.Took = 7 * time.Minute
+	s.Workloads = []*disk.Workload{
+		{Key: "npm", Cells: map[string]*disk.Cell{disk.Durable: diskCell(3, "total", 14200.0),
+			disk.Ephemeral: diskCell(3, "total", 11800.0), disk.Host: diskCell(3, "total", 9100.0)}},
+		{Key: "git", Cells: map[string]*disk.Cell{disk.Durable: diskCell(3, "total", 5200.0),
+			disk.Ephemeral: diskCell(3, "total", 2100.0), disk.Host: diskCell(3, "total", 800.0)}},
+		{Key: "pip", Cells: map[string]*disk.Cell{disk.Durable: diskCell(3, "total", 4300.0),
+			disk.Ephemeral: diskCell(3, "total", 3500.0), disk.Host: diskCell(3, "total", 2900.0)}},
+		{Key: "small", Cells: map[string]*disk.Cell{disk.Durable: small(4), disk.Ephemeral: small(1.5), disk.Host: small(0.3)}},
+		{Key: "fsync", Cells: map[string]*disk.Cell{disk.Durable: diskCell(3, "total", 6100.0),
+			disk.Ephemeral: diskCell(3, "total", 40.0), disk.Host: diskCell(3, "total", 2200.0)}},
+	}
+	s.Lifecycle = map[string]stats.PhaseSet{disk.Durable: phasesOf(3, disk.PhStop, 410.0, disk.PhBoot, 780.0),
+		disk.Ephemeral: phasesOf(3, disk.PhStop, 380.0, disk.PhBoot, 650.0)}
+	s.Setup = disk.Setup{MemoryMB: 2048, HostFS: "ext4 on /dev/vda (rw,relatime,discard)",
+		DurableFS: "ext4 on /dev/loop3 (rw,nosuid,nodev,relatime,discard,errors=remount-ro)",
+		Reflink:   "no (FICLONE: operation not supported)", Tools: "node v22.23.3, npm 10.9.4, git 2.39.5, Python 3.11.2, pip 23.0.1"}
 }
 
 func fillDesktop(s *desktop.Section) {
@@ -265,7 +305,7 @@ func fillDensity(s *density.Section) {
 // sections' other branches: parts skipped or failing, the reuse MISS.
 func partialFixture() *fixture {
 	f := fullFixture()
-	f.cfg.only, _ = parseSections("pause,proxy,ssh,desktop,templates,events,density,reuse")
+	f.cfg.only, _ = parseSections("pause,proxy,ssh,disk,desktop,templates,events,density,reuse")
 	f.create.Results, f.exec.Results = nil, nil // not run
 	f.pause.Big = pause.Cycle{HoldMB: 140, Runs: 5, Skipped: "left out with -big-runs=0"}
 	f.pause.Snap = pause.Cycle{HoldMB: 0, Runs: 10, Skipped: "the runtools sandbox failed its pause/resume runs"}
@@ -273,6 +313,9 @@ func partialFixture() *fixture {
 	f.proxy.Load[1].Errors, f.proxy.Load[1].FirstErr = 3, "answered 502 Bad Gateway"
 	f.ssh.Login = nil
 	f.ssh.Transfer.Skipped = "left out with -scp-runs=0"
+	f.disk.Workloads[0].Cells[disk.Host] = &disk.Cell{NA: "N/A: the npm registry is unreachable (`npm ping` failed): exit status 1: npm error code ENOTFOUND"}
+	f.disk.Workloads[1].Cells[disk.Ephemeral].NA = "failed in run 3: exit code 128: fatal: | out of memory"
+	delete(f.disk.Lifecycle, disk.Ephemeral)
 	f.desktop.ShotSkipped = "failed: screenshot of x: not a PNG"
 	f.desktop.FirefoxSeen, f.desktop.FirefoxMissing = 2, `"xterm", "Desktop"`
 	f.tpl.Create = f.tpl.Create[:1]
@@ -323,6 +366,8 @@ func skippedFixture() *fixture {
 	*f.proxy = proxy.Section{Config: f.proxy.Config, Pause: f.pause, Skipped: "left out with -proxy-seconds=0"}
 	f.proxy.Config.Seconds = 0
 	*f.ssh = ssh.Section{Config: f.ssh.Config, Exec: f.exec, Skipped: "failed: ssh: executable file not found"}
+	f.cfg.diskRuns, f.disk.Config.Runs = 0, 0
+	*f.disk = disk.Section{Config: f.disk.Config, Skipped: "left out with -disk-runs=0"}
 	*f.desktop = desktop.Section{Config: f.desktop.Config, Platform: "systrap", Skipped: "left out with -desktop-runs=0"}
 	*f.tpl = templates.Section{Config: f.tpl.Config, Skipped: "failed: cold build: boom"}
 	*f.events = events.Section{Config: f.events.Config, Skipped: "left out with -event-runs=0"}

@@ -30,6 +30,7 @@ type config struct {
 	proxyConns, wakeRuns int
 	sshRuns, loginRuns   int // 0 ssh runs leaves SSH out
 	scpRuns, scpMB       int
+	diskRuns             int // 0 leaves the disk I/O section out
 	desktopRuns          int // 0 leaves the desktop section out
 	desktopShotRuns      int
 	desktopPauseRuns     int
@@ -101,6 +102,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.loginRuns, "login-runs", 10, "SSH login-to-prompt runs (0: leave them out)")
 	fs.IntVar(&c.scpRuns, "scp-runs", 3, "file transfer rounds: cp, scp and the files API (0: leave them out)")
 	fs.IntVar(&c.scpMB, "scp-mb", 100, "MiB of the file the transfer rounds copy")
+	fs.IntVar(&c.diskRuns, "disk-runs", 3, "runs of each disk I/O workload per system (durable disk, ephemeral disk, host), and of stop/boot (0: leave the disk section out)")
 	fs.IntVar(&c.desktopRuns, "desktop-runs", 3, "desktop create-to-vncReady runs (0: leave the desktop section out)")
 	fs.IntVar(&c.desktopShotRuns, "desktop-shot-runs", 20, "desktop screenshot runs (0: leave them out)")
 	fs.IntVar(&c.desktopPauseRuns, "desktop-pause-runs", 3, "desktop pause/resume runs with Firefox open (0: leave Firefox and them out)")
@@ -119,8 +121,8 @@ func (c *config) check() error {
 		return errors.New("-runs and -exec-runs must be at least 1")
 	case c.pauseRuns < 1 || c.snapRuns < 0 || c.bigRuns < 0 || c.bigMB < 1:
 		return errors.New("-pause-runs and -big-mb must be at least 1, -snapshot-runs and -big-runs at least 0")
-	case c.proxySeconds < 0 || c.wakeRuns < 0 || c.sshRuns < 0 || c.loginRuns < 0 || c.scpRuns < 0:
-		return errors.New("-proxy-seconds, -wake-runs, -ssh-runs, -login-runs and -scp-runs must be at least 0")
+	case c.proxySeconds < 0 || c.wakeRuns < 0 || c.sshRuns < 0 || c.loginRuns < 0 || c.scpRuns < 0 || c.diskRuns < 0:
+		return errors.New("-proxy-seconds, -wake-runs, -ssh-runs, -login-runs, -scp-runs and -disk-runs must be at least 0")
 	case c.desktopRuns < 0 || c.desktopShotRuns < 0 || c.desktopPauseRuns < 0:
 		return errors.New("-desktop-runs, -desktop-shot-runs and -desktop-pause-runs must be at least 0")
 	case c.proxyConns < 1 || c.scpMB < 1:
@@ -137,11 +139,11 @@ func (c *config) commandLine() string {
 		only = " -only " + strings.Join(c.only, ",")
 	}
 	return fmt.Sprintf("`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d"+
-		" -proxy-seconds %d -proxy-conns %d -wake-runs %d -ssh-runs %d -login-runs %d -scp-runs %d -scp-mb %d"+
+		" -proxy-seconds %d -proxy-conns %d -wake-runs %d -ssh-runs %d -login-runs %d -scp-runs %d -scp-mb %d -disk-runs %d"+
 		" -desktop-runs %d -desktop-shot-runs %d -desktop-pause-runs %d"+
 		" -event-runs %d -density-max %d -density-batch %d -density-floor %d%s`",
 		c.runs, c.execRuns, c.pauseRuns, c.snapRuns, c.bigRuns, c.bigMB,
-		c.proxySeconds, c.proxyConns, c.wakeRuns, c.sshRuns, c.loginRuns, c.scpRuns, c.scpMB,
+		c.proxySeconds, c.proxyConns, c.wakeRuns, c.sshRuns, c.loginRuns, c.scpRuns, c.scpMB, c.diskRuns,
 		c.desktopRuns, c.desktopShotRuns, c.desktopPauseRuns,
 		c.eventRuns, c.densityMax, c.densityBatch, c.densityFloor, only)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/runtools/runtools/bench/internal/sections/compare"
 	"github.com/runtools/runtools/bench/internal/sections/density"
 	"github.com/runtools/runtools/bench/internal/sections/desktop"
+	"github.com/runtools/runtools/bench/internal/sections/disk"
 	"github.com/runtools/runtools/bench/internal/sections/events"
 	"github.com/runtools/runtools/bench/internal/sections/pause"
 	"github.com/runtools/runtools/bench/internal/sections/proxy"
@@ -39,6 +40,8 @@ func newSections(cfg config) []section.Section {
 		// SSH gateway and file transfers
 		&ssh.Section{Exec: exec, Config: ssh.Config{Runs: cfg.sshRuns, LoginRuns: cfg.loginRuns, ScpRuns: cfg.scpRuns,
 			ScpMB: cfg.scpMB, Template: cfg.template}},
+		// disk I/O: durable disk, ephemeral disk, host; stop and boot
+		&disk.Section{Config: disk.Config{Runs: cfg.diskRuns, Template: cfg.template}},
 		// desktop sandboxes
 		&desktop.Section{Config: desktop.Config{Runs: cfg.desktopRuns, ShotRuns: cfg.desktopShotRuns,
 			PauseRuns: cfg.desktopPauseRuns}},
