@@ -225,14 +225,17 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
     await c.create({
       name: 'n', template: 'base', vcpus: 2, memory: 1024, env: { A: 'b' }, metadata: { m: 'v' },
       idleTimeout: 60, public: true, ports: [4000], password: 'long-secret-1', egress: { default: 'deny', allow: ['a.example'] },
+      disk: 'ephemeral', autoStart: false,
     }),
   );
   got(routes.getSandbox, await c.get('x'));
   await c.connect('x');
-  got(routes.updateSandbox, await sb.update({ idleTimeout: 5, public: false }));
+  got(routes.updateSandbox, await sb.update({ idleTimeout: 5, public: false, autoStart: true }));
   got(routes.setEgress, await sb.setEgress({ default: 'deny', allow: ['example.com'], deny: ['10.0.0.0/8'] }));
   got(routes.pause, await sb.pause());
   got(routes.resume, await sb.resume());
+  got(routes.stop, await sb.stop());
+  got(routes.start, await sb.boot());
   got(routes.events, await sb.events());
   got(routes.takeSnapshot, await sb.snapshot('s'));
   got(routes.listSnapshots, await sb.snapshots());
