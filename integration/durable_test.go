@@ -151,6 +151,9 @@ func TestSnapshotsCarryTheDisk(t *testing.T) {
 	if _, err := s.client().TakeSnapshot(ctx, sb.ID, "two"); err != nil { // of a paused sandbox
 		t.Fatal(err)
 	}
+	if _, err := s.client().Stop(ctx, sb.ID); err != nil { // a stopped sandbox rolls back too
+		t.Fatal(err)
+	}
 	if _, err := s.client().Rollback(ctx, sb.ID, "one"); err != nil {
 		t.Fatal(err)
 	}

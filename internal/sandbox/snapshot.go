@@ -158,8 +158,9 @@ func (m *Manager) removeSnapshot(ctx context.Context, sn *Snapshot) error {
 }
 
 // Rollback returns a sandbox to a snapshot (the latest if snap is ""): the
-// snapshot becomes the sandbox's saved state, which is then resumed. A
-// crash at any point leaves it as it was or rolled back (possibly paused).
+// snapshot becomes the sandbox's saved state, which is then resumed; a
+// stopped sandbox runs again. A crash at any point leaves it as it was or
+// rolled back (possibly paused).
 func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sandbox, err error) {
 	defer m.observe(OpRollback, m.now(), &err)
 	sb, done, err := m.exclusive(ctx, teamID, ref)
@@ -168,7 +169,7 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sa
 	}
 	defer done()
 	ctx = context.WithoutCancel(ctx)
-	if sb.State != Running && sb.State != Paused {
+	if sb.State != Running && sb.State != Paused && sb.State != Stopped { // a crashed one too
 		return nil, notRunning(sb)
 	}
 	sn, err := m.findSnapshot(ctx, sb, snap)
