@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 // killSandboxProcess SIGKILLs a sandbox's gVisor process from the host, as
@@ -207,6 +208,10 @@ func TestHostReboot(t *testing.T) {
 		t.Logf("pkill: %v %s", err, out)
 	}
 	time.Sleep(500 * time.Millisecond)
+	// A reboot also takes every mount: the disks are mounted again.
+	if err := hostfs.UnmountUnder(filepath.Join(s.dataDir, "sandboxes")); err != nil {
+		t.Fatal(err)
+	}
 	s.start()
 	for i, id := range ids {
 		got, err := s.client().Get(ctx, id)
