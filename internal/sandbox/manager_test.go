@@ -241,3 +241,24 @@ func TestRecoverSettlesEverything(t *testing.T) {
 		t.Errorf("left behind: %v, want only the directory of %s", left, lost.ID)
 	}
 }
+
+// TestRecoverAfterReboot: a sandbox that was running when the host went
+// down is kept, stopped, with reason "host restarted".
+func TestRecoverAfterReboot(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: "team-a", Template: "base", State: sandbox.Running, IP: netip.MustParseAddr("10.9.0.5"), Secret: "s", CreatedAt: time.Now()}
+	if err := e.st.InsertSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(e.dir), "boot-id"), []byte("an earlier boot\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.mgr.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.st.GetSandbox(ctx, sb.ID)
+	if got.State != sandbox.Stopped || !strings.HasPrefix(got.StopReason, sandbox.ReasonHostRestart) {
+		t.Errorf("after a reboot: %s %q, want stopped %q", got.State, got.StopReason, sandbox.ReasonHostRestart)
+	}
+}
