@@ -16,6 +16,7 @@ import (
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/agent/agentclient"
+	"github.com/runtools/runtools/internal/disk"
 )
 
 // CreateFirstExec creates a sandbox from template and runs `true` in it,
@@ -121,9 +122,13 @@ func (s *Server) BundleSpecPath(id string) string {
 	return filepath.Join(s.SandboxDir(id), "bundle", "config.json")
 }
 
-// Rootfs is the template root filesystem the server gave sandbox id, from
-// its OCI spec.
+// Rootfs is the template root filesystem the server gave sandbox id: the
+// lower directory of its durable disk (its OCI spec's root is then the
+// disk's overlay, which the sandbox writes), or else its OCI spec's root.
 func (s *Server) Rootfs(id string) (string, error) {
+	if lower := disk.Lower(s.SandboxDir(id)); lower != "" {
+		return lower, nil
+	}
 	data, err := os.ReadFile(s.BundleSpecPath(id))
 	if err != nil {
 		return "", fmt.Errorf("reading the OCI spec of %s: %w", id, err)

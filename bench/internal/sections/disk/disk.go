@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/runtools/runtools/bench/internal/measure"
@@ -85,24 +88,25 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 }
 
 // measure starts the three systems, runs every workload on each, then
-// Stop and Boot of the sandboxes, and removes what it made.
-func (s *Section) measure(ctx context.Context, env *section.Env) (err error) {
+// Stop and Boot of the sandboxes, and removes what it made; on failure
+// the cleanup stack removes it.
+func (s *Section) measure(ctx context.Context, env *section.Env) error {
 	t := time.Now()
 	fmt.Fprintln(os.Stderr, "disk I/O: starting a durable and an ephemeral sandbox")
 	sys, remove, err := startSystems(ctx, env, s.Config.Template)
 	if err != nil {
-		return errors.Join(err, remove(ctx))
+		return err
 	}
 	s.Setup = describe(ctx, env.Server, sys)
 	for _, w := range workloads() {
 		res, err := measureWorkload(ctx, w, sys.all, s.Config.Runs)
 		if err != nil {
-			return errors.Join(err, remove(ctx))
+			return err
 		}
 		s.Workloads = append(s.Workloads, res)
 	}
 	if s.Lifecycle, err = measureLifecycle(ctx, env.Server, sys.sandboxes, s.Config.Runs); err != nil {
-		return errors.Join(err, remove(ctx))
+		return err
 	}
 	s.Took = time.Since(t)
 	return remove(ctx)
@@ -115,17 +119,11 @@ func (s *Section) measure(ctx context.Context, env *section.Env) (err error) {
 func measureWorkload(ctx context.Context, w workload, systems []*system, runs int) (*Workload, error) {
 	res := &Workload{Key: w.key, Cells: map[string]*Cell{}}
 	for _, sys := range systems {
-		c := &Cell{}
-		res.Cells[sys.name] = c
-		if w.prepare == "" {
-			continue
-		}
-		if _, err := sys.run(ctx, w.prepare, -1); err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			c.NA = w.unavailable(err)
-		}
+		res.Cells[sys.name] = &Cell{}
+	}
+	fmt.Fprintf(os.Stderr, "disk I/O, %s: preparing\n", w.key)
+	if err := prepare(ctx, w, systems, res); err != nil {
+		return nil, err
 	}
 	for r := range runs {
 		for k := range systems {
@@ -151,4 +149,57 @@ func measureWorkload(ctx context.Context, w workload, systems []*system, runs in
 		measure.Progress("disk I/O, "+w.key, r, 0, runs)
 	}
 	return res, nil
+}
+
+// prepare makes w's input on the host and copies it to the sandboxes,
+// then runs w's prepare script on each system. A failure marks the
+// systems it concerns not measured, in res; only an interruption is
+// returned.
+func prepare(ctx context.Context, w workload, systems []*system, res *Workload) error {
+	if w.make != "" {
+		err := makeInput(ctx, w, systems)
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
+		if err != nil {
+			for _, c := range res.Cells {
+				c.NA = w.unavailable(err)
+			}
+			return nil
+		}
+	}
+	for _, sys := range systems {
+		if w.prepare == "" {
+			break
+		}
+		if _, err := sys.run(ctx, w.prepare, -1); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			res.Cells[sys.name].NA = w.unavailable(err)
+		}
+	}
+	return nil
+}
+
+// makeInput runs w.make on the host and copies the file it made to the
+// same place in each sandbox's work directory.
+func makeInput(ctx context.Context, w workload, systems []*system) error {
+	i := slices.IndexFunc(systems, func(s *system) bool { return s.sb == nil })
+	if i < 0 {
+		return errors.New("no host system to make the input on")
+	}
+	h := systems[i]
+	if _, err := h.run(ctx, w.make, -1); err != nil {
+		return fmt.Errorf("making the input on the host: %w", err)
+	}
+	for _, sys := range systems {
+		if sys.put == nil {
+			continue
+		}
+		if err := sys.put(ctx, filepath.Join(h.dir, w.made), path.Join(sys.dir, w.made)); err != nil {
+			return fmt.Errorf("copying %s into the %s sandbox: %w", w.made, sys.name, err)
+		}
+	}
+	return nil
 }

@@ -80,7 +80,7 @@ func TestReport(t *testing.T) {
 		"| `npm install` of express 4.21.2, lodash 4.17.21, typescript 5.7.3, react 18.3.1, react-dom 18.3.1 (an empty cache: all downloaded) | 12.00 s | 10.00 s | N/A | 1.20x | — |\n",
 		"| small files: 10 000 files of 4 KiB in 100 directories (all four steps) | 3.50 s | 1.00 s | failed | 3.50x | — |\n",
 		"| ↳ create (open, write 4 KiB, close) | 3.00 s | 1.00 s | failed | 3.00x | — |\n| ↳ `sync` once, after the creates | 500.0 ms | 1.0 ms | failed | 500.00x | — |\n",
-		"Not measured:\n\n- *npm*, host: N/A: the npm registry is unreachable: exit 1\n- *small files*, host: failed in run 1: boom\n",
+		"| workload | durable | ephemeral | host |\n|---|---|---|---|\n| npm | 12.00 s | 10.00 s | — |\n| small files | 3.50 s | 1.00 s | — |\n\nNot measured:\n\n- *npm*, host: N/A: the npm registry is unreachable: exit 1\n- *small files*, host: failed in run 1: boom\n",
 		"The three disks, with the template's node v22 on each:\n",
 		"loop-mounted on the host: ext4 on /dev/loop0 (rw,discard). gVisor",
 		"- **host**: a directory under the bench's temporary directory, ext4 on /dev/vda (rw); reflinks: no. The host",

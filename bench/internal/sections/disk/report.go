@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"cmp"
 	"embed"
 	"fmt"
 	"slices"
@@ -51,6 +52,7 @@ var phaseLabels = map[string]string{
 type resultsView struct {
 	*Section
 	Rows      []row
+	Runs      []row    // every run's total, in order, by workload
 	Missing   []string // why a cell is empty
 	Lifecycle []lifeRow
 }
@@ -75,6 +77,7 @@ func (s *Section) view() resultsView {
 	v := resultsView{Section: s}
 	for _, w := range s.Workloads {
 		v.Rows = append(v.Rows, w.rows()...)
+		v.Runs = append(v.Runs, w.runs())
 		for _, sys := range Systems {
 			if c := w.Cells[sys]; c != nil && c.NA != "" {
 				v.Missing = append(v.Missing, fmt.Sprintf("*%s*, %s: %s", shortLabel(w.Key), sys, c.NA))
@@ -107,6 +110,21 @@ func (w *Workload) rows() []row {
 		}
 	}
 	return rs
+}
+
+// runs is the row of every run's total on each system, in run order.
+func (w *Workload) runs() row {
+	r := row{Label: shortLabel(w.Key)}
+	for _, sys := range Systems {
+		var ds []string
+		if c := w.Cells[sys]; c != nil {
+			for _, d := range c.Totals {
+				ds = append(ds, Dur(d))
+			}
+		}
+		r.Cells = append(r.Cells, cmp.Or(strings.Join(ds, ", "), "—"))
+	}
+	return r
 }
 
 // row is the medians of what of each system's cell, and the ratios.

@@ -29,7 +29,9 @@ type system struct {
 	env  map[string]string // what every script gets besides $W and $I
 	// exec runs a shell script with env and returns its standard output.
 	exec func(ctx context.Context, script string, env map[string]string) (string, error)
-	sb   *client.Sandbox // nil on the host
+	// put copies a file of the host into the system; nil on the host.
+	put func(ctx context.Context, local, remote string) error
+	sb  *client.Sandbox // nil on the host
 }
 
 // systems are the section's three systems and their sandboxes.
@@ -113,7 +115,8 @@ func startSandbox(ctx context.Context, srv *server.Server, template, kind string
 	env := maps.Clone(gitEnv)
 	env["HOME"] = sandboxDir + "/home"
 	env["WHEELS_FROM"] = "/usr/share/python-wheels"
-	sys := &system{name: kind, dir: sandboxDir, env: env, sb: sb, exec: sandboxExec(srv.Client, sb.ID)}
+	sys := &system{name: kind, dir: sandboxDir, env: env, sb: sb, exec: sandboxExec(srv.Client, sb.ID),
+		put: sandboxPut(srv.Client.Files(sb.ID))}
 	return sys, rm, nil
 }
 
@@ -130,6 +133,19 @@ func sandboxExec(c *client.Client, id string) func(context.Context, string, map[
 				host.LastLines(strings.TrimSpace(res.Error+"\n"+string(res.Stderr)), 5))
 		}
 		return string(res.Stdout), nil
+	}
+}
+
+// sandboxPut copies host files into a sandbox through the files API.
+func sandboxPut(files *client.Files) func(context.Context, string, string) error {
+	return func(ctx context.Context, local, remote string) error {
+		f, err := os.Open(local)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = files.Write(ctx, remote, f, client.WriteOptions{MkDirs: true})
+		return err
 	}
 }
 

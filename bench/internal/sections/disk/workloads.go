@@ -17,9 +17,12 @@ import (
 // a line "@phase NAME NANOSECONDS"; what it does before or after its
 // phases is not timed.
 type workload struct {
-	key     string
-	prepare string // once per system, untimed; "" for none
-	run     string // after prologue
+	key string
+	// make, if set, runs once on the host, untimed, and leaves the file
+	// made ($W-relative) there, which is copied into each sandbox's $W.
+	make, made string
+	prepare    string // once per system, untimed, after make; "" for none
+	run        string // after prologue
 	// offline is what a failed prepare means, such as "the npm registry
 	// is unreachable"; "" for a plain failure.
 	offline string
@@ -64,7 +67,7 @@ const cleanup = `rm -rf "$W/run-$I"`
 func workloads() []workload {
 	return []workload{
 		{key: keyNpm, prepare: "npm ping --loglevel=error", run: npmRun, offline: "the npm registry is unreachable (`npm ping` failed)"},
-		{key: keyGit, prepare: gitPrepare, run: gitRun},
+		{key: keyGit, make: gitMake, made: gitBundle, prepare: gitPrepare, run: gitRun},
 		{key: keyPip, prepare: pipPrepare, run: pipRun},
 		{key: keySmall, run: smallRun},
 		{key: keyFsync, run: fsyncRun},
@@ -83,16 +86,14 @@ lap total "$t"
 test -f node_modules/typescript/package.json
 `
 
-// gitPrepare makes $W/git/bare.git: a repository of 20 000 small text
-// files in 100 directories, added in 4 commits of 5 000, cloned bare
-// (one pack) and its source removed. Dates and names are fixed, so every
-// system has the same commits.
-const gitPrepare = `set -eu
-mkdir -p "$W/git"
-cd "$W/git"
-rm -rf src bare.git
-git init -q -b main src
-cd src
+// gitMake makes, on the host, $W/git-repo.bundle: a repository of 20 000
+// small text files in 100 directories, added in 4 commits of 5 000, as a
+// bundle (one file, one pack). Dates and names are fixed.
+const gitMake = `set -eu
+cd "$W"
+rm -rf git-src git-repo.bundle
+git init -q -b main git-src
+cd git-src
 for c in 1 2 3 4; do
   python3 - "$c" <<'EOF'
 import os, sys
@@ -106,10 +107,21 @@ EOF
   git add -A
   git commit -q -m "batch $c"
 done
+git bundle create -q "$W/git-repo.bundle" --all
 cd ..
-git clone -q --bare --no-local src bare.git
-rm -rf src
-test "$(git -C bare.git rev-list --count HEAD)" = 4
+rm -rf git-src
+`
+
+// gitBundle is the file gitMake makes, relative to $W.
+const gitBundle = "git-repo.bundle"
+
+// gitPrepare makes $W/git/bare.git, a bare clone of the bundle (its one
+// pack), on the disk measured.
+const gitPrepare = `set -eu
+rm -rf "$W/git"
+mkdir -p "$W/git"
+git clone -q --bare "$W/git-repo.bundle" "$W/git/bare.git"
+test "$(git -C "$W/git/bare.git" rev-list --count HEAD)" = 4
 `
 
 // gitRun clones the bare repository with git's defaults: a local clone,
