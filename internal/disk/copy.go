@@ -75,12 +75,19 @@ func copyInto(out, in *os.File, size int64) (int64, error) {
 	return copied, nil
 }
 
-// copyRange copies n bytes at off of in to the same place in out.
+// copyRange copies n bytes at off of in to the same place in out, in
+// the kernel where it can (copy_file_range), else through a buffer (out
+// on another filesystem).
 func copyRange(out, in *os.File, off, n int64) (int64, error) {
 	var done int64
 	for done < n {
 		inOff, outOff := off+done, off+done
 		c, err := unix.CopyFileRange(int(in.Fd()), &inOff, int(out.Fd()), &outOff, int(min(n-done, 1<<30)), 0)
+		if errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
+			w := io.NewOffsetWriter(out, off+done)
+			m, err := io.Copy(w, io.NewSectionReader(in, off+done, n-done))
+			return done + m, err
+		}
 		if err != nil {
 			return done, err
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/runtools/runtools/internal/hostfs"
@@ -143,5 +144,26 @@ func TestCopyKeepsHoles(t *testing.T) {
 	}
 	if used, _ := hostfs.DiskUsage(filepath.Join(dir, "dst")); used > 1<<20 {
 		t.Errorf("the copy of a sparse file takes %d bytes", used)
+	}
+}
+
+// TestCopyAcrossFilesystems: a copy to another filesystem (a tmpfs) is
+// made through a buffer.
+func TestCopyAcrossFilesystems(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	os.WriteFile(src, []byte("across"), 0o600)
+	mnt := t.TempDir()
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Unmount(mnt, syscall.MNT_DETACH)
+	if _, err := Copy(filepath.Join(mnt, "dst"), src); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(mnt, "dst")); string(b) != "across" {
+		t.Errorf("copied %q", b)
 	}
 }

@@ -77,7 +77,7 @@ async function customSections(t: Template): Promise<Node[]> {
 // of one, from a Dockerfile and context files or from an image.
 export async function buildPage(name = ''): Promise<void> {
   const err = errorBox();
-  const nameIn = h('input', { name: 'template-name', value: name, required: true, pattern: '[a-z0-9][a-z0-9-]*', placeholder: 'my-env' });
+  const nameIn = h('input', { name: 'template-name', value: name, required: true, pattern: '[a-z0-9][a-z0-9\\-]*', placeholder: 'my-env' });
   const source = h('select', { name: 'source' }, h('option', { value: 'dockerfile' }, 'a Dockerfile'), h('option', { value: 'image' }, 'an image'));
   const dockerfile = h('textarea', { name: 'dockerfile', rows: 12, value: 'FROM base\nRUN apt-get update && apt-get install -y --no-install-recommends jq\n' });
   const files = h('input', { type: 'file', name: 'context', multiple: true });
