@@ -88,12 +88,15 @@ test -f node_modules/typescript/package.json
 
 // gitMake makes, on the host, $W/git-repo.bundle: a repository of 20 000
 // small text files in 100 directories, added in 4 commits of 5 000, as a
-// bundle (one file, one pack). Dates and names are fixed.
+// bundle (one file, one pack). Dates and names are fixed. Automatic gc is
+// off: its background repack after a commit removed object directories
+// under the next batch's `git add`.
 const gitMake = `set -eu
 cd "$W"
 rm -rf git-src git-repo.bundle
 git init -q -b main git-src
 cd git-src
+git config gc.auto 0
 for c in 1 2 3 4; do
   python3 - "$c" <<'EOF'
 import os, sys
