@@ -45,9 +45,10 @@ type Box struct {
 const agentMount = "/.runtools/runtools"
 
 // New derives the raw spec from the OCI spec the daemon wrote for one of
-// its sandboxes, so mounts, resources, capabilities, rlimits and the root
-// filesystem are the same. Its sandboxes live under dir.
-func New(runsc, dir, platform, daemonSpec string, net *Net) (*Runsc, error) {
+// its sandboxes, so mounts, resources, capabilities and rlimits are the
+// same; its root filesystem is rootfs, the template's. Its sandboxes live
+// under dir.
+func New(runsc, dir, platform, daemonSpec, rootfs string, net *Net) (*Runsc, error) {
 	data, err := os.ReadFile(daemonSpec)
 	if err != nil {
 		return nil, fmt.Errorf("reading the daemon's OCI spec: %w", err)
@@ -59,6 +60,9 @@ func New(runsc, dir, platform, daemonSpec string, net *Net) (*Runsc, error) {
 	if r.spec.Process == nil || r.spec.Root == nil || r.spec.Linux == nil {
 		return nil, fmt.Errorf("the daemon's OCI spec %s lacks process, root or linux", daemonSpec)
 	}
+	// The daemon's sandbox runs on its own disk (an overlay over the
+	// template); runsc alone runs on the template, with its own overlay.
+	r.spec.Root.Path = rootfs
 	r.spec.Process.Args = []string{"sleep", "infinity"}
 	var env []string
 	for _, e := range r.spec.Process.Env {

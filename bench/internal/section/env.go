@@ -55,7 +55,7 @@ func (e *Env) Raw(ctx context.Context) (*raw.Runsc, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := raw.New(s.Runsc, filepath.Join(s.Dir, "raw"), e.Server.Platform, e.Server.BundleSpecPath(e.Warm.ID), n)
+	r, err := raw.New(s.Runsc, filepath.Join(s.Dir, "raw"), e.Server.Platform, e.Server.BundleSpecPath(e.Warm.ID), s.Rootfs, n)
 	if err != nil {
 		return nil, err
 	}
