@@ -211,8 +211,13 @@ func TestCPUQuota(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 {
+	// One, unless the host itself was so busy that the sandbox, getting
+	// less than its quota, went unthrottled for a moment (the limit then
+	// clears, and is hit again): seen with other tests running alongside.
+	if n < 1 || n > 2 {
 		t.Errorf("%d CPU limit events for one sustained burn, want 1: %+v", n, events)
+	} else if n == 2 {
+		t.Logf("2 CPU limit events for one burn: the host was busy enough to clear it once: %+v", events)
 	}
 }
 

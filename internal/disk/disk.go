@@ -116,7 +116,7 @@ func (d *Disks) Mount(dir, next string) (string, error) {
 	if lower == "" {
 		return "", fmt.Errorf("%w: the disk in %s names no template root filesystem", errdefs.ErrNotFound, dir)
 	}
-	if _, err := os.Stat(filepath.Join(lower, "usr")); err != nil {
+	if entries, err := os.ReadDir(lower); err != nil || len(entries) == 0 {
 		return "", fmt.Errorf("%w: the template root filesystem %s the disk is over is not there (a custom template's version not mounted?): %v", errdefs.ErrUnavailable, lower, err)
 	}
 	if ok, err := hostfs.Mounted(mnt); err != nil {
