@@ -16,33 +16,82 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The lifecycle operations, as the table names them.
+// The lifecycle operations, as the table names them, in its order.
 const (
-	PhStop = "stop"
-	PhBoot = "boot"
+	PhCreate = "create"
+	PhPause  = "pause"
+	PhResume = "resume"
+	PhStop   = "stop"
+	PhBoot   = "boot"
 )
 
-// measureLifecycle stops and boots each sandbox runs times, the sandboxes
-// alternating, each call after the settle gap: `client.Stop` until it
-// returns with the sandbox stopped, `client.Boot` until it returns with it
-// running (the daemon waits for its agent, as Create does); then, untimed,
-// an exec of `true`, which must succeed.
+// LifePhases are the lifecycle operations in the table's order.
+var LifePhases = []string{PhCreate, PhPause, PhResume, PhStop, PhBoot}
+
+// measureLifecycle times, runs times for each kind of disk (the kinds
+// alternating, each call after the settle gap): `client.Create` of a new
+// sandbox of that disk (destroyed after, untimed); then, on the section's
+// sandbox of it, `client.Pause`, `client.Resume`, `client.Stop` until it
+// returns with the sandbox stopped, and `client.Boot` until it returns
+// with it running (the daemon waits for its agent, as Create does); each
+// followed, untimed, by an exec of `true` where it runs, which must
+// succeed.
 func measureLifecycle(ctx context.Context, srv *server.Server, sandboxes []*system, runs int) (map[string]stats.PhaseSet, error) {
 	out := map[string]stats.PhaseSet{}
 	for r := range runs {
 		for k := range sandboxes {
 			sys := sandboxes[(k+r)%len(sandboxes)]
-			stop, boot, err := stopBoot(ctx, srv, sys.sb.ID)
+			phases, err := cycle(ctx, srv, sys)
 			if err != nil {
-				return nil, fmt.Errorf("stop and boot of the %s-disk sandbox: %w", sys.name, err)
+				return nil, fmt.Errorf("the lifecycle of the %s-disk sandbox: %w", sys.name, err)
 			}
 			ps := out[sys.name]
-			ps.Add([]stats.Phase{{Name: PhStop, D: stop}, {Name: PhBoot, D: boot}})
+			ps.Add(phases)
 			out[sys.name] = ps
 		}
-		measure.Progress("disk I/O, stop and boot", r, 0, runs)
+		measure.Progress("disk I/O, lifecycle", r, 0, runs)
 	}
 	return out, nil
+}
+
+// cycle times one create of a sandbox of sys's disk, and one pause,
+// resume, stop and boot of sys's sandbox.
+func cycle(ctx context.Context, srv *server.Server, sys *system) ([]stats.Phase, error) {
+	if err := measure.Settle(ctx); err != nil {
+		return nil, err
+	}
+	t := time.Now()
+	sb, err := srv.Client.Create(ctx, client.CreateRequest{Disk: sys.name, MemoryMB: memoryMB, IdleTimeout: new(int)})
+	if err != nil {
+		return nil, fmt.Errorf("creating: %w", err)
+	}
+	create := time.Since(t)
+	if err := srv.Client.Destroy(ctx, sb.ID); err != nil {
+		return nil, fmt.Errorf("destroying: %w", err)
+	}
+	var pause, resume time.Duration
+	for _, op := range []struct {
+		d    *time.Duration
+		call func(context.Context, string) (*client.Sandbox, error)
+	}{{&pause, srv.Client.Pause}, {&resume, srv.Client.Resume}} {
+		if err := measure.Settle(ctx); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		if _, err := op.call(ctx, sys.sb.ID); err != nil {
+			return nil, err
+		}
+		*op.d = time.Since(t)
+	}
+	if err := srv.ExecTrue(ctx, sys.sb.ID); err != nil {
+		return nil, err
+	}
+	stop, boot, err := stopBoot(ctx, srv, sys.sb.ID)
+	if err != nil {
+		return nil, err
+	}
+	return []stats.Phase{{Name: PhCreate, D: create}, {Name: PhPause, D: pause}, {Name: PhResume, D: resume},
+		{Name: PhStop, D: stop}, {Name: PhBoot, D: boot}}, nil
 }
 
 // stopBoot times one Stop and one Boot of sandbox id.

@@ -65,12 +65,11 @@ type row struct {
 	VsEphemeral, VsHost string
 }
 
-// lifeRow is Stop and Boot of one kind of sandbox.
+// lifeRow is the lifecycle operations of one kind of sandbox: the median
+// and the slowest of each, in LifePhases' order.
 type lifeRow struct {
-	Disk               string
-	Stop, Boot         stats.Samples
-	StopP50, BootP50   string
-	StopSlow, BootSlow string
+	Disk      string
+	P50, Slow []string
 }
 
 func (s *Section) view() resultsView {
@@ -89,9 +88,12 @@ func (s *Section) view() resultsView {
 		if !ok {
 			continue
 		}
-		stop, boot := ps.Get(PhStop), ps.Get(PhBoot)
-		v.Lifecycle = append(v.Lifecycle, lifeRow{Disk: sys, Stop: stop, Boot: boot,
-			StopP50: Dur(stop.P50()), BootP50: Dur(boot.P50()), StopSlow: Dur(stop.Max()), BootSlow: Dur(boot.Max())})
+		lr := lifeRow{Disk: sys}
+		for _, ph := range LifePhases {
+			d := ps.Get(ph)
+			lr.P50, lr.Slow = append(lr.P50, Dur(d.P50())), append(lr.Slow, Dur(d.Max()))
+		}
+		v.Lifecycle = append(v.Lifecycle, lr)
 	}
 	return v
 }
