@@ -92,20 +92,7 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 	}
 	field("vcpus", fmt.Sprint(sb.VCPUs))
 	field("memory", memory(sb.MemoryMB))
-	if sb.DiskMB > 0 {
-		disk := memory(sb.DiskMB)
-		if sb.Disk != "" {
-			disk += ", " + sb.Disk
-		}
-		field("disk", disk)
-	}
-	if sb.State == client.StateStopped {
-		start := "runtools sandbox start " + sb.ID
-		if sb.AutoStart {
-			start += ", or any use of it"
-		}
-		field("start with", start)
-	}
+	diskFields(sb, field)
 	field("ip", orDash(sb.IP))
 	urls := make([]string, len(sb.URLs))
 	for i, u := range sb.URLs {
@@ -244,4 +231,22 @@ func (a *app) eachSandboxCmd(cmd *cobra.Command, e each) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// diskFields prints a sandbox's disk, and how to start it when stopped.
+func diskFields(sb *client.Sandbox, field func(name, value string)) {
+	if sb.DiskMB > 0 {
+		disk := memory(sb.DiskMB)
+		if sb.Disk != "" {
+			disk += ", " + sb.Disk
+		}
+		field("disk", disk)
+	}
+	if sb.State == client.StateStopped {
+		start := "runtools sandbox start " + sb.ID
+		if sb.AutoStart {
+			start += ", or any use of it"
+		}
+		field("start with", start)
+	}
 }

@@ -185,16 +185,9 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 		return nil, Template{}, fmt.Errorf("applying the network policy: %w", policy())
 	}
 
-	spec := m.runSpec(sb, nsPath)
-	spec.RootFS, spec.WritableRoot = tpl.RootFS, opts.WritableRoot
-	if err := m.mountDisk(sb, &spec, ""); err != nil {
+	spec, err := m.createSpec(sb, tpl, nsPath, opts.WritableRoot)
+	if err != nil {
 		return nil, Template{}, err
-	}
-	spec.Env = append(spec.Env, templateEnv(tpl)...)
-	if opts.WritableRoot {
-		// A build step runs no template services: they would write
-		// their state (an X server's lock, caches) into the layer.
-		spec.Env = append(spec.Env, agentapi.EnvNoHooks+"=1")
 	}
 	if err := m.rt.Start(ctx, spec); err != nil {
 		return nil, Template{}, fmt.Errorf("starting sandbox: %w", err)
@@ -219,6 +212,23 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 	m.watch(sb.ID)
 	log.Info("sandbox created", "template", tpl.Name, "ip", sb.IP, "vcpus", sb.VCPUs, "memory_mb", sb.MemoryMB)
 	return sb, tpl, nil
+}
+
+// createSpec is what the runtime starts a new sandbox sb of tpl with, in
+// the namespace at nsPath, its durable disk mounted.
+func (m *Manager) createSpec(sb *Sandbox, tpl Template, nsPath string, writableRoot bool) (RunSpec, error) {
+	spec := m.runSpec(sb, nsPath)
+	spec.RootFS, spec.WritableRoot = tpl.RootFS, writableRoot
+	if err := m.mountDisk(sb, &spec, ""); err != nil {
+		return spec, err
+	}
+	spec.Env = append(spec.Env, templateEnv(tpl)...)
+	if writableRoot {
+		// A build step runs no template services: they would write
+		// their state (an X server's lock, caches) into the layer.
+		spec.Env = append(spec.Env, agentapi.EnvNoHooks+"=1")
+	}
+	return spec, nil
 }
 
 // newRecord checks opts against the template they name and makes the new

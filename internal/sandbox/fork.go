@@ -90,14 +90,8 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	if err := os.MkdirAll(filepath.Join(m.dir(sb.ID), "bundle"), 0o700); err != nil {
 		return nil, fmt.Errorf("creating sandbox directory: %w", err)
 	}
-	for _, f := range []string{filepath.Join("bundle", "config.json"), disk.LowerName} {
-		from := filepath.Join(m.dir(parent.ID), f)
-		if _, err := os.Stat(from); f == disk.LowerName && err != nil {
-			continue // an ephemeral disk's parent
-		}
-		if err := copyFile(from, filepath.Join(m.dir(sb.ID), f)); err != nil {
-			return nil, fmt.Errorf("copying the parent's %s: %w", f, err)
-		}
+	if err := m.copyParentFiles(parent.ID, sb.ID); err != nil {
+		return nil, err
 	}
 	if err := linkImage(m.snapshotDir(sn.ID), m.pauseImage(sb.ID), nil); err != nil {
 		return nil, fmt.Errorf("preparing the fork's image: %w", err)
@@ -114,6 +108,21 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	_ = m.store.UpdateSandbox(ctx, sb)
 	log.Info("sandbox forked", "snapshot", sn.Name, "ip", sb.IP)
 	return sb, nil
+}
+
+// copyParentFiles gives a fork the files of its parent's directory a
+// restore needs: its bundle, and which template its durable disk is over.
+func (m *Manager) copyParentFiles(parent, fork string) error {
+	for _, f := range []string{filepath.Join("bundle", "config.json"), disk.LowerName} {
+		from := filepath.Join(m.dir(parent), f)
+		if _, err := os.Stat(from); f == disk.LowerName && err != nil {
+			continue // an ephemeral disk's parent
+		}
+		if err := copyFile(from, filepath.Join(m.dir(fork), f)); err != nil {
+			return fmt.Errorf("copying the parent's %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // renewToken gives a restored agent a new token when the sandbox has one
