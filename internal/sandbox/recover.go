@@ -83,9 +83,12 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox, rebooted bool) bo
 			m.fail(ctx, sb, ReasonLost+": its pause image is missing")
 		}
 		return true
-	case Error:
+	case Error, Stopped:
+		// Nothing of it runs; a start the daemon's end interrupted may
+		// have begun to.
 		_ = m.rt.Destroy(ctx, sb.ID)
 		_ = m.net.Teardown(ctx, sb.ID)
+		_ = m.unmountDisk(sb)
 		return true
 	default:
 		return true
