@@ -245,7 +245,7 @@ func fillDisk(s *disk.Section) {
 			disk.Ephemeral: diskCell(3, "total", 40.0), disk.Host: diskCell(3, "total", 2200.0)}},
 	}
 	s.Lifecycle = map[string]stats.PhaseSet{
-		disk.Durable: phasesOf(3, disk.PhCreate, 480.0, disk.PhPause, 190.0, disk.PhResume, 390.0, disk.PhStop, 410.0, disk.PhBoot, 780.0),
+		disk.Durable:   phasesOf(3, disk.PhCreate, 480.0, disk.PhPause, 190.0, disk.PhResume, 390.0, disk.PhStop, 410.0, disk.PhBoot, 780.0),
 		disk.Ephemeral: phasesOf(3, disk.PhCreate, 470.0, disk.PhPause, 230.0, disk.PhResume, 500.0, disk.PhStop, 380.0, disk.PhBoot, 650.0)}
 	s.Setup = disk.Setup{MemoryMB: 2048, HostFS: "ext4 on /dev/vda (rw,relatime,discard)",
 		DurableFS: "ext4 on /dev/loop3 (rw,nosuid,nodev,relatime,discard,errors=remount-ro)",
