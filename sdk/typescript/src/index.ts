@@ -20,6 +20,7 @@ export { BackgroundProcess } from './process.js';
 export { AttachSession } from './attach.js';
 export type { AttachOptions } from './attach.js';
 export type { Command } from './process.js';
+export type { CodeContext, CodeError, CodeResult, Execution, RunCodeOptions } from './code.js';
 export { Watcher } from './watch.js';
 export type { WatchEventName, WatchEvents, WatchOptions } from './watch.js';
 export {

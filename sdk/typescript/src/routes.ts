@@ -53,6 +53,11 @@ export const routes = {
 
   exec: route('POST', '/v1/sandboxes/{ref}/exec'),
   execAttach: route('GET', '/v1/sandboxes/{ref}/exec/attach'),
+  runCode: route('POST', '/v1/sandboxes/{ref}/code'),
+  createCodeContext: route('POST', '/v1/sandboxes/{ref}/code/contexts'),
+  listCodeContexts: route('GET', '/v1/sandboxes/{ref}/code/contexts'),
+  deleteCodeContext: route('DELETE', '/v1/sandboxes/{ref}/code/contexts/{id}'),
+  restartCodeContext: route('POST', '/v1/sandboxes/{ref}/code/contexts/{id}/restart'),
   startProcess: route('POST', '/v1/sandboxes/{ref}/processes'),
   listProcesses: route('GET', '/v1/sandboxes/{ref}/processes'),
   processOutput: route('GET', '/v1/sandboxes/{ref}/processes/{pid}/output'),

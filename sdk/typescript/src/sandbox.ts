@@ -1,5 +1,8 @@
 /** A sandbox: its data as last seen, and everything that can be done with it. */
 import { attach } from './attach.js';
+import { contextFromWire, runCode } from './code.js';
+import type { CodeContext, Execution, RunCodeOptions } from './code.js';
+import type { Wire } from './wire.js';
 import type { AttachOptions, AttachSession } from './attach.js';
 import { Client, httpOf } from './client.js';
 import type { ClientOptions, ListOptions } from './client.js';
@@ -183,6 +186,40 @@ export class Sandbox implements SandboxInfo {
   async destroy(): Promise<void> {
     this.#watcher?.close();
     await this.#call(routes.destroySandbox);
+  }
+
+  /**
+   * Runs a cell of code in the sandbox's code interpreter (a sandbox of the
+   * `code` template): Python by default, or JavaScript. Its kernel lives as
+   * long as the sandbox, so variables stay from one call to the next.
+   * Rich results (PNG, SVG, HTML, ...) come back in `results`; a cell that
+   * raises is not an error: check `error`.
+   */
+  async runCode(code: string, opts: RunCodeOptions = {}): Promise<Execution> {
+    return runCode(this.#http, this.id, code, opts);
+  }
+
+  /** Starts an interpreter context with its own state. */
+  async createCodeContext(opts: { language?: 'python' | 'javascript'; cwd?: string } = {}): Promise<CodeContext> {
+    return contextFromWire(await this.#http.json(routes.createCodeContext, { params: { ref: this.id }, json: opts }));
+  }
+
+  /** Lists the sandbox's interpreter contexts. */
+  async codeContexts(): Promise<CodeContext[]> {
+    const w = await this.#http.json(routes.listCodeContexts, { params: { ref: this.id } });
+    return ((w.contexts as Wire[] | undefined) ?? []).map(contextFromWire);
+  }
+
+  /** Ends a context and its kernel. */
+  async deleteCodeContext(context: string | CodeContext): Promise<void> {
+    const id = typeof context === 'string' ? context : context.id;
+    await this.#http.empty(routes.deleteCodeContext, { params: { ref: this.id, id } });
+  }
+
+  /** Restarts a context's kernel: its state is lost. */
+  async restartCodeContext(context: string | CodeContext): Promise<CodeContext> {
+    const id = typeof context === 'string' ? context : context.id;
+    return contextFromWire(await this.#http.json(routes.restartCodeContext, { params: { ref: this.id, id } }));
   }
 
   /**

@@ -251,6 +251,13 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   const res = await sb.exec(['sh', '-c', 'x'], { env: { A: 'b' }, cwd: '/', user: 'u', timeoutMs: 5, stdin: 'in', onEvent: (e) => evs.push(e) });
   const p = got(routes.startProcess, await sb.start('x', { env: { A: 'b' }, cwd: '/', user: 'u', timeoutMs: 5, stdin: 'in' }));
   got(routes.listProcesses, await sb.processes());
+  await sb.runCode('1+1', { language: 'python', context: 'ctx-1', timeoutMs: 5, env: { A: 'b' } }).catch((err) => {
+    if (!/ended before the cell did/.test(String(err))) throw err; // the fake's stream has no end event
+  });
+  const cc = got(routes.createCodeContext, await sb.createCodeContext({ language: 'javascript', cwd: '/root' }));
+  got(routes.listCodeContexts, await sb.codeContexts());
+  got(routes.restartCodeContext, await sb.restartCodeContext(cc));
+  await sb.deleteCodeContext(cc.id || 'ctx-1');
   await p.output({ follow: true });
   await p.kill('TERM');
   const attached = [];
