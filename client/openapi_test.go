@@ -34,7 +34,8 @@ var specTypes = map[string]any{
 	"AttachMessage": AttachMessage{}, "ExecResult": ExecResult{}, "Event": Event{}, "Process": Process{}, "FileInfo": FileInfo{},
 	"Template": Template{}, "TemplateProgress": TemplateProgress{}, "Team": Team{}, "APIKey": APIKey{},
 	"CreateKeyRequest": CreateKeyRequest{}, "Identity": Identity{}, "Point": Point{}, "Window": Window{},
-	"WatchEvent": WatchEvent{}, "Error": ErrorBody{},
+	"WatchEvent": WatchEvent{}, "Error": ErrorBody{}, "RunCodeRequest": RunCodeRequest{}, "CodeResult": CodeResult{},
+	"CodeError": CodeError{}, "CodeEvent": CodeEvent{}, "Execution": Execution{}, "CodeContextRequest": CodeContextRequest{}, "CodeContext": CodeContext{},
 }
 
 func TestOpenAPIMatchesTheClient(t *testing.T) {
