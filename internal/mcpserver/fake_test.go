@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -212,4 +213,20 @@ func (f *fakeAPI) Act(_ context.Context, ref string, a client.ComputerAction) (*
 		res.Cursor = client.Point{X: *a.X, Y: *a.Y}
 	}
 	return res, nil
+}
+
+// RunCode answers in a sandbox of the code template only: the code is
+// printed, the main result is "42", and one PNG is displayed.
+func (f *fakeAPI) RunCode(_ context.Context, ref string, req client.RunCodeRequest, _ func(client.CodeEvent)) (*client.Execution, error) {
+	sb, err := f.with(ref, nil)
+	if err != nil {
+		return nil, err
+	}
+	if sb.Template != "code" {
+		return nil, &client.APIError{Status: 409, Code: "conflict", Message: "the sandbox's template has no code interpreter"}
+	}
+	return &client.Execution{Stdout: req.Code + "\n", ExecutionCount: 1, Results: []client.CodeResult{
+		{PNG: base64.StdEncoding.EncodeToString([]byte("\x89PNG plot")), Text: "<Figure>"},
+		{IsMain: true, Text: "42"},
+	}}, nil
 }

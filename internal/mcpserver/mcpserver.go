@@ -35,6 +35,7 @@ type API interface {
 	ListFiles(ctx context.Context, ref, path string) ([]client.FileInfo, error)
 	Screenshot(ctx context.Context, ref string) ([]byte, error)
 	Act(ctx context.Context, ref string, a client.ComputerAction) (*client.ComputerResult, error)
+	RunCode(ctx context.Context, ref string, req client.RunCodeRequest, onEvent func(client.CodeEvent)) (*client.Execution, error)
 }
 
 // clientAPI is API over a *client.Client, whose file calls hang off
@@ -80,7 +81,8 @@ type Options struct {
 
 // instructions tell the model what the server is for.
 const instructions = `runtools gives you isolated Linux sandboxes (Debian 12, gVisor) to run code in.
-Typical use: create_sandbox, then exec commands and read/write/list files in it,
+Typical use: create_sandbox, then exec commands and read/write/list files in it
+(or run_code, in a sandbox of template "code", for Python with state kept between calls),
 port_url to open a dev server it runs, and destroy_sandbox when done.
 Sandboxes are named by ID or name. A paused sandbox wakes on its own when used.
 Desktop sandboxes (template "desktop") also take screenshot, click, type_text and press_keys.`
@@ -98,6 +100,7 @@ func New(api API, o Options) *mcp.Server {
 	t := tools{api: api}
 	t.addSandboxTools(s)
 	t.addExecTools(s)
+	t.addCodeTools(s)
 	t.addFileTools(s)
 	t.addDesktopTools(s)
 	return s

@@ -82,7 +82,7 @@ func TestToolsAreDescribed(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"create_sandbox", "list_sandboxes", "get_sandbox", "destroy_sandbox", "pause_sandbox", "resume_sandbox",
-		"port_url", "exec", "read_file", "write_file", "list_files", "screenshot", "click", "type_text", "press_keys"}
+		"port_url", "exec", "run_code", "read_file", "write_file", "list_files", "screenshot", "click", "type_text", "press_keys"}
 	got := map[string]*mcp.Tool{}
 	for _, tool := range res.Tools {
 		got[tool.Name] = tool

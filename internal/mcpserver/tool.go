@@ -65,8 +65,25 @@ var hints = []struct {
 	{context.DeadlineExceeded, "the call took too long: try a shorter command or a longer timeout_seconds"},
 }
 
+// hinted is an error that already says what to do next.
+type hinted struct {
+	err  error
+	next string
+}
+
+func (h *hinted) Error() string { return fmt.Sprintf("%v (%s)", h.err, h.next) }
+func (h *hinted) Unwrap() error { return h.err }
+
+// withHint is err with what to do next about it, when explain's hint for
+// its kind would not fit.
+func withHint(err error, next string) error { return &hinted{err: err, next: next} }
+
 // explain adds to err what the caller can do about it.
 func explain(err error) error {
+	var h *hinted
+	if errors.As(err, &h) {
+		return err
+	}
 	for _, h := range hints {
 		if errors.Is(err, h.kind) {
 			return fmt.Errorf("%w (%s)", err, h.next)

@@ -145,3 +145,25 @@ func TestDesktop(t *testing.T) {
 		t.Errorf("actions: %+v", f.acts)
 	}
 }
+
+// TestRunCode: the main result's text, the output and the plots as
+// images; a sandbox without an interpreter says which template has one.
+func TestRunCode(t *testing.T) {
+	cs := session(t, newFake())
+	sb := ok[SandboxInfo](t, cs, "create_sandbox", map[string]any{"template": "code"})
+	res := call(t, cs, "run_code", map[string]any{"sandbox": sb.ID, "code": "6*7"})
+	if res.IsError || len(res.Content) != 2 {
+		t.Fatalf("run_code: %+v", res.Content)
+	}
+	if img, isImg := res.Content[1].(*mcp.ImageContent); !isImg || string(img.Data) != "\x89PNG plot" {
+		t.Errorf("run_code's plot: %+v", res.Content[1])
+	}
+	out := ok[CodeOutput](t, cs, "run_code", map[string]any{"sandbox": sb.ID, "code": "6*7"})
+	if out.Text != "42" || out.Stdout != "6*7\n" || len(out.Results) != 2 || out.Results[0].PNG != "" {
+		t.Errorf("run_code: %+v", out)
+	}
+	base := ok[SandboxInfo](t, cs, "create_sandbox", nil)
+	if msg := toolErr(t, cs, "run_code", map[string]any{"sandbox": base.ID, "code": "1"}); !strings.Contains(msg, `template "code"`) || strings.Contains(msg, "get_sandbox") {
+		t.Errorf("run_code without an interpreter: %q", msg)
+	}
+}
