@@ -1,0 +1,66 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/client"
+)
+
+// TestMCP drives runtools' MCP server with the official TypeScript MCP
+// client (@modelcontextprotocol/sdk, integration/mcpclient) over both
+// transports: stdio, spawning `runtools mcp` with the environment the
+// CLI reads, and streamable HTTP at the server's /mcp with the key. Each
+// lists the tools, creates a sandbox, runs a command, writes, reads and
+// lists a file, destroys the sandbox, and gets tool errors for another
+// team's sandbox and an unknown one.
+func TestMCP(t *testing.T) {
+	dir := filepath.Join("mcpclient")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
+		t.Fatal("the MCP client's npm packages are not installed: run make setup")
+	}
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	foreign := foreignSandbox(ctx, t, s)
+	for _, transport := range []string{"stdio", "http"} {
+		t.Run(transport, func(t *testing.T) {
+			cmd := exec.CommandContext(ctx, "node", "check.mjs")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "MCP_TRANSPORT="+transport, "RUNTOOLS_BIN="+binary,
+				"RUNTOOLS_URL=http://"+s.addr, "RUNTOOLS_API_KEY="+s.key, "FOREIGN_SANDBOX="+foreign, "NO_COLOR=1")
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			t.Logf("node check.mjs (%s, %v):\n%s", transport, time.Since(start).Round(time.Millisecond), out)
+			if err != nil {
+				t.Fatalf("the MCP client's checks failed: %v", err)
+			}
+			if !strings.Contains(string(out), "["+transport+"] ok") {
+				t.Fatal("the MCP client's checks did not finish")
+			}
+		})
+	}
+}
+
+// foreignSandbox creates a sandbox of another team and returns its ID.
+func foreignSandbox(ctx context.Context, t *testing.T, s *server) string {
+	t.Helper()
+	admin := s.client()
+	if _, err := admin.CreateTeam(ctx, "mcp-other"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateKey(ctx, client.CreateKeyRequest{Name: "other", Team: "mcp-other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := s.clientWithKey(key.Secret).Create(ctx, client.CreateRequest{Template: "base"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb.ID
+}
