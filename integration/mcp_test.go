@@ -58,9 +58,12 @@ func foreignSandbox(ctx context.Context, t *testing.T, s *server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := s.clientWithKey(key.Secret).Create(ctx, client.CreateRequest{Template: "base"})
+	other := s.clientWithKey(key.Secret)
+	sb, err := other.Create(ctx, client.CreateRequest{Template: "base"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Before the server's shutdown, which destroys the admin team's only.
+	t.Cleanup(func() { _ = other.Destroy(context.Background(), sb.ID) })
 	return sb.ID
 }

@@ -73,7 +73,7 @@ func (c clientAPI) ListFiles(ctx context.Context, ref, path string) ([]client.Fi
 // Options configure New.
 type Options struct {
 	Version string       // reported to MCP clients; "dev" when empty
-	Log     *slog.Logger // nil: no logging
+	Log     *slog.Logger // warnings and errors of the MCP machinery; nil: none
 	// Schemas caches the tools' JSON schemas across servers built one
 	// per request; nil builds them each time.
 	Schemas *mcp.SchemaCache
@@ -93,8 +93,9 @@ func New(api API, o Options) *mcp.Server {
 		o.Version = "dev"
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Log = slog.New(slog.DiscardHandler)
 	}
+	o.Log = slog.New(warnings{o.Log.Handler()}) // the SDK logs every session at info
 	s := mcp.NewServer(&mcp.Implementation{Name: "runtools", Title: "runtools sandboxes", Version: o.Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: o.Log, SchemaCache: o.Schemas})
 	t := tools{api: api}
@@ -108,3 +109,15 @@ func New(api API, o Options) *mcp.Server {
 
 // tools holds what every tool handler shares.
 type tools struct{ api API }
+
+// warnings passes on records of level warning and above.
+type warnings struct{ slog.Handler }
+
+func (w warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnings) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnings{w.Handler.WithAttrs(attrs)}
+}
+func (w warnings) WithGroup(name string) slog.Handler { return warnings{w.Handler.WithGroup(name)} }
