@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +18,10 @@ import (
 // transports: stdio, spawning `runtools mcp` with the environment the
 // CLI reads, and streamable HTTP at the server's /mcp with the key. Each
 // lists the tools, creates a sandbox, runs a command, writes, reads and
-// lists a file, destroys the sandbox, and gets tool errors for another
-// team's sandbox and an unknown one.
+// lists a file, pauses the sandbox and wakes it with a command, destroys
+// it, and gets tool errors for another team's sandbox and an unknown one;
+// where the code template is built, it runs a cell with run_code.
+// /mcp without a key, or with a wrong one, is a 401.
 func TestMCP(t *testing.T) {
 	dir := filepath.Join("mcpclient")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
@@ -28,12 +31,19 @@ func TestMCP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	foreign := foreignSandbox(ctx, t, s)
+	runCode := "0"
+	if _, err := s.client().Template(ctx, "code"); err == nil {
+		runCode = "1"
+	} else {
+		t.Logf("run_code is not checked: no code template here (%v)", err)
+	}
+	checkMCPNeedsAKey(t, s)
 	for _, transport := range []string{"stdio", "http"} {
 		t.Run(transport, func(t *testing.T) {
 			cmd := exec.CommandContext(ctx, "node", "check.mjs")
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "MCP_TRANSPORT="+transport, "RUNTOOLS_BIN="+binary,
-				"RUNTOOLS_URL=http://"+s.addr, "RUNTOOLS_API_KEY="+s.key, "FOREIGN_SANDBOX="+foreign, "NO_COLOR=1")
+				"RUNTOOLS_URL=http://"+s.addr, "RUNTOOLS_API_KEY="+s.key, "FOREIGN_SANDBOX="+foreign, "RUN_CODE="+runCode)
 			start := time.Now()
 			out, err := cmd.CombinedOutput()
 			t.Logf("node check.mjs (%s, %v):\n%s", transport, time.Since(start).Round(time.Millisecond), out)
@@ -66,4 +76,24 @@ func foreignSandbox(ctx context.Context, t *testing.T, s *server) string {
 	// Before the server's shutdown, which destroys the admin team's only.
 	t.Cleanup(func() { _ = other.Destroy(context.Background(), sb.ID) })
 	return sb.ID
+}
+
+func checkMCPNeedsAKey(t *testing.T, s *server) {
+	t.Helper()
+	for _, key := range []string{"", "rt_not-a-key"} {
+		req, _ := http.NewRequest("POST", "http://"+s.addr+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST /mcp with key %q: status %d, want 401", key, resp.StatusCode)
+		}
+	}
 }

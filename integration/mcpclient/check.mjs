@@ -5,6 +5,8 @@
 // tools, then creates a sandbox, runs a command in it, writes and reads a
 // file, lists its directory and destroys it, and checks that a sandbox of
 // another team ($FOREIGN_SANDBOX) and an unknown one give tool errors.
+// A paused sandbox wakes for exec. With RUN_CODE=1 it also runs a cell
+// in a sandbox of the code template.
 // Run by integration/mcp_test.go; exits non-zero on the first failure.
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -78,6 +80,12 @@ const cat = await call("exec", { sandbox: sb.id, args: ["cat", "/root/mcp/note.t
 assert.equal(cat.stdout, "written over MCP\n");
 step("write_file, read_file, list_files");
 
+const paused = await call("pause_sandbox", { sandbox: sb.id });
+assert.equal(paused.state, "paused");
+const woke = await call("exec", { sandbox: sb.id, command: "cat /root/mcp/note.txt" });
+assert.equal(woke.stdout, "written over MCP\n", "exec in a paused sandbox wakes it");
+step("pause_sandbox, then exec wakes it");
+
 for (const ref of [FOREIGN_SANDBOX, "no-such-sandbox"]) {
   const msg = await fails("exec", { sandbox: ref, command: "true" });
   assert.match(msg, /not found/, `exec in ${ref}`);
@@ -88,6 +96,15 @@ assert.ok(!mine.sandboxes.some((s) => s.id === FOREIGN_SANDBOX), "another team's
 step("another team's sandbox and an unknown one are not found");
 
 await call("destroy_sandbox", { sandbox: sb.id });
+if (process.env.RUN_CODE === "1") {
+  const code = await call("create_sandbox", { template: "code" });
+  const res = await client.callTool({ name: "run_code", arguments: { sandbox: code.id, code: "x = 6 * 7\nprint('hi')\nx" } });
+  assert.ok(!res.isError, `run_code: ${JSON.stringify(res.content)}`);
+  assert.equal(res.structuredContent.text, "42");
+  assert.equal(res.structuredContent.stdout, "hi\n");
+  await call("destroy_sandbox", { sandbox: code.id });
+  step("run_code");
+}
 assert.equal((await call("get_sandbox", { sandbox: sb.id })).state, "destroyed");
 step("destroyed");
 
