@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/runtools/runtools/client"
 )
@@ -96,4 +99,49 @@ func checkMCPNeedsAKey(t *testing.T, s *server) {
 			t.Errorf("POST /mcp with key %q: status %d, want 401", key, resp.StatusCode)
 		}
 	}
+}
+
+// TestMCPDesktop: over /mcp, a desktop sandbox's screenshot is an MCP
+// image (a PNG), and click, type_text and press_keys act on its screen.
+func TestMCPDesktop(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	tr := &mcp.StreamableClientTransport{Endpoint: "http://" + s.addr + "/mcp", HTTPClient: &http.Client{Transport: bearer{s.key}}}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "it"}, nil).Connect(ctx, tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	call := func(name string, args map[string]any) *mcp.CallToolResult {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if res.IsError {
+			t.Fatalf("%s: tool error %v", name, res.Content[0].(*mcp.TextContent).Text)
+		}
+		return res
+	}
+	sb := call("create_sandbox", map[string]any{"template": "desktop"}).StructuredContent.(map[string]any)
+	id := sb["id"].(string)
+	waitVNC(t, s, id, 3*time.Minute) // the screenshot tool waits 30 s for it: a loaded machine takes longer
+	shot := call("screenshot", map[string]any{"sandbox": id})
+	img, ok := shot.Content[0].(*mcp.ImageContent)
+	if !ok || img.MIMEType != "image/png" || !bytes.HasPrefix(img.Data, []byte("\x89PNG")) {
+		t.Fatalf("screenshot: %T, want a PNG image", shot.Content[0])
+	}
+	call("click", map[string]any{"sandbox": id, "x": 200, "y": 150})
+	call("type_text", map[string]any{"sandbox": id, "text": "hi"})
+	call("press_keys", map[string]any{"sandbox": id, "keys": []string{"Escape"}})
+}
+
+// bearer sends a key with every request.
+type bearer struct{ key string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return http.DefaultTransport.RoundTrip(r)
 }

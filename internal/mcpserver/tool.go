@@ -59,7 +59,7 @@ var hints = []struct {
 	{client.ErrInvalidArgument, "fix the arguments and call the tool again"},
 	{client.ErrAlreadyExists, "pick another name, or use the existing one"},
 	{client.ErrResourceExhausted, "destroy sandboxes you no longer need (list_sandboxes), or ask for less"},
-	{client.ErrUnavailable, "the runtools server is unreachable or busy: try again in a moment"},
+	{client.ErrUnavailable, "it may be starting or busy: try again in a moment"},
 	{client.ErrUnauthenticated, "the API key is missing or wrong: set RUNTOOLS_API_KEY (stdio) or the Authorization header (HTTP)"},
 	{client.ErrPermissionDenied, "this needs an admin key"},
 	{context.DeadlineExceeded, "the call took too long: try a shorter command or a longer timeout_seconds"},
