@@ -15,7 +15,7 @@ import (
 
 // CodeInput is run_code's input.
 type CodeInput struct {
-	Sandbox        string `json:"sandbox" jsonschema:"the sandbox's ID or name; it needs a code interpreter (create_sandbox with template code)"`
+	Ref
 	Code           string `json:"code" jsonschema:"the code of one cell; variables and imports stay from one call to the next"`
 	Language       string `json:"language,omitempty" jsonschema:"python (default) or javascript"`
 	Context        string `json:"context,omitempty" jsonschema:"the ID of a code context with its own state; default the language's default context"`
@@ -40,9 +40,6 @@ func (t tools) addCodeTools(s *mcp.Server) {
 }
 
 func (t tools) runCode(ctx context.Context, in CodeInput) (*mcp.CallToolResult, CodeOutput, error) {
-	if in.Sandbox == "" {
-		return nil, CodeOutput{}, invalid("sandbox is required")
-	}
 	if in.Code == "" {
 		return nil, CodeOutput{}, invalid("code is required")
 	}

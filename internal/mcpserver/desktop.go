@@ -10,17 +10,17 @@ import (
 
 // ClickInput is click's input.
 type ClickInput struct {
-	Sandbox string `json:"sandbox" jsonschema:"the desktop sandbox's ID or name"`
-	X       int    `json:"x" jsonschema:"pixels from the screen's left edge, as on the screenshot"`
-	Y       int    `json:"y" jsonschema:"pixels from the screen's top edge, as on the screenshot"`
-	Button  string `json:"button,omitempty" jsonschema:"left (default), middle or right"`
-	Double  bool   `json:"double,omitempty" jsonschema:"a double click"`
+	Ref
+	X      int    `json:"x" jsonschema:"pixels from the screen's left edge, as on the screenshot"`
+	Y      int    `json:"y" jsonschema:"pixels from the screen's top edge, as on the screenshot"`
+	Button string `json:"button,omitempty" jsonschema:"left (default), middle or right"`
+	Double bool   `json:"double,omitempty" jsonschema:"a double click"`
 }
 
 // TypeInput is type_text's input.
 type TypeInput struct {
-	Sandbox string `json:"sandbox" jsonschema:"the desktop sandbox's ID or name"`
-	Text    string `json:"text" jsonschema:"the text to type into the focused window"`
+	Ref
+	Text string `json:"text" jsonschema:"the text to type into the focused window"`
 }
 
 // KeysInput is press_keys' input.
@@ -42,9 +42,6 @@ func (t tools) addDesktopTools(s *mcp.Server) {
 }
 
 func (t tools) screenshot(ctx context.Context, in Ref) (*mcp.CallToolResult, any, error) {
-	if in.Sandbox == "" {
-		return nil, nil, invalid("sandbox is required")
-	}
 	png, err := t.api.Screenshot(ctx, in.Sandbox)
 	if err != nil {
 		return nil, nil, err
@@ -75,9 +72,6 @@ func (t tools) pressKeys(ctx context.Context, in KeysInput) (Acted, error) {
 }
 
 func (t tools) act(ctx context.Context, ref string, a client.ComputerAction) (Acted, error) {
-	if ref == "" {
-		return Acted{}, invalid("sandbox is required")
-	}
 	res, err := t.api.Act(ctx, ref, a)
 	if err != nil {
 		return Acted{}, err

@@ -20,7 +20,7 @@ const maxOutput = 64 << 10
 
 // ExecInput is exec's input.
 type ExecInput struct {
-	Sandbox        string            `json:"sandbox" jsonschema:"the sandbox's ID or name"`
+	Ref
 	Command        string            `json:"command,omitempty" jsonschema:"a shell command line, run with sh -c (pipes, && and redirections work), e.g. 'cd app && npm test'"`
 	Args           []string          `json:"args,omitempty" jsonschema:"instead of command: the program and its arguments, run as they are without a shell"`
 	Cwd            string            `json:"cwd,omitempty" jsonschema:"working directory; default the template's (/root for base)"`
@@ -65,8 +65,6 @@ func (t tools) exec(ctx context.Context, in ExecInput) (ExecOutput, error) {
 func execRequest(in ExecInput) (client.ExecRequest, error) {
 	req := client.ExecRequest{Cmd: in.Args, Cwd: in.Cwd, Env: in.Env, Background: in.Background}
 	switch {
-	case in.Sandbox == "":
-		return req, invalid("sandbox is required")
 	case in.Command != "" && len(in.Args) > 0:
 		return req, invalid("give command or args, not both")
 	case in.Command != "":

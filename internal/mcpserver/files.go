@@ -16,8 +16,8 @@ const maxRead = 1 << 20
 
 // PathInput names a path in a sandbox.
 type PathInput struct {
-	Sandbox string `json:"sandbox" jsonschema:"the sandbox's ID or name"`
-	Path    string `json:"path" jsonschema:"an absolute path in the sandbox, e.g. /root/app/index.js"`
+	Ref
+	Path string `json:"path" jsonschema:"an absolute path in the sandbox, e.g. /root/app/index.js"`
 }
 
 // FileContent is read_file's output.
@@ -30,7 +30,7 @@ type FileContent struct {
 
 // WriteInput is write_file's input.
 type WriteInput struct {
-	Sandbox  string `json:"sandbox" jsonschema:"the sandbox's ID or name"`
+	Ref
 	Path     string `json:"path" jsonschema:"an absolute path in the sandbox; missing parent directories are created"`
 	Content  string `json:"content" jsonschema:"the file's whole new content"`
 	Encoding string `json:"encoding,omitempty" jsonschema:"utf-8 (default) or base64, for binary content"`
@@ -54,10 +54,7 @@ func (t tools) addFileTools(s *mcp.Server) {
 	add(s, "list_files", "List a directory of a sandbox: each entry's name, type (file, dir, symlink), size and mode.", readOnly, t.listFiles)
 }
 
-func checkPath(sandbox, path string) error {
-	if sandbox == "" {
-		return invalid("sandbox is required")
-	}
+func checkPath(path string) error {
 	if path == "" {
 		return invalid("path is required")
 	}
@@ -65,7 +62,7 @@ func checkPath(sandbox, path string) error {
 }
 
 func (t tools) readFile(ctx context.Context, in PathInput) (FileContent, error) {
-	if err := checkPath(in.Sandbox, in.Path); err != nil {
+	if err := checkPath(in.Path); err != nil {
 		return FileContent{}, err
 	}
 	data, err := t.api.ReadFile(ctx, in.Sandbox, in.Path)
@@ -83,7 +80,7 @@ func (t tools) readFile(ctx context.Context, in PathInput) (FileContent, error) 
 }
 
 func (t tools) writeFile(ctx context.Context, in WriteInput) (Written, error) {
-	if err := checkPath(in.Sandbox, in.Path); err != nil {
+	if err := checkPath(in.Path); err != nil {
 		return Written{}, err
 	}
 	data := []byte(in.Content)
@@ -105,7 +102,7 @@ func (t tools) writeFile(ctx context.Context, in WriteInput) (Written, error) {
 }
 
 func (t tools) listFiles(ctx context.Context, in PathInput) (Listing, error) {
-	if err := checkPath(in.Sandbox, in.Path); err != nil {
+	if err := checkPath(in.Path); err != nil {
 		return Listing{}, err
 	}
 	entries, err := t.api.ListFiles(ctx, in.Sandbox, in.Path)

@@ -11,10 +11,16 @@ import (
 	"github.com/runtools/runtools/client"
 )
 
-// Ref names the sandbox a tool acts on.
+// Ref names the sandbox a tool acts on. Inputs that embed it are
+// checked for it before their tool runs.
 type Ref struct {
 	Sandbox string `json:"sandbox" jsonschema:"the sandbox's ID or name, as create_sandbox or list_sandboxes gave it"`
 }
+
+func (r Ref) ref() string { return r.Sandbox }
+
+// sandboxed is an input that names a sandbox.
+type sandboxed interface{ ref() string }
 
 // CreateInput is create_sandbox's input.
 type CreateInput struct {
@@ -62,8 +68,8 @@ type Destroyed struct {
 
 // PortInput is port_url's input.
 type PortInput struct {
-	Sandbox string `json:"sandbox" jsonschema:"the sandbox's ID or name"`
-	Port    int    `json:"port" jsonschema:"the TCP port a server in the sandbox listens on (on 0.0.0.0), e.g. 3000"`
+	Ref
+	Port int `json:"port" jsonschema:"the TCP port a server in the sandbox listens on (on 0.0.0.0), e.g. 3000"`
 }
 
 // PortURL is port_url's output.
@@ -115,9 +121,6 @@ func (t tools) resume(ctx context.Context, in Ref) (SandboxInfo, error) {
 
 // sandboxCall makes a call that answers with the sandbox.
 func (t tools) sandboxCall(ctx context.Context, in Ref, call func(context.Context, string) (*client.Sandbox, error)) (SandboxInfo, error) {
-	if in.Sandbox == "" {
-		return SandboxInfo{}, invalid("sandbox is required")
-	}
 	sb, err := call(ctx, in.Sandbox)
 	if err != nil {
 		return SandboxInfo{}, err
@@ -126,9 +129,6 @@ func (t tools) sandboxCall(ctx context.Context, in Ref, call func(context.Contex
 }
 
 func (t tools) destroy(ctx context.Context, in Ref) (Destroyed, error) {
-	if in.Sandbox == "" {
-		return Destroyed{}, invalid("sandbox is required")
-	}
 	return Destroyed{Destroyed: in.Sandbox}, t.api.Destroy(ctx, in.Sandbox)
 }
 

@@ -40,6 +40,10 @@ func addRaw[In, Out any](s *mcp.Server, name, desc string, k kind, h func(contex
 	}
 	mcp.AddTool(s, &mcp.Tool{Name: name, Description: desc, Annotations: ann},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+			if sb, ok := any(in).(sandboxed); ok && sb.ref() == "" {
+				var zero Out
+				return nil, zero, explain(invalid("sandbox is required"))
+			}
 			res, out, err := h(ctx, in)
 			if err != nil {
 				var zero Out
