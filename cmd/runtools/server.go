@@ -103,7 +103,7 @@ server starts with its templates ready.`,
 			if err != nil {
 				return err
 			}
-			m, err := template.New(template.Config{Dir: dir}, log)
+			m, err := template.New(template.Config{Dir: dir, Dockerfile: daemon.DockerfileBuilder{TemplateDir: dir, Log: log}}, log)
 			if err != nil {
 				return err
 			}

@@ -47,7 +47,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err := bootstrap(ctx, cfg, st, out); err != nil {
 		return err
 	}
-	tpl, err := template.New(template.Config{Dir: cfg.TemplateDir}, log)
+	tpl, err := template.New(template.Config{Dir: cfg.TemplateDir,
+		Dockerfile: DockerfileBuilder{TemplateDir: cfg.TemplateDir, Runsc: cfg.Runsc, Log: log}}, log)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/hostfs"
 )
 
@@ -105,7 +106,14 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 		return meta{}, fmt.Errorf("creating build dir: %w", err)
 	}
 	rootfs := filepath.Join(tmp, "rootfs")
-	if err := m.builder.Build(ctx, r, rootfs, rep); err != nil {
+	builder := m.builder
+	if r.Dockerfile != nil {
+		if builder = m.docker; builder == nil {
+			return meta{}, rep.fail(fmt.Errorf("template %s is built from a Dockerfile by `sudo runtools server build-templates %s` (make up and make test run it): %w",
+				r.Name, r.Name, errdefs.ErrUnavailable))
+		}
+	}
+	if err := builder.Build(ctx, r, rootfs, rep); err != nil {
 		return meta{}, rep.fail(err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ type Config struct {
 	Recipes []Recipe
 	// Builder overrides the mmdebstrap builder (tests).
 	Builder Builder
+	// Dockerfile builds the recipes that have a Dockerfile. Without it
+	// they can be used once built but not built.
+	Dockerfile Builder
 }
 
 // Info describes a template and the state of its current build.
@@ -66,6 +70,7 @@ type Manager struct {
 	dir     string
 	recipes []Recipe
 	builder Builder
+	docker  Builder // nil: Dockerfile recipes are not built here
 	log     *slog.Logger
 }
 
@@ -92,7 +97,7 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{dir: dir, recipes: recipes, builder: cfg.Builder, log: log.With("component", "template")}
+	m := &Manager{dir: dir, recipes: recipes, builder: cfg.Builder, docker: cfg.Dockerfile, log: log.With("component", "template")}
 	if m.builder == nil {
 		m.builder = NewDebianBuilder(m.log)
 	}
@@ -117,7 +122,7 @@ func (m *Manager) List(ctx context.Context) ([]Info, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		infos = append(infos, m.info(r))
+		infos = append(infos, m.info(m.withParent(r)))
 	}
 	return infos, nil
 }
@@ -164,13 +169,8 @@ func ReadyRootFS(info Info) (string, error) {
 // recipe finds a recipe by name or alias.
 func (m *Manager) recipe(name string) (Recipe, error) {
 	for _, r := range m.recipes {
-		if r.Name == name {
-			return r, nil
-		}
-		for _, a := range r.Aliases {
-			if a == name {
-				return r, nil
-			}
+		if r.Name == name || slices.Contains(r.Aliases, name) {
+			return m.withParent(r), nil
 		}
 	}
 	var known []string
@@ -181,6 +181,20 @@ func (m *Manager) recipe(name string) (Recipe, error) {
 		}
 	}
 	return Recipe{}, fmt.Errorf("unknown template %q; available: %s: %w", name, strings.Join(known, ", "), errdefs.ErrNotFound)
+}
+
+// withParent fills in the identity of the current build of the template
+// a Dockerfile recipe starts FROM, which is part of its own identity.
+func (m *Manager) withParent(r Recipe) Recipe {
+	if r.Dockerfile == nil {
+		return r
+	}
+	d := *r.Dockerfile
+	if p, err := m.recipe(d.From); err == nil {
+		d.parent = m.currentHash(p)
+	}
+	r.Dockerfile = &d
+	return r
 }
 
 // info reads the state of r's current build from disk.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"regexp"
 
 	"github.com/runtools/runtools/internal/errdefs"
@@ -45,10 +46,40 @@ type Recipe struct {
 	Ports    []int
 	Desktop  bool
 
+	// Dockerfile, when set, builds the template from a Dockerfile with the
+	// custom-template machinery (Config.Dockerfile) in place of Debian's
+	// bootstrap and steps.
+	Dockerfile *Dockerfile
+
 	// Tracked names the packages whose versions a build reports on one
 	// line ("npm:name" for npm packages), e.g. the desktop's browsers:
 	// the archive moves, and a test run says what it ran against.
 	Tracked []string
+}
+
+// Dockerfile is a build context holding a Dockerfile whose FROM is the
+// built-in template From.
+type Dockerfile struct {
+	From    string
+	Context fs.FS
+	// parent is the identity of From's current build, filled in by the
+	// Manager: a new base makes a new build of the template.
+	parent string
+}
+
+// digest is the sha256 of every file of the context, with its name.
+func (d *Dockerfile) digest() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(d.Context, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(d.Context, p)
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+		h.Write(b)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // Step is one shell script run with `sh -eu` inside the chroot.
@@ -71,7 +102,15 @@ func (r Recipe) Hash() string {
 		Packages    []string `json:"packages"`
 		DpkgOptions []string `json:"dpkgOptions"`
 		Steps       []Step   `json:"steps"`
-	}{formatVersion, r.Name, r.Suite, r.Variant, r.Packages, r.DpkgOptions, r.Steps}
+		Dockerfile  string   `json:"dockerfile,omitempty"`
+	}{formatVersion, r.Name, r.Suite, r.Variant, r.Packages, r.DpkgOptions, r.Steps, ""}
+	if d := r.Dockerfile; d != nil {
+		sum, err := d.digest()
+		if err != nil {
+			panic(fmt.Sprintf("template: reading the build context of %q: %v", r.Name, err))
+		}
+		content.Dockerfile = d.From + "@" + d.parent + "/" + sum
+	}
 	b, err := json.Marshal(content)
 	if err != nil {
 		// Only strings and slices of strings: cannot happen.

@@ -1,9 +1,33 @@
 package template
 
+import (
+	"io/fs"
+	"slices"
+
+	"github.com/runtools/runtools/templates"
+)
+
 // Builtin returns the built-in recipes. A new template is one more value
 // here.
 func Builtin() []Recipe {
-	return []Recipe{baseRecipe(), desktopRecipe()}
+	return []Recipe{baseRecipe(), desktopRecipe(), codeRecipe()}
+}
+
+// codeRecipe is base with a Jupyter kernel, numpy, pandas and matplotlib,
+// and the code interpreter that run_code talks to: a Dockerfile built
+// like a custom template.
+func codeRecipe() Recipe {
+	ctx, err := fs.Sub(templates.Code, "code")
+	if err != nil {
+		panic(err) // the embedded folder is there: cannot happen
+	}
+	return Recipe{
+		Name: "code",
+		Description: "base plus a code interpreter for run_code: a Jupyter kernel (Python) with numpy, pandas and matplotlib, " +
+			"and persistent JavaScript contexts. Built from templates/code/Dockerfile.",
+		Dockerfile: &Dockerfile{From: "base", Context: ctx},
+		Tracked:    append(slices.Clone(baseTracked), "python3-ipykernel", "python3-pandas", "python3-matplotlib"),
+	}
 }
 
 // debianSlim keeps documentation, man pages and translations out of a

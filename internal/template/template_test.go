@@ -101,7 +101,7 @@ func TestAliasAndUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Names(); len(got) != 2 || got[0] != "base" || got[1] != "desktop" {
+	if got := m.Names(); len(got) != 3 || got[0] != "base" || got[1] != "desktop" || got[2] != "code" {
 		t.Fatalf("Names() = %v", got)
 	}
 	if info, err := m.Get(ctx, "desktop-ubuntu"); err != nil || info.Name != "desktop" || !info.Desktop || info.MemoryMB != 2048 {

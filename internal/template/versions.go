@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -19,7 +20,7 @@ const (
 )
 
 // installedVersions reads what a built rootfs holds: the version of every
-// Debian package the recipe asked for, from dpkg's status file, and of
+// Debian package the recipe asked for or tracks, from dpkg's status file, and of
 // every package installed globally with npm (node, npm, bun). It reads
 // files only, so it runs nothing from the rootfs. Keys are "name" for
 // Debian packages and "npm:name" for npm ones.
@@ -29,7 +30,7 @@ func installedVersions(rootfs string, r Recipe) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{}
-	for _, p := range r.Packages {
+	for _, p := range append(slices.Clone(r.Packages), r.Tracked...) {
 		if v, ok := debs[p]; ok {
 			out[p] = v
 		}
