@@ -35,10 +35,10 @@ func TestMCP(t *testing.T) {
 	defer cancel()
 	foreign := foreignSandbox(ctx, t, s)
 	runCode := "0"
-	if _, err := s.client().Template(ctx, "code"); err == nil {
+	if tpl, err := s.client().Template(ctx, "code"); err == nil && tpl.Status == "ready" {
 		runCode = "1"
 	} else {
-		t.Logf("run_code is not checked: no code template here (%v)", err)
+		t.Logf("run_code is not checked: the code template is not ready here (%+v, %v)", tpl.Status, err)
 	}
 	checkMCPNeedsAKey(t, s)
 	for _, transport := range []string{"stdio", "http"} {
