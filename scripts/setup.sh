@@ -70,6 +70,10 @@ if ! cmp -s sdk/typescript/package-lock.json sdk/typescript/node_modules/.instal
 	say "installing the TypeScript SDK's build and test packages (npm ci in sdk/typescript/)"
 	(cd sdk/typescript && npm ci --no-audit --no-fund >/dev/null && cp package-lock.json node_modules/.installed-lock.json)
 fi
+if ! cmp -s integration/mcpclient/package-lock.json integration/mcpclient/node_modules/.installed-lock.json 2>/dev/null; then
+	say "installing the MCP client of the MCP tests (npm ci in integration/mcpclient/)"
+	(cd integration/mcpclient && npm ci --no-audit --no-fund >/dev/null && cp package-lock.json node_modules/.installed-lock.json)
+fi
 
 say "building runtools"
 mkdir -p bin

@@ -105,7 +105,8 @@ type Server struct {
 	ownsPage    func(path string) bool
 	custom      CustomTemplates // nil: none
 	buildLimits BuildLimits
-	tmpDir      string // where build contexts wait
+	tmpDir      string       // where build contexts wait
+	mcp         http.Handler // /mcp, made by Handler
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -200,6 +201,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
 		{"GET /metrics", s.metrics},
+		{"POST /mcp", s.serveMCP},
+		{"GET /mcp", s.serveMCP},
+		{"DELETE /mcp", s.serveMCP},
 	}
 }
 
@@ -214,6 +218,7 @@ func (s *Server) Handler() http.Handler {
 		return errNoRoute(r)
 	}))
 	api := s.authenticated(mux)
+	s.mcp = s.mcpHandler(api)
 	if s.pages == nil {
 		return s.logged(api)
 	}

@@ -14,8 +14,10 @@ func TestLayering(t *testing.T) {
 		t.Skip("runs the go command")
 	}
 	for _, r := range []Rule{
-		{Package: "internal/cli", OnlyOwn: []string{"client", "internal/cli", "api/wire"},
-			Why: "the CLI talks to the server only through the public client package"},
+		{Package: "internal/cli", OnlyOwn: []string{"client", "internal/cli", "api/wire", "internal/mcpserver"},
+			Why: "the CLI talks to the server only through the public client package (and the MCP server, which does too)"},
+		{Package: "internal/mcpserver", OnlyOwn: []string{"client", "internal/mcpserver", "api/wire"},
+			Why: "the MCP tools reach the server only through the public client, in `runtools mcp` and at /mcp alike"},
 		{Package: "internal/agent", OnlyOwn: []string{"internal/agent", "internal/errdefs", "api/wire"},
 			Why: "the agent runs inside sandboxes and knows nothing of the daemon's side"},
 		{Package: "internal/sandbox", Never: transports,
