@@ -191,3 +191,9 @@ func (c *Client) RestartCodeContext(ctx context.Context, ref, id string) (*CodeC
 func codeContextPath(ref, id string, rest ...string) string {
 	return sandboxPath(ref, append([]string{"code", "contexts", url.PathEscape(id)}, rest...)...)
 }
+
+// RunCode runs a cell in the sandbox's code interpreter; see
+// Client.RunCode.
+func (s *Sandbox) RunCode(ctx context.Context, req RunCodeRequest, onEvent func(CodeEvent)) (*Execution, error) {
+	return s.c.RunCode(ctx, s.ref(), req, onEvent)
+}

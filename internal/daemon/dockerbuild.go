@@ -42,6 +42,11 @@ const (
 
 // Build implements template.Builder.
 func (b DockerfileBuilder) Build(ctx context.Context, r template.Recipe, rootfs string, rep template.Reporter) (err error) {
+	log := b.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("build_server", r.Name)
 	work := filepath.Dir(rootfs)
 	data, bctx := filepath.Join(work, "data"), filepath.Join(work, "context")
 	defer func() {
@@ -64,7 +69,7 @@ func (b DockerfileBuilder) Build(ctx context.Context, r template.Recipe, rootfs 
 	rep.Step("starting a build server (bridge " + builderBridge + ")")
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- Run(runCtx, cfg, b.Log, io.Discard) }()
+	go func() { done <- Run(runCtx, cfg, log, io.Discard) }()
 	defer removeBridge(builderBridge)
 	c, err := client.New("http://"+addr, key)
 	if err != nil {
@@ -82,7 +87,7 @@ func (b DockerfileBuilder) Build(ctx context.Context, r template.Recipe, rootfs 
 		return err
 	}
 	rep.Step("copying the template into the cache")
-	return flatten(ctx, data, name, rootfs)
+	return flatten(ctx, data, name, rootfs, log)
 }
 
 // buildOn waits for the build server, then builds r's context on it.
@@ -117,7 +122,7 @@ func buildOn(ctx context.Context, c *client.Client, name, dir string, done <-cha
 
 // flatten copies the template the build server in data built as name
 // into rootfs, as one directory.
-func flatten(ctx context.Context, data, name, rootfs string) error {
+func flatten(ctx context.Context, data, name, rootfs string, log *slog.Logger) error {
 	st, err := store.Open(ctx, filepath.Join(data, "runtools.db"))
 	if err != nil {
 		return err
@@ -127,7 +132,7 @@ func flatten(ctx context.Context, data, name, rootfs string) error {
 	if err != nil {
 		return err
 	}
-	layers, err := layer.Open(filepath.Join(data, "layers"), nil)
+	layers, err := layer.Open(filepath.Join(data, "layers"), log)
 	if err != nil {
 		return err
 	}
