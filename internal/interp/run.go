@@ -24,6 +24,9 @@ const (
 	maxLine = 32 << 20
 )
 
+// maxTimeoutMS bounds a cell's timeout: a day.
+const maxTimeoutMS = 24 * 60 * 60 * 1000
+
 var contextID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // CheckRequest refuses what the interpreter would: an unknown language or
@@ -37,8 +40,9 @@ func CheckRequest(req client.RunCodeRequest) error {
 	if req.Context != "" && !contextID.MatchString(req.Context) {
 		return fmt.Errorf("context %q is not a context ID (see GET .../code/contexts): %w", req.Context, errdefs.ErrInvalidArgument)
 	}
-	if req.TimeoutMS < 0 {
-		return fmt.Errorf("timeout_ms must be 0 (the default, 5 minutes) or more, got %d: %w", req.TimeoutMS, errdefs.ErrInvalidArgument)
+	if req.TimeoutMS < 0 || req.TimeoutMS > maxTimeoutMS {
+		return fmt.Errorf("timeout_ms must be between 0 (the default, 5 minutes) and %d (a day), got %d: %w",
+			maxTimeoutMS, req.TimeoutMS, errdefs.ErrInvalidArgument)
 	}
 	return nil
 }
