@@ -46,6 +46,7 @@ class AsyncWatcher:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 raise RuntimeError("AsyncSandbox.on() needs a running event loop: call it from async code") from None
+            self._with_metrics = self._listeners.wants_metrics()
             self._task = loop.create_task(self._run())
         return self
 

@@ -44,6 +44,7 @@ class Watcher:
                     self._reconnect.set()
                 return self
             if self._listeners.wanted():
+                self._with_metrics = self._listeners.wants_metrics()
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="runtools-watch", daemon=True)
                 self._thread.start()
@@ -85,8 +86,8 @@ class Watcher:
             self._stop.wait(backoff)
 
     def _once(self) -> bool:
-        metrics = self._listeners.wants_metrics()
-        self._with_metrics = metrics
+        with self._lock:
+            metrics = self._with_metrics = self._listeners.wants_metrics()
         if self._ref:
             call = calls.watch(routes.watch_sandbox, self._ref, self.seq, None if metrics else False)
         else:
