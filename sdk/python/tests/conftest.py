@@ -22,6 +22,10 @@ NO_SERVER = "" if os.environ.get("RUNTOOLS_URL") and os.environ.get("RUNTOOLS_AP
 REQUIRE_SERVER = os.environ.get("RUNTOOLS_SDK_REQUIRE_SERVER") == "1"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "server: needs a real server (RUNTOOLS_URL, RUNTOOLS_API_KEY)")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: "list[pytest.Item]") -> None:
     for item in items:
         if "server" in item.fixturenames or "client" in item.fixturenames or "sandbox" in item.fixturenames:

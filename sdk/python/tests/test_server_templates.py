@@ -13,7 +13,7 @@ import pytest
 import runtools
 from runtools import Client, Sandbox
 
-from .conftest import template_ready, unique
+from .conftest import eventually, template_ready, unique
 
 
 def test_builtin_templates(client: Client) -> None:
@@ -68,6 +68,11 @@ def test_computer_use(client: Client) -> None:
         pytest.skip("the desktop template is not built (or RUNTOOLS_SDK_SKIP_DESKTOP=1)")
     with Sandbox.create(template="desktop", client=client) as sb:
         assert sb.desktop
+        ready: List[bool] = []
+        sb.on("status", lambda s: ready.append(s.vnc_ready))
+        # As long as the daemon's own probe waits: a loaded machine starts a desktop slowly.
+        eventually("vnc_ready", lambda: any(ready), 180)
+        sb.close()
         pc = sb.computer
         assert pc.screenshot()[:8] == b"\x89PNG\r\n\x1a\n"
         size = pc.screen_size()

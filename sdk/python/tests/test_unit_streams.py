@@ -27,11 +27,13 @@ METRICS = 'event: metrics\ndata: {"type":"metrics","metrics":{"cpu_percent":12.5
 STATUS2 = ': heartbeat\n\nevent: status\nid: 2\ndata: {"type":"status","seq":2,"status":{"state":"paused"}}\n\n'
 
 
-def watch_server() -> FakeServer:
+def watch_server(go: "threading.Event | None" = None) -> FakeServer:
     srv = FakeServer()
     answers = [sse(STATUS1, METRICS), sse(STATUS2)]
 
     def watch(r: httpx.Request) -> httpx.Response:
+        if go is not None:
+            go.wait(5)  # until the test has added its listeners
         return httpx.Response(200, content=answers.pop(0) if answers else b"")
 
     srv.on("GET", "/v1/sandboxes/w/watch", watch)
@@ -39,7 +41,8 @@ def watch_server() -> FakeServer:
 
 
 def test_watch_delivers_and_resumes_after_the_last_seq() -> None:
-    srv = watch_server()
+    go = threading.Event()
+    srv = watch_server(go)
     sb = srv.client().sandbox("w")
     states: List[Any] = []
     metrics: List[Any] = []
@@ -50,13 +53,15 @@ def test_watch_delivers_and_resumes_after_the_last_seq() -> None:
         if s.state == "paused":
             done.set()
 
-    sb.on("metrics", metrics.append).on("status", on_status)
+    sb.on("status", on_status).on("metrics", metrics.append)
+    go.set()
     assert done.wait(10)
     sb.close()
     assert states == [("running", True, 1), ("paused", False, 2)]
     assert metrics[0].cpu_percent == 12.5
     first, second = srv.requests[0].url.params, srv.requests[1].url.params
     assert "after" not in first and second["after"] == "1"
+    assert "metrics" not in first, "a sandbox's stream carries metrics (the server's default)"
 
 
 def test_async_watch() -> None:

@@ -47,10 +47,6 @@ class Listeners:
         """Whether anyone listens to status or metrics."""
         return bool(self.by_event["status"] or self.by_event["metrics"])
 
-    def wants_metrics(self) -> bool:
-        """Whether anyone listens to metrics."""
-        return bool(self.by_event["metrics"])
-
     def calls(self, ev: WatchEvent) -> List[Callable[[], Any]]:
         """The listener calls an event makes, keeping the seq to resume after."""
         if ev.type == "status" and ev.status is not None:

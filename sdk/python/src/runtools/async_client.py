@@ -92,10 +92,10 @@ class AsyncClient:
         """Destroys a sandbox by ID or name."""
         await self._http.send(calls.sb(routes.destroy_sandbox, ref))
 
-    def watch(self, after: int = 0) -> AsyncWatcher:
-        """Status changes of every sandbox of the team (and, with a metrics listener, the metrics of
-        each running one): ``client.watch().on("status", fn)``."""
-        return AsyncWatcher(self._http, None, after)
+    def watch(self, after: int = 0, metrics: bool = False) -> AsyncWatcher:
+        """Status changes of every sandbox of the team (and the metrics of
+        each running one every second, with metrics=True): ``client.watch().on("status", fn)``."""
+        return AsyncWatcher(self._http, None, after, team_metrics=metrics)
 
     # --- templates ----------------------------------------------------------------------------
 

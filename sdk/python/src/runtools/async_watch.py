@@ -20,14 +20,14 @@ from .models import WatchEvent
 class AsyncWatcher:
     """A stream of one sandbox's events (ref given) or of every sandbox of the team."""
 
-    def __init__(self, http: AsyncHTTP, ref: Optional[str], after: int = 0) -> None:
+    def __init__(self, http: AsyncHTTP, ref: Optional[str], after: int = 0,
+                 team_metrics: bool = False) -> None:
         self._http = http
         self._ref = ref
         self._listeners = Listeners()
         self._listeners.after = after
+        self._team_metrics = team_metrics
         self._task: Optional["asyncio.Task[None]"] = None
-        self._reconnect = False
-        self._with_metrics = False
 
     @property
     def seq(self) -> int:
@@ -38,15 +38,11 @@ class AsyncWatcher:
         """Adds a listener of "status", "metrics" or "error"; the first status or metrics one starts
         the stream, as a task of the running event loop."""
         self._listeners.add(event, fn)
-        if self._task is not None and not self._task.done():
-            if self._listeners.wants_metrics() and not self._with_metrics:
-                self._reconnect = True
-        elif self._listeners.wanted():
+        if (self._task is None or self._task.done()) and self._listeners.wanted():
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 raise RuntimeError("AsyncSandbox.on() needs a running event loop: call it from async code") from None
-            self._with_metrics = self._listeners.wants_metrics()
             self._task = loop.create_task(self._run())
         return self
 
@@ -86,24 +82,20 @@ class AsyncWatcher:
                 if fatal(e):
                     await self._report(e)
                     return
-            if self._reconnect:
-                self._reconnect = False
-                continue
             backoff = MIN_BACKOFF if got else min(2 * backoff, MAX_BACKOFF)
             await asyncio.sleep(backoff)
 
     async def _once(self) -> bool:
-        metrics = self._listeners.wants_metrics()
-        self._with_metrics = metrics
+        # A sandbox's stream always carries its metrics (the server's default, one small event a
+        # second): a metrics listener added later needs no new connection, and close() is noticed
+        # within a second. A team's carries them when asked for at the start.
         if self._ref:
-            call = calls.watch(routes.watch_sandbox, self._ref, self.seq, None if metrics else False)
+            call = calls.watch(routes.watch_sandbox, self._ref, self.seq, None)
         else:
-            call = calls.watch(routes.watch_team, None, self.seq, True if metrics else None)
+            call = calls.watch(routes.watch_team, None, self.seq, True if self._team_metrics else None)
         parser, got = SSEParser(), False
         async with self._http.stream(call) as resp:
             async for line in resp.aiter_lines():
-                if self._reconnect:
-                    break
                 ev = parser.feed(line)
                 if ev is not None:
                     got = True

@@ -19,15 +19,15 @@ from ._listeners import MAX_BACKOFF, MIN_BACKOFF, Listener, Listeners, fatal
 class Watcher:
     """A stream of one sandbox's events (ref given) or of every sandbox of the team."""
 
-    def __init__(self, http: SyncHTTP, ref: Optional[str], after: int = 0) -> None:
+    def __init__(self, http: SyncHTTP, ref: Optional[str], after: int = 0,
+                 team_metrics: bool = False) -> None:
         self._http = http
         self._ref = ref
         self._listeners = Listeners()
         self._listeners.after = after
+        self._team_metrics = team_metrics
         self._stop = threading.Event()
-        self._reconnect = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._with_metrics = False
         self._lock = threading.Lock()
 
     @property
@@ -40,11 +40,8 @@ class Watcher:
         with self._lock:
             self._listeners.add(event, fn)
             if self._thread is not None and self._thread.is_alive():
-                if self._listeners.wants_metrics() and not self._with_metrics:
-                    self._reconnect.set()
                 return self
             if self._listeners.wanted():
-                self._with_metrics = self._listeners.wants_metrics()
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="runtools-watch", daemon=True)
                 self._thread.start()
@@ -79,23 +76,21 @@ class Watcher:
                 if fatal(e):
                     self._listeners.report(e)
                     return
-            if self._reconnect.is_set():
-                self._reconnect.clear()
-                continue
             backoff = MIN_BACKOFF if got else min(2 * backoff, MAX_BACKOFF)
             self._stop.wait(backoff)
 
     def _once(self) -> bool:
-        with self._lock:
-            metrics = self._with_metrics = self._listeners.wants_metrics()
+        # A sandbox's stream always carries its metrics (the server's default, one small event a
+        # second): a metrics listener added later needs no new connection, and close() is noticed
+        # within a second. A team's carries them when asked for at the start.
         if self._ref:
-            call = calls.watch(routes.watch_sandbox, self._ref, self.seq, None if metrics else False)
+            call = calls.watch(routes.watch_sandbox, self._ref, self.seq, None)
         else:
-            call = calls.watch(routes.watch_team, None, self.seq, True if metrics else None)
+            call = calls.watch(routes.watch_team, None, self.seq, True if self._team_metrics else None)
         parser, got = SSEParser(), False
         with self._http.stream(call) as resp:
             for line in resp.iter_lines():
-                if self._stop.is_set() or self._reconnect.is_set():
+                if self._stop.is_set():
                     break
                 ev = parser.feed(line)
                 if ev is not None:
