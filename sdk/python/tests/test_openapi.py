@@ -69,7 +69,7 @@ def json_type(tp: Any) -> Optional[str]:
         return json_type(next(a for a in args if a is not type(None)))
     if origin in (list, List) or tp is list:
         return "array"
-    if origin in (dict, Dict) or tp is dict or dataclasses.is_dataclass(tp) or typing.is_typeddict(tp):
+    if origin in (dict, Dict) or tp is dict or dataclasses.is_dataclass(tp) or hasattr(tp, "__total__"):
         return "object"
     return {str: "string", datetime: "string", int: "integer", float: "number", bool: "boolean"}.get(tp)
 

@@ -95,7 +95,7 @@ def make_tree(root: Path) -> Path:
 
 def test_tar_stream_round_trip(tmp_path: Path) -> None:
     app = make_tree(tmp_path / "src")
-    extract(IterReader(tar_stream(str(app))), str(tmp_path / "out"))  # type: ignore[arg-type]
+    extract(IterReader(tar_stream(str(app))), str(tmp_path / "out"))
     out = tmp_path / "out" / "app"
     assert (out / "a.txt").read_text() == "alpha"
     assert (out / "sub" / "big.bin").read_bytes() == (app / "sub" / "big.bin").read_bytes()

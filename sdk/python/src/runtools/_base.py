@@ -58,5 +58,5 @@ def create_request(template: Optional[str] = None, *, name: Optional[str] = None
                    auto_start: Optional[bool] = None) -> CreateRequest:
     """The body of a create from its keyword arguments (see Sandbox.create)."""
     return calls.create_request(name, template, vcpus, memory_mb, env, metadata, idle_timeout, public,
-                                ports, password, egress, disk, auto_start)  # type: ignore[arg-type]
+                                ports, password, egress, disk, auto_start)
 

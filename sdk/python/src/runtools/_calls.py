@@ -139,7 +139,7 @@ def create_request(name: Optional[str], template: Optional[str], vcpus: Optional
                    memory_mb: Optional[int], env: Optional[Mapping[str, str]],
                    metadata: Optional[Mapping[str, str]], idle_timeout: Optional[int],
                    public: Optional[bool], ports: Optional[Sequence[int]], password: Optional[str],
-                   egress: Union[Egress, EgressRequest, None], disk: Optional[str],
+                   egress: Union[Egress, EgressRequest, Mapping[str, Any], None], disk: Optional[str],
                    auto_start: Optional[bool]) -> CreateRequest:
     """The body of a create, with what was given."""
     out: Dict[str, Any] = encode({

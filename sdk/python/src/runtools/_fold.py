@@ -11,7 +11,7 @@ import shlex
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from .errors import RuntoolsError, Unavailable, error_for
-from .models import ExecEvent, ExecResult, Metrics, Status, TemplateProgress, WatchEvent
+from .models import ExecEvent, ExecResult, TemplateProgress, WatchEvent
 from ._wire import decode
 from .requests import ExecRequest
 
@@ -167,10 +167,3 @@ class SSEParser:
             ev.status.seq = ev.seq
         return ev
 
-
-def watch_query(after: int, metrics: Optional[bool]) -> Dict[str, Any]:
-    """The query of a watch: resume after a seq; metrics None leaves the server's default."""
-    return {"after": after if after > 0 else None, "metrics": metrics}
-
-
-StatusOrMetrics = Union[Status, Metrics]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, Callable, Dict, List, Optional
 
@@ -53,10 +54,10 @@ class Listeners:
             if ev.seq > 0:
                 self.after = ev.seq
             st = ev.status
-            return [lambda fn=fn: fn(st) for fn in list(self.by_event["status"])]  # type: ignore[misc]
+            return [functools.partial(fn, st) for fn in list(self.by_event["status"])]
         if ev.type == "metrics" and ev.metrics is not None:
             m = ev.metrics
-            return [lambda fn=fn: fn(m) for fn in list(self.by_event["metrics"])]  # type: ignore[misc]
+            return [functools.partial(fn, m) for fn in list(self.by_event["metrics"])]
         return []
 
     def report(self, err: BaseException) -> None:

@@ -98,11 +98,12 @@ class IterReader(io.RawIOBase):
         return n
 
 
-def extract(fileobj: BinaryIO, dest: str) -> None:
+def extract(fileobj: Union[BinaryIO, io.RawIOBase], dest: str) -> None:
     """Extracts a tar stream into dest; entries that would land outside it are refused."""
     os.makedirs(dest, exist_ok=True)
     root = os.path.realpath(dest)
-    with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
+    stream: Any = fileobj
+    with tarfile.open(fileobj=stream, mode="r|*") as tar:
         for member in tar:
             target = os.path.realpath(os.path.join(root, member.name))
             if os.path.commonpath([root, target]) != root or member.isdev() or member.islnk():

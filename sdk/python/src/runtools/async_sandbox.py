@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generator, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generator, List, Mapping, Optional, Sequence, Union
 
 from . import _calls as calls
 from . import code as codelib
@@ -41,12 +41,20 @@ class AsyncSandbox(SandboxFields):
     # --- finding and making sandboxes ---------------------------------------------------------
 
     @classmethod
-    def create(cls, template: Optional[str] = None, *, keep: bool = False,
+    def create(cls, template: Optional[str] = None, *, name: Optional[str] = None, vcpus: Optional[int] = None,
+               memory_mb: Optional[int] = None, env: Optional[Mapping[str, str]] = None,
+               metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
+               public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
+               password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
+               auto_start: Optional[bool] = None, keep: bool = False,
                client: Optional["AsyncClient"] = None, url: Optional[str] = None,
-               api_key: Optional[str] = None, **options: Any) -> "Creating":
+               api_key: Optional[str] = None) -> "Creating":
         """Makes a sandbox (default template ``base``) once it runs; see AsyncClient.create for the
         options. Await it, or use it in ``async with``, which destroys it at the end unless keep=True."""
-        return Creating(_client(client, url, api_key).create(template, keep=keep, **options))
+        return Creating(_client(client, url, api_key).create(
+            template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
+            idle_timeout=idle_timeout, public=public, ports=ports, password=password, egress=egress, disk=disk,
+            auto_start=auto_start, keep=keep))
 
     @classmethod
     async def get(cls, ref: str, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,

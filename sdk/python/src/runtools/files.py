@@ -78,7 +78,7 @@ class Files:
     def download(self, remote: str, local_dir: str) -> None:
         """Copies a file or tree of the sandbox into local_dir, streamed: downloading /root/app to . makes ./app."""
         with self._http.stream(calls.file(routes.read_archive, self._ref, remote)) as resp:
-            extract(IterReader(resp.iter_bytes()), local_dir)  # type: ignore[arg-type]
+            extract(IterReader(resp.iter_bytes()), local_dir)
 
     def download_tar(self, remote: str) -> Iterator[bytes]:
         """A tar stream of a file or tree, in chunks; its entries start with remote's base name."""

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequence, Union
 
 from . import _calls as calls
 from . import code as codelib
@@ -41,13 +41,20 @@ class Sandbox(SandboxFields):
     # --- finding and making sandboxes ---------------------------------------------------------
 
     @classmethod
-    def create(cls, template: Optional[str] = None, *, keep: bool = False, client: Optional["Client"] = None,
-               url: Optional[str] = None, api_key: Optional[str] = None, **options: Any) -> "Sandbox":
+    def create(cls, template: Optional[str] = None, *, name: Optional[str] = None, vcpus: Optional[int] = None,
+               memory_mb: Optional[int] = None, env: Optional[Mapping[str, str]] = None,
+               metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
+               public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
+               password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
+               auto_start: Optional[bool] = None, keep: bool = False,
+               client: Optional["Client"] = None, url: Optional[str] = None,
+               api_key: Optional[str] = None) -> "Sandbox":
         """Makes a sandbox (default template ``base``) and returns once it runs; see Client.create
         for the options. Used in ``with``, it is destroyed at the end unless keep=True."""
-        sb = _client(client, url, api_key).create(template, **options)
-        sb.keep = keep
-        return sb
+        return _client(client, url, api_key).create(
+            template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
+            idle_timeout=idle_timeout, public=public, ports=ports, password=password, egress=egress, disk=disk,
+            auto_start=auto_start, keep=keep)
 
     @classmethod
     def get(cls, ref: str, *, client: Optional["Client"] = None, url: Optional[str] = None,
