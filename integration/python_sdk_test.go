@@ -59,7 +59,7 @@ func TestPythonSDK(t *testing.T) {
 	// Debian does not package and a wheel or sdist build does not use.
 	dist := filepath.Join(tmp, "dist")
 	checkDists(t, run(py, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", dist, dir), dist)
-	out := run(py, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-q", "--rootdir", dir, filepath.Join(dir, "tests"))
+	out := run(py, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-q", "--durations=8", "--rootdir", dir, filepath.Join(dir, "tests"))
 	t.Logf("pytest:\n%s", out)
 	m := regexp.MustCompile(`(\d+) passed`).FindStringSubmatch(out)
 	if m == nil || m[1] == "0" {

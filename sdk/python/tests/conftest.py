@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
+import httpx
 import pytest
 
-from runtools import Client, NotFound, Sandbox
+from runtools import Client, NotFound, Sandbox, _http
 
 T = TypeVar("T")
 
@@ -38,6 +39,25 @@ def server() -> None:
         if REQUIRE_SERVER:
             pytest.fail(NO_SERVER)
         pytest.skip(NO_SERVER)
+
+
+# Every JSON answer the server gave in this session: (method, path template, status, body).
+ANSWERS: "list[tuple[str, str, int, Any]]" = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_answers() -> Iterator[None]:
+    """Records every JSON answer, so test_zz_answers.py can check each against api/openapi.yaml."""
+    original = _http.decode_json
+
+    def recording(resp: httpx.Response, call: _http.Call) -> Any:
+        data = original(resp, call)
+        ANSWERS.append((call.route.method, call.route.path, resp.status_code, data))
+        return data
+
+    _http.decode_json = recording  # type: ignore[assignment]
+    yield
+    _http.decode_json = original  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")

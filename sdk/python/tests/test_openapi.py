@@ -110,11 +110,12 @@ def test_request_bodies_match_the_spec(spec: Dict[str, Any]) -> None:
 def test_code_interpreter_types_match_the_spec_once_there(spec: Dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     diffs: List[str] = []
+    pending = [name for name in code.PENDING_SCHEMAS.values() if name not in schemas]
+    if pending:
+        warnings.warn(f"api/openapi.yaml has no {', '.join(pending)} schemas yet (the code interpreter lands on main later)")
     for cls, name in code.PENDING_SCHEMAS.items():
-        if name not in schemas:
-            warnings.warn(f"api/openapi.yaml has no {name} schema yet (the code interpreter lands on main later)")
-            continue
-        diffs += compare(spec, name, resolve(spec, schemas[name]), dataclass_fields(cls))
+        if name in schemas:
+            diffs += compare(spec, name, resolve(spec, schemas[name]), dataclass_fields(cls))
     if "RunCodeRequest" in schemas:
         diffs += compare(spec, "RunCodeRequest", schemas["RunCodeRequest"], {f: None for f in code.RUN_CODE_FIELDS})
     assert diffs == []
@@ -124,9 +125,9 @@ def test_every_route_is_in_the_spec(spec: Dict[str, Any]) -> None:
     missing = [f"{r.method} {r.path}" for r in routes.all_routes()
                if r.method.lower() not in spec["paths"].get(r.path, {}) and r not in routes.CODE_ROUTES]
     assert missing == []
-    for r in routes.CODE_ROUTES:
-        if r.method.lower() not in spec["paths"].get(r.path, {}):
-            warnings.warn(f"api/openapi.yaml has no {r.method} {r.path} yet (the code interpreter)")
+    pending = [f"{r.method} {r.path}" for r in routes.CODE_ROUTES if r.method.lower() not in spec["paths"].get(r.path, {})]
+    if pending:
+        warnings.warn(f"api/openapi.yaml has no {', '.join(pending)} yet (the code interpreter)")
 
 
 def test_every_operation_is_called(spec: Dict[str, Any]) -> None:
