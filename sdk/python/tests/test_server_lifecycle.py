@@ -52,7 +52,11 @@ def test_watch_pause_resume_snapshot_rollback_fork(client: Client) -> None:
 
 def test_find_stop_boot_and_destroy(client: Client) -> None:
     name = unique("py-boot")
+    team: List[runtools.Status] = []
+    watch = client.watch().on("status", team.append)
     sb = client.create(name=name, idle_timeout=0, metadata={"suite": "python"})
+    eventually("the team's stream to show it", lambda: any(s.sandbox_id == sb.id for s in team))
+    watch.close()
     try:
         with pytest.raises(runtools.AlreadyExists):
             client.create(name=name)

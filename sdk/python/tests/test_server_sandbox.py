@@ -115,3 +115,17 @@ def test_ssh_keys(client: Client) -> None:
     assert key.fingerprint and any(k.name == name for k in client.ssh_keys())
     client.remove_ssh_key(name)
     assert all(k.name != name for k in client.ssh_keys())
+
+
+def test_teams_and_keys(client: Client) -> None:
+    team = client.create_team(unique("py-team"))
+    assert any(t.id == team.id for t in client.teams())
+    key = client.create_key(unique("py-ci"), team=team.name)
+    assert key.secret and key.team in (team.id, team.name)
+    other = Client(api_key=key.secret)
+    assert other.me().team in (team.id, team.name) and not other.me().admin
+    with pytest.raises(runtools.NotFound):
+        other.get(unique("nope"))
+    client.delete_key(key.id)
+    with pytest.raises(runtools.Unauthorized):
+        other.me()

@@ -40,6 +40,8 @@ def test_custom_template_from_a_dockerfile(client: Client, tmp_path: Path) -> No
             saved = sb.save(name)
             assert saved.version == 2
         assert [t.version for t in client.template_history(name)] == [2, 1]
+        assert client.set_template_public(name, True).public
+        assert not client.set_template_public(name, False).public
     finally:
         client.remove_template(name)
     with pytest.raises(runtools.NotFound):

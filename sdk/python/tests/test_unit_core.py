@@ -141,3 +141,25 @@ def test_build_failure_raises_its_kind() -> None:
     with pytest.raises(runtools.InvalidArgument, match="RUN failed"):
         srv.client().build_template("app", image="python:3.12-slim")
     assert srv.requests[-1].url.params["image"] == "python:3.12-slim"
+
+
+def test_async_idempotent_calls_retry_too() -> None:
+    import asyncio
+
+    srv = FakeServer()
+    srv.json("GET", "/v1/sandboxes/t", SANDBOX)
+    flaky = _flaky(2, srv)
+
+    async def main() -> str:
+        async with flaky.async_client() as client:
+            return (await client.get("t")).id
+
+    assert asyncio.run(main()) == "sandbox-abc"
+    srv.json("POST", "/v1/sandboxes/t/resume", SANDBOX)
+
+    async def post() -> None:
+        async with _flaky(1, srv).async_client() as client:
+            await client.sandbox("t").resume()
+
+    with pytest.raises(runtools.Unavailable):
+        asyncio.run(post())
