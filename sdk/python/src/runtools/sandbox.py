@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequence, Union
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _calls as calls
 from . import code as codelib
@@ -18,6 +19,7 @@ from ._http import Call
 from ._fold import Command, ExecFold, OnEvent, OnText, describe, exec_request
 from ._wire import decode, encode, items
 from .computer import Computer
+from .config import Config, resolve
 from .files import Files
 from .models import ExecResult, Link, ProcessInfo, SandboxEvent, SandboxInfo, Snapshot, Template
 from .process import Process
@@ -278,9 +280,18 @@ def handle(client: "Client", ref: str) -> Sandbox:
     return Sandbox(client, handle_info(ref), keep=True)
 
 
+# The clients the static calls made, by server and key: one connection pool each, shared.
+_DEFAULT_CLIENTS: Dict[Config, "Client"] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
 def _client(client: Optional["Client"], url: Optional[str], api_key: Optional[str]) -> "Client":
     if client is not None:
         return client
     from .client import Client
 
-    return Client(url=url, api_key=api_key)
+    cfg = resolve(url, api_key)
+    with _DEFAULT_LOCK:
+        if cfg not in _DEFAULT_CLIENTS:
+            _DEFAULT_CLIENTS[cfg] = Client(url=cfg.url, api_key=cfg.api_key)
+        return _DEFAULT_CLIENTS[cfg]
