@@ -11,8 +11,10 @@ RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-
 RUNSC_DIR=/usr/local/lib/runtools
 # podman is for the benchmark; openssh-client, chromium and nodejs for the
 # tests (ssh/scp/sftp, the browser tests with Playwright, and the
-# TypeScript SDK's build and tests).
-PACKAGES=(mmdebstrap nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs)
+# TypeScript SDK's build and tests); the python3-* ones for the Python
+# SDK's build and tests (sdk/python: no Python package index is reached).
+PACKAGES=(mmdebstrap nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs
+	python3-httpx python3-hatchling python3-pytest python3-mypy python3-venv python3-pip python3-build python3-yaml)
 export PATH="/usr/local/go/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

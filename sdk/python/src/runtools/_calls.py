@@ -1,0 +1,151 @@
+"""Every request the SDK makes, built without I/O.
+
+The sync and async classes send these and decode the answers the same
+way, so the two APIs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+from . import routes
+from ._http import Call
+from ._tar import Data, chunks_of
+from ._wire import encode
+from .models import Egress
+from .requests import ComputerAction, CreateRequest, EgressRequest, ExecRequest, UpdateRequest
+
+NDJSON = "application/x-ndjson"
+OCTETS = "application/octet-stream"
+TAR = "application/x-tar"
+
+
+def sb(route: routes.Route, ref: str, body: Any = None, **params: Union[str, int]) -> Call:
+    """A call on one sandbox, with a JSON body."""
+    return Call(route, {"ref": ref, **params}, json=body)
+
+
+def create(req: CreateRequest) -> Call:
+    return Call(routes.create_sandbox, json=encode(req))
+
+
+def list_sandboxes(all: bool) -> Call:
+    return Call(routes.list_sandboxes, query={"all": True if all else None})
+
+
+def update(ref: str, req: UpdateRequest) -> Call:
+    return sb(routes.update_sandbox, ref, dict(req))
+
+
+def egress(ref: str, policy: Union[Egress, EgressRequest, Mapping[str, Any]]) -> Call:
+    return sb(routes.set_egress, ref, encode(policy))
+
+
+def snapshot(ref: str, name: Optional[str]) -> Call:
+    return sb(routes.take_snapshot, ref, {"name": name} if name else {})
+
+
+def rollback(ref: str, snapshot: Optional[str]) -> Call:
+    return sb(routes.rollback, ref, {"snapshot": snapshot} if snapshot else {})
+
+
+def fork(ref: str, name: Optional[str], snapshot: Optional[str]) -> Call:
+    return sb(routes.fork, ref, encode({"name": name, "snapshot": snapshot}))
+
+
+def link(ref: str, port: int, ttl_seconds: Optional[int]) -> Call:
+    return sb(routes.signed_link, ref, encode({"port": port, "ttl_seconds": ttl_seconds}))
+
+
+def exec_stream(ref: str, req: ExecRequest) -> Call:
+    return Call(routes.exec_, {"ref": ref}, json=dict(req), accept=NDJSON)
+
+
+def start_process(ref: str, req: ExecRequest, stdin_open: bool) -> Call:
+    body: Dict[str, Any] = {**req, "background": True}
+    if stdin_open:
+        body["stdin_open"] = True
+    return sb(routes.start_process, ref, body)
+
+
+def output(ref: str, pid: int, follow: bool) -> Call:
+    return Call(routes.process_output, {"ref": ref, "pid": pid}, query={"follow": follow}, accept=NDJSON)
+
+
+def signal(ref: str, pid: int, sig: Union[str, int]) -> Call:
+    return sb(routes.signal_process, ref, {"signal": str(sig)}, pid=pid)
+
+
+def stdin(ref: str, pid: int, data: bytes, eof: bool) -> Call:
+    return Call(routes.process_stdin, {"ref": ref, "pid": pid}, query={"eof": True if eof else None},
+                content=data, content_type=OCTETS)
+
+
+def file(route: routes.Route, ref: str, path: str, **query: Any) -> Call:
+    """A file call: the path, and other query parameters."""
+    return Call(route, {"ref": ref}, query={"path": path, **query})
+
+
+def write_file(ref: str, path: str, data: Data, mode: Optional[int], mkdirs: bool) -> Call:
+    q = {"path": path, "mode": f"0{mode:o}" if mode is not None else None, "mkdirs": True if mkdirs else None}
+    return Call(routes.write_file, {"ref": ref}, query=q, content=chunks_of(data), content_type=OCTETS)
+
+
+def write_archive(ref: str, remote_dir: str, tar: Any) -> Call:
+    return Call(routes.write_archive, {"ref": ref}, query={"path": remote_dir}, content=tar, content_type=TAR)
+
+
+def watch(route: routes.Route, ref: Optional[str], after: int, metrics: Optional[bool]) -> Call:
+    params = {"ref": ref} if ref else {}
+    q = {"after": after if after > 0 else None, "metrics": metrics}
+    return Call(route, params, query=q, accept="text/event-stream")
+
+
+def act(ref: str, action: ComputerAction) -> Call:
+    return sb(routes.computer_action, ref, dict(action))
+
+
+def build(name: str, *, body: Any = None, dockerfile: Optional[str] = None,
+          build_args: Optional[Mapping[str, str]] = None, no_cache: bool = False,
+          image: Optional[str] = None, image_archive: bool = False) -> Call:
+    """POST /v1/templates/{name}/build: a context tar, an image, an image archive, or nothing (a built-in)."""
+    q: Dict[str, Any] = {
+        "dockerfile": dockerfile,
+        "build_arg": [f"{k}={v}" for k, v in (build_args or {}).items()] or None,
+        "no_cache": True if no_cache else None,
+        "image": image,
+        "image_archive": True if image_archive else None,
+    }
+    return Call(routes.build_template, {"name": name}, query=q, content=body,
+                content_type=TAR if body is not None else None, accept=NDJSON)
+
+
+def template(route: routes.Route, name: str, body: Any = None) -> Call:
+    return Call(route, {"name": name}, json=body)
+
+
+def code(ref: str, body: Dict[str, Any]) -> Call:
+    return Call(routes.run_code, {"ref": ref}, json=body, accept=NDJSON)
+
+
+def code_context(route: routes.Route, ref: str, id: str = "", body: Any = None) -> Call:
+    params: Dict[str, Union[str, int]] = {"ref": ref}
+    if id:
+        params["id"] = id
+    return Call(route, params, json=body)
+
+
+def create_request(name: Optional[str], template: Optional[str], vcpus: Optional[int],
+                   memory_mb: Optional[int], env: Optional[Mapping[str, str]],
+                   metadata: Optional[Mapping[str, str]], idle_timeout: Optional[int],
+                   public: Optional[bool], ports: Optional[Sequence[int]], password: Optional[str],
+                   egress: Union[Egress, EgressRequest, Mapping[str, Any], None], disk: Optional[str],
+                   auto_start: Optional[bool]) -> CreateRequest:
+    """The body of a create, with what was given."""
+    out: Dict[str, Any] = encode({
+        "name": name, "template": template, "vcpus": vcpus, "memory_mb": memory_mb,
+        "env": dict(env) if env else None, "metadata": dict(metadata) if metadata else None,
+        "idle_timeout": idle_timeout, "public": public, "ports": list(ports) if ports else None,
+        "password": password, "egress": egress, "disk": disk, "auto_start": auto_start,
+    })
+    return out  # type: ignore[return-value]

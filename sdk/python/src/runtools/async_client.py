@@ -1,0 +1,190 @@
+"""The async AsyncClient: the Client API over asyncio and httpx.AsyncClient.
+
+    client = AsyncClient()                 # RUNTOOLS_URL, RUNTOOLS_API_KEY
+    sb = await client.create(template="base")
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import httpx
+
+from . import _calls as calls
+from . import routes
+from ._base import EgressArg, create_request
+from ._fold import BuildFold
+from ._http import Call, AsyncHTTP
+from ._tar import Data
+from .client import build_call
+from ._wire import decode, encode, items
+from .config import resolve
+from .models import APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress
+from .async_sandbox import AsyncSandbox, handle
+from .async_watch import AsyncWatcher
+
+Progress = Callable[[TemplateProgress], Any]
+
+
+class AsyncClient:
+    """A runtools server and the API key to use; url and api_key default to RUNTOOLS_URL and
+    RUNTOOLS_API_KEY. ``http_client`` replaces the httpx.AsyncClient (a proxy, tests)."""
+
+    def __init__(self, url: Optional[str] = None, api_key: Optional[str] = None, *,
+                 http_client: Optional[httpx.AsyncClient] = None) -> None:
+        self._http = AsyncHTTP(resolve(url, api_key), http_client)
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self._http.cfg.url
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(url={self.url!r})"
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Closes the connections."""
+        await self._http.aclose()
+
+    # --- sandboxes ----------------------------------------------------------------------------
+
+    async def create(self, template: Optional[str] = None, *, name: Optional[str] = None, vcpus: Optional[int] = None,
+               memory_mb: Optional[int] = None, env: Optional[Mapping[str, str]] = None,
+               metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
+               public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
+               password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
+               auto_start: Optional[bool] = None, keep: bool = False) -> AsyncSandbox:
+        """Makes a sandbox and returns once it runs. template defaults to ``base``; vcpus 1-8 (2),
+        memory_mb 128-16384 (1024), idle_timeout seconds before it pauses (600; 0 never), disk
+        "durable" or "ephemeral", egress a policy such as {"default": "deny"}."""
+        req = create_request(template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
+                             idle_timeout=idle_timeout, public=public, ports=ports, password=password,
+                             egress=egress, disk=disk, auto_start=auto_start)
+        return AsyncSandbox(self, decode(SandboxInfo, await self._http.json(calls.create(req))), keep=keep)
+
+    async def get(self, ref: str) -> AsyncSandbox:
+        """The sandbox with this ID or name."""
+        return AsyncSandbox(self, decode(SandboxInfo, await self._http.json(calls.sb(routes.get_sandbox, ref))), keep=True)
+
+    async def connect(self, ref: str) -> AsyncSandbox:
+        """The sandbox with this ID or name, resumed (or started) first unless it runs."""
+        sb = await self.get(ref)
+        if sb.state in ("paused", "pausing", "stopped"):
+            await sb.resume()
+        return sb
+
+    async def list(self, all: bool = False) -> List[AsyncSandbox]:
+        """The team's sandboxes, newest first; with all, destroyed ones too."""
+        data = await self._http.json(calls.list_sandboxes(all))
+        return [AsyncSandbox(self, decode(SandboxInfo, s), keep=True) for s in items(data, "sandboxes")]
+
+    def sandbox(self, ref: str) -> AsyncSandbox:
+        """A handle without asking the server; its fields are empty until refresh()."""
+        return handle(self, ref)
+
+    async def destroy(self, ref: str) -> None:
+        """Destroys a sandbox by ID or name."""
+        await self._http.send(calls.sb(routes.destroy_sandbox, ref))
+
+    def watch(self, after: int = 0, metrics: bool = False) -> AsyncWatcher:
+        """Status changes of every sandbox of the team (and the metrics of
+        each running one every second, with metrics=True): ``client.watch().on("status", fn)``."""
+        return AsyncWatcher(self._http, None, after, team_metrics=metrics)
+
+    # --- templates ----------------------------------------------------------------------------
+
+    async def templates(self) -> List[Template]:
+        """The templates sandboxes can be made from."""
+        return [decode(Template, t) for t in items(await self._http.json(Call(routes.list_templates)), "templates")]
+
+    async def template(self, name: str) -> Template:
+        """One template by name or alias, with what its build installed."""
+        return decode(Template, await self._http.json(calls.template(routes.get_template, name)))
+
+    async def template_history(self, name: str) -> List[Template]:
+        """Every version of one of the team's custom templates, newest first."""
+        data = await self._http.json(calls.template(routes.template_history, name))
+        return [decode(Template, t) for t in items(data, "versions")]
+
+    async def remove_template(self, name: str) -> None:
+        """Removes one of the team's custom templates, every version (Conflict while a sandbox uses it)."""
+        await self._http.send(calls.template(routes.remove_template, name))
+
+    async def set_template_public(self, name: str, public: bool, team: Optional[str] = None) -> Template:
+        """Lets every team use a custom template, or only its own again (admin key)."""
+        body: Dict[str, Any] = {"public": public}
+        if team:
+            body["team"] = team
+        return decode(Template, await self._http.json(calls.template(routes.update_template, name, body)))
+
+    async def build_template(self, name: str, *, context: Optional[str] = None, context_tar: Optional[Data] = None,
+                       dockerfile: Optional[str] = None, build_args: Optional[Mapping[str, str]] = None,
+                       no_cache: bool = False, image: Optional[str] = None,
+                       image_archive: Optional[Data] = None, progress: Optional[Progress] = None) -> Template:
+        """Builds the next version of the team's template name from a Dockerfile in a context
+        directory (context=, streamed as a tar; dockerfile= a path, default context/Dockerfile) or a
+        context tar, or from an image (image="python:3.12-slim") or an image archive (docker save).
+        Each step goes to progress; a failed build raises its kind (InvalidArgument for a bad
+        Dockerfile or a failing RUN)."""
+        call = build_call(name, context, context_tar, dockerfile, build_args, no_cache, image, image_archive)
+        fold = BuildFold(progress)
+        async with self._http.stream(call) as resp:
+            async for line in resp.aiter_lines():
+                fold.feed(line)
+        fold.check(name)
+        return await self.template(name)
+
+    async def rebuild_template(self, name: str, progress: Optional[Progress] = None) -> Template:
+        """Builds a built-in template again from its recipe (admin key)."""
+        fold = BuildFold(progress)
+        async with self._http.stream(calls.build(name)) as resp:
+            async for line in resp.aiter_lines():
+                fold.feed(line)
+        fold.check(name)
+        return await self.template(name)
+
+    # --- keys and teams -----------------------------------------------------------------------
+
+    async def me(self) -> Identity:
+        """Which team and key the client authenticates as."""
+        return decode(Identity, await self._http.json(Call(routes.me)))
+
+    async def add_ssh_key(self, name: str, public_key: str) -> SSHKey:
+        """Registers an SSH public key (one authorized_keys line) for the team."""
+        body = {"name": name, "public_key": public_key}
+        return decode(SSHKey, await self._http.json(Call(routes.add_ssh_key, json=body)))
+
+    async def ssh_keys(self) -> List[SSHKey]:
+        """The team's SSH keys."""
+        return [decode(SSHKey, k) for k in items(await self._http.json(Call(routes.list_ssh_keys)), "ssh_keys")]
+
+    async def remove_ssh_key(self, ref: str) -> None:
+        """Revokes an SSH key by name or ID."""
+        await self._http.send(Call(routes.remove_ssh_key, {"ref": ref}))
+
+    async def teams(self) -> List[Team]:
+        """Teams: all for an admin key, else the caller's."""
+        return [decode(Team, t) for t in items(await self._http.json(Call(routes.list_teams)), "teams")]
+
+    async def create_team(self, name: str) -> Team:
+        """Makes a team (admin key)."""
+        return decode(Team, await self._http.json(Call(routes.create_team, json={"name": name})))
+
+    async def keys(self) -> List[APIKey]:
+        """API keys of the caller's team (every team's for an admin key)."""
+        return [decode(APIKey, k) for k in items(await self._http.json(Call(routes.list_keys)), "keys")]
+
+    async def create_key(self, name: str, team: Optional[str] = None, admin: bool = False) -> APIKey:
+        """Makes an API key; its secret is in this answer only."""
+        body: Dict[str, Any] = {"name": name, "team": team, "admin": True if admin else None}
+        return decode(APIKey, await self._http.json(Call(routes.create_key, json=encode(body))))
+
+    async def delete_key(self, ref: str) -> None:
+        """Revokes an API key by ID or name."""
+        await self._http.send(Call(routes.delete_key, {"ref": ref}))

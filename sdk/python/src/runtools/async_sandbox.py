@@ -1,0 +1,305 @@
+"""The async AsyncSandbox: the Sandbox API over asyncio.
+
+    from runtools import AsyncSandbox
+    async with AsyncSandbox.create(template="base") as sb:     # destroyed at the end unless keep=True
+        r = await sb.exec("ls -la")
+        print(r.stdout, r.exit_code)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generator, List, Mapping, Optional, Sequence, Union
+
+from . import _calls as calls
+from . import code as codelib
+from . import routes
+from ._base import EgressArg, SandboxFields, handle_info
+from ._http import Call
+from ._fold import Command, ExecFold, OnEvent, OnText, describe, exec_request
+from ._wire import decode, encode, items
+from .async_computer import AsyncComputer
+from .async_files import AsyncFiles
+from .models import ExecResult, Link, ProcessInfo, SandboxEvent, SandboxInfo, Snapshot, Template
+from .async_process import AsyncProcess
+from .requests import UpdateRequest
+from .async_watch import AsyncWatcher
+
+if TYPE_CHECKING:
+    from .async_client import AsyncClient
+
+
+class AsyncSandbox(SandboxFields):
+    """A sandbox. Make one with ``AsyncSandbox.create``, find one with ``get``, ``connect`` or ``list``."""
+
+    def __init__(self, client: "AsyncClient", info: SandboxInfo, keep: bool = False) -> None:
+        self._client = client
+        self._http = client._http
+        self._watcher: Optional[AsyncWatcher] = None
+        self.keep = keep
+        self._set(info)
+
+    # --- finding and making sandboxes ---------------------------------------------------------
+
+    @classmethod
+    def create(cls, template: Optional[str] = None, *, name: Optional[str] = None, vcpus: Optional[int] = None,
+               memory_mb: Optional[int] = None, env: Optional[Mapping[str, str]] = None,
+               metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
+               public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
+               password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
+               auto_start: Optional[bool] = None, keep: bool = False,
+               client: Optional["AsyncClient"] = None, url: Optional[str] = None,
+               api_key: Optional[str] = None) -> "Creating":
+        """Makes a sandbox (default template ``base``) once it runs; see AsyncClient.create for the
+        options. Await it, or use it in ``async with``, which destroys it at the end unless keep=True."""
+        return Creating(_client(client, url, api_key).create(
+            template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
+            idle_timeout=idle_timeout, public=public, ports=ports, password=password, egress=egress, disk=disk,
+            auto_start=auto_start, keep=keep))
+
+    @classmethod
+    async def get(cls, ref: str, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,
+                  api_key: Optional[str] = None) -> "AsyncSandbox":
+        """The existing sandbox with this ID or name, as it is (kept at the end of an ``async with``)."""
+        return await _client(client, url, api_key).get(ref)
+
+    @classmethod
+    async def connect(cls, ref: str, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,
+                      api_key: Optional[str] = None) -> "AsyncSandbox":
+        """The existing sandbox with this ID or name, resumed first if it is paused or stopped."""
+        return await _client(client, url, api_key).connect(ref)
+
+    @classmethod
+    async def list(cls, all: bool = False, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,
+                   api_key: Optional[str] = None) -> List["AsyncSandbox"]:
+        """The team's sandboxes, newest first; with all, destroyed ones too."""
+        return await _client(client, url, api_key).list(all=all)
+
+    async def __aenter__(self) -> "AsyncSandbox":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.close()
+        if not self.keep:
+            await self.destroy()
+
+    # --- state --------------------------------------------------------------------------------
+
+    async def _sandbox_call(self, call: Call) -> "AsyncSandbox":
+        self._set_json(await self._http.json(call))
+        return self
+
+    async def refresh(self) -> "AsyncSandbox":
+        """Reloads the fields from the server."""
+        return await self._sandbox_call(calls.sb(routes.get_sandbox, self.ref))
+
+    async def update(self, *, idle_timeout: Optional[int] = None, public: Optional[bool] = None,
+               auto_start: Optional[bool] = None) -> "AsyncSandbox":
+        """Changes the idle timeout (seconds, 0 never pauses), public URLs, or start on use."""
+        req: UpdateRequest = encode({"idle_timeout": idle_timeout, "public": public, "auto_start": auto_start})
+        return await self._sandbox_call(calls.update(self.ref, req))
+
+    async def set_egress(self, policy: EgressArg) -> "AsyncSandbox":
+        """Replaces where the sandbox may connect, e.g. {"default": "deny", "allow": ["api.github.com"]}."""
+        return await self._sandbox_call(calls.egress(self.ref, policy or {}))
+
+    async def events(self) -> List[SandboxEvent]:
+        """Every recorded state change, oldest first."""
+        return [decode(SandboxEvent, e) for e in items(await self._http.json(calls.sb(routes.events, self.ref)), "events")]
+
+    async def destroy(self) -> "AsyncSandbox":
+        """Removes its processes, network, disk and snapshots; the record stays, destroyed."""
+        self.close()
+        return await self._sandbox_call(calls.sb(routes.destroy_sandbox, self.ref))
+
+    async def pause(self) -> "AsyncSandbox":
+        """Saves memory, processes and disk, and stops it: it holds no CPU or memory."""
+        return await self._sandbox_call(calls.sb(routes.pause, self.ref))
+
+    async def resume(self) -> "AsyncSandbox":
+        """Brings it back as it was (any use of it does the same)."""
+        return await self._sandbox_call(calls.sb(routes.resume, self.ref))
+
+    async def stop(self) -> "AsyncSandbox":
+        """Ends its processes and keeps its disk."""
+        return await self._sandbox_call(calls.sb(routes.stop, self.ref))
+
+    async def boot(self) -> "AsyncSandbox":
+        """Starts a stopped sandbox from its disk: same ID, name and URLs, fresh processes."""
+        return await self._sandbox_call(calls.sb(routes.start, self.ref))
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    async def snapshot(self, name: Optional[str] = None) -> Snapshot:
+        """Saves memory and disk under a name (default a timestamp); it keeps running."""
+        return decode(Snapshot, await self._http.json(calls.snapshot(self.ref, name)))
+
+    async def snapshots(self) -> List[Snapshot]:
+        """Its snapshots, oldest first."""
+        data = await self._http.json(calls.sb(routes.list_snapshots, self.ref))
+        return [decode(Snapshot, s) for s in items(data, "snapshots")]
+
+    async def delete_snapshot(self, name: str) -> None:
+        """Deletes a snapshot (by name or ID) and frees its disk."""
+        await self._http.send(calls.sb(routes.delete_snapshot, self.ref, snap=name))
+
+    async def rollback(self, snapshot: Optional[str] = None) -> "AsyncSandbox":
+        """Returns to a snapshot (default the latest)."""
+        return await self._sandbox_call(calls.rollback(self.ref, snapshot))
+
+    async def fork(self, name: Optional[str] = None, snapshot: Optional[str] = None, keep: bool = False) -> "AsyncSandbox":
+        """A new sandbox (new ID, address, token) from a snapshot, or from the current state."""
+        data = await self._http.json(calls.fork(self.ref, name, snapshot))
+        return AsyncSandbox(self._client, decode(SandboxInfo, data), keep=keep)
+
+    async def save(self, template: str) -> Template:
+        """Saves its files as the next version of the team's custom template of that name."""
+        return decode(Template, await self._http.json(calls.sb(routes.save_sandbox, self.ref, {"template": template})))
+
+    # --- URLs ---------------------------------------------------------------------------------
+
+    async def expose(self, port: int) -> "AsyncSandbox":
+        """Serves a port at its dev-server URL (``sandbox.url(port)``)."""
+        return await self._sandbox_call(calls.sb(routes.expose, self.ref, {"port": port}))
+
+    async def unexpose(self, port: int) -> "AsyncSandbox":
+        """Stops serving a port at a dev-server URL."""
+        return await self._sandbox_call(calls.sb(routes.unexpose, self.ref, port=port))
+
+    async def signed_link(self, port: int, ttl_seconds: Optional[int] = None) -> Link:
+        """A link that opens a private port in a browser until it expires (default one hour)."""
+        return decode(Link, await self._http.json(calls.link(self.ref, port, ttl_seconds)))
+
+    # --- commands -----------------------------------------------------------------------------
+
+    async def exec(self, cmd: Command, *, on_stdout: Optional[OnText] = None, on_stderr: Optional[OnText] = None,
+             on_event: Optional[OnEvent] = None, stdin: Union[str, bytes, None] = None,
+             env: Optional[Mapping[str, str]] = None, cwd: Optional[str] = None, user: Optional[str] = None,
+             timeout: Optional[float] = None) -> ExecResult:
+        """Runs a command to its end (a string with ``sh -c``, a list as it is), handing output to
+        on_stdout/on_stderr as it comes. A failing command is not an error: check exit_code
+        (124 after ``timeout`` seconds)."""
+        req = exec_request(cmd, env=env, cwd=cwd, user=user, timeout=timeout, stdin=stdin)
+        fold = ExecFold(on_stdout, on_stderr, on_event)
+        async with self._http.stream(calls.exec_stream(self.ref, req)) as resp:
+            async for line in resp.aiter_lines():
+                if fold.feed(line):
+                    break
+        return fold.result(describe(cmd))
+
+    async def start(self, cmd: Command, *, env: Optional[Mapping[str, str]] = None, cwd: Optional[str] = None,
+              user: Optional[str] = None, timeout: Optional[float] = None, stdin_open: bool = False) -> AsyncProcess:
+        """Starts a background process that outlives the call; with stdin_open it takes send_stdin."""
+        req = exec_request(cmd, env=env, cwd=cwd, user=user, timeout=timeout)
+        data = await self._http.json(calls.start_process(self.ref, req, stdin_open))
+        return AsyncProcess(self._http, self.ref, int(data["pid"]))
+
+    async def processes(self) -> List[ProcessInfo]:
+        """The processes started through the API."""
+        data = await self._http.json(calls.sb(routes.list_processes, self.ref))
+        return [decode(ProcessInfo, p) for p in items(data, "processes")]
+
+    def process(self, pid: int) -> AsyncProcess:
+        """A handle on a background process by pid."""
+        return AsyncProcess(self._http, self.ref, pid)
+
+    @property
+    def files(self) -> AsyncFiles:
+        """Its files."""
+        return AsyncFiles(self._http, self.ref)
+
+    @property
+    def computer(self) -> AsyncComputer:
+        """Its screen, mouse and keyboard (desktop sandboxes)."""
+        return AsyncComputer(self._http, self.ref)
+
+    # --- code interpreter ---------------------------------------------------------------------
+
+    async def run_code(self, code: str, *, language: Optional[str] = None, context: Optional[str] = None,
+                 timeout: Optional[float] = None, env: Optional[Mapping[str, str]] = None,
+                 on_stdout: Optional[OnText] = None, on_stderr: Optional[OnText] = None,
+                 on_result: Optional[Callable[[codelib.CodeResult], Any]] = None,
+                 on_error: Optional[Callable[[codelib.CodeError], Any]] = None) -> codelib.Execution:
+        """Runs a cell in the sandbox's kernel (template ``code``); ``.text`` is its last value's text."""
+        fold = codelib.CodeFold(on_stdout, on_stderr, on_result, on_error)
+        body = codelib.run_code_request(code, language, context, timeout, env)
+        async with self._http.stream(calls.code(self.ref, body)) as resp:
+            async for line in resp.aiter_lines():
+                if fold.feed(line):
+                    break
+        return fold.result()
+
+    async def create_code_context(self, language: str = "python", cwd: Optional[str] = None) -> codelib.CodeContext:
+        """A new kernel with its own state."""
+        call = calls.code_context(routes.create_code_context, self.ref, body=encode({"language": language, "cwd": cwd}))
+        return decode(codelib.CodeContext, await self._http.json(call))
+
+    async def code_contexts(self) -> List[codelib.CodeContext]:
+        """The sandbox's kernels."""
+        return codelib.contexts(await self._http.json(calls.code_context(routes.list_code_contexts, self.ref)))
+
+    async def delete_code_context(self, id: str) -> None:
+        """Ends a kernel."""
+        await self._http.send(calls.code_context(routes.delete_code_context, self.ref, id))
+
+    async def restart_code_context(self, id: str) -> codelib.CodeContext:
+        """Restarts a kernel; its state is lost."""
+        call = calls.code_context(routes.restart_code_context, self.ref, id)
+        return decode(codelib.CodeContext, await self._http.json(call))
+
+    # --- live events --------------------------------------------------------------------------
+
+    def on(self, event: str, fn: Callable[[Any], Any]) -> "AsyncSandbox":
+        """Calls fn with each "status" (models.Status) or "metrics" (models.Metrics) event, or "error"
+        when the watch gives up; in a background thread, until close() or destroy()."""
+        if self._watcher is None:
+            self._watcher = AsyncWatcher(self._http, self.ref)
+        self._watcher.on(event, fn)
+        return self
+
+    def off(self, event: str, fn: Optional[Callable[[Any], Any]] = None) -> "AsyncSandbox":
+        """Removes a listener, or all of an event's."""
+        if self._watcher is not None:
+            self._watcher.off(event, fn)
+        return self
+
+    def watch(self, after: int = 0) -> AsyncWatcher:
+        """A watch of its own, resuming after a status seq."""
+        return AsyncWatcher(self._http, self.ref, after)
+
+    def close(self) -> None:
+        """Stops the live events."""
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+
+
+def handle(client: "AsyncClient", ref: str) -> AsyncSandbox:
+    """A sandbox handle without asking the server; its fields are empty until refresh()."""
+    return AsyncSandbox(client, handle_info(ref), keep=True)
+
+
+def _client(client: Optional["AsyncClient"], url: Optional[str], api_key: Optional[str]) -> "AsyncClient":
+    if client is not None:
+        return client
+    from .async_client import AsyncClient
+
+    return AsyncClient(url=url, api_key=api_key)
+
+
+class Creating:
+    """A sandbox being made: await it for the AsyncSandbox, or ``async with`` it."""
+
+    def __init__(self, pending: Awaitable[AsyncSandbox]) -> None:
+        self._pending = pending
+        self._sandbox: Optional[AsyncSandbox] = None
+
+    def __await__(self) -> Generator[Any, None, AsyncSandbox]:
+        return self._pending.__await__()
+
+    async def __aenter__(self) -> AsyncSandbox:
+        self._sandbox = await self._pending
+        return self._sandbox
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._sandbox is not None:
+            await self._sandbox.__aexit__(*exc)

@@ -1,0 +1,220 @@
+"""The sync Client: one connection to a runtools server, for sandboxes,
+templates, SSH keys, teams and API keys. Safe to share between threads.
+
+    client = Client()                      # RUNTOOLS_URL, RUNTOOLS_API_KEY
+    sb = client.create(template="base")
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import httpx
+
+from . import _calls as calls
+from . import routes
+from ._base import EgressArg, create_request
+from ._fold import BuildFold
+from ._http import Call, SyncHTTP
+from ._tar import Data, chunks_of, context_stream
+from ._wire import decode, encode, items
+from .config import resolve
+from .errors import InvalidArgument
+from .models import APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress
+from .sandbox import Sandbox, handle
+from .watch import Watcher
+
+Progress = Callable[[TemplateProgress], Any]
+
+
+class Client:
+    """A runtools server and the API key to use; url and api_key default to RUNTOOLS_URL and
+    RUNTOOLS_API_KEY. ``http_client`` replaces the httpx.Client (a proxy, tests)."""
+
+    def __init__(self, url: Optional[str] = None, api_key: Optional[str] = None, *,
+                 http_client: Optional[httpx.Client] = None) -> None:
+        self._http = SyncHTTP(resolve(url, api_key), http_client)
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self._http.cfg.url
+
+    def __repr__(self) -> str:
+        return f"Client(url={self.url!r})"
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connections."""
+        self._http.close()
+
+    # --- sandboxes ----------------------------------------------------------------------------
+
+    def create(self, template: Optional[str] = None, *, name: Optional[str] = None, vcpus: Optional[int] = None,
+               memory_mb: Optional[int] = None, env: Optional[Mapping[str, str]] = None,
+               metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
+               public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
+               password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
+               auto_start: Optional[bool] = None, keep: bool = False) -> Sandbox:
+        """Makes a sandbox and returns once it runs. template defaults to ``base``; vcpus 1-8 (2),
+        memory_mb 128-16384 (1024), idle_timeout seconds before it pauses (600; 0 never), disk
+        "durable" or "ephemeral", egress a policy such as {"default": "deny"}."""
+        req = create_request(template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
+                             idle_timeout=idle_timeout, public=public, ports=ports, password=password,
+                             egress=egress, disk=disk, auto_start=auto_start)
+        return Sandbox(self, decode(SandboxInfo, self._http.json(calls.create(req))), keep=keep)
+
+    def get(self, ref: str) -> Sandbox:
+        """The sandbox with this ID or name."""
+        return Sandbox(self, decode(SandboxInfo, self._http.json(calls.sb(routes.get_sandbox, ref))), keep=True)
+
+    def connect(self, ref: str) -> Sandbox:
+        """The sandbox with this ID or name, resumed (or started) first unless it runs."""
+        sb = self.get(ref)
+        if sb.state in ("paused", "pausing", "stopped"):
+            sb.resume()
+        return sb
+
+    def list(self, all: bool = False) -> List[Sandbox]:
+        """The team's sandboxes, newest first; with all, destroyed ones too."""
+        data = self._http.json(calls.list_sandboxes(all))
+        return [Sandbox(self, decode(SandboxInfo, s), keep=True) for s in items(data, "sandboxes")]
+
+    def sandbox(self, ref: str) -> Sandbox:
+        """A handle without asking the server; its fields are empty until refresh()."""
+        return handle(self, ref)
+
+    def destroy(self, ref: str) -> None:
+        """Destroys a sandbox by ID or name."""
+        self._http.send(calls.sb(routes.destroy_sandbox, ref))
+
+    def watch(self, after: int = 0, metrics: bool = False) -> Watcher:
+        """Status changes of every sandbox of the team (and the metrics of
+        each running one every second, with metrics=True): ``client.watch().on("status", fn)``."""
+        return Watcher(self._http, None, after, team_metrics=metrics)
+
+    # --- templates ----------------------------------------------------------------------------
+
+    def templates(self) -> List[Template]:
+        """The templates sandboxes can be made from."""
+        return [decode(Template, t) for t in items(self._http.json(Call(routes.list_templates)), "templates")]
+
+    def template(self, name: str) -> Template:
+        """One template by name or alias, with what its build installed."""
+        return decode(Template, self._http.json(calls.template(routes.get_template, name)))
+
+    def template_history(self, name: str) -> List[Template]:
+        """Every version of one of the team's custom templates, newest first."""
+        data = self._http.json(calls.template(routes.template_history, name))
+        return [decode(Template, t) for t in items(data, "versions")]
+
+    def remove_template(self, name: str) -> None:
+        """Removes one of the team's custom templates, every version (Conflict while a sandbox uses it)."""
+        self._http.send(calls.template(routes.remove_template, name))
+
+    def set_template_public(self, name: str, public: bool, team: Optional[str] = None) -> Template:
+        """Lets every team use a custom template, or only its own again (admin key)."""
+        body: Dict[str, Any] = {"public": public}
+        if team:
+            body["team"] = team
+        return decode(Template, self._http.json(calls.template(routes.update_template, name, body)))
+
+    def build_template(self, name: str, *, context: Optional[str] = None, context_tar: Optional[Data] = None,
+                       dockerfile: Optional[str] = None, build_args: Optional[Mapping[str, str]] = None,
+                       no_cache: bool = False, image: Optional[str] = None,
+                       image_archive: Optional[Data] = None, progress: Optional[Progress] = None) -> Template:
+        """Builds the next version of the team's template name from a Dockerfile in a context
+        directory (context=, streamed as a tar; dockerfile= a path, default context/Dockerfile) or a
+        context tar, or from an image (image="python:3.12-slim") or an image archive (docker save).
+        Each step goes to progress; a failed build raises its kind (InvalidArgument for a bad
+        Dockerfile or a failing RUN)."""
+        call = build_call(name, context, context_tar, dockerfile, build_args, no_cache, image, image_archive)
+        fold = BuildFold(progress)
+        with self._http.stream(call) as resp:
+            for line in resp.iter_lines():
+                fold.feed(line)
+        fold.check(name)
+        return self.template(name)
+
+    def rebuild_template(self, name: str, progress: Optional[Progress] = None) -> Template:
+        """Builds a built-in template again from its recipe (admin key)."""
+        fold = BuildFold(progress)
+        with self._http.stream(calls.build(name)) as resp:
+            for line in resp.iter_lines():
+                fold.feed(line)
+        fold.check(name)
+        return self.template(name)
+
+    # --- keys and teams -----------------------------------------------------------------------
+
+    def me(self) -> Identity:
+        """Which team and key the client authenticates as."""
+        return decode(Identity, self._http.json(Call(routes.me)))
+
+    def add_ssh_key(self, name: str, public_key: str) -> SSHKey:
+        """Registers an SSH public key (one authorized_keys line) for the team."""
+        body = {"name": name, "public_key": public_key}
+        return decode(SSHKey, self._http.json(Call(routes.add_ssh_key, json=body)))
+
+    def ssh_keys(self) -> List[SSHKey]:
+        """The team's SSH keys."""
+        return [decode(SSHKey, k) for k in items(self._http.json(Call(routes.list_ssh_keys)), "ssh_keys")]
+
+    def remove_ssh_key(self, ref: str) -> None:
+        """Revokes an SSH key by name or ID."""
+        self._http.send(Call(routes.remove_ssh_key, {"ref": ref}))
+
+    def teams(self) -> List[Team]:
+        """Teams: all for an admin key, else the caller's."""
+        return [decode(Team, t) for t in items(self._http.json(Call(routes.list_teams)), "teams")]
+
+    def create_team(self, name: str) -> Team:
+        """Makes a team (admin key)."""
+        return decode(Team, self._http.json(Call(routes.create_team, json={"name": name})))
+
+    def keys(self) -> List[APIKey]:
+        """API keys of the caller's team (every team's for an admin key)."""
+        return [decode(APIKey, k) for k in items(self._http.json(Call(routes.list_keys)), "keys")]
+
+    def create_key(self, name: str, team: Optional[str] = None, admin: bool = False) -> APIKey:
+        """Makes an API key; its secret is in this answer only."""
+        body: Dict[str, Any] = {"name": name, "team": team, "admin": True if admin else None}
+        return decode(APIKey, self._http.json(Call(routes.create_key, json=encode(body))))
+
+    def delete_key(self, ref: str) -> None:
+        """Revokes an API key by ID or name."""
+        self._http.send(Call(routes.delete_key, {"ref": ref}))
+
+
+def build_call(name: str, context: Optional[str], context_tar: Optional[Data],
+            dockerfile: Optional[str], build_args: Optional[Mapping[str, str]], no_cache: bool,
+            image: Optional[str], image_archive: Optional[Data]) -> Call:
+    """The call of a template build from the arguments of build_template."""
+    opts: Any = {"build_args": build_args, "no_cache": no_cache}
+    if image:
+        return calls.build(name, image=image, **opts)
+    if image_archive is not None:
+        return calls.build(name, body=chunks_of(image_archive), image_archive=True, **opts)
+    if context_tar is not None:
+        return calls.build(name, body=chunks_of(context_tar), dockerfile=dockerfile, **opts)
+    if context is None:
+        raise InvalidArgument("a build needs context= (a directory with a Dockerfile), context_tar=, "
+                          "image= or image_archive=; rebuild a built-in template with rebuild_template()")
+    inside, outside = _dockerfile_in(context, dockerfile)
+    return calls.build(name, body=context_stream(context, outside), dockerfile=inside, **opts)
+
+
+def _dockerfile_in(context: str, dockerfile: Optional[str]) -> "tuple[Optional[str], Optional[str]]":
+    """Where the Dockerfile is: its path inside the context, or a path outside it to add."""
+    if dockerfile is None:
+        return None, None
+    rel = os.path.relpath(os.path.abspath(dockerfile), os.path.abspath(context))
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return ".runtools.Dockerfile", dockerfile
+    return rel.replace(os.sep, "/"), None
