@@ -33,6 +33,9 @@ NOT_FOR_THE_SDK = {
     ("GET", "/v1/sandboxes/{ref}/exec/attach"): "a WebSocket: httpx has none; exec with stdin= and start(stdin_open=True) cover input",
     ("GET", "/v1/sandboxes/{ref}/terminal"): "a WebSocket for the dashboard's terminal",
     ("GET", "/v1/sandboxes/{ref}/vnc"): "a WebSocket of RFB bytes for the dashboard's desktop",
+    ("POST", "/mcp"): "the MCP server, for MCP clients (Claude, Cursor, ...), not an SDK call",
+    ("GET", "/mcp"): "the MCP server's stream (stateless here: 405)",
+    ("DELETE", "/mcp"): "the MCP server's session end (stateless here: 405)",
 }
 
 

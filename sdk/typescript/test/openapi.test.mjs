@@ -24,6 +24,10 @@ const EXCLUDED = {
   'GET /v1/sandboxes/{ref}/terminal': 'interactive WebSocket terminal for the dashboard',
   // The browser desktop: RFB over a WebSocket for the dashboard's noVNC.
   'GET /v1/sandboxes/{ref}/vnc': "WebSocket of the desktop's VNC (RFB) for the dashboard",
+  // The MCP server, for MCP clients (Claude, Cursor, ...), not an SDK call.
+  'POST /mcp': 'the MCP server (streamable HTTP) for MCP clients',
+  'GET /mcp': "the MCP server's stream (stateless here: 405)",
+  'DELETE /mcp': "the MCP server's session end (stateless here: 405)",
 };
 
 // Request fields the server accepts (client.CreateRequest in the Go SDK,
