@@ -20,6 +20,7 @@ func serverCommand() *cobra.Command {
 		cfg       daemon.Config
 		subnet    string
 		logFormat string
+		pausedTTL string
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -42,6 +43,12 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 			var err error
 			if cfg.Subnet, err = netip.ParsePrefix(subnet); err != nil {
 				return fmt.Errorf("--subnet %q: %w", subnet, err)
+			}
+			if cfg.PausedTTL, err = parseTTL(pausedTTL); err != nil {
+				return fmt.Errorf("--paused-ttl %q: %w", pausedTTL, err)
+			}
+			if cfg.MaxSnapshots < 0 {
+				return fmt.Errorf("--max-snapshots is 0 (keep all) or more, got %d", cfg.MaxSnapshots)
 			}
 			log, err := newLogger(logFormat, cfg.Debug)
 			if err != nil {
@@ -77,6 +84,8 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.IntVar(&cfg.Build.MaxImageMB, "build-max-image-mb", 8192, "largest image (its compressed layers) a template build pulls or imports")
 	f.IntVar(&cfg.Build.DiskMB, "build-disk-mb", 10240, "most a template build's step may write; a step that writes more is stopped")
 	f.DurationVar(&cfg.Build.CacheTTL, "build-cache-ttl", 7*24*time.Hour, "how long a cached build layer that no template uses is kept after a build last used it")
+	f.StringVar(&pausedTTL, "paused-ttl", "never", "destroy a sandbox that stays paused this long (a duration such as 72h), or never")
+	f.IntVar(&cfg.MaxSnapshots, "max-snapshots", 0, "snapshots each sandbox keeps: a new one beyond it removes the oldest unpinned; 0 keeps all")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())
@@ -158,4 +167,16 @@ func newLogger(format string, debug bool) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// parseTTL reads a duration flag where "never" (or 0) means none.
+func parseTTL(s string) (time.Duration, error) {
+	if s == "never" || s == "" || s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("must be positive, or never")
+	}
+	return d, err
 }

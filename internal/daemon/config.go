@@ -20,8 +20,10 @@ type Config struct {
 	Subnet       netip.Prefix
 	BuildOnStart bool // build missing templates in the background at start
 	Build        BuildConfig
-	Debug        bool   // debug logs, and runsc debug logs per sandbox
-	APIKey       string // admin key to use if the database has none (from RUNTOOLS_API_KEY)
+	Debug        bool          // debug logs, and runsc debug logs per sandbox
+	APIKey       string        // admin key to use if the database has none (from RUNTOOLS_API_KEY)
+	PausedTTL    time.Duration // a sandbox paused this long is destroyed; 0: kept for ever
+	MaxSnapshots int           // snapshots each sandbox keeps (the oldest unpinned go first); 0: all
 }
 
 // BuildConfig limits the sandboxes that run custom template builds' steps.

@@ -37,6 +37,11 @@ type CreateOptions struct {
 	// AutoStart: a use of the sandbox when it is stopped starts it; nil
 	// takes true.
 	AutoStart *bool
+	Labels    map[string]string
+	// Timeout is the sandbox's hard lifetime (0: none): when it runs out
+	// the sandbox is destroyed, or paused if OnTimeout is OnTimeoutPause.
+	Timeout   time.Duration
+	OnTimeout string
 
 	// RootFS, set only inside the daemon, is a root filesystem prepared by
 	// the caller (a template build's stack) instead of Template's; with
@@ -102,7 +107,10 @@ func (m *Manager) validate(opts *CreateOptions, tpl Template) error {
 	if len(opts.Metadata) > 64 {
 		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
 	}
-	return nil
+	if err := ValidateLabels(opts.Labels); err != nil {
+		return err
+	}
+	return validTimeout(opts.Timeout, &opts.OnTimeout)
 }
 
 func validEnvKey(k string) bool {
@@ -264,7 +272,10 @@ func (m *Manager) newRecord(ctx context.Context, teamID string, opts CreateOptio
 		IdleTimeout: *opts.IdleTimeout, Why: "create",
 		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
 		PasswordHash: passwordHash, Desktop: tpl.Desktop, Egress: opts.Egress,
-		Disk: opts.Disk, AutoStart: *opts.AutoStart,
+		Disk: opts.Disk, AutoStart: *opts.AutoStart, Labels: opts.Labels, OnTimeout: opts.OnTimeout,
+	}
+	if opts.Timeout > 0 {
+		sb.TimeoutAt = sb.CreatedAt.Add(opts.Timeout)
 	}
 	return sb, tpl, nil
 }

@@ -14,17 +14,31 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, 
 	if err != nil {
 		return nil, err
 	}
+	return m.destroy(ctx, sb.ID, ReasonDestroyed, nil)
+}
+
+// destroy destroys sandbox id, recording reason. With still, it does so
+// only if still says so of the record read under the sandbox's lock (a
+// lifetime that may have been extended meanwhile).
+func (m *Manager) destroy(ctx context.Context, id, reason string, still func(*Sandbox) bool) (_ *Sandbox, err error) {
 	ctx = context.WithoutCancel(ctx)
-	unlock := m.lock(sb.ID)
+	unlock := m.lock(id)
 	defer unlock()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+	sb, err := m.store.GetSandbox(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	if sb.State == Destroyed {
 		m.forget(sb.ID) // the lock just taken made an entry
 		return sb, nil
 	}
+	if still != nil && !still(sb) {
+		return sb, nil
+	}
 	sb.State = Stopping
+	if reason != ReasonDestroyed {
+		sb.Why = reason
+	}
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return nil, fmt.Errorf("recording sandbox as stopping: %w", err)
 	}
@@ -35,11 +49,11 @@ func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, 
 	if err := m.removeSnapshotsOf(ctx, sb.ID); err != nil {
 		return nil, err
 	}
-	if err := m.markGone(ctx, sb, Destroyed, ReasonDestroyed); err != nil {
+	if err := m.markGone(ctx, sb, Destroyed, reason); err != nil {
 		return nil, fmt.Errorf("recording sandbox as destroyed: %w", err)
 	}
 	m.forget(sb.ID)
-	m.log.Info("sandbox destroyed", "sandbox", sb.ID)
+	m.log.Info("sandbox destroyed", "sandbox", sb.ID, "reason", reason)
 	return sb, nil
 }
 

@@ -1,6 +1,9 @@
 package sandbox
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Hooks for the external tests of the limit checks.
 
@@ -27,4 +30,19 @@ func (m *Manager) SetPidsCounter(f func(ctx context.Context, sb *Sandbox) (int, 
 // for the process counts it started.
 func (m *Manager) StartLimitCheck(ctx context.Context, list []*Sandbox, seen map[string]LimitState) map[string]LimitState {
 	return m.checkLimits(ctx, list, seen)
+}
+
+// SetClock replaces the manager's clock.
+func (m *Manager) SetClock(now func() time.Time) { m.now = now }
+
+// CheckLifetimes runs one periodic lifetime check over the live sandboxes
+// and waits for what it started.
+func (m *Manager) CheckLifetimes(ctx context.Context) error {
+	list, err := m.store.ListSandboxes(ctx, "", false)
+	if err != nil {
+		return err
+	}
+	m.checkLifetimes(ctx, list, m.now())
+	m.lifeWG.Wait()
+	return nil
 }

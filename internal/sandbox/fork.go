@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,7 +69,7 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
 		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
 		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop, Egress: parent.Egress,
-		Disk: parent.Disk, AutoStart: parent.AutoStart,
+		Disk: parent.Disk, AutoStart: parent.AutoStart, Labels: maps.Clone(parent.Labels),
 		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
 	}
 	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)

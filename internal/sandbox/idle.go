@@ -43,6 +43,7 @@ func (m *Manager) RunIdle(ctx context.Context) {
 		now := m.now()
 		cpu = m.meterCPU(list, cpu, now.Sub(lastCPU), now)
 		limits = m.checkLimits(ctx, list, limits)
+		m.checkLifetimes(ctx, list, now)
 		lastCPU = now
 		for _, sb := range list {
 			if sb.State != Running || sb.IdleTimeout <= 0 {

@@ -29,6 +29,12 @@ type Config struct {
 	MaxMemoryMB     int    // default 16384
 	Nproc           int    // RLIMIT_NPROC inside: processes and threads per user of a sandbox, default 1024
 	ReadyTimeout    time.Duration
+	// PausedTTL destroys a sandbox that has been paused this long; 0
+	// keeps paused sandboxes for ever.
+	PausedTTL time.Duration
+	// MaxSnapshots is how many snapshots a sandbox keeps: a new one
+	// beyond it removes the oldest unpinned; 0 keeps every one.
+	MaxSnapshots int
 }
 
 func (c *Config) setDefaults() {
@@ -80,6 +86,9 @@ type Manager struct {
 	pids    pidsCounts
 	wg      sync.WaitGroup
 
+	lifeBusy map[string]bool // sandboxes whose lifetime action runs (lifetime.go); guarded by mu
+	lifeWG   sync.WaitGroup  // those actions
+
 	quiesceHooks []func(*Sandbox)
 	observer     Observer // nil: none
 	disks        Disks    // nil: every disk is ephemeral
@@ -101,7 +110,7 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 	}
 	m := &Manager{
 		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,
-		now: time.Now, entries: map[string]*entry{},
+		now: time.Now, entries: map[string]*entry{}, lifeBusy: map[string]bool{},
 	}
 	m.countPids = m.agentPids
 	return m, nil
@@ -260,6 +269,7 @@ func (m *Manager) Shutdown() {
 	}
 	m.mu.Unlock()
 	m.wg.Wait()
+	m.lifeWG.Wait()
 	m.pids.wg.Wait()
 }
 

@@ -46,6 +46,8 @@ const (
 	ReasonRestoreFail = "restore_failed"
 	ReasonStopped     = "stopped"        // on request
 	ReasonHostRestart = "host restarted" // every sandbox stopped with the host
+	ReasonTimeout     = "timeout"        // its hard lifetime (--timeout) ran out
+	ReasonPausedTTL   = "paused_ttl"     // it stayed paused longer than the server's paused TTL
 )
 
 // DefaultIdleTimeout is how long a sandbox may sit idle before it is paused.
@@ -70,15 +72,23 @@ type Sandbox struct {
 	IdleTimeout  time.Duration // 0: never paused for being idle
 	Env          map[string]string
 	Metadata     map[string]string
-	Public       bool          // its dev-server URLs need no access token
-	Ports        []int         // ports reachable through the dev-server URLs, sorted
-	AccessToken  string        // opens its private dev-server URLs
-	PasswordHash string        // bcrypt hash of its SSH password, "" for none
-	Desktop      bool          // runs the desktop's services (from its template): VNC on DesktopPort
-	Egress       egress.Policy // where it may connect outside its team's network (normalized)
-	CreatedAt    time.Time
-	StartedAt    time.Time
-	StoppedAt    time.Time
+	Public       bool              // its dev-server URLs need no access token
+	Ports        []int             // ports reachable through the dev-server URLs, sorted
+	AccessToken  string            // opens its private dev-server URLs
+	PasswordHash string            // bcrypt hash of its SSH password, "" for none
+	Desktop      bool              // runs the desktop's services (from its template): VNC on DesktopPort
+	Egress       egress.Policy     // where it may connect outside its team's network (normalized)
+	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
+	// TimeoutAt is when its hard lifetime ends (zero: never); then it is
+	// destroyed, or paused if OnTimeout is OnTimeoutPause. TimeoutWarned
+	// says the warning event for this TimeoutAt was recorded.
+	TimeoutAt     time.Time
+	OnTimeout     string
+	TimeoutWarned bool
+	PausedAt      time.Time // when it was last paused: the paused TTL counts from it
+	CreatedAt     time.Time
+	StartedAt     time.Time
+	StoppedAt     time.Time
 
 	// Why is the reason of the transition being saved (not stored on the
 	// sandbox itself, but with the event that records the transition).
@@ -153,6 +163,7 @@ type Snapshot struct {
 	Ready     bool // false while it is being written
 	Size      int64
 	Secret    string // the agent token the image holds
+	Pinned    bool   // kept when the sandbox's snapshot cap removes the oldest
 	CreatedAt time.Time
 }
 

@@ -13,6 +13,7 @@ var migrations = []string{
 	schemaEgress,
 	schemaCustomTemplates,
 	schemaDisks,
+	schemaLifetimes,
 }
 
 // schemaTeamsKeysSandboxes is the first schema: teams, API keys and sandboxes.
@@ -131,3 +132,15 @@ const schemaDisks = `ALTER TABLE sandboxes ADD COLUMN disk TEXT NOT NULL DEFAULT
 	DROP INDEX sandboxes_live_ip;
 	CREATE UNIQUE INDEX sandboxes_live_name ON sandboxes(team_id, name) WHERE state != 'destroyed' AND name != '';
 	CREATE UNIQUE INDEX sandboxes_live_ip ON sandboxes(ip) WHERE state != 'destroyed';`
+
+// schemaLifetimes adds labels, hard lifetimes (when a sandbox times out,
+// what then, whether its warning was given), when it was paused (for the
+// paused TTL) and pinned snapshots (kept by the snapshot cap).
+const schemaLifetimes = `ALTER TABLE sandboxes ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE sandboxes ADD COLUMN timeout_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sandboxes ADD COLUMN on_timeout TEXT NOT NULL DEFAULT '';
+	ALTER TABLE sandboxes ADD COLUMN timeout_warned INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sandboxes ADD COLUMN paused_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE snapshots ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+	UPDATE sandboxes SET paused_at = COALESCE((SELECT MAX(at) FROM sandbox_events e
+		WHERE e.sandbox_id = sandboxes.id AND e.to_state = 'paused'), 0) WHERE state = 'paused';`
