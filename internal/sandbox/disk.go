@@ -148,7 +148,7 @@ func (m *Manager) ReadWrites(ctx context.Context, teamID, ref string, fn func(up
 		return ErrEphemeral
 	}
 	ctx = context.WithoutCancel(ctx)
-	sn, err := m.Snapshot(ctx, teamID, sb.ID, "save-"+randomString(8))
+	sn, err := m.Snapshot(ctx, teamID, sb.ID, saveSnapshotPrefix+randomString(8))
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	ctx = context.WithoutCancel(ctx)
 	var sn *Snapshot
 	if snap == "" {
-		if sn, err = m.Snapshot(ctx, teamID, parent.ID, "fork-"+randomString(8)); err != nil {
+		if sn, err = m.Snapshot(ctx, teamID, parent.ID, forkSnapshotPrefix+randomString(8)); err != nil {
 			return nil, err
 		}
 		defer func() { _ = m.removeSnapshot(ctx, sn) }()

@@ -8,6 +8,8 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/runtools/runtools/internal/errdefs"
@@ -212,4 +214,61 @@ func (m *Manager) timeoutPause(ctx context.Context, id string, still func(*Sandb
 		return err
 	}
 	return m.store.UpdateSandbox(ctx, sb)
+}
+
+// Names of the snapshots fork and save take for themselves and remove
+// when done: the snapshot cap leaves them alone.
+const (
+	forkSnapshotPrefix = "fork-"
+	saveSnapshotPrefix = "save-"
+)
+
+// TakeSnapshot is Snapshot as a user asks for it: pinned, the snapshot is
+// kept by the server's snapshot cap (Config.MaxSnapshots), which then
+// removes the sandbox's oldest unpinned snapshots beyond it.
+func (m *Manager) TakeSnapshot(ctx context.Context, teamID, ref, name string, pin bool) (*Snapshot, error) {
+	sn, err := m.Snapshot(ctx, teamID, ref, name)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	unlock := m.lock(sn.SandboxID)
+	defer unlock()
+	if pin {
+		sn.Pinned = true
+		if err := m.store.UpdateSnapshot(ctx, sn); err != nil {
+			return nil, err
+		}
+	}
+	return sn, m.capSnapshots(ctx, sn.SandboxID)
+}
+
+// capSnapshots removes sandbox id's oldest unpinned snapshots while it has
+// more than the cap; the caller holds its lock.
+func (m *Manager) capSnapshots(ctx context.Context, id string) error {
+	if m.cfg.MaxSnapshots <= 0 {
+		return nil
+	}
+	list, err := m.readySnapshots(ctx, id)
+	if err != nil {
+		return err
+	}
+	list = slices.DeleteFunc(list, func(sn *Snapshot) bool {
+		return strings.HasPrefix(sn.Name, forkSnapshotPrefix) || strings.HasPrefix(sn.Name, saveSnapshotPrefix)
+	})
+	extra := len(list) - m.cfg.MaxSnapshots
+	for _, sn := range list { // oldest first
+		if extra <= 0 {
+			break
+		}
+		if sn.Pinned {
+			continue
+		}
+		if err := m.removeSnapshot(ctx, sn); err != nil {
+			return fmt.Errorf("removing snapshot %s beyond the cap of %d: %w", sn.Name, m.cfg.MaxSnapshots, err)
+		}
+		m.log.Info("snapshot removed: beyond the cap", "sandbox", id, "snapshot", sn.Name, "max", m.cfg.MaxSnapshots)
+		extra--
+	}
+	return nil
 }
