@@ -23,6 +23,12 @@ type ListOption func(url.Values)
 // are always listed).
 func IncludeDestroyed() ListOption { return func(q url.Values) { q.Set("all", "true") } }
 
+// WithLabel makes List return only sandboxes labelled key=value; with
+// several, every one must match.
+func WithLabel(key, value string) ListOption {
+	return func(q url.Values) { q.Add("label", key+"="+value) }
+}
+
 // List returns the team's sandboxes that are not stopped, newest first.
 func (c *Client) List(ctx context.Context, opts ...ListOption) ([]*Sandbox, error) {
 	q := url.Values{}
@@ -107,6 +113,12 @@ func (c *Client) Update(ctx context.Context, ref string, req UpdateRequest) (*Sa
 // SetIdleTimeout changes after how many idle seconds the sandbox is paused (0: never).
 func (c *Client) SetIdleTimeout(ctx context.Context, ref string, seconds int) (*Sandbox, error) {
 	return c.sandboxCall(ctx, http.MethodPatch, sandboxPath(ref), UpdateRequest{IdleTimeout: &seconds})
+}
+
+// SetTimeout sets the sandbox's hard lifetime to seconds from now (0
+// removes it).
+func (c *Client) SetTimeout(ctx context.Context, ref string, seconds int) (*Sandbox, error) {
+	return c.sandboxCall(ctx, http.MethodPatch, sandboxPath(ref), UpdateRequest{Timeout: &seconds})
 }
 
 // Events returns the sandbox's recorded state changes, oldest first.

@@ -6,11 +6,22 @@ import (
 	"net/url"
 )
 
+// SnapshotOption changes how TakeSnapshot takes a snapshot.
+type SnapshotOption func(*SnapshotRequest)
+
+// Pinned keeps the snapshot when the server's snapshot cap removes the
+// sandbox's oldest ones.
+func Pinned() SnapshotOption { return func(r *SnapshotRequest) { r.Pin = true } }
+
 // TakeSnapshot saves the sandbox's memory and disk under name ("" picks
 // one). The sandbox keeps running.
-func (c *Client) TakeSnapshot(ctx context.Context, ref, name string) (*Snapshot, error) {
+func (c *Client) TakeSnapshot(ctx context.Context, ref, name string, opts ...SnapshotOption) (*Snapshot, error) {
+	req := SnapshotRequest{Name: name}
+	for _, o := range opts {
+		o(&req)
+	}
 	var sn Snapshot
-	err := c.call(ctx, http.MethodPost, sandboxPath(ref, "snapshots"), nil, SnapshotRequest{Name: name}, &sn)
+	err := c.call(ctx, http.MethodPost, sandboxPath(ref, "snapshots"), nil, req, &sn)
 	return &sn, err
 }
 

@@ -53,12 +53,24 @@ type Sandbox struct {
 	// "limit: memory: 1 process(es) killed, out of memory (256 MB)".
 	LimitHit string `json:"limit_hit,omitempty"`
 	// Egress is the sandbox's egress policy.
-	Egress    Egress            `json:"egress"`
-	Env       map[string]string `json:"env,omitempty"`
-	Metadata  map[string]string `json:"metadata,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	StartedAt *time.Time        `json:"started_at,omitempty"`
-	StoppedAt *time.Time        `json:"stopped_at,omitempty"`
+	Egress   Egress            `json:"egress"`
+	Env      map[string]string `json:"env,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Labels are the user's key=value labels: List filters by them
+	// (WithLabel), and the sandbox's status events carry them.
+	Labels map[string]string `json:"labels,omitempty"`
+	// TimeoutAt is when the sandbox's hard lifetime runs out: it is then
+	// destroyed, or paused if OnTimeout is "pause". A warning event comes
+	// a minute before.
+	TimeoutAt *time.Time `json:"timeout_at,omitempty"`
+	OnTimeout string     `json:"on_timeout,omitempty"` // "destroy" or "pause"
+	// PausedTTLAt is when the paused sandbox is destroyed for staying
+	// paused (the server's --paused-ttl); absent when it is not paused
+	// or the server keeps paused sandboxes.
+	PausedTTLAt *time.Time `json:"paused_ttl_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	StoppedAt   *time.Time `json:"stopped_at,omitempty"`
 
 	c *Client
 }
@@ -91,6 +103,15 @@ type CreateRequest struct {
 	// AutoStart: a use of the sandbox when it is stopped (exec, files,
 	// SSH, its URLs) starts it; nil takes true.
 	AutoStart *bool `json:"auto_start,omitempty"`
+	// Labels are key=value pairs to find the sandbox by: keys NAME or
+	// PREFIX/NAME, names and values up to 63 letters, digits, '-', '_'
+	// and '.'; at most 64.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Timeout is the sandbox's hard lifetime in seconds (0: none): when
+	// it runs out the sandbox is destroyed, or paused if OnTimeout is
+	// "pause".
+	Timeout   int    `json:"timeout,omitempty"`
+	OnTimeout string `json:"on_timeout,omitempty"` // "destroy" (the default) or "pause"
 }
 
 // Egress is a sandbox's egress policy. Deny rules win over allow rules,
@@ -136,6 +157,13 @@ type UpdateRequest struct {
 	IdleTimeout *int  `json:"idle_timeout,omitempty"` // seconds; 0 never pauses
 	Public      *bool `json:"public,omitempty"`
 	AutoStart   *bool `json:"auto_start,omitempty"`
+	// Timeout sets the hard lifetime to this many seconds from now; 0
+	// removes it.
+	Timeout   *int   `json:"timeout,omitempty"`
+	OnTimeout string `json:"on_timeout,omitempty"` // "destroy" or "pause"; "" keeps it
+	// Labels are set (added or changed), RemoveLabels removed.
+	Labels       map[string]string `json:"labels,omitempty"`
+	RemoveLabels []string          `json:"remove_labels,omitempty"`
 }
 
 // URL is a dev-server URL of a sandbox port.
@@ -305,12 +333,16 @@ type Snapshot struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	SizeBytes int64     `json:"size_bytes"`
+	Pinned    bool      `json:"pinned,omitempty"` // kept by the server's snapshot cap
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // SnapshotRequest names a new snapshot ("" lets the server pick a name).
+// Pin keeps it when the server's cap (--max-snapshots) removes a
+// sandbox's oldest snapshots.
 type SnapshotRequest struct {
 	Name string `json:"name,omitempty"`
+	Pin  bool   `json:"pin,omitempty"`
 }
 
 // RollbackRequest names the snapshot to return to ("" = the latest).

@@ -24,6 +24,10 @@ type Status struct {
 	SSHReady  bool      `json:"ssh_ready"`
 	VNCReady  bool      `json:"vnc_ready"`
 	At        time.Time `json:"at"`
+	// Labels are the sandbox's labels; TimeoutAt when its timeout runs
+	// out (Reason is "timeout-warning" a minute before, "timeout" then).
+	Labels    map[string]string `json:"labels,omitempty"`
+	TimeoutAt *time.Time        `json:"timeout_at,omitempty"`
 }
 
 // Metrics is a sandbox's resource use over the last second.

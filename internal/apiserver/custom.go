@@ -218,7 +218,7 @@ func (s *Server) templateUsers(ctx context.Context, team, name string, public bo
 	if public {
 		scope = "" // every team's
 	}
-	sbs, err := s.sandboxes.List(ctx, scope, true)
+	sbs, err := s.sandboxes.ListFiltered(ctx, scope, true, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/runtools/runtools/client"
@@ -25,7 +26,11 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	opts := sandbox.CreateOptions{
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
 		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports, Password: req.Password,
-		Disk: req.Disk, AutoStart: req.AutoStart,
+		Disk: req.Disk, AutoStart: req.AutoStart, Labels: req.Labels, OnTimeout: req.OnTimeout,
+	}
+	var err error
+	if opts.Timeout, err = lifetime(req.Timeout); err != nil {
+		return err
 	}
 	if req.Egress != nil {
 		opts.Egress = egress.Policy{Default: req.Egress.Default, Allow: req.Egress.Allow, Deny: req.Egress.Deny}
@@ -49,8 +54,12 @@ func (s *Server) listSandboxes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	labels, err := labelParams(r)
+	if err != nil {
+		return err
+	}
 	id := identity(r.Context())
-	list, err := s.sandboxes.List(r.Context(), id.TeamID, all)
+	list, err := s.sandboxes.ListFiltered(r.Context(), id.TeamID, all, labels)
 	if err != nil {
 		return err
 	}
@@ -81,6 +90,29 @@ func idleTimeout(secs int) (time.Duration, error) {
 	return time.Duration(secs) * time.Second, nil
 }
 
+// lifetime converts timeout seconds to a duration, refusing what is out
+// of the manager's range before the multiplication can overflow into it.
+func lifetime(secs int) (time.Duration, error) {
+	maxSecs := int(sandbox.MaxTimeout / time.Second)
+	if secs < 0 || secs > maxSecs {
+		return 0, invalid("timeout must be between 0 (none) and %d seconds, got %d", maxSecs, secs)
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
+// labelParams reads the label=KEY=VALUE query parameters of a list.
+func labelParams(r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range r.URL.Query()["label"] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, invalid("query parameter label must be KEY=VALUE, got %q", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // boolParam reads an optional boolean query parameter.
 func boolParam(r *http.Request, name string) (bool, error) { return boolParamOr(r, name, false) }
 
@@ -102,33 +134,66 @@ func (s *Server) updateSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.IdleTimeout == nil && req.Public == nil && req.AutoStart == nil {
-		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses), public and auto_start (true or false)")
+	changes, err := s.updates(req)
+	if err != nil {
+		return err
+	}
+	if len(changes) == 0 {
+		return invalid("nothing to change: the body may set idle_timeout (seconds, 0 never pauses), public and auto_start (true or false), timeout (seconds from now, 0 none) and on_timeout (destroy or pause), labels (KEY: VALUE) and remove_labels (keys)")
 	}
 	id := identity(r.Context())
 	var sb *sandbox.Sandbox
-	if req.IdleTimeout != nil {
-		d, err := idleTimeout(*req.IdleTimeout)
-		if err != nil {
-			return err
-		}
-		if sb, err = s.sandboxes.SetIdleTimeout(r.Context(), id.TeamID, r.PathValue("ref"), d); err != nil {
-			return err
-		}
-	}
-	if req.Public != nil {
-		var err error
-		if sb, err = s.sandboxes.SetPublic(r.Context(), id.TeamID, r.PathValue("ref"), *req.Public); err != nil {
-			return err
-		}
-	}
-	if req.AutoStart != nil {
-		var err error
-		if sb, err = s.sandboxes.SetAutoStart(r.Context(), id.TeamID, r.PathValue("ref"), *req.AutoStart); err != nil {
+	for _, change := range changes {
+		if sb, err = change(r.Context(), id.TeamID, r.PathValue("ref")); err != nil {
 			return err
 		}
 	}
 	return writeJSON(w, http.StatusOK, s.wire(sb, id.TeamName))
+}
+
+// update is one change an update request asks for.
+type update func(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
+
+// updates checks an update request and returns the changes it asks for.
+func (s *Server) updates(req client.UpdateRequest) ([]update, error) {
+	var out []update
+	if req.IdleTimeout != nil {
+		d, err := idleTimeout(*req.IdleTimeout)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, func(ctx context.Context, team, ref string) (*sandbox.Sandbox, error) {
+			return s.sandboxes.SetIdleTimeout(ctx, team, ref, d)
+		})
+	}
+	if req.Public != nil {
+		out = append(out, func(ctx context.Context, team, ref string) (*sandbox.Sandbox, error) {
+			return s.sandboxes.SetPublic(ctx, team, ref, *req.Public)
+		})
+	}
+	if req.AutoStart != nil {
+		out = append(out, func(ctx context.Context, team, ref string) (*sandbox.Sandbox, error) {
+			return s.sandboxes.SetAutoStart(ctx, team, ref, *req.AutoStart)
+		})
+	}
+	if req.Timeout == nil && req.OnTimeout != "" {
+		return nil, invalid("on_timeout goes with timeout (seconds from now)")
+	}
+	if req.Timeout != nil {
+		d, err := lifetime(*req.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, func(ctx context.Context, team, ref string) (*sandbox.Sandbox, error) {
+			return s.sandboxes.SetTimeout(ctx, team, ref, d, req.OnTimeout)
+		})
+	}
+	if len(req.Labels) > 0 || len(req.RemoveLabels) > 0 {
+		out = append(out, func(ctx context.Context, team, ref string) (*sandbox.Sandbox, error) {
+			return s.sandboxes.SetLabels(ctx, team, ref, req.Labels, req.RemoveLabels)
+		})
+	}
+	return out, nil
 }
 
 func (s *Server) pauseSandbox(w http.ResponseWriter, r *http.Request) error {

@@ -22,7 +22,8 @@ import (
 type Sandboxes interface {
 	Create(ctx context.Context, teamID string, opts sandbox.CreateOptions) (*sandbox.Sandbox, error)
 	Get(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
-	List(ctx context.Context, teamID string, includeStopped bool) ([]*sandbox.Sandbox, error)
+	// ListFiltered lists a team's sandboxes that carry every label given.
+	ListFiltered(ctx context.Context, teamID string, includeDestroyed bool, labels map[string]string) ([]*sandbox.Sandbox, error)
 	Destroy(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	Exec(ctx context.Context, teamID, ref string, req agentapi.ExecRequest, onEvent func(agentapi.Event) error) error
 	Start(ctx context.Context, teamID, ref string, req agentapi.ExecRequest) (int, error)
@@ -35,8 +36,14 @@ type Sandboxes interface {
 	Boot(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error)
 	SetAutoStart(ctx context.Context, teamID, ref string, on bool) (*sandbox.Sandbox, error)
 	SetIdleTimeout(ctx context.Context, teamID, ref string, d time.Duration) (*sandbox.Sandbox, error)
+	// SetTimeout sets the hard lifetime to d from now (0: none) and, unless
+	// on is "", what happens when it runs out.
+	SetTimeout(ctx context.Context, teamID, ref string, d time.Duration, on string) (*sandbox.Sandbox, error)
+	SetLabels(ctx context.Context, teamID, ref string, set map[string]string, remove []string) (*sandbox.Sandbox, error)
+	// PausedTTLAt is when a paused sandbox is destroyed; zero: never.
+	PausedTTLAt(sb *sandbox.Sandbox) time.Time
 	Events(ctx context.Context, teamID, ref string) ([]sandbox.Event, error)
-	Snapshot(ctx context.Context, teamID, ref, name string) (*sandbox.Snapshot, error)
+	TakeSnapshot(ctx context.Context, teamID, ref, name string, pin bool) (*sandbox.Snapshot, error)
 	Snapshots(ctx context.Context, teamID, ref string) ([]*sandbox.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, teamID, ref, snap string) error
 	Rollback(ctx context.Context, teamID, ref, snap string) (*sandbox.Sandbox, error)

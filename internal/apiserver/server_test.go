@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -42,17 +43,17 @@ func (f *fakeSandboxes) find(teamID, ref string) (*sandbox.Sandbox, error) {
 }
 
 func (f *fakeSandboxes) Create(_ context.Context, teamID string, o sandbox.CreateOptions) (*sandbox.Sandbox, error) {
-	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: teamID, Name: o.Name, State: sandbox.Running, Desktop: o.Template == "desktop"}
+	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: teamID, Name: o.Name, State: sandbox.Running, Desktop: o.Template == "desktop", Labels: o.Labels}
 	f.byID[sb.ID] = sb
 	return sb, nil
 }
 func (f *fakeSandboxes) Get(_ context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
-func (f *fakeSandboxes) List(_ context.Context, teamID string, _ bool) ([]*sandbox.Sandbox, error) {
+func (f *fakeSandboxes) ListFiltered(_ context.Context, teamID string, _ bool, labels map[string]string) ([]*sandbox.Sandbox, error) {
 	var out []*sandbox.Sandbox
 	for _, sb := range f.byID {
-		if sb.TeamID == teamID {
+		if sb.TeamID == teamID && sandbox.MatchLabels(sb.Labels, labels) {
 			out = append(out, sb)
 		}
 	}
@@ -106,12 +107,34 @@ func (f *fakeSandboxes) SetAutoStart(_ context.Context, teamID, ref string, _ bo
 func (f *fakeSandboxes) SetIdleTimeout(_ context.Context, teamID, ref string, _ time.Duration) (*sandbox.Sandbox, error) {
 	return f.find(teamID, ref)
 }
-func (f *fakeSandboxes) Snapshot(_ context.Context, teamID, ref, name string) (*sandbox.Snapshot, error) {
+func (f *fakeSandboxes) SetTimeout(_ context.Context, teamID, ref string, d time.Duration, on string) (*sandbox.Sandbox, error) {
+	sb, err := f.find(teamID, ref)
+	if err == nil {
+		sb.TimeoutAt, sb.OnTimeout = time.Now().Add(d), on
+	}
+	return sb, err
+}
+func (f *fakeSandboxes) SetLabels(_ context.Context, teamID, ref string, set map[string]string, remove []string) (*sandbox.Sandbox, error) {
 	sb, err := f.find(teamID, ref)
 	if err != nil {
 		return nil, err
 	}
-	return &sandbox.Snapshot{ID: "snap-x", SandboxID: sb.ID, Name: name}, nil
+	if sb.Labels == nil {
+		sb.Labels = map[string]string{}
+	}
+	maps.Copy(sb.Labels, set)
+	for _, k := range remove {
+		delete(sb.Labels, k)
+	}
+	return sb, nil
+}
+func (f *fakeSandboxes) PausedTTLAt(*sandbox.Sandbox) time.Time { return time.Time{} }
+func (f *fakeSandboxes) TakeSnapshot(_ context.Context, teamID, ref, name string, pin bool) (*sandbox.Snapshot, error) {
+	sb, err := f.find(teamID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return &sandbox.Snapshot{ID: "snap-x", SandboxID: sb.ID, Name: name, Pinned: pin}, nil
 }
 func (f *fakeSandboxes) Snapshots(_ context.Context, teamID, ref string) ([]*sandbox.Snapshot, error) {
 	_, err := f.find(teamID, ref)

@@ -8,7 +8,7 @@ import (
 )
 
 func wireSnapshot(sn *sandbox.Snapshot) client.Snapshot {
-	return client.Snapshot{ID: sn.ID, Name: sn.Name, SizeBytes: sn.Size, CreatedAt: sn.CreatedAt}
+	return client.Snapshot{ID: sn.ID, Name: sn.Name, SizeBytes: sn.Size, Pinned: sn.Pinned, CreatedAt: sn.CreatedAt}
 }
 
 // optionalBody decodes a JSON body if there is one.
@@ -24,7 +24,7 @@ func (s *Server) takeSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if err := optionalBody(w, r, &req); err != nil {
 		return err
 	}
-	sn, err := s.sandboxes.Snapshot(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"), req.Name)
+	sn, err := s.sandboxes.TakeSnapshot(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"), req.Name, req.Pin)
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,7 @@ func (s *Server) status(sb *sandbox.Sandbox, ev sandbox.Event) client.Status {
 		SandboxID: ev.SandboxID, State: string(ev.To), Reason: ev.Why, At: ev.At,
 		SSHReady: running && s.sshHost != "",
 		VNCReady: running && sb.Desktop && (ev.Why == sandbox.ReasonDesktopReady || s.sandboxes.VNCReady(sb.ID)),
+		Labels:   sb.Labels, TimeoutAt: timePtr(sb.TimeoutAt),
 	}
 }
 

@@ -105,6 +105,10 @@ func TestGolden(t *testing.T) {
 	}{
 		{"sandbox_list.txt", "sandbox list", ""},
 		{"sandbox_list_json.txt", "sb ls -o json", ""},
+		{"sandbox_list_label.txt", "sandbox list --label app=web --label env=staging", ""},
+		{"sandbox_list_bad_label.txt", "sandbox list --label app", ""},
+		{"sandbox_create_timeout.txt", "sandbox create --name tmp --label app=tmp --timeout 90m --on-timeout pause", ""},
+		{"sandbox_create_bad_timeout.txt", "sandbox create --timeout soon", ""},
 		{"sandbox_get.txt", "sandbox get my-env", ""},
 		{"sandbox_get_json.txt", "sandbox get sandbox-aaaa1111 -o json", ""},
 		{"sandbox_create.txt", "sandbox create --name web --vcpus 4 --memory 2048 --env A=1", ""},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,11 +60,13 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 		ID: "sandbox-aaaa1111", Name: "my-env", Team: "acme", Template: "base", State: client.StateRunning,
 		VCPUs: 2, MemoryMB: 1024, DiskMB: 2048, IP: "10.11.0.2",
 		Env: map[string]string{"NODE_ENV": "test", "DEBUG": "1"}, Metadata: map[string]string{"owner": "alice"},
+		Labels: map[string]string{"app": "web", "env": "staging"}, TimeoutAt: ptr(testNow.Add(25 * time.Minute)), OnTimeout: "pause",
 		CreatedAt: testNow.Add(-3 * time.Minute),
 	})
 	f.addSandbox(&client.Sandbox{
 		ID: "sandbox-bbbb2222", Team: "acme", Template: "desktop", State: client.StatePaused,
 		VCPUs: 4, MemoryMB: 4096, DiskMB: 2048, IP: "10.11.0.3", CreatedAt: testNow.Add(-26 * time.Hour),
+		Labels: map[string]string{"app": "desk"}, PausedTTLAt: ptr(testNow.Add(46 * time.Hour)),
 	})
 	exited := 2
 	f.procs["sandbox-aaaa1111"] = []*client.Process{
@@ -139,7 +142,18 @@ func (f *fake) handler() http.Handler {
 	})
 	route("POST /v1/sandboxes", f.create)
 	route("GET /v1/sandboxes", func(w http.ResponseWriter, r *http.Request) error {
-		return reply(w, map[string]any{"sandboxes": f.sandboxes})
+		list := []*client.Sandbox{}
+	sandboxes:
+		for _, sb := range f.sandboxes {
+			for _, kv := range r.URL.Query()["label"] {
+				k, v, _ := strings.Cut(kv, "=")
+				if got, ok := sb.Labels[k]; !ok || got != v {
+					continue sandboxes
+				}
+			}
+			list = append(list, sb)
+		}
+		return reply(w, map[string]any{"sandboxes": list})
 	})
 	route("GET /v1/sandboxes/{ref}", func(w http.ResponseWriter, r *http.Request) error {
 		sb, err := f.sandbox(r)
@@ -282,7 +296,10 @@ func (f *fake) create(w http.ResponseWriter, r *http.Request) error {
 	sb := &client.Sandbox{
 		ID: fmt.Sprintf("sandbox-test%04d", f.seq), Name: req.Name, Team: "acme", Template: tpl, State: client.StateRunning,
 		VCPUs: max(req.VCPUs, 2), MemoryMB: max(req.MemoryMB, 1024), DiskMB: 2048, IP: "10.11.0.9",
-		Env: req.Env, Metadata: req.Metadata, CreatedAt: testNow,
+		Env: req.Env, Metadata: req.Metadata, Labels: req.Labels, CreatedAt: testNow,
+	}
+	if req.Timeout > 0 {
+		sb.TimeoutAt, sb.OnTimeout = ptr(testNow.Add(time.Duration(req.Timeout)*time.Second)), orDefault(req.OnTimeout, "destroy")
 	}
 	f.addSandbox(sb)
 	w.Header().Set("Content-Type", "application/json")
@@ -317,3 +334,5 @@ func progressLines(w http.ResponseWriter, lines ...client.TemplateProgress) {
 		_, _ = w.Write(append(data, '\n'))
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -60,12 +60,12 @@ name or its ID.`,
 }
 
 // printSandboxes writes the sandbox table: ID, NAME, TEMPLATE, STATE,
-// VCPUS, MEMORY, AGE.
+// VCPUS, MEMORY, AGE, and DUE (what its lifetimes do next, and when).
 func (a *app) printSandboxes(w io.Writer, sbs []*client.Sandbox) error {
-	t := newTable(w, "ID", "NAME", "TEMPLATE", "STATE", "VCPUS", "MEMORY", "AGE")
+	t := newTable(w, "ID", "NAME", "TEMPLATE", "STATE", "VCPUS", "MEMORY", "AGE", "DUE")
 	now := a.now()
 	for _, sb := range sbs {
-		t.row(sb.ID, orDash(sb.Name), sb.Template, sb.State, fmt.Sprint(sb.VCPUs), memory(sb.MemoryMB), age(now, sb.CreatedAt))
+		t.row(sb.ID, orDash(sb.Name), sb.Template, sb.State, fmt.Sprint(sb.VCPUs), memory(sb.MemoryMB), age(now, sb.CreatedAt), a.dueColumn(sb))
 	}
 	return t.flush()
 }
@@ -140,6 +140,7 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 	} else {
 		field("idle timeout", "never")
 	}
+	a.lifetimeFields(t, sb, field)
 	field("created", a.timestamp(sb.CreatedAt))
 	if sb.StoppedAt != nil {
 		field("stopped", a.timestamp(*sb.StoppedAt))

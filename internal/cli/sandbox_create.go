@@ -20,12 +20,21 @@ func (a *app) sandboxCreateCmd() *cobra.Command {
 
 Without --name the sandbox gets only its generated ID; either works as NAME
 in the other sandbox commands. --env sets variables every command in the
-sandbox sees; --metadata attaches labels of your own.`,
+sandbox sees; --metadata attaches data of your own; --label attaches labels
+to find it by (sandbox list --label K=V): keys NAME or PREFIX/NAME, names
+and values up to 63 letters, digits, '-', '_' and '.', at most 64.
+
+--timeout gives the sandbox a hard lifetime (90s, 30m, 2h, or seconds):
+when it runs out the sandbox is destroyed (its record kept, with the
+reason timeout), or paused with --on-timeout pause. A timeout-warning
+event comes a minute before; 'sandbox update --timeout' extends it.`,
 		Example: `  runtools sandbox create --name my-env
   runtools sandbox create --name web --template base --vcpus 4 --memory 2048 --env NODE_ENV=production
   runtools sandbox create --template base --idle-timeout 1800
   id=$(runtools sandbox create -q)
   runtools sandbox create --metadata owner=alice -o json
+  runtools sandbox create --label app=web --label env=staging --timeout 2h
+  runtools sandbox create --timeout 30m --on-timeout pause
   runtools sandbox create --name agent --egress-allow api.openai.com --egress-allow '*.pypi.org'`,
 		Args: argsRange(0, 0, "takes no arguments; name the sandbox with --name"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,6 +80,8 @@ sandbox sees; --metadata attaches labels of your own.`,
 type createFlags struct {
 	req           client.CreateRequest
 	env, metadata []string
+	labels        []string
+	timeout       string
 	idle          int
 	autoStart     bool
 	ports         []int
@@ -84,7 +95,10 @@ func (f *createFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.req.VCPUs, "vcpus", 0, "virtual CPUs (server default: 2)")
 	fl.IntVar(&f.req.MemoryMB, "memory", 0, "memory in MB (server default: 1024)")
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
-	fl.StringArrayVar(&f.metadata, "metadata", nil, "label KEY=VALUE (repeatable)")
+	fl.StringArrayVar(&f.metadata, "metadata", nil, "data of your own KEY=VALUE (repeatable)")
+	fl.StringArrayVar(&f.labels, "label", nil, "label KEY=VALUE to find the sandbox by (repeatable)")
+	fl.StringVar(&f.timeout, "timeout", "", "hard lifetime (90s, 30m, 2h, or seconds): then it is destroyed, or see --on-timeout")
+	fl.StringVar(&f.req.OnTimeout, "on-timeout", "", "what the timeout does: destroy (default) or pause")
 	fl.StringVar(&f.req.Password, "password", "", "SSH password for this sandbox (8-72 characters); team SSH keys work regardless")
 	fl.BoolVar(&f.req.Public, "public", false, "serve the dev-server URLs to anyone, without the access token")
 	fl.IntSliceVar(&f.ports, "port", nil, "expose this port too, besides 3000, 3001, 5173, 8000, 8080 (repeatable)")
@@ -102,6 +116,17 @@ func (f *createFlags) request(cmd *cobra.Command) (client.CreateRequest, error) 
 		return req, err
 	}
 	if req.Metadata, err = parseKeyValues(cmd, "metadata", f.metadata); err != nil {
+		return req, err
+	}
+	if req.Labels, err = parseKeyValues(cmd, "label", f.labels); err != nil {
+		return req, err
+	}
+	if f.timeout != "" {
+		if req.Timeout, err = parseLifetime(cmd, "timeout", f.timeout); err != nil {
+			return req, err
+		}
+	}
+	if err := checkOnTimeout(cmd, req.OnTimeout); err != nil {
 		return req, err
 	}
 	if req.VCPUs < 0 || req.MemoryMB < 0 {

@@ -30,7 +30,7 @@ With no NAME, ls lists your sandboxes, like ` + "`runtools sandbox list`" + `.`,
 		Args: argsRange(0, 2, "takes a sandbox NAME and optionally a PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return a.sandboxesShown().run(a, cmd, format, nil)
+				return a.sandboxesShown(nil).run(a, cmd, format, nil)
 			}
 			asJSON, err := wantJSON(cmd, format)
 			if err != nil {

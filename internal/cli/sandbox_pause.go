@@ -67,35 +67,33 @@ func (a *app) lifecycleCmd(cmd *cobra.Command, doing, done string, method func(*
 }
 
 func (a *app) sandboxUpdateCmd() *cobra.Command {
-	var idle int
-	var autoStart bool
+	var f updateFlags
 	cmd := &cobra.Command{
-		Use:   "update NAME [--idle-timeout SECONDS] [--auto-start=true|false]",
+		Use:   "update NAME [--idle-timeout SECONDS] [--auto-start=true|false] [--timeout DURATION] [--label K=V|K-]",
 		Short: "Change a sandbox's settings",
 		Long: `Change a sandbox's settings. --idle-timeout is how many seconds the
 sandbox may go without activity (commands, file calls, open streams, CPU
 above 5%) before it is paused; 0 never pauses it. --auto-start says
-whether a use of the sandbox while it is stopped starts it.`,
+whether a use of the sandbox while it is stopped starts it.
+
+--timeout sets the sandbox's hard lifetime anew, counted from now (90s,
+30m, 2h, or seconds; 0 removes it), and --on-timeout what it does then
+(destroy or pause). --label KEY=VALUE sets a label, --label KEY- removes
+one.`,
 		Example: `  runtools sandbox update my-env --idle-timeout 3600
   runtools sandbox update my-env --idle-timeout 0
-  runtools sandbox update my-env --auto-start=false`,
+  runtools sandbox update my-env --auto-start=false
+  runtools sandbox update my-env --timeout 1h
+  runtools sandbox update my-env --timeout 0
+  runtools sandbox update my-env --label env=prod --label scratch-`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkName(cmd, "sandbox NAME", args[0]); err != nil {
 				return err
 			}
-			var req client.UpdateRequest
-			if cmd.Flags().Changed("idle-timeout") {
-				req.IdleTimeout = &idle
-			}
-			if cmd.Flags().Changed("auto-start") {
-				req.AutoStart = &autoStart
-			}
-			if req == (client.UpdateRequest{}) {
-				return usageErr(cmd, "nothing to change: pass --idle-timeout SECONDS or --auto-start=true|false")
-			}
-			if idle < 0 {
-				return usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
+			req, err := f.request(cmd)
+			if err != nil {
+				return err
 			}
 			c, err := a.client()
 			if err != nil {
@@ -108,9 +106,62 @@ whether a use of the sandbox while it is stopped starts it.`,
 			return a.printSandbox(cmd.OutOrStdout(), sb)
 		},
 	}
-	cmd.Flags().IntVar(&idle, "idle-timeout", 0, "seconds without activity before the sandbox is paused; 0 never pauses")
-	cmd.Flags().BoolVar(&autoStart, "auto-start", true, "a use of the sandbox while it is stopped starts it")
+	f.add(cmd)
 	return cmd
+}
+
+// updateFlags are the flags that make sandbox update's request.
+type updateFlags struct {
+	idle      int
+	autoStart bool
+	timeout   string
+	onTimeout string
+	labels    []string
+}
+
+func (f *updateFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.idle, "idle-timeout", 0, "seconds without activity before the sandbox is paused; 0 never pauses")
+	fl.BoolVar(&f.autoStart, "auto-start", true, "a use of the sandbox while it is stopped starts it")
+	fl.StringVar(&f.timeout, "timeout", "", "hard lifetime from now (90s, 30m, 2h, or seconds); 0 removes it")
+	fl.StringVar(&f.onTimeout, "on-timeout", "", "what the timeout does: destroy or pause (with --timeout)")
+	fl.StringArrayVar(&f.labels, "label", nil, "set a label KEY=VALUE, or remove one with KEY- (repeatable)")
+}
+
+// request checks the flags and returns the request they make.
+func (f *updateFlags) request(cmd *cobra.Command) (client.UpdateRequest, error) {
+	var req client.UpdateRequest
+	changed := cmd.Flags().Changed
+	if changed("idle-timeout") {
+		if f.idle < 0 {
+			return req, usageErr(cmd, "--idle-timeout is in seconds, 0 never pauses")
+		}
+		req.IdleTimeout = &f.idle
+	}
+	if changed("auto-start") {
+		req.AutoStart = &f.autoStart
+	}
+	if changed("timeout") {
+		secs, err := parseLifetime(cmd, "timeout", f.timeout)
+		if err != nil {
+			return req, err
+		}
+		req.Timeout = &secs
+	} else if f.onTimeout != "" {
+		return req, usageErr(cmd, "--on-timeout goes with --timeout")
+	}
+	if err := checkOnTimeout(cmd, f.onTimeout); err != nil {
+		return req, err
+	}
+	req.OnTimeout = f.onTimeout
+	var err error
+	if req.Labels, req.RemoveLabels, err = parseLabelChanges(cmd, f.labels); err != nil {
+		return req, err
+	}
+	if req.IdleTimeout == nil && req.AutoStart == nil && req.Timeout == nil && len(f.labels) == 0 {
+		return req, usageErr(cmd, "nothing to change: pass --idle-timeout SECONDS, --auto-start=true|false, --timeout DURATION or --label K=V|K-")
+	}
+	return req, nil
 }
 
 func (a *app) sandboxEventsCmd() *cobra.Command {

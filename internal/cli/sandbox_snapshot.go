@@ -9,34 +9,47 @@ import (
 
 func (a *app) sandboxSnapshotCmd() *cobra.Command {
 	var name string
+	var pin bool
 	cmd := showCmd(a, &cobra.Command{
-		Use:   "snapshot NAME [--name SNAPSHOT]",
+		Use:   "snapshot NAME [--name SNAPSHOT] [--pin]",
 		Short: "Save a sandbox's memory and disk as a named snapshot",
 		Long: `Save a sandbox's memory, processes and disk as a snapshot, without stopping
 it for longer than the save itself. Return to it later with rollback, or
 start new sandboxes from it with fork. Without --name the snapshot is named
-after the time it was taken.`,
+after the time it was taken. Where the server keeps a fixed number of
+snapshots per sandbox (--max-snapshots), a new one removes the oldest;
+--pin keeps this one.`,
 		Example: `  runtools sandbox snapshot my-env --name before-migration
+  runtools sandbox snapshot my-env --name golden --pin
   runtools sandbox snapshots my-env`,
 		Args: argsRange(1, 1, "needs one sandbox NAME or ID"),
 	}, shown[*client.Snapshot]{
 		arg: "sandbox NAME",
 		call: func(cmd *cobra.Command, c *client.Client, args []string) (*client.Snapshot, error) {
 			p := a.startProgress(cmd.ErrOrStderr(), "taking a snapshot of %s", args[0])
-			sn, err := c.TakeSnapshot(cmd.Context(), args[0], name)
+			var opts []client.SnapshotOption
+			if pin {
+				opts = append(opts, client.Pinned())
+			}
+			sn, err := c.TakeSnapshot(cmd.Context(), args[0], name, opts...)
 			p.end(err)
 			return sn, sandboxErr(args[0], err)
 		},
 		print: func(w io.Writer, sn *client.Snapshot) error { return a.printSnapshots(w, []client.Snapshot{*sn}) },
 	})
 	cmd.Flags().StringVar(&name, "name", "", "snapshot name (default: the time)")
+	cmd.Flags().BoolVar(&pin, "pin", false, "keep this snapshot when the server's snapshot cap removes the oldest")
 	return cmd
 }
 
 func (a *app) printSnapshots(w io.Writer, list []client.Snapshot) error {
 	t := newTable(w, "NAME", "SIZE", "CREATED", "ID")
 	for _, sn := range list {
-		t.row(sn.Name, humanSize(sn.SizeBytes), age(a.now(), sn.CreatedAt)+" ago", sn.ID)
+		name := sn.Name
+		if sn.Pinned {
+			name += " (pinned)"
+		}
+		t.row(name, humanSize(sn.SizeBytes), age(a.now(), sn.CreatedAt)+" ago", sn.ID)
 	}
 	return t.flush()
 }
