@@ -54,6 +54,8 @@ export interface ClientOptions {
 export interface ListOptions {
   /** Include destroyed sandboxes. */
   all?: boolean;
+  /** Only sandboxes with every one of these labels. */
+  labels?: Record<string, string>;
 }
 
 const transports = new WeakMap<Client, Http>();
@@ -106,7 +108,9 @@ export class Client {
 
   /** The team's sandboxes that are not destroyed (with all, destroyed ones too), newest first. */
   async list(opts: ListOptions = {}): Promise<Sandbox[]> {
-    const w = await httpOf(this).json(routes.listSandboxes, { query: { all: opts.all ? true : undefined } });
+    const label = Object.entries(opts.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+    const query = { all: opts.all ? true : undefined, label: label.length > 0 ? label : undefined };
+    const w = await httpOf(this).json(routes.listSandboxes, { query });
     return arr(w.sandboxes).map((s) => new Sandbox(this, sandboxFromWire(obj(s))));
   }
 

@@ -83,6 +83,10 @@ export class Sandbox implements SandboxInfo {
   egress!: Egress;
   env!: Record<string, string>;
   metadata!: Record<string, string>;
+  labels!: Record<string, string>;
+  timeoutAt?: Date;
+  onTimeout?: 'destroy' | 'pause';
+  pausedTtlAt?: Date;
   createdAt!: Date;
   startedAt?: Date;
   stoppedAt?: Date;
@@ -143,9 +147,11 @@ export class Sandbox implements SandboxInfo {
   toJSON(): SandboxInfo {
     const { id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, disk, autoStart, ip, idleTimeout } = this;
     const { ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata } = this;
+    const { labels, timeoutAt, onTimeout, pausedTtlAt } = this;
     return {
       id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, disk, autoStart, ip, idleTimeout, public: this.public,
       ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata,
+      labels, timeoutAt, onTimeout, pausedTtlAt,
       createdAt: this.createdAt, startedAt: this.startedAt, stoppedAt: this.stoppedAt,
     };
   }
@@ -297,9 +303,13 @@ export class Sandbox implements SandboxInfo {
     return arr(w.events).map((e) => sandboxEventFromWire(obj(e)));
   }
 
-  /** Saves its memory and disk under a name (default a timestamp); it keeps running. */
-  async snapshot(name?: string): Promise<Snapshot> {
-    const json = name ? { name } : {};
+  /**
+   * Saves its memory and disk under a name (default a timestamp); it keeps
+   * running. A pinned snapshot is kept when the server's snapshot cap
+   * removes the oldest.
+   */
+  async snapshot(name?: string, opts: { pin?: boolean } = {}): Promise<Snapshot> {
+    const json = { ...(name ? { name } : {}), ...(opts.pin ? { pin: true } : {}) };
     return snapshotFromWire(await this.#http.json(routes.takeSnapshot, { params: { ref: this.id }, json }));
   }
 

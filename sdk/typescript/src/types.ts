@@ -39,7 +39,7 @@ export interface SandboxInfo {
   team: string;
   template: string;
   state: SandboxState;
-  /** Why it stopped: stopped (on request), oom, crashed, host restarted, destroyed, create_failed, interrupted, lost or restore_failed, with detail. */
+  /** Why it stopped: stopped (on request), oom, crashed, host restarted, destroyed, timeout, paused_ttl, create_failed, interrupted, lost or restore_failed, with detail. */
   stopReason?: string;
   vcpus: number;
   memoryMb: number;
@@ -70,6 +70,14 @@ export interface SandboxInfo {
   egress: Egress;
   env: Record<string, string>;
   metadata: Record<string, string>;
+  /** Its labels, to find it by: `list({ labels })`. */
+  labels: Record<string, string>;
+  /** When its hard lifetime runs out; then it is destroyed, or paused if onTimeout is `pause`. */
+  timeoutAt?: Date;
+  /** What its timeout does: `destroy` or `pause`. */
+  onTimeout?: 'destroy' | 'pause';
+  /** When, paused, it is destroyed for staying paused (the server's --paused-ttl). */
+  pausedTtlAt?: Date;
   createdAt: Date;
   startedAt?: Date;
   stoppedAt?: Date;
@@ -102,6 +110,15 @@ export interface CreateOptions {
   disk?: 'durable' | 'ephemeral';
   /** A use of it while it is stopped (exec, files, SSH, URLs) starts it; default true. */
   autoStart?: boolean;
+  /**
+   * Labels to find it by (`list({ labels })`): keys NAME or PREFIX/NAME, names
+   * and values up to 63 letters, digits, `-`, `_` and `.`; at most 64.
+   */
+  labels?: Record<string, string>;
+  /** Hard lifetime in seconds (none by default): then it is destroyed, or paused with onTimeout `pause`. A `timeout-warning` status comes a minute before. */
+  timeout?: number;
+  /** What the timeout does: `destroy` (the default) or `pause`. */
+  onTimeout?: 'destroy' | 'pause';
   signal?: AbortSignal;
 }
 
@@ -128,6 +145,14 @@ export interface UpdateOptions {
   public?: boolean;
   /** A use of it while it is stopped starts it. */
   autoStart?: boolean;
+  /** The hard lifetime anew, in seconds from now; 0 removes it. */
+  timeout?: number;
+  /** What the timeout does (with timeout): `destroy` or `pause`. */
+  onTimeout?: 'destroy' | 'pause';
+  /** Labels to set (add or change). */
+  labels?: Record<string, string>;
+  /** Label keys to remove. */
+  removeLabels?: string[];
 }
 
 /** One recorded change of a sandbox's state. */
@@ -247,6 +272,8 @@ export interface Snapshot {
   id: string;
   name: string;
   sizeBytes: number;
+  /** Kept when the server's snapshot cap removes the sandbox's oldest snapshots. */
+  pinned: boolean;
   createdAt: Date;
 }
 
@@ -409,6 +436,10 @@ export interface Status {
   sshReady: boolean;
   vncReady: boolean;
   at: Date;
+  /** The sandbox's labels. */
+  labels: Record<string, string>;
+  /** When the sandbox's timeout runs out (reason `timeout-warning` a minute before, `timeout` then). */
+  timeoutAt?: Date;
   /** Where this change is in the server's record; a watch resumes after it. */
   seq: number;
 }

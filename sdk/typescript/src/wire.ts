@@ -131,6 +131,10 @@ export function sandboxFromWire(x: Wire): SandboxInfo {
     egress: egressFromWire(obj(w.egress)),
     env: strMap(w.env),
     metadata: strMap(w.metadata),
+    labels: strMap(w.labels),
+    timeoutAt: optDate(w.timeout_at),
+    onTimeout: w.on_timeout,
+    pausedTtlAt: optDate(w.paused_ttl_at),
     createdAt: date(w.created_at),
     startedAt: optDate(w.started_at),
     stoppedAt: optDate(w.stopped_at),
@@ -152,6 +156,9 @@ export function createToWire(o: CreateOptions): S['CreateRequest'] {
     egress: o.egress && egressToWire(o.egress),
     disk: o.disk,
     auto_start: o.autoStart,
+    labels: o.labels,
+    timeout: o.timeout,
+    on_timeout: o.onTimeout,
   });
 }
 
@@ -166,7 +173,15 @@ function egressFromWire(x: Wire): Egress {
 }
 
 export function updateToWire(o: UpdateOptions): Wire {
-  return compact({ idle_timeout: o.idleTimeout, public: o.public, auto_start: o.autoStart });
+  return compact({
+    idle_timeout: o.idleTimeout,
+    public: o.public,
+    auto_start: o.autoStart,
+    timeout: o.timeout,
+    on_timeout: o.onTimeout,
+    labels: o.labels,
+    remove_labels: o.removeLabels,
+  });
 }
 
 export function sandboxEventFromWire(x: Wire): SandboxEvent {
@@ -217,7 +232,7 @@ export function fileInfoFromWire(x: Wire): FileInfo {
 
 export function snapshotFromWire(x: Wire): Snapshot {
   const w = x as S['Snapshot'];
-  return { id: str(w.id), name: str(w.name), sizeBytes: num(w.size_bytes), createdAt: date(w.created_at) };
+  return { id: str(w.id), name: str(w.name), sizeBytes: num(w.size_bytes), pinned: bool(w.pinned), createdAt: date(w.created_at) };
 }
 
 export function linkFromWire(w: Wire): Link {
@@ -331,6 +346,8 @@ export function statusFromWire(x: Wire, seq: number): Status {
     sshReady: bool(w.ssh_ready),
     vncReady: bool(w.vnc_ready),
     at: date(w.at),
+    labels: strMap(w.labels),
+    timeoutAt: optDate(w.timeout_at),
     seq,
   };
 }

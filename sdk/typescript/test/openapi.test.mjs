@@ -224,17 +224,20 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   await c.deleteKey('n');
 
   got(routes.listSandboxes, await c.list({ all: true }));
+  got(routes.listSandboxes, await c.list({ labels: { app: 'web', env: 'prod' } }));
+  assert.deepEqual(calls.at(-1).url.searchParams.getAll('label'), ['app=web', 'env=prod']);
   const sb = got(
     routes.createSandbox,
     await c.create({
       name: 'n', template: 'base', vcpus: 2, memory: 1024, env: { A: 'b' }, metadata: { m: 'v' },
       idleTimeout: 60, public: true, ports: [4000], password: 'long-secret-1', egress: { default: 'deny', allow: ['a.example'] },
-      disk: 'ephemeral', autoStart: false,
+      disk: 'ephemeral', autoStart: false, labels: { app: 'web' }, timeout: 300, onTimeout: 'pause',
     }),
   );
   got(routes.getSandbox, await c.get('x'));
   await c.connect('x');
   got(routes.updateSandbox, await sb.update({ idleTimeout: 5, public: false, autoStart: true }));
+  got(routes.updateSandbox, await sb.update({ timeout: 600, onTimeout: 'destroy', labels: { env: 'prod' }, removeLabels: ['app'] }));
   got(routes.setEgress, await sb.setEgress({ default: 'deny', allow: ['example.com'], deny: ['10.0.0.0/8'] }));
   got(routes.pause, await sb.pause());
   got(routes.resume, await sb.resume());
@@ -242,6 +245,7 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.start, await sb.boot());
   got(routes.events, await sb.events());
   got(routes.takeSnapshot, await sb.snapshot('s'));
+  got(routes.takeSnapshot, await sb.snapshot('golden', { pin: true }));
   got(routes.listSnapshots, await sb.snapshots());
   await sb.deleteSnapshot('s');
   got(routes.rollback, await sb.rollback('s'));
