@@ -101,6 +101,25 @@ def test_create_sends_only_what_is_given_and_context_destroys() -> None:
     assert srv.requests[-1].method == "POST"
 
 
+def test_labels_and_lifetimes_go_on_the_wire() -> None:
+    srv = FakeServer()
+    labelled = {**SANDBOX, "labels": {"app": "web"}, "timeout_at": "2026-03-01T12:25:00Z", "on_timeout": "pause"}
+    srv.json("POST", "/v1/sandboxes", labelled, 201)
+    srv.json("GET", "/v1/sandboxes", {"sandboxes": [labelled]})
+    srv.json("PATCH", "/v1/sandboxes/sandbox-abc", labelled)
+    srv.json("POST", "/v1/sandboxes/sandbox-abc/snapshots", {"id": "snap-1", "name": "golden", "pinned": True}, 201)
+    c = srv.client()
+    sb = c.create(labels={"app": "web"}, timeout=300, on_timeout="pause", keep=True)
+    assert srv.body() == {"labels": {"app": "web"}, "timeout": 300, "on_timeout": "pause"}
+    assert sb.labels == {"app": "web"} and sb.on_timeout == "pause" and sb.timeout_at is not None
+    assert [s.id for s in Sandbox.list(labels={"app": "web", "env": "prod"}, client=c)] == ["sandbox-abc"]
+    assert srv.requests[-1].url.params.get_list("label") == ["app=web", "env=prod"]
+    sb.update(timeout=600, labels={"env": "prod"}, remove_labels=["app"])
+    assert srv.body() == {"timeout": 600, "labels": {"env": "prod"}, "remove_labels": ["app"]}
+    assert sb.snapshot("golden", pin=True).pinned
+    assert srv.body() == {"name": "golden", "pin": True}
+
+
 def _event(kind: str, data: bytes = b"", **kw: object) -> dict:
     ev: dict = {"type": kind, **kw}
     if data:

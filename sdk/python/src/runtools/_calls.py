@@ -13,7 +13,7 @@ from ._http import Call
 from ._tar import Data, chunks_of
 from ._wire import encode
 from .models import Egress
-from .requests import ComputerAction, CreateRequest, EgressRequest, ExecRequest, UpdateRequest
+from .requests import ComputerAction, CreateRequest, EgressRequest, ExecRequest, SnapshotRequest, UpdateRequest
 
 NDJSON = "application/x-ndjson"
 OCTETS = "application/octet-stream"
@@ -29,8 +29,9 @@ def create(req: CreateRequest) -> Call:
     return Call(routes.create_sandbox, json=encode(req))
 
 
-def list_sandboxes(all: bool) -> Call:
-    return Call(routes.list_sandboxes, query={"all": True if all else None})
+def list_sandboxes(all: bool, labels: Optional[Mapping[str, str]] = None) -> Call:
+    label = [f"{k}={v}" for k, v in (labels or {}).items()]
+    return Call(routes.list_sandboxes, query={"all": True if all else None, "label": label or None})
 
 
 def update(ref: str, req: UpdateRequest) -> Call:
@@ -41,8 +42,9 @@ def egress(ref: str, policy: Union[Egress, EgressRequest, Mapping[str, Any]]) ->
     return sb(routes.set_egress, ref, encode(policy))
 
 
-def snapshot(ref: str, name: Optional[str]) -> Call:
-    return sb(routes.take_snapshot, ref, {"name": name} if name else {})
+def snapshot(ref: str, name: Optional[str], pin: bool = False) -> Call:
+    req: SnapshotRequest = encode({"name": name or None, "pin": True if pin else None})
+    return sb(routes.take_snapshot, ref, req)
 
 
 def rollback(ref: str, snapshot: Optional[str]) -> Call:
@@ -140,9 +142,11 @@ def create_request(name: Optional[str], template: Optional[str], vcpus: Optional
                    metadata: Optional[Mapping[str, str]], idle_timeout: Optional[int],
                    public: Optional[bool], ports: Optional[Sequence[int]], password: Optional[str],
                    egress: Union[Egress, EgressRequest, Mapping[str, Any], None], disk: Optional[str],
-                   auto_start: Optional[bool]) -> CreateRequest:
+                   auto_start: Optional[bool], labels: Optional[Mapping[str, str]] = None,
+                   timeout: Optional[int] = None, on_timeout: Optional[str] = None) -> CreateRequest:
     """The body of a create, with what was given."""
     out: Dict[str, Any] = encode({
+        "labels": dict(labels) if labels else None, "timeout": timeout, "on_timeout": on_timeout,
         "name": name, "template": template, "vcpus": vcpus, "memory_mb": memory_mb,
         "env": dict(env) if env else None, "metadata": dict(metadata) if metadata else None,
         "idle_timeout": idle_timeout, "public": public, "ports": list(ports) if ports else None,

@@ -59,13 +59,17 @@ class AsyncClient:
                metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
                public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
-               auto_start: Optional[bool] = None, keep: bool = False) -> AsyncSandbox:
+               auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
+               timeout: Optional[int] = None, on_timeout: Optional[str] = None, keep: bool = False) -> AsyncSandbox:
         """Makes a sandbox and returns once it runs. template defaults to ``base``; vcpus 1-8 (2),
         memory_mb 128-16384 (1024), idle_timeout seconds before it pauses (600; 0 never), disk
-        "durable" or "ephemeral", egress a policy such as {"default": "deny"}."""
+        "durable" or "ephemeral", egress a policy such as {"default": "deny"}; labels to find it by
+        (list(labels=...)); timeout its hard lifetime in seconds, after which it is destroyed, or
+        paused with on_timeout="pause"."""
         req = create_request(template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
                              idle_timeout=idle_timeout, public=public, ports=ports, password=password,
-                             egress=egress, disk=disk, auto_start=auto_start)
+                             egress=egress, disk=disk, auto_start=auto_start, labels=labels, timeout=timeout,
+                             on_timeout=on_timeout)
         return AsyncSandbox(self, decode(SandboxInfo, await self._http.json(calls.create(req))), keep=keep)
 
     async def get(self, ref: str) -> AsyncSandbox:
@@ -79,9 +83,10 @@ class AsyncClient:
             await sb.resume()
         return sb
 
-    async def list(self, all: bool = False) -> List[AsyncSandbox]:
-        """The team's sandboxes, newest first; with all, destroyed ones too."""
-        data = await self._http.json(calls.list_sandboxes(all))
+    async def list(self, all: bool = False, labels: Optional[Mapping[str, str]] = None) -> List[AsyncSandbox]:
+        """The team's sandboxes, newest first; with all, destroyed ones too; with labels, only
+        those with every one of them."""
+        data = await self._http.json(calls.list_sandboxes(all, labels))
         return [AsyncSandbox(self, decode(SandboxInfo, s), keep=True) for s in items(data, "sandboxes")]
 
     def sandbox(self, ref: str) -> AsyncSandbox:

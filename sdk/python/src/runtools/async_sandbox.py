@@ -46,7 +46,8 @@ class AsyncSandbox(SandboxFields):
                metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
                public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
-               auto_start: Optional[bool] = None, keep: bool = False,
+               auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
+               timeout: Optional[int] = None, on_timeout: Optional[str] = None, keep: bool = False,
                client: Optional["AsyncClient"] = None, url: Optional[str] = None,
                api_key: Optional[str] = None) -> "Creating":
         """Makes a sandbox (default template ``base``) once it runs; see AsyncClient.create for the
@@ -54,7 +55,7 @@ class AsyncSandbox(SandboxFields):
         return Creating(_client(client, url, api_key).create(
             template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
             idle_timeout=idle_timeout, public=public, ports=ports, password=password, egress=egress, disk=disk,
-            auto_start=auto_start, keep=keep))
+            auto_start=auto_start, labels=labels, timeout=timeout, on_timeout=on_timeout, keep=keep))
 
     @classmethod
     async def get(cls, ref: str, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,
@@ -69,10 +70,12 @@ class AsyncSandbox(SandboxFields):
         return await _client(client, url, api_key).connect(ref)
 
     @classmethod
-    async def list(cls, all: bool = False, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,
+    async def list(cls, all: bool = False, *, labels: Optional[Mapping[str, str]] = None,
+                   client: Optional["AsyncClient"] = None, url: Optional[str] = None,
                    api_key: Optional[str] = None) -> List["AsyncSandbox"]:
-        """The team's sandboxes, newest first; with all, destroyed ones too."""
-        return await _client(client, url, api_key).list(all=all)
+        """The team's sandboxes, newest first; with all, destroyed ones too; with labels, only those
+        with every one of them."""
+        return await _client(client, url, api_key).list(all=all, labels=labels)
 
     async def __aenter__(self) -> "AsyncSandbox":
         return self
@@ -93,9 +96,16 @@ class AsyncSandbox(SandboxFields):
         return await self._sandbox_call(calls.sb(routes.get_sandbox, self.ref))
 
     async def update(self, *, idle_timeout: Optional[int] = None, public: Optional[bool] = None,
-               auto_start: Optional[bool] = None) -> "AsyncSandbox":
-        """Changes the idle timeout (seconds, 0 never pauses), public URLs, or start on use."""
-        req: UpdateRequest = encode({"idle_timeout": idle_timeout, "public": public, "auto_start": auto_start})
+               auto_start: Optional[bool] = None, timeout: Optional[int] = None,
+               on_timeout: Optional[str] = None, labels: Optional[Mapping[str, str]] = None,
+               remove_labels: Optional[Sequence[str]] = None) -> "AsyncSandbox":
+        """Changes the idle timeout (seconds, 0 never pauses), public URLs, start on use, the
+        hard lifetime (timeout seconds from now, 0 none; on_timeout "destroy" or "pause"), or
+        labels (set labels, remove remove_labels)."""
+        req: UpdateRequest = encode({
+            "idle_timeout": idle_timeout, "public": public, "auto_start": auto_start, "timeout": timeout,
+            "on_timeout": on_timeout, "labels": dict(labels) if labels else None,
+            "remove_labels": list(remove_labels) if remove_labels else None})
         return await self._sandbox_call(calls.update(self.ref, req))
 
     async def set_egress(self, policy: EgressArg) -> "AsyncSandbox":
@@ -129,9 +139,10 @@ class AsyncSandbox(SandboxFields):
 
     # --- snapshots ----------------------------------------------------------------------------
 
-    async def snapshot(self, name: Optional[str] = None) -> Snapshot:
-        """Saves memory and disk under a name (default a timestamp); it keeps running."""
-        return decode(Snapshot, await self._http.json(calls.snapshot(self.ref, name)))
+    async def snapshot(self, name: Optional[str] = None, *, pin: bool = False) -> Snapshot:
+        """Saves memory and disk under a name (default a timestamp); it keeps running. A pinned
+        snapshot is kept when the server's snapshot cap removes the oldest."""
+        return decode(Snapshot, await self._http.json(calls.snapshot(self.ref, name, pin)))
 
     async def snapshots(self) -> List[Snapshot]:
         """Its snapshots, oldest first."""

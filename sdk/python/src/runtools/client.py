@@ -61,13 +61,17 @@ class Client:
                metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
                public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
-               auto_start: Optional[bool] = None, keep: bool = False) -> Sandbox:
+               auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
+               timeout: Optional[int] = None, on_timeout: Optional[str] = None, keep: bool = False) -> Sandbox:
         """Makes a sandbox and returns once it runs. template defaults to ``base``; vcpus 1-8 (2),
         memory_mb 128-16384 (1024), idle_timeout seconds before it pauses (600; 0 never), disk
-        "durable" or "ephemeral", egress a policy such as {"default": "deny"}."""
+        "durable" or "ephemeral", egress a policy such as {"default": "deny"}; labels to find it by
+        (list(labels=...)); timeout its hard lifetime in seconds, after which it is destroyed, or
+        paused with on_timeout="pause"."""
         req = create_request(template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
                              idle_timeout=idle_timeout, public=public, ports=ports, password=password,
-                             egress=egress, disk=disk, auto_start=auto_start)
+                             egress=egress, disk=disk, auto_start=auto_start, labels=labels, timeout=timeout,
+                             on_timeout=on_timeout)
         return Sandbox(self, decode(SandboxInfo, self._http.json(calls.create(req))), keep=keep)
 
     def get(self, ref: str) -> Sandbox:
@@ -81,9 +85,10 @@ class Client:
             sb.resume()
         return sb
 
-    def list(self, all: bool = False) -> List[Sandbox]:
-        """The team's sandboxes, newest first; with all, destroyed ones too."""
-        data = self._http.json(calls.list_sandboxes(all))
+    def list(self, all: bool = False, labels: Optional[Mapping[str, str]] = None) -> List[Sandbox]:
+        """The team's sandboxes, newest first; with all, destroyed ones too; with labels, only
+        those with every one of them."""
+        data = self._http.json(calls.list_sandboxes(all, labels))
         return [Sandbox(self, decode(SandboxInfo, s), keep=True) for s in items(data, "sandboxes")]
 
     def sandbox(self, ref: str) -> Sandbox:

@@ -72,6 +72,10 @@ class SandboxInfo:
     ip: Optional[str] = None
     env: Dict[str, str] = field(default_factory=dict)
     metadata: Dict[str, str] = field(default_factory=dict)
+    labels: Dict[str, str] = field(default_factory=dict)
+    timeout_at: Optional[datetime] = None
+    on_timeout: Optional[str] = None
+    paused_ttl_at: Optional[datetime] = None
     created_at: Optional[datetime] = None
     started_at: Optional[datetime] = None
     stopped_at: Optional[datetime] = None
@@ -94,6 +98,7 @@ class Snapshot:
     id: str = ""
     name: str = ""
     size_bytes: int = 0
+    pinned: bool = False
     created_at: Optional[datetime] = None
 
 
@@ -308,6 +313,8 @@ class Status:
     ssh_ready: bool = False
     vnc_ready: bool = False
     at: Optional[datetime] = None
+    labels: Dict[str, str] = field(default_factory=dict)
+    timeout_at: Optional[datetime] = None
     seq: int = field(default=0, metadata=_LOCAL)
 
     @property

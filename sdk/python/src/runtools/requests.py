@@ -33,6 +33,9 @@ class CreateRequest(TypedDict, total=False):
     egress: EgressRequest
     disk: str
     auto_start: bool
+    labels: Dict[str, str]
+    timeout: int
+    on_timeout: str
 
 
 class UpdateRequest(TypedDict, total=False):
@@ -41,6 +44,10 @@ class UpdateRequest(TypedDict, total=False):
     idle_timeout: int
     public: bool
     auto_start: bool
+    timeout: int
+    on_timeout: str
+    labels: Dict[str, str]
+    remove_labels: List[str]
 
 
 class ExecRequest(TypedDict, total=False):
@@ -67,6 +74,7 @@ class SnapshotRequest(TypedDict, total=False):
     """POST .../snapshots."""
 
     name: str
+    pin: bool
 
 
 class RollbackRequest(TypedDict, total=False):

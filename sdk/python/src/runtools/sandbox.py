@@ -48,7 +48,8 @@ class Sandbox(SandboxFields):
                metadata: Optional[Mapping[str, str]] = None, idle_timeout: Optional[int] = None,
                public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
-               auto_start: Optional[bool] = None, keep: bool = False,
+               auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
+               timeout: Optional[int] = None, on_timeout: Optional[str] = None, keep: bool = False,
                client: Optional["Client"] = None, url: Optional[str] = None,
                api_key: Optional[str] = None) -> "Sandbox":
         """Makes a sandbox (default template ``base``) and returns once it runs; see Client.create
@@ -56,7 +57,7 @@ class Sandbox(SandboxFields):
         return _client(client, url, api_key).create(
             template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
             idle_timeout=idle_timeout, public=public, ports=ports, password=password, egress=egress, disk=disk,
-            auto_start=auto_start, keep=keep)
+            auto_start=auto_start, labels=labels, timeout=timeout, on_timeout=on_timeout, keep=keep)
 
     @classmethod
     def get(cls, ref: str, *, client: Optional["Client"] = None, url: Optional[str] = None,
@@ -71,10 +72,12 @@ class Sandbox(SandboxFields):
         return _client(client, url, api_key).connect(ref)
 
     @classmethod
-    def list(cls, all: bool = False, *, client: Optional["Client"] = None, url: Optional[str] = None,
+    def list(cls, all: bool = False, *, labels: Optional[Mapping[str, str]] = None,
+             client: Optional["Client"] = None, url: Optional[str] = None,
              api_key: Optional[str] = None) -> List["Sandbox"]:
-        """The team's sandboxes, newest first; with all, destroyed ones too."""
-        return _client(client, url, api_key).list(all=all)
+        """The team's sandboxes, newest first; with all, destroyed ones too; with labels, only those
+        with every one of them."""
+        return _client(client, url, api_key).list(all=all, labels=labels)
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -95,9 +98,16 @@ class Sandbox(SandboxFields):
         return self._sandbox_call(calls.sb(routes.get_sandbox, self.ref))
 
     def update(self, *, idle_timeout: Optional[int] = None, public: Optional[bool] = None,
-               auto_start: Optional[bool] = None) -> "Sandbox":
-        """Changes the idle timeout (seconds, 0 never pauses), public URLs, or start on use."""
-        req: UpdateRequest = encode({"idle_timeout": idle_timeout, "public": public, "auto_start": auto_start})
+               auto_start: Optional[bool] = None, timeout: Optional[int] = None,
+               on_timeout: Optional[str] = None, labels: Optional[Mapping[str, str]] = None,
+               remove_labels: Optional[Sequence[str]] = None) -> "Sandbox":
+        """Changes the idle timeout (seconds, 0 never pauses), public URLs, start on use, the
+        hard lifetime (timeout seconds from now, 0 none; on_timeout "destroy" or "pause"), or
+        labels (set labels, remove remove_labels)."""
+        req: UpdateRequest = encode({
+            "idle_timeout": idle_timeout, "public": public, "auto_start": auto_start, "timeout": timeout,
+            "on_timeout": on_timeout, "labels": dict(labels) if labels else None,
+            "remove_labels": list(remove_labels) if remove_labels else None})
         return self._sandbox_call(calls.update(self.ref, req))
 
     def set_egress(self, policy: EgressArg) -> "Sandbox":
@@ -131,9 +141,10 @@ class Sandbox(SandboxFields):
 
     # --- snapshots ----------------------------------------------------------------------------
 
-    def snapshot(self, name: Optional[str] = None) -> Snapshot:
-        """Saves memory and disk under a name (default a timestamp); it keeps running."""
-        return decode(Snapshot, self._http.json(calls.snapshot(self.ref, name)))
+    def snapshot(self, name: Optional[str] = None, *, pin: bool = False) -> Snapshot:
+        """Saves memory and disk under a name (default a timestamp); it keeps running. A pinned
+        snapshot is kept when the server's snapshot cap removes the oldest."""
+        return decode(Snapshot, self._http.json(calls.snapshot(self.ref, name, pin)))
 
     def snapshots(self) -> List[Snapshot]:
         """Its snapshots, oldest first."""
