@@ -97,7 +97,7 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	if err := linkImage(m.snapshotDir(sn.ID), m.pauseImage(sb.ID), nil); err != nil {
 		return nil, fmt.Errorf("preparing the fork's image: %w", err)
 	}
-	sb.State = Paused
+	m.markPaused(sb, sb.Why)
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return nil, err
 	}

@@ -75,6 +75,12 @@ func (m *Manager) SetTimeout(ctx context.Context, teamID, ref string, d time.Dur
 	return sb, nil
 }
 
+// markPaused sets sb paused for why, from now: the paused TTL counts
+// from here.
+func (m *Manager) markPaused(sb *Sandbox, why string) {
+	sb.State, sb.Why, sb.PausedAt = Paused, why, m.now().UTC()
+}
+
 // PausedTTLAt is when sb, paused, is destroyed for being paused too long;
 // zero when it is not paused or the server keeps paused sandboxes.
 func (m *Manager) PausedTTLAt(sb *Sandbox) time.Time {

@@ -130,7 +130,7 @@ func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) (err error
 		return m.pauseFailed(ctx, sb, m.restoreFrom(ctx, sb, tmp, fmt.Errorf("writing the pause image: %w", err)))
 	}
 	m.dropAgent(sb.ID)
-	sb.State, sb.Why, sb.PausedAt = Paused, why, m.now().UTC()
+	m.markPaused(sb, why)
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return fmt.Errorf("recording the sandbox as paused: %w", err)
 	}
@@ -220,7 +220,7 @@ func (m *Manager) resume(ctx context.Context, sb *Sandbox, why string) error {
 		}
 	}
 	if err != nil {
-		sb.State, sb.Why = Paused, "resume failed: "+err.Error()
+		m.markPaused(sb, "resume failed: "+err.Error())
 		if uerr := m.store.UpdateSandbox(ctx, sb); uerr != nil {
 			return errors.Join(err, uerr)
 		}

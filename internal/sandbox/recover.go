@@ -219,7 +219,7 @@ func (m *Manager) recoverPause(ctx context.Context, sb *Sandbox) bool {
 	switch {
 	case sealed(img):
 		_ = m.rt.Destroy(ctx, sb.ID)
-		sb.State, sb.Why = Paused, "pause finished after a daemon restart"
+		m.markPaused(sb, "pause finished after a daemon restart")
 	case m.alive(ctx, sb):
 		_ = os.RemoveAll(tmp)
 		sb.State, sb.Why = Running, "pause interrupted by a daemon restart"
@@ -232,7 +232,7 @@ func (m *Manager) recoverPause(ctx context.Context, sb *Sandbox) bool {
 			m.fail(ctx, sb, ReasonLost+": sealing its pause image after a restart: "+err.Error())
 			return true
 		}
-		sb.State, sb.Why = Paused, "pause finished after a daemon restart"
+		m.markPaused(sb, "pause finished after a daemon restart")
 	default:
 		m.fail(ctx, sb, ReasonLost+": it stopped during a pause and left no image")
 		return true
@@ -251,7 +251,7 @@ func (m *Manager) recoverResume(ctx context.Context, sb *Sandbox) bool {
 		m.watch(sb.ID)
 	} else {
 		_ = m.rt.Destroy(ctx, sb.ID)
-		sb.State, sb.Why = Paused, "resume interrupted by a daemon restart"
+		m.markPaused(sb, "resume interrupted by a daemon restart")
 	}
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		m.log.Error("recording recovery", "sandbox", sb.ID, "err", err)

@@ -196,7 +196,7 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sa
 	}
 	// 2. Record it: from here the sandbox is rolled back, paused.
 	m.unwatch(sb.ID)
-	sb.State, sb.Why = Paused, why
+	m.markPaused(sb, why)
 	sb.Secret, sb.NextSecret = sn.Secret, NewSecret()
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return nil, fmt.Errorf("recording the rollback: %w", err)
