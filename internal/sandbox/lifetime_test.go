@@ -68,13 +68,16 @@ func (e *env) newManager(t *testing.T, clock *fakeClock, cfg sandbox.Config) *sa
 }
 
 // running inserts a running sandbox record (the fake agent never answers
-// a create) with opts' lifetime.
+// a create) with a timeout (0: none) and what it does then.
 func (e *env) running(t *testing.T, clock *fakeClock, timeout time.Duration, on string) *sandbox.Sandbox {
 	t.Helper()
 	used, _ := e.st.LiveIPs(context.Background())
 	ip, _ := e.net.Allocate(used)
 	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: "team-a", Template: "base", State: sandbox.Running,
-		IP: ip, Secret: "s", CreatedAt: clock.now(), OnTimeout: on, TimeoutAt: clock.now().Add(timeout), Labels: map[string]string{"app": "web"}}
+		IP: ip, Secret: "s", CreatedAt: clock.now(), OnTimeout: on, Labels: map[string]string{"app": "web"}}
+	if timeout > 0 {
+		sb.TimeoutAt = clock.now().Add(timeout)
+	}
 	if err := e.st.InsertSandbox(context.Background(), sb); err != nil {
 		t.Fatal(err)
 	}
@@ -263,5 +266,38 @@ func TestLabels(t *testing.T) {
 	}
 	if _, err := m.ListFiltered(ctx, "team-a", false, map[string]string{"bad key": "v"}); !errors.Is(err, errdefs.ErrInvalidArgument) {
 		t.Errorf("filter with a bad key: %v", err)
+	}
+}
+
+// TestSnapshotCap: beyond --max-snapshots the oldest unpinned snapshot
+// goes; pinned ones stay.
+func TestSnapshotCap(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	m := e.newManager(t, clock, sandbox.Config{MaxSnapshots: 2})
+	sb := e.running(t, clock, 0, "")
+	if _, err := m.Pause(ctx, "team-a", sb.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		name string
+		pin  bool
+	}{{"golden", true}, {"a", false}, {"b", false}, {"c", false}} {
+		clock.add(time.Second)
+		if _, err := m.TakeSnapshot(ctx, "team-a", sb.ID, s.name, s.pin); err != nil {
+			t.Fatalf("snapshot %s: %v", s.name, err)
+		}
+	}
+	list, err := m.Snapshots(ctx, "team-a", sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sn := range list {
+		names = append(names, sn.Name)
+	}
+	if got := strings.Join(names, ","); got != "golden,c" {
+		t.Errorf("snapshots kept: %s, want golden,c", got)
 	}
 }
