@@ -35,7 +35,9 @@ func (m *Manager) destroy(ctx context.Context, id, reason string, still func(*Sa
 	if still != nil && !still(sb) {
 		return sb, nil
 	}
-	sb.State = Stopping
+	// The reason goes with stopping, so a restart that finishes the
+	// destroy records it.
+	sb.State, sb.StopReason = Stopping, reason
 	if reason != ReasonDestroyed {
 		sb.Why = reason
 	}

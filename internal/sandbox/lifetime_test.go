@@ -301,3 +301,22 @@ func TestSnapshotCap(t *testing.T) {
 		t.Errorf("snapshots kept: %s, want golden,c", got)
 	}
 }
+
+// TestTimeoutDestroyFinishedByRecover: a daemon that died while a timeout
+// destroyed a sandbox finishes it at its next start, with the reason.
+func TestTimeoutDestroyFinishedByRecover(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Now()}
+	sb := e.running(t, clock, time.Minute, "")
+	sb.State, sb.StopReason = sandbox.Stopping, sandbox.ReasonTimeout
+	if err := e.st.UpdateSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.newManager(t, clock, sandbox.Config{}).Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.st.GetSandbox(ctx, sb.ID); got.State != sandbox.Destroyed || got.StopReason != sandbox.ReasonTimeout {
+		t.Errorf("after recovery: %s %q", got.State, got.StopReason)
+	}
+}

@@ -54,6 +54,9 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox, rebooted bool) bo
 		reason = ReasonInterrupted + ": the daemon restarted while creating it"
 	case Stopping:
 		reason = ReasonDestroyed
+		if sb.StopReason == ReasonTimeout || sb.StopReason == ReasonPausedTTL {
+			reason = sb.StopReason // a lifetime's destroy
+		}
 		if err := m.removeSnapshotsOf(ctx, sb.ID); err != nil {
 			log.Error("removing the snapshots of a destroyed sandbox", "err", err)
 		}
