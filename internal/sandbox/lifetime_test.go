@@ -67,6 +67,14 @@ func (e *env) newManager(t *testing.T, clock *fakeClock, cfg sandbox.Config) *sa
 	return m
 }
 
+// lifetimeEnv is a test environment whose manager, with cfg's lifetime
+// settings, runs on a fake clock.
+func lifetimeEnv(t *testing.T, cfg sandbox.Config) (*env, *fakeClock, *sandbox.Manager) {
+	e := newEnv(t)
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return e, clock, e.newManager(t, clock, cfg)
+}
+
 // running inserts a running sandbox record (the fake agent never answers
 // a create) with a timeout (0: none) and what it does then.
 func (e *env) running(t *testing.T, clock *fakeClock, timeout time.Duration, on string) *sandbox.Sandbox {
@@ -102,10 +110,8 @@ func (e *env) whys(t *testing.T, id string) string {
 // timeout, and the timeout fires in a manager started after the first one
 // went away, leaving the record destroyed with the reason timeout.
 func TestTimeoutDestroysAcrossRestart(t *testing.T) {
-	e := newEnv(t)
+	e, clock, m := lifetimeEnv(t, sandbox.Config{})
 	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := e.newManager(t, clock, sandbox.Config{})
 	sb := e.running(t, clock, 10*time.Minute, sandbox.OnTimeoutDestroy)
 
 	clock.add(8 * time.Minute)
@@ -143,10 +149,8 @@ func TestTimeoutDestroysAcrossRestart(t *testing.T) {
 // TestTimeoutExtended: update --timeout moves the deadline from now and
 // warns again before the new one.
 func TestTimeoutExtended(t *testing.T) {
-	e := newEnv(t)
+	e, clock, m := lifetimeEnv(t, sandbox.Config{})
 	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := e.newManager(t, clock, sandbox.Config{})
 	sb := e.running(t, clock, time.Minute, sandbox.OnTimeoutDestroy)
 	_ = m.CheckLifetimes(ctx) // warned at once
 	clock.add(30 * time.Second)
@@ -173,10 +177,8 @@ func TestTimeoutExtended(t *testing.T) {
 // TestTimeoutPausesThenPausedTTLDestroys: --on-timeout pause pauses; the
 // paused TTL then destroys it, counted from the pause.
 func TestTimeoutPausesThenPausedTTLDestroys(t *testing.T) {
-	e := newEnv(t)
+	e, clock, m := lifetimeEnv(t, sandbox.Config{PausedTTL: time.Hour})
 	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := e.newManager(t, clock, sandbox.Config{PausedTTL: time.Hour})
 	sb := e.running(t, clock, 5*time.Second, sandbox.OnTimeoutPause)
 	clock.add(5 * time.Second)
 	_ = m.CheckLifetimes(ctx)
@@ -206,10 +208,8 @@ func TestTimeoutPausesThenPausedTTLDestroys(t *testing.T) {
 
 // TestPausedKeptWithoutTTL: without --paused-ttl a paused sandbox stays.
 func TestPausedKeptWithoutTTL(t *testing.T) {
-	e := newEnv(t)
+	e, clock, m := lifetimeEnv(t, sandbox.Config{})
 	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := e.newManager(t, clock, sandbox.Config{})
 	sb := e.running(t, clock, time.Second, sandbox.OnTimeoutPause)
 	clock.add(time.Second)
 	_ = m.CheckLifetimes(ctx)
@@ -272,10 +272,8 @@ func TestLabels(t *testing.T) {
 // TestSnapshotCap: beyond --max-snapshots the oldest unpinned snapshot
 // goes; pinned ones stay.
 func TestSnapshotCap(t *testing.T) {
-	e := newEnv(t)
+	e, clock, m := lifetimeEnv(t, sandbox.Config{MaxSnapshots: 2})
 	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := e.newManager(t, clock, sandbox.Config{MaxSnapshots: 2})
 	sb := e.running(t, clock, 0, "")
 	if _, err := m.Pause(ctx, "team-a", sb.ID); err != nil {
 		t.Fatal(err)

@@ -34,6 +34,17 @@ def list_sandboxes(all: bool, labels: Optional[Mapping[str, str]] = None) -> Cal
     return Call(routes.list_sandboxes, query={"all": True if all else None, "label": label or None})
 
 
+def update_request(idle_timeout: Optional[int], public: Optional[bool], auto_start: Optional[bool],
+                   timeout: Optional[int], on_timeout: Optional[str], labels: Optional[Mapping[str, str]],
+                   remove_labels: Optional[Sequence[str]]) -> UpdateRequest:
+    """The body of an update, with what was given."""
+    out: UpdateRequest = encode({
+        "idle_timeout": idle_timeout, "public": public, "auto_start": auto_start, "timeout": timeout,
+        "on_timeout": on_timeout, "labels": dict(labels) if labels else None,
+        "remove_labels": list(remove_labels) if remove_labels else None})
+    return out
+
+
 def update(ref: str, req: UpdateRequest) -> Call:
     return sb(routes.update_sandbox, ref, dict(req))
 

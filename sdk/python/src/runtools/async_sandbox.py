@@ -21,7 +21,6 @@ from .async_computer import AsyncComputer
 from .async_files import AsyncFiles
 from .models import ExecResult, Link, ProcessInfo, SandboxEvent, SandboxInfo, Snapshot, Template
 from .async_process import AsyncProcess
-from .requests import UpdateRequest
 from .async_watch import AsyncWatcher
 
 if TYPE_CHECKING:
@@ -102,10 +101,7 @@ class AsyncSandbox(SandboxFields):
         """Changes the idle timeout (seconds, 0 never pauses), public URLs, start on use, the
         hard lifetime (timeout seconds from now, 0 none; on_timeout "destroy" or "pause"), or
         labels (set labels, remove remove_labels)."""
-        req: UpdateRequest = encode({
-            "idle_timeout": idle_timeout, "public": public, "auto_start": auto_start, "timeout": timeout,
-            "on_timeout": on_timeout, "labels": dict(labels) if labels else None,
-            "remove_labels": list(remove_labels) if remove_labels else None})
+        req = calls.update_request(idle_timeout, public, auto_start, timeout, on_timeout, labels, remove_labels)
         return await self._sandbox_call(calls.update(self.ref, req))
 
     async def set_egress(self, policy: EgressArg) -> "AsyncSandbox":

@@ -23,7 +23,6 @@ from .config import Config, resolve
 from .files import Files
 from .models import ExecResult, Link, ProcessInfo, SandboxEvent, SandboxInfo, Snapshot, Template
 from .process import Process
-from .requests import UpdateRequest
 from .watch import Watcher
 
 if TYPE_CHECKING:
@@ -104,10 +103,7 @@ class Sandbox(SandboxFields):
         """Changes the idle timeout (seconds, 0 never pauses), public URLs, start on use, the
         hard lifetime (timeout seconds from now, 0 none; on_timeout "destroy" or "pause"), or
         labels (set labels, remove remove_labels)."""
-        req: UpdateRequest = encode({
-            "idle_timeout": idle_timeout, "public": public, "auto_start": auto_start, "timeout": timeout,
-            "on_timeout": on_timeout, "labels": dict(labels) if labels else None,
-            "remove_labels": list(remove_labels) if remove_labels else None})
+        req = calls.update_request(idle_timeout, public, auto_start, timeout, on_timeout, labels, remove_labels)
         return self._sandbox_call(calls.update(self.ref, req))
 
     def set_egress(self, policy: EgressArg) -> "Sandbox":
