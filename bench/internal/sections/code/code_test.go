@@ -12,18 +12,10 @@ import (
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
-func ms(xs ...float64) stats.Samples {
-	var s stats.Samples
-	for _, x := range xs {
-		s = append(s, time.Duration(x*float64(time.Millisecond)))
-	}
-	return s
-}
-
 func measured() *Section {
 	s := &Section{Config: Config{Runs: 2, FirstRuns: 1}, Took: 42 * time.Second, Interp: 900 * time.Millisecond,
 		Python: "Python 3.11.2, httpx 0.23.3", Warm: []*measure.Result{
-			{Name: nameGoExec, Samples: ms(20, 30)}, {Name: namePyExec, Samples: ms(30, 60)}, {Name: nameRunCode, Samples: ms(40, 50)}}}
+			{Name: nameGoExec, Samples: reporttest.MS(20, 30)}, {Name: namePyExec, Samples: reporttest.MS(30, 60)}, {Name: nameRunCode, Samples: reporttest.MS(40, 50)}}}
 	s.First.Add([]stats.Phase{{Name: phFirstResult, D: 1500 * time.Millisecond}, {Name: phFirstCreate, D: 400 * time.Millisecond},
 		{Name: phFirstCell, D: 1100 * time.Millisecond}})
 	return s
@@ -45,7 +37,7 @@ func TestReport(t *testing.T) {
 func TestReportPythonDroppedAndNoFirstRuns(t *testing.T) {
 	s := measured()
 	s.Warm[1] = &measure.Result{Name: namePyExec, Dropped: "the Python side: EOF:\nModuleNotFoundError | x"}
-	s.Warm[2].Samples = ms(30, 40)
+	s.Warm[2].Samples = reporttest.MS(30, 40)
 	s.First, s.FirstSkipped = stats.PhaseSet{}, "left out with -code-first-runs=0"
 	p := reporttest.Render(t, s,
 		"| exec `true`, Python SDK (`Sandbox.exec`) | — | — | dropped: the Python side: EOF: ModuleNotFoundError \\| x |\n",
