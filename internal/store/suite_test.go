@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/internal/auth"
+	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store/pgtest"
+)
+
+// The tests of this package form a conformance suite: each one that
+// takes a database runs once on SQLite and once on PostgreSQL, through
+// eachBackend.
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// opener opens one database, the same one at each call; the store is
+// closed at the end of the test.
+type opener func(t *testing.T) *Store
+
+// eachBackend runs test on a fresh, empty database of each backend.
+func eachBackend(t *testing.T, test func(t *testing.T, open opener)) {
+	backends := []struct {
+		name string
+		db   func(t *testing.T) func(context.Context) (*Store, error)
+	}{
+		{"sqlite", func(t *testing.T) func(context.Context) (*Store, error) {
+			path := filepath.Join(t.TempDir(), "runtools.db")
+			return func(ctx context.Context) (*Store, error) { return Open(ctx, path) }
+		}},
+		{"postgres", func(t *testing.T) func(context.Context) (*Store, error) {
+			url := pgtest.Shared(t).NewDatabase(t)
+			return func(ctx context.Context) (*Store, error) { return OpenPostgres(ctx, url) }
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			openDB := b.db(t)
+			test(t, func(t *testing.T) *Store {
+				t.Helper()
+				s, err := openDB(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				return s
+			})
+		})
+	}
+}
+
+// withTeams opens the database and records teams a and b.
+func withTeams(t *testing.T, open opener) *Store {
+	t.Helper()
+	s := open(t)
+	for _, name := range []string{"a", "b"} {
+		if err := s.CreateTeam(t.Context(), auth.Team{ID: "team-" + name, Name: name, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func newSandbox(team, name, ip string) *sandbox.Sandbox {
+	return &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: team, Name: name, Template: "base", State: sandbox.Creating,
+		VCPUs: 2, MemoryMB: 1024, DiskMB: 2048, IP: netip.MustParseAddr(ip), Secret: "s",
+		Env: map[string]string{"A": "1"}, CreatedAt: time.Now().UTC()}
+}
