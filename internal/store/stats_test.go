@@ -9,8 +9,8 @@ import (
 
 func TestCountByState(t *testing.T) { eachBackend(t, testCountByState) }
 
-func testCountByState(t *testing.T, open opener) {
-	s := withTeams(t, open)
+func testCountByState(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
 	ctx := t.Context()
 	got, err := s.CountByState(ctx)
 	if err != nil || len(got) != 0 {

@@ -15,8 +15,8 @@ import (
 
 func TestSandboxRecords(t *testing.T) { eachBackend(t, testSandboxRecords) }
 
-func testSandboxRecords(t *testing.T, open opener) {
-	s := withTeams(t, open)
+func testSandboxRecords(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
 	ctx := t.Context()
 	sb := newSandbox("team-a", "web", "10.88.0.2")
 	if err := s.InsertSandbox(ctx, sb); err != nil {
@@ -59,7 +59,7 @@ func testSandboxRecords(t *testing.T, open opener) {
 		t.Errorf("reuse after destroy: %v", err)
 	}
 	s.Close()
-	s2 := open(t)
+	s2 := tdb.open(t)
 	got, err := s2.GetSandbox(ctx, sb.ID)
 	if err != nil || got.State != sandbox.Destroyed || got.StopReason != "destroyed" || got.StoppedAt.IsZero() {
 		t.Errorf("after reopen: %+v %v", got, err)
@@ -77,8 +77,8 @@ func testSandboxRecords(t *testing.T, open opener) {
 
 func TestKeys(t *testing.T) { eachBackend(t, testKeys) }
 
-func testKeys(t *testing.T, open opener) {
-	s := withTeams(t, open)
+func testKeys(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
 	ctx := t.Context()
 	key := auth.NewKey()
 	lookup, hash := auth.Hash(key)
@@ -119,9 +119,9 @@ func testKeys(t *testing.T, open opener) {
 
 func TestCustomTemplates(t *testing.T) { eachBackend(t, testCustomTemplates) }
 
-func testCustomTemplates(t *testing.T, open opener) {
+func testCustomTemplates(t *testing.T, tdb testDB) {
 	ctx := t.Context()
-	s := withTeams(t, open)
+	s := withTeams(t, tdb)
 	mk := func(id, team, name string, version int, public bool) *build.Template {
 		return &build.Template{ID: id, TeamID: team, Name: name, Version: version, Public: public,
 			Stack:  layer.Stack{Base: "/templates/base/rootfs", Layers: []string{"aa", "bb"}},

@@ -18,12 +18,25 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// opener opens one database, the same one at each call; the store is
-// closed at the end of the test.
-type opener func(t *testing.T) *Store
+// testDB is one database of a backend, empty at first.
+type testDB struct {
+	name string // of the backend
+	try  func(context.Context) (*Store, error)
+}
+
+// open opens the database (again); the store is closed at the end of the test.
+func (d testDB) open(t *testing.T) *Store {
+	t.Helper()
+	s, err := d.try(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
 
 // eachBackend runs test on a fresh, empty database of each backend.
-func eachBackend(t *testing.T, test func(t *testing.T, open opener)) {
+func eachBackend(t *testing.T, test func(t *testing.T, tdb testDB)) {
 	backends := []struct {
 		name string
 		db   func(t *testing.T) func(context.Context) (*Store, error)
@@ -39,24 +52,15 @@ func eachBackend(t *testing.T, test func(t *testing.T, open opener)) {
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			openDB := b.db(t)
-			test(t, func(t *testing.T) *Store {
-				t.Helper()
-				s, err := openDB(t.Context())
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			})
+			test(t, testDB{b.name, b.db(t)})
 		})
 	}
 }
 
 // withTeams opens the database and records teams a and b.
-func withTeams(t *testing.T, open opener) *Store {
+func withTeams(t *testing.T, tdb testDB) *Store {
 	t.Helper()
-	s := open(t)
+	s := tdb.open(t)
 	for _, name := range []string{"a", "b"} {
 		if err := s.CreateTeam(t.Context(), auth.Team{ID: "team-" + name, Name: name, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
