@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/store/pgtest"
 )
 
@@ -98,4 +100,31 @@ func TestPostgresConcurrentStart(t *testing.T) {
 	if err != nil || len(teams) != 0 {
 		t.Errorf("teams of the new database: %v, %v", teams, err)
 	}
+}
+
+// One server at a time on a PostgreSQL database, until nodes exist.
+func TestExclusive(t *testing.T) {
+	url := pgtest.Shared(t).NewDatabase(t)
+	var stores [2]*Store
+	for i := range stores {
+		s, err := OpenPostgres(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	release, err := stores[0].Exclusive(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[1].Exclusive(t.Context()); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("a second server: %v, want conflict", err)
+	}
+	release()
+	release2, err := stores[1].Exclusive(t.Context())
+	if err != nil {
+		t.Fatalf("after the first server let go: %v", err)
+	}
+	release2()
 }
