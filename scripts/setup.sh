@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 
 RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-versions are not served
 RUNSC_DIR=/usr/local/lib/runtools
-# podman is for the benchmark; openssh-client, chromium and nodejs for the
-# tests (ssh/scp/sftp, the browser tests with Playwright, and the
-# TypeScript SDK's build and tests).
-PACKAGES=(mmdebstrap nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs)
+# podman is for the benchmark; openssh-client, chromium, nodejs and
+# postgresql for the tests (ssh/scp/sftp, the browser tests with
+# Playwright, the TypeScript SDK's build and tests, and the store's tests
+# on PostgreSQL, which start their own throwaway server).
+PACKAGES=(mmdebstrap nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs postgresql)
 export PATH="/usr/local/go/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
