@@ -14,7 +14,7 @@ type conn interface {
 }
 
 // db runs the store's queries, written with ? placeholders, on c: it
-// rewrites them for the dialect, and marks a lost connection to the
+// rewrites them and their text arguments for the dialect, and marks a lost connection to the
 // database as errdefs.ErrUnavailable.
 type db struct {
 	c conn
@@ -22,17 +22,17 @@ type db struct {
 }
 
 func (x db) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	r, err := x.c.ExecContext(ctx, x.d.rebind(q), args...)
+	r, err := x.c.ExecContext(ctx, x.d.rebind(q), x.d.args(args)...)
 	return r, x.d.classify(err)
 }
 
 func (x db) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := x.c.QueryContext(ctx, x.d.rebind(q), args...)
+	rows, err := x.c.QueryContext(ctx, x.d.rebind(q), x.d.args(args)...)
 	return rows, x.d.classify(err)
 }
 
 func (x db) QueryRowContext(ctx context.Context, q string, args ...any) row {
-	return row{x.c.QueryRowContext(ctx, x.d.rebind(q), args...), x.d}
+	return row{x.c.QueryRowContext(ctx, x.d.rebind(q), x.d.args(args)...), x.d}
 }
 
 // row is a *sql.Row whose Scan classifies errors as db does.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
@@ -27,6 +29,8 @@ type dialect struct {
 	isUnique func(err error) bool
 	// lost reports whether err means the database cannot be reached.
 	lost func(err error) bool
+	// text makes a string argument storable as text (nil: any string is).
+	text func(s string) string
 	// forUpdate ends a SELECT that locks the rows it reads until the
 	// transaction ends ("" where a transaction locks the whole database).
 	forUpdate string
@@ -60,6 +64,7 @@ var onPostgres = &dialect{
 		return errors.As(err, &pe) && pe.Code == "23505" // unique_violation
 	},
 	lost:      pgLost,
+	text:      validText,
 	forUpdate: " FOR UPDATE",
 	// A transaction-scoped advisory lock; the key is arbitrary but fixed.
 	lockEvents: "SELECT pg_advisory_xact_lock(7011990001)",
@@ -72,6 +77,38 @@ func (d *dialect) classify(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: the database cannot be reached: %w", errdefs.ErrUnavailable, err)
+}
+
+// args makes a query's string arguments storable as the dialect's text,
+// copying args only if one must change.
+func (d *dialect) args(args []any) []any {
+	if d.text == nil {
+		return args
+	}
+	var fixed []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || d.text(s) == s {
+			continue
+		}
+		if fixed == nil {
+			fixed = slices.Clone(args)
+		}
+		fixed[i] = d.text(s)
+	}
+	if fixed == nil {
+		return args
+	}
+	return fixed
+}
+
+// validText replaces, with U+FFFD, the bytes PostgreSQL's text refuses:
+// NUL, and whatever is not UTF-8 (such as an error from another program).
+func validText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // numberPlaceholders rewrites ? placeholders as $1, $2, ... The store's

@@ -178,3 +178,30 @@ func testSSHKeys(t *testing.T, tdb testDB) {
 		t.Errorf("no such team: %v", err)
 	}
 }
+
+// Text that is not valid UTF-8, or holds NUL bytes (an error from a
+// program, a Latin-1 Dockerfile), is recorded all the same: as it is on
+// SQLite, with those bytes as U+FFFD on PostgreSQL, whose text refuses them.
+func TestBadText(t *testing.T) { eachBackend(t, testBadText) }
+
+func testBadText(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
+	ctx := t.Context()
+	bad := "crashed: caf\xe9\x00!"
+	sb := newSandbox("team-a", "", "10.88.0.2")
+	if err := s.InsertSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	sb.State, sb.StopReason, sb.Why = sandbox.Stopped, bad, bad
+	if err := s.UpdateSandbox(ctx, sb); err != nil {
+		t.Fatalf("recording a stop with a reason of bad text: %v", err)
+	}
+	got, err := s.GetSandbox(ctx, sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"sqlite": bad, "postgres": "crashed: caf\uFFFD\uFFFD!"}[tdb.name]
+	if got.StopReason != want {
+		t.Errorf("stop reason %q, want %q", got.StopReason, want)
+	}
+}
