@@ -4,13 +4,19 @@
 // for a cluster of hosts (OpenPostgres). It implements sandbox.Store and
 // the lookups the API server, the SSH gateway and the metrics need.
 //
-// Both databases sit behind the one Store type: the queries are written
-// once, in the SQL both understand, and a small dialect (dialect.go)
-// covers what differs: placeholders, how a broken uniqueness constraint
-// and a lost connection look, row locks, and the schema. The schema
-// evolves through goose migrations, one directory per dialect under
-// migrations/, with the same version numbers in both; on PostgreSQL an
-// advisory lock lets several hosts start at once on an empty database.
+// Both databases sit behind the one Store type, rather than two packages
+// behind an interface: the queries are the same SQL, written once, and a
+// small dialect (dialect.go) covers what differs: placeholders, text
+// PostgreSQL refuses (NUL, invalid UTF-8), how a broken uniqueness
+// constraint and a lost connection (errdefs.ErrUnavailable) look, row
+// locks, a lock that keeps events in commit order, and the schema. The
+// conformance tests run every test on both.
+//
+// The schema evolves through goose migrations, one directory per dialect
+// under migrations/, with the same version numbers in both. SQLite
+// databases from before goose (which counted migrations in PRAGMA
+// user_version) are adopted as they are. On PostgreSQL, goose's advisory
+// lock lets several hosts start at once on an empty database.
 //
 // Changed wakes watchers in this process only. Telling the other hosts of
 // a cluster (LISTEN/NOTIFY) is left to the step of issue 18 that adds them.
