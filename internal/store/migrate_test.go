@@ -1,8 +1,10 @@
 package store
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,4 +129,41 @@ func TestExclusive(t *testing.T) {
 		t.Fatalf("after the first server let go: %v", err)
 	}
 	release2()
+}
+
+// A database an older runtools left at schema version 5 is adopted at 5,
+// and goose runs 6 to 9 on it: migration 9 turns what was stopped then
+// (with no disk to keep) into destroyed.
+func TestOpenBeforeGooseAtVersion5(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "runtools.db")
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := fs.Glob(migrations, "migrations/sqlite/0000[1-5]_*.sql")
+	for _, f := range files {
+		b, _ := fs.ReadFile(migrations, f)
+		if _, err := old.ExecContext(ctx, string(b)); err != nil { // as the old store did: all at once
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	for _, q := range []string{"PRAGMA user_version = 5",
+		"INSERT INTO teams VALUES ('team-a', 'a', 1)",
+		`INSERT INTO sandboxes (id, team_id, name, template, state, vcpus, memory_mb, disk_mb, ip, secret, created_at)
+			VALUES ('sandbox-old000000001', 'team-a', 'web', 'base', 'stopped', 1, 512, 2048, '10.88.0.2', 's', 1)`} {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sb, err := s.GetSandbox(ctx, "sandbox-old000000001")
+	if err != nil || sb.State != "destroyed" || sb.Disk != "ephemeral" || !sb.AutoStart {
+		t.Errorf("the old sandbox after migrations 6 to 9: %+v, %v", sb, err)
+	}
 }
