@@ -8,6 +8,7 @@ import (
 	"github.com/runtools/runtools/bench/internal/measure"
 	"github.com/runtools/runtools/bench/internal/report"
 	"github.com/runtools/runtools/bench/internal/section"
+	"github.com/runtools/runtools/bench/internal/sections/code"
 	"github.com/runtools/runtools/bench/internal/sections/compare"
 	"github.com/runtools/runtools/bench/internal/sections/density"
 	"github.com/runtools/runtools/bench/internal/sections/desktop"
@@ -64,6 +65,7 @@ type fixture struct {
 	disk    *disk.Section
 	desktop *desktop.Section
 	tpl     *templates.Section
+	code    *code.Section
 	events  *events.Section
 	density *density.Section
 	reuse   *reuse.Section
@@ -73,7 +75,7 @@ func fullConfig() config {
 	c := config{runs: 20, execRuns: 100, template: "base", platform: "auto", bridge: "rtbench0", subnet: "10.250.0.0/16",
 		rawBridge: "rtbench1", rawSubnet: "10.251.0.0/24", podman: true, pauseRuns: 20, snapRuns: 10, bigRuns: 5, bigMB: 140,
 		proxySeconds: 5, proxyConns: 16, wakeRuns: 5, sshRuns: 20, loginRuns: 10, scpRuns: 3, scpMB: 100, diskRuns: 3,
-		desktopRuns: 3, desktopShotRuns: 20, desktopPauseRuns: 3, eventRuns: 20, densityMax: 150, densityBatch: 4, densityFloor: 15}
+		desktopRuns: 3, desktopShotRuns: 20, desktopPauseRuns: 3, codeRuns: 100, codeFirstRuns: 3, eventRuns: 20, densityMax: 150, densityBatch: 4, densityFloor: 15}
 	c.only, _ = parseSections("")
 	return c
 }
@@ -174,7 +176,7 @@ func fullFixture() *fixture {
 	all := newSections(cfg)
 	f := &fixture{cfg: cfg, all: all, create: pick[*compare.Create](all), exec: pick[*compare.Exec](all),
 		pause: pick[*pause.Section](all), proxy: pick[*proxy.Section](all), ssh: pick[*ssh.Section](all), disk: pick[*disk.Section](all),
-		desktop: pick[*desktop.Section](all), tpl: pick[*templates.Section](all), events: pick[*events.Section](all),
+		desktop: pick[*desktop.Section](all), tpl: pick[*templates.Section](all), code: pick[*code.Section](all), events: pick[*events.Section](all),
 		density: pick[*density.Section](all), reuse: pick[*reuse.Section](all)}
 	f.frame = report.Frame{Date: time.Date(2026, 12, 7, 17, 15, 0, 0, time.UTC),
 		Machine: host.Machine{Kernel: "6.18.44", CPU: "AMD EPYC", Cores: 2, MemoryGB: 23.5, Runsc: "runsc version X",
@@ -191,6 +193,7 @@ func fullFixture() *fixture {
 	fillDisk(f.disk)
 	fillDesktop(f.desktop)
 	fillTemplates(f.tpl)
+	fillCode(f.code)
 	fillEvents(f.events)
 	fillDensity(f.density)
 	f.reuse.Verdict, f.reuse.Detail = "PASS", "a sandbox given the just-freed 10.250.0.3 was created in 467.2 ms"
@@ -276,6 +279,14 @@ func fillTemplates(s *templates.Section) {
 	s.Create = []*measure.Result{{Name: "runtools, custom template", Samples: ss(669.5, 20)}, {Name: "runtools, base", Samples: ss(655.9, 20)}}
 }
 
+func fillCode(s *code.Section) {
+	s.Took, s.Interp, s.Python = 48*time.Second, 1200*time.Millisecond, "Python 3.11.2, httpx 0.23.3"
+	s.Warm = []*measure.Result{{Name: "exec `true`, Go SDK (`client.Exec`)", Samples: ss(36.1, 100)},
+		{Name: "exec `true`, Python SDK (`Sandbox.exec`)", Samples: ss(41.7, 100)},
+		{Name: "run_code `1+1`, Go SDK (`client.RunCode`), warm kernel", Samples: ss(44.9, 100)}}
+	s.First = phasesOf(3, "create to first result", 1650.0, "create", 520.0, "first cell", 1130.0)
+}
+
 func fillEvents(s *events.Section) {
 	states := []string{client.StatePausing, client.StatePaused, client.StateResuming, client.StateRunning}
 	mk := func(name string, sandbox bool, base float64) *events.Stream {
@@ -306,7 +317,7 @@ func fillDensity(s *density.Section) {
 // sections' other branches: parts skipped or failing, the reuse MISS.
 func partialFixture() *fixture {
 	f := fullFixture()
-	f.cfg.only, _ = parseSections("pause,proxy,ssh,disk,desktop,templates,events,density,reuse")
+	f.cfg.only, _ = parseSections("pause,proxy,ssh,disk,desktop,templates,code,events,density,reuse")
 	f.create.Results, f.exec.Results = nil, nil // not run
 	f.pause.Big = pause.Cycle{HoldMB: 140, Runs: 5, Skipped: "left out with -big-runs=0"}
 	f.pause.Snap = pause.Cycle{HoldMB: 0, Runs: 10, Skipped: "the runtools sandbox failed its pause/resume runs"}
@@ -320,6 +331,8 @@ func partialFixture() *fixture {
 	f.desktop.ShotSkipped = "failed: screenshot of x: not a PNG"
 	f.desktop.FirefoxSeen, f.desktop.FirefoxMissing = 2, `"xterm", "Desktop"`
 	f.tpl.Create = f.tpl.Create[:1]
+	f.code.Warm[1] = &measure.Result{Name: f.code.Warm[1].Name, Dropped: "the Python side: EOF: ModuleNotFoundError: No module named 'httpx'"}
+	f.code.First, f.code.FirstSkipped = stats.PhaseSet{}, "left out with -code-first-runs=0"
 	f.events.Failures = []string{"pause: 409 conflict", "resume: timeout"}
 	f.density.PauseFailed, f.density.Paused = "pausing x: disk full", 140
 	f.density.Leaks = []string{"density sandbox a: directory", "density sandbox b: cgroup"}
@@ -371,6 +384,7 @@ func skippedFixture() *fixture {
 	*f.disk = disk.Section{Config: f.disk.Config, Skipped: "left out with -disk-runs=0"}
 	*f.desktop = desktop.Section{Config: f.desktop.Config, Platform: "systrap", Skipped: "left out with -desktop-runs=0"}
 	*f.tpl = templates.Section{Config: f.tpl.Config, Skipped: "failed: cold build: boom"}
+	*f.code = code.Section{Config: f.code.Config, Skipped: "the `code` template is missing; build it with `runtools server build-templates code`"}
 	*f.events = events.Section{Config: f.events.Config, Skipped: "left out with -event-runs=0"}
 	*f.density = density.Section{Config: f.density.Config, Skipped: "left out with -density-max=0"}
 	f.reuse.Verdict, f.reuse.Detail = "N/A", "the new sandbox got 10.250.0.9, not the freed 10.250.0.3"

@@ -34,6 +34,8 @@ type config struct {
 	desktopRuns          int // 0 leaves the desktop section out
 	desktopShotRuns      int
 	desktopPauseRuns     int
+	codeRuns             int // 0 leaves the code interpreter section out
+	codeFirstRuns        int
 	eventRuns            int // 0 leaves the event latency section out
 	densityMax           int // 0 leaves the density section out
 	densityBatch         int
@@ -106,6 +108,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.desktopRuns, "desktop-runs", 3, "desktop create-to-vncReady runs (0: leave the desktop section out)")
 	fs.IntVar(&c.desktopShotRuns, "desktop-shot-runs", 20, "desktop screenshot runs (0: leave them out)")
 	fs.IntVar(&c.desktopPauseRuns, "desktop-pause-runs", 3, "desktop pause/resume runs with Firefox open (0: leave Firefox and them out)")
+	fs.IntVar(&c.codeRuns, "code-runs", 100, "warm runs of exec through the Go and the Python SDK and of run_code in a code sandbox (0: leave the code section out)")
+	fs.IntVar(&c.codeFirstRuns, "code-first-runs", 3, "runs of creating a code sandbox until its first cell's result (0: leave them out)")
 	fs.IntVar(&c.eventRuns, "event-runs", 20, "pause/resume trials of the event latency section, and metrics intervals (0: leave it out)")
 	fs.IntVar(&c.densityMax, "density-max", 150, "most idle sandboxes the density section runs at once (0: leave it out)")
 	fs.IntVar(&c.densityBatch, "density-batch", 4, "sandboxes the density section creates, pauses or destroys at a time")
@@ -123,8 +127,8 @@ func (c *config) check() error {
 		return errors.New("-pause-runs and -big-mb must be at least 1, -snapshot-runs and -big-runs at least 0")
 	case c.proxySeconds < 0 || c.wakeRuns < 0 || c.sshRuns < 0 || c.loginRuns < 0 || c.scpRuns < 0 || c.diskRuns < 0:
 		return errors.New("-proxy-seconds, -wake-runs, -ssh-runs, -login-runs, -scp-runs and -disk-runs must be at least 0")
-	case c.desktopRuns < 0 || c.desktopShotRuns < 0 || c.desktopPauseRuns < 0:
-		return errors.New("-desktop-runs, -desktop-shot-runs and -desktop-pause-runs must be at least 0")
+	case c.desktopRuns < 0 || c.desktopShotRuns < 0 || c.desktopPauseRuns < 0 || c.codeRuns < 0 || c.codeFirstRuns < 0:
+		return errors.New("-desktop-runs, -desktop-shot-runs, -desktop-pause-runs, -code-runs and -code-first-runs must be at least 0")
 	case c.proxyConns < 1 || c.scpMB < 1:
 		return errors.New("-proxy-conns and -scp-mb must be at least 1")
 	}
@@ -140,10 +144,10 @@ func (c *config) commandLine() string {
 	}
 	return fmt.Sprintf("`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d"+
 		" -proxy-seconds %d -proxy-conns %d -wake-runs %d -ssh-runs %d -login-runs %d -scp-runs %d -scp-mb %d -disk-runs %d"+
-		" -desktop-runs %d -desktop-shot-runs %d -desktop-pause-runs %d"+
+		" -desktop-runs %d -desktop-shot-runs %d -desktop-pause-runs %d -code-runs %d -code-first-runs %d"+
 		" -event-runs %d -density-max %d -density-batch %d -density-floor %d%s`",
 		c.runs, c.execRuns, c.pauseRuns, c.snapRuns, c.bigRuns, c.bigMB,
 		c.proxySeconds, c.proxyConns, c.wakeRuns, c.sshRuns, c.loginRuns, c.scpRuns, c.scpMB, c.diskRuns,
-		c.desktopRuns, c.desktopShotRuns, c.desktopPauseRuns,
+		c.desktopRuns, c.desktopShotRuns, c.desktopPauseRuns, c.codeRuns, c.codeFirstRuns,
 		c.eventRuns, c.densityMax, c.densityBatch, c.densityFloor, only)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/runtools/runtools/bench/internal/section"
+	"github.com/runtools/runtools/bench/internal/sections/code"
 	"github.com/runtools/runtools/bench/internal/sections/compare"
 	"github.com/runtools/runtools/bench/internal/sections/density"
 	"github.com/runtools/runtools/bench/internal/sections/desktop"
@@ -47,6 +48,8 @@ func newSections(cfg config) []section.Section {
 			PauseRuns: cfg.desktopPauseRuns}},
 		// custom templates: Dockerfile builds, creates against base
 		&templates.Section{Config: templates.Config{Runs: cfg.runs}},
+		// the code interpreter: Python SDK against Go SDK, run_code against exec, first result
+		&code.Section{Config: code.Config{Runs: cfg.codeRuns, FirstRuns: cfg.codeFirstRuns}},
 		// event stream latency and metrics cadence
 		&events.Section{Config: events.Config{Runs: cfg.eventRuns, Template: cfg.template}},
 		// idle sandboxes at once, paused ones kept

@@ -7,7 +7,7 @@ package templates
 
 import "embed"
 
-// Code is the code template's build context: base with a Jupyter kernel
+// Code is the code template's build context: base with IPython
 // and Python's scientific stack.
 //
 //go:embed code

@@ -31,13 +31,21 @@ It needs root (network namespaces, gVisor), the pinned runsc build and the
 packages that "make setup" installs. State lives in --data-dir: the SQLite
 database, each sandbox's files, and runsc's state.
 
+With --cluster postgres://..., the records (teams, keys, sandboxes, events,
+snapshots, templates) live in that PostgreSQL database instead, migrated at
+start. For now a cluster has one server: a second one on the same database
+is refused; several hosts, forwarding between them and object storage come
+in later releases. Give the password in PGPASSWORD or ~/.pgpass rather
+than in the URL, which other users of the host can see.
+
 At the first start, RUNTOOLS_API_KEY (if set) becomes the admin key;
 otherwise a key is generated, printed once, and stored in DATA_DIR/admin-key.
 
 Sandboxes keep running when the server stops or crashes; the next start
 adopts them, and cleans up whatever an interrupted operation left behind.`,
 		Example: `  sudo runtools server
-  sudo RUNTOOLS_API_KEY=my-long-secret-key runtools server --data-dir /srv/runtools --listen 0.0.0.0:7070`,
+  sudo RUNTOOLS_API_KEY=my-long-secret-key runtools server --data-dir /srv/runtools --listen 0.0.0.0:7070
+  sudo PGPASSWORD=... runtools server --cluster postgres://runtools@db.internal:5432/runtools?sslmode=require`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -62,6 +70,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/runtools", "directory for the database, sandboxes and runsc state")
+	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db; one server per database for now")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "address of the HTTP API")
 	f.StringVar(&cfg.Proxy.Listen, "proxy-listen", ":8080", "address of the dev-server URLs ({port}-{id}.{domain}); empty turns them off")
 	f.StringVar(&cfg.Proxy.Domain, "proxy-domain", "sandboxes.localhost", "domain of the dev-server URLs (point *.DOMAIN at this host)")

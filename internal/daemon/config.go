@@ -10,6 +10,7 @@ import (
 // Config is everything `runtools server` can be told.
 type Config struct {
 	DataDir      string // database, sandboxes, runsc state; default /var/lib/runtools
+	Cluster      string // PostgreSQL URL: records live there, not in DataDir's SQLite file
 	Listen       string // API address, default 127.0.0.1:7070
 	Proxy        ProxyConfig
 	SSH          SSHConfig

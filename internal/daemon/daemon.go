@@ -39,11 +39,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err := prepareDataDir(cfg); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.path("runtools.db"))
+	st, release, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer release()
 	if err := bootstrap(ctx, cfg, st, out); err != nil {
 		return err
 	}
@@ -108,6 +109,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
 	}
 	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+}
+
+// openStore opens the records: in PostgreSQL with --cluster, which this
+// server then holds for itself (one server per cluster database until
+// runtools knows of several hosts), else in SQLite in the data directory.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (st *store.Store, release func(), err error) {
+	if cfg.Cluster == "" {
+		st, err = store.Open(ctx, cfg.path("runtools.db"))
+		return st, func() {}, err
+	}
+	if st, err = store.OpenPostgres(ctx, cfg.Cluster); err != nil {
+		return nil, nil, fmt.Errorf("opening the cluster database: %w", err)
+	}
+	if release, err = st.Exclusive(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	log.Info("records are in the cluster database (PostgreSQL)")
+	return st, release, nil
 }
 
 // newAPI makes the API server, with metrics, the dashboard and custom

@@ -1,5 +1,5 @@
 // Package interp runs code in a sandbox's code interpreter: the server of
-// templates/interpreter (Jupyter kernels for Python, vm contexts for
+// templates/interpreter (IPython kernels for Python, vm contexts for
 // JavaScript), which it puts into the sandbox and starts at the first use,
 // and reaches on the sandbox's loopback through the agent, never over the
 // network. It checks what the interpreter sends, which runs inside the
@@ -30,8 +30,8 @@ const Port = 49999
 // Dir is where the interpreter's files go in a sandbox.
 const Dir = "/opt/runtools/interpreter"
 
-// jupyter is there in a template that can run the Python kernel.
-const jupyter = "/usr/lib/python3/dist-packages/jupyter_client"
+// ipython is there in a template that can run the Python kernel.
+const ipython = "/usr/lib/python3/dist-packages/IPython"
 
 // startWait bounds how long a starting interpreter has to listen.
 const startWait = 60 * time.Second
@@ -98,9 +98,9 @@ func (in *Interp) do(ctx context.Context, method, path string, body any) (*http.
 // start puts the interpreter's files into the sandbox, starts it, and
 // waits until it listens.
 func (in *Interp) start(ctx context.Context) error {
-	if _, err := in.ag.Stat(ctx, jupyter); err != nil {
+	if _, err := in.ag.Stat(ctx, ipython); err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) {
-			return fmt.Errorf("this sandbox has no code interpreter (its template has no Jupyter kernel): "+
+			return fmt.Errorf("this sandbox has no code interpreter (its template has no IPython kernel): "+
 				"create it with --template code, or build your template FROM code: %w", errdefs.ErrConflict)
 		}
 		return err

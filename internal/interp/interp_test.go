@@ -97,7 +97,7 @@ func TestStartsTheInterpreterOnFirstUse(t *testing.T) {
 	}
 }
 
-func TestNoInterpreterWithoutJupyter(t *testing.T) {
+func TestNoInterpreterWithoutIPython(t *testing.T) {
 	ag := newFake(t, false)
 	err := New(ag).Run(context.Background(), client.RunCodeRequest{Code: "1"}, func(client.CodeEvent) error { return nil })
 	if !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "--template code") || len(ag.started) != 0 {

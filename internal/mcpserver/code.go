@@ -36,7 +36,7 @@ type CodeOutput struct {
 }
 
 func (t tools) addCodeTools(s *mcp.Server) {
-	addRaw(s, "run_code", "Run a cell of Python (or JavaScript) in a sandbox's Jupyter kernel, like a notebook: state stays between calls, the last expression's value is returned as text, and plots come back as images. A cell that raises is not a tool error: see error. The sandbox needs the code template.", changes, t.runCode)
+	addRaw(s, "run_code", "Run a cell of Python (or JavaScript) in a sandbox's IPython kernel, like a notebook: state stays between calls, the last expression's value is returned as text, and plots come back as images. A cell that raises is not a tool error: see error. The sandbox needs the code template.", changes, t.runCode)
 }
 
 func (t tools) runCode(ctx context.Context, in CodeInput) (*mcp.CallToolResult, CodeOutput, error) {

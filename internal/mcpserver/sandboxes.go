@@ -24,7 +24,7 @@ type sandboxed interface{ ref() string }
 
 // CreateInput is create_sandbox's input.
 type CreateInput struct {
-	Template    string            `json:"template,omitempty" jsonschema:"template to start from: base (default: Node.js, npm, Bun, git, Python 3, curl), desktop (an XFCE desktop with Firefox and Chromium), code (base with a Jupyter kernel for run_code) or one of your team's"`
+	Template    string            `json:"template,omitempty" jsonschema:"template to start from: base (default: Node.js, npm, Bun, git, Python 3, curl), desktop (an XFCE desktop with Firefox and Chromium), code (base with an IPython kernel for run_code) or one of your team's"`
 	Name        string            `json:"name,omitempty" jsonschema:"a name to refer to the sandbox by, unique in your team; default: none, use its ID"`
 	VCPUs       int               `json:"vcpus,omitempty" jsonschema:"virtual CPUs; default 2"`
 	MemoryMB    int               `json:"memory_mb,omitempty" jsonschema:"memory in MB; default 1024"`

@@ -17,6 +17,7 @@ import (
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
+	"github.com/runtools/runtools/internal/store/pgtest"
 )
 
 // fakeRuntime records sandboxes; startErr makes Start fail.
@@ -123,10 +124,20 @@ type env struct {
 	dir string
 }
 
+// onPostgres, while TestManagerOnPostgres runs, is the server newEnv's
+// stores are PostgreSQL databases on; otherwise they are SQLite files.
+var onPostgres *pgtest.Server
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	var st *store.Store
+	var err error
+	if onPostgres != nil {
+		st, err = store.OpenPostgres(ctx, onPostgres.NewDatabase(t))
+	} else {
+		st, err = store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

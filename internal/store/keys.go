@@ -69,7 +69,7 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 func (s *Store) DeleteKey(ctx context.Context, teamID, ref string) error {
 	// By ID, or by name when that names one key: an admin's name may
 	// match keys of several teams, and then only an ID says which.
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx db) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE (id = ? OR name = ?) AND (? = '' OR team_id = ?)`,
 			ref, ref, teamID, teamID).Scan(&n); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,15 +22,16 @@ func TestLifetimesMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := len(migrations) - 1
-	for _, m := range migrations[:before] {
-		if _, err := db.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
+	files, _ := fs.Glob(migrations, "migrations/sqlite/0000[1-9]_*.sql")
+	for _, f := range files { // as the store before goose did
+		b, _ := fs.ReadFile(migrations, f)
+		if _, err := db.ExecContext(ctx, string(b)); err != nil {
+			t.Fatalf("%s: %v", f, err)
 		}
 	}
 	pausedAt := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
 	for _, q := range []string{
-		fmt.Sprintf("PRAGMA user_version = %d", before),
+		"PRAGMA user_version = 9",
 		`INSERT INTO teams (id, name, created_at) VALUES ('team-a', 'a', 1)`,
 		`INSERT INTO sandboxes (id, team_id, name, template, state, vcpus, memory_mb, disk_mb, ip, secret, metadata, created_at)
 			VALUES ('sandbox-old00001', 'team-a', 'old', 'base', 'paused', 2, 1024, 2048, '10.9.0.2', 's', '{"owner":"bob"}', 1)`,
@@ -60,21 +62,39 @@ func TestLifetimesMigration(t *testing.T) {
 		t.Errorf("migrated snapshots: %+v %v", snaps, err)
 	}
 
-	// The new fields round-trip.
-	sb.Labels = map[string]string{"app": "web"}
-	sb.TimeoutAt, sb.OnTimeout, sb.TimeoutWarned = pausedAt.Add(time.Hour), sandbox.OnTimeoutPause, true
-	if err := s.UpdateSandbox(ctx, sb); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := s.GetSandbox(ctx, sb.ID)
-	if got.Labels["app"] != "web" || !got.TimeoutAt.Equal(sb.TimeoutAt) || got.OnTimeout != sandbox.OnTimeoutPause || !got.TimeoutWarned {
-		t.Errorf("after update: %+v", got)
-	}
-	snaps[0].Pinned = true
-	if err := s.UpdateSnapshot(ctx, snaps[0]); err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := s.Snapshots(ctx, sb.ID); !again[0].Pinned {
-		t.Errorf("pin not kept")
-	}
+}
+
+// TestLifetimeFields: labels, the timeout, when it was paused and pinned
+// snapshots round-trip on each backend.
+func TestLifetimeFields(t *testing.T) {
+	eachBackend(t, func(t *testing.T, tdb testDB) {
+		ctx := t.Context()
+		s := withTeams(t, tdb)
+		sb := newSandbox("team-a", "web", "10.88.0.2")
+		at := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+		sb.Labels, sb.TimeoutAt, sb.OnTimeout, sb.PausedAt = map[string]string{"app": "web"}, at, sandbox.OnTimeoutPause, at
+		if err := s.InsertSandbox(ctx, sb); err != nil {
+			t.Fatal(err)
+		}
+		sb.TimeoutWarned, sb.Labels["env"] = true, "prod"
+		if err := s.UpdateSandbox(ctx, sb); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetSandbox(ctx, sb.ID)
+		if err != nil || got.Labels["app"] != "web" || got.Labels["env"] != "prod" || !got.TimeoutAt.Equal(at) ||
+			got.OnTimeout != sandbox.OnTimeoutPause || !got.TimeoutWarned || !got.PausedAt.Equal(at) {
+			t.Errorf("read back: %+v %v", got, err)
+		}
+		sn := &sandbox.Snapshot{ID: sandbox.NewSnapshotID(), SandboxID: sb.ID, TeamID: "team-a", Name: "golden", Pinned: true, CreatedAt: at}
+		if err := s.InsertSnapshot(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+		sn.Pinned = false
+		if err := s.UpdateSnapshot(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+		if snaps, _ := s.Snapshots(ctx, sb.ID); len(snaps) != 1 || snaps[0].Pinned {
+			t.Errorf("snapshots: %+v", snaps)
+		}
+	})
 }

@@ -28,7 +28,7 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx db) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
@@ -40,7 +40,7 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		}
 		return recordEvent(ctx, tx, sb.ID, "", sb.State, sb.Why)
 	})
-	if isUnique(err) {
+	if s.db.d.isUnique(err) {
 		if sb.Name != "" {
 			return fmt.Errorf("%w: a sandbox named %q already exists; pick another name or destroy it first", errdefs.ErrAlreadyExists, sb.Name)
 		}
@@ -60,9 +60,9 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx db) error {
 		var old string
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM sandboxes WHERE id = ?`, sb.ID).Scan(&old); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM sandboxes WHERE id = ?`+tx.d.forUpdate, sb.ID).Scan(&old); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: sandbox %s", errdefs.ErrNotFound, sb.ID)
 			}
@@ -88,7 +88,12 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	return nil
 }
 
-func recordEvent(ctx context.Context, tx *sql.Tx, id string, from, to sandbox.State, why string) error {
+func recordEvent(ctx context.Context, tx db, id string, from, to sandbox.State, why string) error {
+	if tx.d.lockEvents != "" {
+		if _, err := tx.ExecContext(ctx, tx.d.lockEvents); err != nil {
+			return err
+		}
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO sandbox_events (sandbox_id, at, from_state, to_state, why) VALUES (?, ?, ?, ?, ?)`,
 		id, time.Now().UnixNano(), string(from), string(to), why)
 	return err
@@ -122,7 +127,7 @@ func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
 // AddEvent records something that happened to a sandbox without a change
 // of state (such as its desktop coming up).
 func (s *Store) AddEvent(ctx context.Context, id string, state sandbox.State, why string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error { return recordEvent(ctx, tx, id, state, state, why) })
+	err := s.tx(ctx, func(tx db) error { return recordEvent(ctx, tx, id, state, state, why) })
 	if err != nil {
 		return fmt.Errorf("recording an event of %s: %w", id, err)
 	}
@@ -154,17 +159,17 @@ func (s *Store) GetSandbox(ctx context.Context, id string) (*sandbox.Sandbox, er
 // FindSandbox returns a team's sandbox by ID, or by name among live ones.
 // Another team's sandbox is reported as not found.
 func (s *Store) FindSandbox(ctx context.Context, teamID, ref string) (*sandbox.Sandbox, error) {
-	var row *sql.Row
+	var r row
 	if ref == "" {
 		return nil, fmt.Errorf("%w: a sandbox ID or name is required", errdefs.ErrNotFound)
 	}
 	if sandbox.IsID(ref) {
-		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE id = ? AND team_id = ?`, ref, teamID)
+		r = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes WHERE id = ? AND team_id = ?`, ref, teamID)
 	} else {
-		row = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes
+		r = s.db.QueryRowContext(ctx, `SELECT `+sandboxColumns+` FROM sandboxes
 			WHERE name = ? AND team_id = ? AND state != 'destroyed'`, ref, teamID)
 	}
-	sb, err := scanSandbox(row)
+	sb, err := scanSandbox(r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no sandbox %q; see `runtools sandbox list`", errdefs.ErrNotFound, ref)
 	}

@@ -1,16 +1,17 @@
 package store
 
 import (
-	"context"
 	"maps"
 	"testing"
 
 	"github.com/runtools/runtools/internal/sandbox"
 )
 
-func TestCountByState(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
+func TestCountByState(t *testing.T) { eachBackend(t, testCountByState) }
+
+func testCountByState(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
+	ctx := t.Context()
 	got, err := s.CountByState(ctx)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("empty store: %v, %v", got, err)

@@ -1,6 +1,25 @@
-// Package store keeps runtools' records (teams, API keys, sandboxes) in an
-// embedded SQLite database file. It implements sandbox.Store and the
-// key lookups the API server needs.
+// Package store keeps runtools' records (teams, API keys, SSH keys,
+// sandboxes and their events, snapshots, custom templates) in a SQL
+// database: an embedded SQLite file on a single host (Open), or PostgreSQL
+// for a cluster of hosts (OpenPostgres). It implements sandbox.Store and
+// the lookups the API server, the SSH gateway and the metrics need.
+//
+// Both databases sit behind the one Store type, rather than two packages
+// behind an interface: the queries are the same SQL, written once, and a
+// small dialect (dialect.go) covers what differs: placeholders, text
+// PostgreSQL refuses (NUL, invalid UTF-8), how a broken uniqueness
+// constraint and a lost connection (errdefs.ErrUnavailable) look, row
+// locks, a lock that keeps events in commit order, and the schema. The
+// conformance tests run every test on both.
+//
+// The schema evolves through goose migrations, one directory per dialect
+// under migrations/, with the same version numbers in both. SQLite
+// databases from before goose (which counted migrations in PRAGMA
+// user_version) are adopted as they are. On PostgreSQL, goose's advisory
+// lock lets several hosts start at once on an empty database.
+//
+// Changed wakes watchers in this process only. Telling the other hosts of
+// a cluster (LISTEN/NOTIFY) is left to the step of issue 18 that adds them.
 package store
 
 import (
@@ -9,69 +28,70 @@ import (
 	"fmt"
 	"time"
 
-	_ "modernc.org/sqlite" // the SQLite driver, pure Go
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver, pure Go
+	_ "modernc.org/sqlite"             // the SQLite driver, pure Go
 )
 
-// Store is the SQLite database. Safe for concurrent use.
+// Store is the database. Safe for concurrent use.
 type Store struct {
-	db      *sql.DB
+	pool    *sql.DB
+	db      db // pool, with queries rewritten for its dialect
 	changed signal
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
+// Open opens (creating if needed) the SQLite database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	pool, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
 	// One connection: SQLite has one writer anyway, and this keeps
 	// transactions free of busy errors.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	pool.SetMaxOpenConns(1)
+	return open(ctx, pool, onSQLite)
+}
+
+// OpenPostgres connects to the PostgreSQL database at url
+// (postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=...) and migrates it.
+// Several hosts may open the same database at once.
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	if _, err := pgx.ParseConfig(url); err != nil {
+		return nil, fmt.Errorf("reading the PostgreSQL URL: %w", err)
 	}
-	return s, nil
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("opening the PostgreSQL database: %w", err)
+	}
+	pool.SetMaxOpenConns(16)
+	pool.SetMaxIdleConns(4)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return open(ctx, pool, onPostgres)
+}
+
+func open(ctx context.Context, pool *sql.DB, d *dialect) (*Store, error) {
+	if err := migrate(ctx, pool, d); err != nil {
+		pool.Close()
+		return nil, d.classify(err)
+	}
+	return &Store{pool: pool, db: db{pool, d}}, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return s.pool.Close() }
 
-func (s *Store) migrate(ctx context.Context) error {
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("reading schema version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this runtools (%d); upgrade runtools", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migrating database to version %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// tx runs fn in a transaction, committed if fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(db) error) error {
+	tx, err := s.pool.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return s.db.d.classify(err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(db{tx, s.db.d}); err != nil {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return s.db.d.classify(tx.Commit())
 }
 
 func toUnix(t time.Time) int64 {

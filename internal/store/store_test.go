@@ -1,10 +1,7 @@
 package store
 
 import (
-	"context"
 	"errors"
-	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,32 +13,11 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 )
 
-func open(t *testing.T) (*Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "runtools.db")
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	ctx := context.Background()
-	for _, name := range []string{"a", "b"} {
-		if err := s.CreateTeam(ctx, auth.Team{ID: "team-" + name, Name: name, CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return s, path
-}
+func TestSandboxRecords(t *testing.T) { eachBackend(t, testSandboxRecords) }
 
-func newSandbox(team, name, ip string) *sandbox.Sandbox {
-	return &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: team, Name: name, Template: "base", State: sandbox.Creating,
-		VCPUs: 2, MemoryMB: 1024, DiskMB: 2048, IP: netip.MustParseAddr(ip), Secret: "s",
-		Env: map[string]string{"A": "1"}, CreatedAt: time.Now().UTC()}
-}
-
-func TestSandboxRecords(t *testing.T) {
-	s, path := open(t)
-	ctx := context.Background()
+func testSandboxRecords(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
+	ctx := t.Context()
 	sb := newSandbox("team-a", "web", "10.88.0.2")
 	if err := s.InsertSandbox(ctx, sb); err != nil {
 		t.Fatal(err)
@@ -83,11 +59,7 @@ func TestSandboxRecords(t *testing.T) {
 		t.Errorf("reuse after destroy: %v", err)
 	}
 	s.Close()
-	s2, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := tdb.open(t)
 	got, err := s2.GetSandbox(ctx, sb.ID)
 	if err != nil || got.State != sandbox.Destroyed || got.StopReason != "destroyed" || got.StoppedAt.IsZero() {
 		t.Errorf("after reopen: %+v %v", got, err)
@@ -103,9 +75,11 @@ func TestSandboxRecords(t *testing.T) {
 	}
 }
 
-func TestKeys(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
+func TestKeys(t *testing.T) { eachBackend(t, testKeys) }
+
+func testKeys(t *testing.T, tdb testDB) {
+	s := withTeams(t, tdb)
+	ctx := t.Context()
 	key := auth.NewKey()
 	lookup, hash := auth.Hash(key)
 	k := auth.Key{ID: "key-1", TeamID: "team-a", Name: "ci", Lookup: lookup, Hash: hash, CreatedAt: time.Now()}
@@ -143,9 +117,11 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-func TestCustomTemplates(t *testing.T) {
-	ctx := context.Background()
-	s, _ := open(t)
+func TestCustomTemplates(t *testing.T) { eachBackend(t, testCustomTemplates) }
+
+func testCustomTemplates(t *testing.T, tdb testDB) {
+	ctx := t.Context()
+	s := withTeams(t, tdb)
 	mk := func(id, team, name string, version int, public bool) *build.Template {
 		return &build.Template{ID: id, TeamID: team, Name: name, Version: version, Public: public,
 			Stack:  layer.Stack{Base: "/templates/base/rootfs", Layers: []string{"aa", "bb"}},

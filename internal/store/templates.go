@@ -33,7 +33,7 @@ func (s *Store) InsertTemplate(ctx context.Context, t *build.Template) error {
 func (s *Store) Templates(ctx context.Context, teamID string) ([]*build.Template, error) {
 	return queryAll(ctx, s.db, "listing templates", scanTemplate, `SELECT id, team_id, name, version, stack, config,
 		source, from_ref, built_by, created_at, size_bytes, public
-		FROM custom_templates WHERE ? = '' OR team_id = ? OR public = 1 ORDER BY created_at DESC, version DESC`, teamID, teamID)
+		FROM custom_templates WHERE ? = '' OR team_id = ? OR public = TRUE ORDER BY created_at DESC, version DESC`, teamID, teamID)
 }
 
 func scanTemplate(r scanner) (*build.Template, error) {

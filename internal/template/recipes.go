@@ -13,7 +13,7 @@ func Builtin() []Recipe {
 	return []Recipe{baseRecipe(), desktopRecipe(), codeRecipe()}
 }
 
-// codeRecipe is base with a Jupyter kernel, numpy, pandas and matplotlib,
+// codeRecipe is base with IPython (Jupyter's Python kernel), numpy, pandas and matplotlib,
 // and the code interpreter that run_code talks to: a Dockerfile built
 // like a custom template.
 func codeRecipe() Recipe {
@@ -23,7 +23,7 @@ func codeRecipe() Recipe {
 	}
 	return Recipe{
 		Name: "code",
-		Description: "base plus a code interpreter for run_code: a Jupyter kernel (Python) with numpy, pandas and matplotlib, " +
+		Description: "base plus a code interpreter for run_code: an IPython kernel (Python) with numpy, pandas and matplotlib, " +
 			"and persistent JavaScript contexts. Built from templates/code/Dockerfile.",
 		Dockerfile: &Dockerfile{From: "base", Context: ctx},
 		Tracked:    append(slices.Clone(baseTracked), "python3-ipykernel", "python3-pandas", "python3-matplotlib"),

@@ -1,7 +1,8 @@
 // runtools code interpreter: one persistent JavaScript context.
 //
 // server.py runs this with Node.js and writes one request a line on its
-// stdin: {"code": "...", "timeout_ms": N}. It answers with CodeEvent lines
+// stdin: {"code": "...", "env": {...}, "timeout_ms": N}. Its first line
+// says {"type":"ready"}. It answers with CodeEvent lines
 // on stdout (stdout, stderr, result, error) and last {"type":"end"}.
 // Top-level declarations and globals stay from one cell to the next; a
 // cell whose value is a promise is awaited.
@@ -44,6 +45,9 @@ function resultOf(value) {
 async function run(req) {
   const ms = req.timeout_ms > 0 ? req.timeout_ms : undefined;
   let timedOut = false;
+  const env = req.env || {};
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
   try {
     let value = new vm.Script(req.code, { filename: 'cell.js' }).runInContext(context, { timeout: ms });
     if (value && typeof value.then === 'function') {
@@ -58,11 +62,19 @@ async function run(req) {
     timedOut = Boolean(err && (err.timedOut || err.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'));
     const e = err instanceof Error || (err && err.stack) ? err : new Error(String(err));
     emit({ type: 'error', error: { name: e.name || 'Error', value: e.message || String(err), traceback: String(e.stack || '') } });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
   }
   emit({ type: 'end', timed_out: timedOut });
 }
 
+// server.py interrupts a Python cell with SIGINT; a JavaScript cell ends
+// at its own timeout, so SIGINT must not end the context.
+process.on('SIGINT', () => {});
 let chain = Promise.resolve();
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   chain = chain.then(() => run(JSON.parse(line)));
 }).on('close', () => process.exit(0));
+emit({ type: 'ready' });

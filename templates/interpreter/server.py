@@ -5,9 +5,10 @@ agent (never from the network) and speaks the CodeEvent wire of
 api/openapi.yaml: it writes those events as they come, one JSON object a
 line, and the daemon checks and forwards them.
 
-Each context is one kernel that lives as long as the sandbox: a Jupyter
-kernel (ipykernel) for python, a persistent Node.js vm context for
-javascript. A cell's timeout interrupts the cell, not the kernel; a kernel
+Each context is one kernel process that lives as long as the sandbox: an
+IPython shell for python (pykernel.py: the core of a Jupyter kernel,
+without ZeroMQ between it and its caller), a persistent Node.js vm context
+for javascript (jsrepl.js). A cell's timeout interrupts the cell, not the kernel; a kernel
 that died is started again, with a notice that its state is lost.
 """
 
@@ -15,6 +16,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -24,147 +26,39 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT = 49999
 HERE = os.path.dirname(os.path.abspath(__file__))
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-MIME = {
-    "text/plain": "text", "text/html": "html", "text/markdown": "markdown",
-    "image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpeg",
-    "text/latex": "latex", "application/json": "json",
-    "application/javascript": "javascript",
-}
 GRACE = 10.0  # seconds an interrupted cell has to end before a restart
 RESTARTED = "the kernel had died and was started again: its state (variables, imports) is lost"
+READY_WAIT = 120.0  # seconds a new kernel has to say it is ready
 
 
-def result(data, is_main):
-    """A CodeResult from a Jupyter MIME bundle."""
-    out = {"is_main": is_main} if is_main else {}
-    for mime, field in MIME.items():
-        if mime in data:
-            v = data[mime]
-            out[field] = "".join(v) if isinstance(v, list) and field != "json" else v
-    if isinstance(out.get("svg"), bytes):
-        out["svg"] = out["svg"].decode()
-    return out
+class Kernel:
+    """A kernel process that takes one request a line on its stdin and
+    answers with event lines on its stdout, the last one "end"."""
 
-
-class PythonKernel:
-    """A Jupyter kernel and its client."""
-
-    language = "python"
-
-    def __init__(self, cwd):
-        self.cwd = cwd
+    def __init__(self, argv, cwd):
+        self.argv, self.cwd = argv, cwd
         self.start()
 
     def start(self):
-        from jupyter_client.manager import KernelManager
-
-        env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
-        self.km = KernelManager(kernel_name="python3")
-        self.km.start_kernel(cwd=self.cwd, env=env)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=120)
-        self.silent("from matplotlib_inline.backend_inline import set_matplotlib_formats as _rt_f\n"
-                    "_rt_f('png', 'svg'); del _rt_f")
-
-    def alive(self):
-        return self.km.is_alive()
-
-    def restart(self):
-        try:
-            self.kc.stop_channels()
-            self.km.shutdown_kernel(now=True)
-        except Exception:
-            pass
-        self.start()
-
-    def shutdown(self):
-        try:
-            self.kc.stop_channels()
-            self.km.shutdown_kernel(now=True)
-        except Exception:
-            pass
-
-    def silent(self, code):
-        msg_id = self.kc.execute(code, silent=True, store_history=False)
-        self.kc.get_shell_msg(timeout=60)
-        return msg_id
-
-    def run(self, code, timeout, emit):
-        """Runs a cell, emitting events; returns (execution_count, timed_out)."""
-        msg_id = self.kc.execute(code, store_history=True, allow_stdin=False)
-        deadline = time.monotonic() + timeout if timeout else None
-        timed_out, count = False, 0
-        while True:
-            wait = 1.0
-            if deadline is not None:
-                wait = max(0.05, min(wait, deadline - time.monotonic()))
-            try:
-                msg = self.kc.get_iopub_msg(timeout=wait)
-            except queue.Empty:
-                if not self.alive():
-                    emit({"type": "error", "error": {"name": "KernelDied", "value": "the kernel died while the cell ran",
-                                                     "traceback": ""}})
-                    self.restart()
-                    emit({"type": "notice", "text": RESTARTED})
-                    return count, timed_out
-                if deadline is not None and time.monotonic() >= deadline:
-                    if timed_out:  # interrupted and still running: start again
-                        self.restart()
-                        emit({"type": "notice", "text": "the cell did not stop when interrupted: " + RESTARTED})
-                        return count, True
-                    timed_out = True
-                    self.km.interrupt_kernel()
-                    deadline = time.monotonic() + GRACE
-                continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            t, c = msg["msg_type"], msg["content"]
-            if t == "stream":
-                emit({"type": "stderr" if c["name"] == "stderr" else "stdout", "text": c["text"]})
-            elif t == "execute_result":
-                count = c.get("execution_count") or count
-                emit({"type": "result", "result": result(c["data"], True)})
-            elif t == "display_data":
-                emit({"type": "result", "result": result(c["data"], False)})
-            elif t == "error":
-                tb = ANSI.sub("", "\n".join(c.get("traceback", [])))
-                emit({"type": "error", "error": {"name": c["ename"], "value": c["evalue"], "traceback": tb}})
-            elif t == "execute_input":
-                count = c.get("execution_count") or count
-            elif t == "status" and c["execution_state"] == "idle":
-                return count, timed_out
-
-    def set_env(self, env):
-        """Sets env for one cell and returns the code that puts it back."""
-        self.silent("import os as _rt_os\n_rt_saved = {k: _rt_os.environ.get(k) for k in %r}\n"
-                    "_rt_os.environ.update(%r)" % (list(env), env))
-        return ("[_rt_os.environ.pop(k, None) if v is None else _rt_os.environ.__setitem__(k, v) "
-                "for k, v in _rt_saved.items()]; del _rt_saved")
-
-
-class NodeKernel:
-    """A Node.js process holding one vm context (jsrepl.js)."""
-
-    language = "javascript"
-
-    def __init__(self, cwd):
-        self.cwd = cwd
-        self.count = 0
-        self.start()
-
-    def start(self):
-        self.p = subprocess.Popen(["node", os.path.join(HERE, "jsrepl.js")], cwd=self.cwd, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, bufsize=0)
+        # Buffered: an unbuffered pipe reads a line a byte at a time.
+        self.p = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.lines = queue.Queue()
         threading.Thread(target=self.pump, args=(self.p, self.lines), daemon=True).start()
+        self.next_event(READY_WAIT)  # its first line says it is ready
 
     @staticmethod
     def pump(p, lines):
         for line in p.stdout:
             lines.put(line)
         lines.put(None)
+
+    def next_event(self, wait):
+        """The kernel's next event, or None if it ended or said nothing for wait."""
+        try:
+            line = self.lines.get(timeout=wait)
+        except queue.Empty:
+            return None
+        return None if line is None else json.loads(line)
 
     def alive(self):
         return self.p.poll() is None
@@ -178,30 +72,43 @@ class NodeKernel:
             self.p.kill()
         self.p.wait()
 
-    def run(self, code, timeout, emit):
-        self.count += 1
-        self.p.stdin.write((json.dumps({"code": code, "timeout_ms": int(timeout * 1000)}) + "\n").encode())
+    def run(self, code, env, timeout, emit):
+        """Runs a cell, emitting its events; returns (execution_count, timed_out)."""
+        req = {"code": code, "env": env or {}, "timeout_ms": int(timeout * 1000)}
+        self.p.stdin.write((json.dumps(req) + "\n").encode())
+        self.p.stdin.flush()
+        deadline, timed_out = time.monotonic() + timeout, False
         while True:
-            try:
-                line = self.lines.get(timeout=(timeout or 3600) + GRACE)
-            except queue.Empty:
-                line = None
-            if line is None:
+            ev = self.next_event(max(0.01, deadline - time.monotonic()))
+            if ev is None and self.alive() and not timed_out:
+                timed_out = True  # interrupt the cell, and give it GRACE to end
+                self.p.send_signal(signal.SIGINT)
+                deadline = time.monotonic() + GRACE
+                continue
+            if ev is None:
+                died = not self.alive()
                 self.restart()
-                emit({"type": "error", "error": {"name": "KernelDied", "value": "the Node.js context ended while the cell ran", "traceback": ""}})
-                emit({"type": "notice", "text": RESTARTED})
-                return self.count, False
-            ev = json.loads(line)
+                if died:
+                    emit({"type": "error", "error": {"name": "KernelDied", "value": "the kernel died while the cell ran",
+                                                     "traceback": ""}})
+                    emit({"type": "notice", "text": RESTARTED})
+                else:
+                    emit({"type": "notice", "text": "the cell did not stop when interrupted: " + RESTARTED})
+                return 0, timed_out
             if ev["type"] == "end":
-                return self.count, ev.get("timed_out", False)
+                return ev.get("execution_count", 0), timed_out or ev.get("timed_out", False)
             emit(ev)
 
-    def set_env(self, env):
-        self.run("Object.assign(process.env, %s)" % json.dumps(env), 60, lambda ev: None)
-        return None
+
+def python_kernel(cwd):
+    return Kernel([sys.executable, os.path.join(HERE, "pykernel.py")], cwd)
 
 
-KERNELS = {"python": PythonKernel, "javascript": NodeKernel}
+def node_kernel(cwd):
+    return Kernel(["node", os.path.join(HERE, "jsrepl.js")], cwd)
+
+
+KERNELS = {"python": python_kernel, "javascript": node_kernel}
 
 
 class Context:
@@ -320,10 +227,8 @@ class Handler(BaseHTTPRequestHandler):
             if not c.kernel.alive():
                 c.kernel.restart()
                 emit({"type": "notice", "text": RESTARTED})
-            undo = c.kernel.set_env(req["env"]) if req.get("env") else None
-            count, timed_out = c.kernel.run(req.get("code", ""), (req.get("timeout_ms") or 300000) / 1000.0, emit)
-            if undo:
-                c.kernel.silent(undo)
+            timeout = (req.get("timeout_ms") or 300000) / 1000.0
+            count, timed_out = c.kernel.run(req.get("code", ""), req.get("env"), timeout, emit)
         emit({"type": "end", "execution_count": count, "timed_out": timed_out})
 
 

@@ -5,8 +5,10 @@ package reporttest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runtools/runtools/bench/internal/report"
+	"github.com/runtools/runtools/bench/internal/stats"
 )
 
 // Reporter is what renders a part: every section.
@@ -52,4 +54,13 @@ func Targets(t testing.TB, got []report.Target, want ...Target) {
 	if !ok {
 		t.Errorf("targets:\n%+v\nwant (empty fields unchecked):\n%+v", got, want)
 	}
+}
+
+// MS is samples of these many milliseconds, for made-up results.
+func MS(ms ...float64) stats.Samples {
+	var s stats.Samples
+	for _, x := range ms {
+		s = append(s, time.Duration(x*float64(time.Millisecond)))
+	}
+	return s
 }

@@ -10,14 +10,6 @@ import (
 	"github.com/runtools/runtools/bench/internal/stats"
 )
 
-func ms(n ...float64) stats.Samples {
-	var s stats.Samples
-	for _, x := range n {
-		s = append(s, time.Duration(x*float64(time.Millisecond)))
-	}
-	return s
-}
-
 func phases(kv ...any) stats.PhaseSet {
 	var p stats.PhaseSet
 	for i := 0; i < len(kv); i += 2 {
@@ -29,11 +21,11 @@ func phases(kv ...any) stats.PhaseSet {
 func TestCreateReport(t *testing.T) {
 	s := &Create{Config: Config{Runs: 3, Template: "base"}, Comparison: Comparison{Platform: "systrap", PodmanWhy: "podman is not usable",
 		Results: []*measure.Result{
-			{Name: measure.Runtools, Samples: ms(500, 520, 510), Teardown: ms(200), Phases: phases(
+			{Name: measure.Runtools, Samples: reporttest.MS(500, 520, 510), Teardown: reporttest.MS(200), Phases: phases(
 				"record + network setup", 4.5, "runsc run + agent ready", 430.0, "first exec", 60.0)},
-			{Name: measure.RawNet, Samples: ms(400, 410, 420), Phases: phases("netns + veth (3 ip calls)", 20.0, "bundle + runsc run", 320.0,
+			{Name: measure.RawNet, Samples: reporttest.MS(400, 410, 420), Phases: phases("netns + veth (3 ip calls)", 20.0, "bundle + runsc run", 320.0,
 				"first exec (runsc exec)", 65.0)},
-			{Name: RawNone, Samples: ms(300), Teardown: ms(1500)},
+			{Name: RawNone, Samples: reporttest.MS(300), Teardown: reporttest.MS(1500)},
 		}}}
 	p := reporttest.Render(t, s,
 		"\n### Create to first exec (3 runs per system)\n\n| system | p50 | p99 | runs |\n",
@@ -54,8 +46,8 @@ func TestCreateReport(t *testing.T) {
 
 func TestExecReport(t *testing.T) {
 	s := &Exec{Config: Config{ExecRuns: 2}, Comparison: Comparison{Results: []*measure.Result{
-		{Name: measure.Runtools, Samples: ms(20, 21)}, {Name: Agent, Samples: ms(15, 16)},
-		{Name: measure.RawNet, Samples: ms(60, 61)}, {Name: Spawn, Samples: ms(18, 19)},
+		{Name: measure.Runtools, Samples: reporttest.MS(20, 21)}, {Name: Agent, Samples: reporttest.MS(15, 16)},
+		{Name: measure.RawNet, Samples: reporttest.MS(60, 61)}, {Name: Spawn, Samples: reporttest.MS(18, 19)},
 	}}}
 	p := reporttest.Render(t, s)
 	if want := "\n### Exec of `true` in a running sandbox (2 runs per system)\n\n| system | p50 | p99 | runs |\n|---|---:|---:|---:|\n| runtools (Go SDK) | 20.0 ms | 21.0 ms | 2 |\n"; !strings.HasPrefix(p.Results, want) {

@@ -11,12 +11,11 @@ import (
 )
 
 func TestReport(t *testing.T) {
-	ms := func(x float64) stats.Samples { return stats.Samples{time.Duration(x * float64(time.Millisecond))} }
 	st := func(name string, sandbox bool, recv float64) *Stream {
-		s := &Stream{Name: name, Sandbox: sandbox, FromAt: ms(1.5), FromCall: ms(-0.25), ByState: map[string]stats.Samples{
-			client.StatePausing: ms(1), client.StatePaused: ms(2), client.StateResuming: ms(3), client.StateRunning: ms(4)}}
+		s := &Stream{Name: name, Sandbox: sandbox, FromAt: reporttest.MS(1.5), FromCall: reporttest.MS(-0.25), ByState: map[string]stats.Samples{
+			client.StatePausing: reporttest.MS(1), client.StatePaused: reporttest.MS(2), client.StateResuming: reporttest.MS(3), client.StateRunning: reporttest.MS(4)}}
 		if sandbox {
-			s.MetricsRecv, s.MetricsAt = ms(recv), ms(1000)
+			s.MetricsRecv, s.MetricsAt = reporttest.MS(recv), reporttest.MS(1000)
 		}
 		return s
 	}
