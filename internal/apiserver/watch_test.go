@@ -76,3 +76,36 @@ func metricsOf(t *testing.T, f *fixture, path string, d time.Duration) map[strin
 	}
 	return seen
 }
+
+// TestWatchStatusCarriesLabels: a sandbox's status events carry its labels
+// and when its timeout runs out.
+func TestWatchStatusCarriesLabels(t *testing.T) {
+	f := newFixture(t)
+	sb := f.sandboxes.byID[f.sandboxA]
+	sb.Labels, sb.TimeoutAt = map[string]string{"app": "web"}, time.Now().Add(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", f.srv.URL+"/v1/sandboxes/"+sb.ID+"/watch?metrics=false", nil)
+	req.Header.Set("Authorization", "Bearer "+f.keyA)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev client.WatchEvent
+		if err := json.Unmarshal([]byte(data), &ev); err != nil || ev.Status == nil {
+			t.Fatalf("first event %s: %v", data, err)
+		}
+		if ev.Status.Labels["app"] != "web" || ev.Status.TimeoutAt == nil {
+			t.Errorf("status: labels %v, timeout_at %v", ev.Status.Labels, ev.Status.TimeoutAt)
+		}
+		return
+	}
+	t.Fatalf("no event: %v", sc.Err())
+}
