@@ -18,6 +18,7 @@ import (
 	"github.com/runtools/runtools/internal/auth"
 	"github.com/runtools/runtools/internal/hostfs"
 	"github.com/runtools/runtools/internal/layer"
+	"github.com/runtools/runtools/internal/network"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
 )
@@ -70,7 +71,11 @@ func (b DockerfileBuilder) Build(ctx context.Context, r template.Recipe, rootfs 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- Run(runCtx, cfg, log, io.Discard) }()
-	defer removeBridge(builderBridge)
+	defer func() {
+		if err := network.Remove(context.WithoutCancel(ctx), builderBridge); err != nil {
+			log.Warn("removing the build server's network", "bridge", builderBridge, "err", err)
+		}
+	}()
 	c, err := client.New("http://"+addr, key)
 	if err != nil {
 		stop()
@@ -161,12 +166,4 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// removeBridge removes a build server's firewall tables and bridge.
-func removeBridge(bridge string) {
-	for _, t := range [][]string{{"inet", "runtools_" + bridge}, {"ip", "runtools_" + bridge + "_nat"}, {"bridge", "runtools_" + bridge + "_ports"}} {
-		exec.Command("nft", "delete", "table", t[0], t[1]).Run()
-	}
-	exec.Command("ip", "link", "del", bridge).Run()
 }

@@ -140,18 +140,24 @@ func (m *Manager) proxyARP() error {
 // daemon does not call Close on a normal stop: sandboxes keep running
 // across daemon restarts.
 func (m *Manager) Close(ctx context.Context) error {
-	var errs []error
-	if err := nft(ctx, removeRules(m.cfg.Bridge)); err != nil {
-		errs = append(errs, fmt.Errorf("removing firewall: %w", err))
-	}
-	if err := deleteLink(m.cfg.Bridge); err != nil {
-		errs = append(errs, fmt.Errorf("removing bridge: %w", err))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := Remove(ctx, m.cfg.Bridge); err != nil {
 		return err
 	}
 	m.log.InfoContext(ctx, "sandbox network removed")
 	return nil
+}
+
+// Remove removes the firewall tables and the bridge that a Manager of
+// bridge made, without one: those of a server that has stopped.
+func Remove(ctx context.Context, bridge string) error {
+	var errs []error
+	if err := nft(ctx, removeRules(bridge)); err != nil {
+		errs = append(errs, fmt.Errorf("removing firewall: %w", err))
+	}
+	if err := deleteLink(bridge); err != nil {
+		errs = append(errs, fmt.Errorf("removing bridge: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // bridgeLink returns the bridge, or ErrUnavailable if Init has not made it.
