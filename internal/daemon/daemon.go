@@ -5,6 +5,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
 	"github.com/runtools/runtools/internal/metrics"
+	"github.com/runtools/runtools/internal/network"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -53,6 +55,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
+	releaseBridge, err := lockBridge(cmp.Or(cfg.Bridge, network.DefaultBridge), cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer releaseBridge()
 	netw, err := startNetwork(ctx, cfg, st, log)
 	if err != nil {
 		return err
