@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/runtools/runtools/internal/daemon"
 	"github.com/runtools/runtools/internal/template"
@@ -86,19 +87,24 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.StringVar(&cfg.Bridge, "bridge", "rt0", "host bridge the sandboxes attach to")
 	f.StringVar(&subnet, "subnet", "10.123.0.0/16", "address range of the sandboxes")
 	f.BoolVar(&cfg.BuildOnStart, "build-templates", true, "build missing templates in the background at start")
-	f.IntVar(&cfg.Build.VCPUs, "build-vcpus", 2, "vCPUs of each sandbox that runs a custom template's build step")
-	f.IntVar(&cfg.Build.MemoryMB, "build-memory-mb", 2048, "memory of each sandbox that runs a custom template's build step")
-	f.DurationVar(&cfg.Build.StepTimeout, "build-step-timeout", 30*time.Minute, "how long one RUN step of a template build may take")
-	f.IntVar(&cfg.Build.MaxContextMB, "build-max-context-mb", 2048, "largest build context a template build takes, uncompressed")
-	f.IntVar(&cfg.Build.MaxImageMB, "build-max-image-mb", 8192, "largest image (its compressed layers) a template build pulls or imports")
-	f.IntVar(&cfg.Build.DiskMB, "build-disk-mb", 10240, "most a template build's step may write; a step that writes more is stopped")
-	f.DurationVar(&cfg.Build.CacheTTL, "build-cache-ttl", 7*24*time.Hour, "how long a cached build layer that no template uses is kept after a build last used it")
+	addBuildFlags(f, &cfg.Build)
 	f.StringVar(&pausedTTL, "paused-ttl", "never", "destroy a sandbox that stays paused this long (a duration such as 72h), or never")
 	f.IntVar(&cfg.MaxSnapshots, "max-snapshots", 0, "snapshots each sandbox keeps: a new one beyond it removes the oldest unpinned; 0 keeps all")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())
 	return cmd
+}
+
+// addBuildFlags adds the flags that limit custom template builds.
+func addBuildFlags(f *pflag.FlagSet, b *daemon.BuildConfig) {
+	f.IntVar(&b.VCPUs, "build-vcpus", 2, "vCPUs of each sandbox that runs a custom template's build step")
+	f.IntVar(&b.MemoryMB, "build-memory-mb", 2048, "memory of each sandbox that runs a custom template's build step")
+	f.DurationVar(&b.StepTimeout, "build-step-timeout", 30*time.Minute, "how long one RUN step of a template build may take")
+	f.IntVar(&b.MaxContextMB, "build-max-context-mb", 2048, "largest build context a template build takes, uncompressed")
+	f.IntVar(&b.MaxImageMB, "build-max-image-mb", 8192, "largest image (its compressed layers) a template build pulls or imports")
+	f.IntVar(&b.DiskMB, "build-disk-mb", 10240, "most a template build's step may write; a step that writes more is stopped")
+	f.DurationVar(&b.CacheTTL, "build-cache-ttl", 7*24*time.Hour, "how long a cached build layer that no template uses is kept after a build last used it")
 }
 
 func buildTemplatesCommand() *cobra.Command {

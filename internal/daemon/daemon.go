@@ -5,7 +5,6 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
 	"github.com/runtools/runtools/internal/metrics"
-	"github.com/runtools/runtools/internal/network"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
@@ -32,12 +30,7 @@ import (
 // the next Run adopts them.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
 	cfg.setDefaults()
-	// The daemon's heap is small (tens of MB) and its allocation rate, under
-	// proxied traffic, high: collect less often than the default 100%,
-	// unless GOGC says otherwise.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	tuneGC()
 	if err := prepareDataDir(cfg); err != nil {
 		return err
 	}
@@ -55,15 +48,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	releaseBridge, err := lockBridge(cmp.Or(cfg.Bridge, network.DefaultBridge), cfg.DataDir)
+	netw, releaseBridge, err := startNetwork(ctx, cfg, st, log)
 	if err != nil {
 		return err
 	}
 	defer releaseBridge()
-	netw, err := startNetwork(ctx, cfg, st, log)
-	if err != nil {
-		return err
-	}
 	// Reaping goes on until Run returns, past ctx: a runsc delete still in
 	// flight at shutdown waits for its sandbox's process to be reaped.
 	reapCtx, stopReaping := context.WithCancel(context.WithoutCancel(ctx))
@@ -116,6 +105,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
 	}
 	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+}
+
+// tuneGC: the daemon's heap is small (tens of MB) and its allocation rate,
+// under proxied traffic, high: collect less often than the default 100%,
+// unless GOGC says otherwise.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 // openStore opens the records: in PostgreSQL with --cluster, which this

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,17 +14,27 @@ import (
 	"github.com/runtools/runtools/internal/store"
 )
 
-// startNetwork readies the host for sandboxes, with the firewall holding
-// every recorded live sandbox (so no policy lapses across a restart), and
-// starts the resolver sandboxes use on their gateway.
-func startNetwork(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*network.Manager, error) {
+// startNetwork takes the bridge for this server (see lockBridge; release
+// gives it up) and readies the host for sandboxes, with the firewall
+// holding every recorded live sandbox, so no policy lapses across a
+// restart.
+func startNetwork(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (_ *network.Manager, release func(), err error) {
+	release, err = lockBridge(cmp.Or(cfg.Bridge, network.DefaultBridge), cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	netw, err := network.New(network.Config{Bridge: cfg.Bridge, Subnet: cfg.Subnet, AgentPort: agentapi.Port}, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	live, err := st.ListSandboxes(ctx, "", false)
 	if err != nil {
-		return nil, fmt.Errorf("listing sandboxes for the firewall: %w", err)
+		return nil, nil, fmt.Errorf("listing sandboxes for the firewall: %w", err)
 	}
 	var members []network.Member
 	for _, sb := range live {
@@ -32,9 +43,9 @@ func startNetwork(ctx context.Context, cfg Config, st *store.Store, log *slog.Lo
 		}
 	}
 	if err := netw.Init(ctx, members); err != nil {
-		return nil, fmt.Errorf("setting up the sandbox network: %w", err)
+		return nil, nil, fmt.Errorf("setting up the sandbox network: %w", err)
 	}
-	return netw, nil
+	return netw, release, nil
 }
 
 // startResolver serves DNS to sandboxes on the gateway.

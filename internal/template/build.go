@@ -106,12 +106,9 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 		return meta{}, fmt.Errorf("creating build dir: %w", err)
 	}
 	rootfs := filepath.Join(tmp, "rootfs")
-	builder := m.builder
-	if r.Dockerfile != nil {
-		if builder = m.docker; builder == nil {
-			return meta{}, rep.fail(fmt.Errorf("template %s is built from a Dockerfile by `sudo runtools server build-templates %s` (make up and make test run it): %w",
-				r.Name, r.Name, errdefs.ErrUnavailable))
-		}
+	builder, err := m.builderOf(r)
+	if err != nil {
+		return meta{}, rep.fail(err)
 	}
 	if err := builder.Build(ctx, r, rootfs, rep); err != nil {
 		return meta{}, rep.fail(err)
@@ -157,22 +154,42 @@ func (m *Manager) build(ctx context.Context, r Recipe, hash string, rep *buildLo
 	if err := atomicfile.SyncDir(tmp); err != nil {
 		return meta{}, rep.fail(fmt.Errorf("syncing build dir: %w", err))
 	}
-	final := m.buildDir(r.Name, hash)
+	if err := m.moveIntoPlace(tmp, m.buildDir(r.Name, hash)); err != nil {
+		return meta{}, rep.fail(err)
+	}
+	committed = true
+	return md, nil
+}
+
+// moveIntoPlace renames a complete build directory to final.
+func (m *Manager) moveIntoPlace(tmp, final string) error {
 	// Anything already there is not ready (we checked under the lock): an
 	// incomplete leftover that would block the rename.
 	if _, err := os.Lstat(final); err == nil {
 		if err := removeTree(final); err != nil {
-			return meta{}, rep.fail(fmt.Errorf("removing incomplete %s: %w", final, err))
+			return fmt.Errorf("removing incomplete %s: %w", final, err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return meta{}, rep.fail(err)
+		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return meta{}, rep.fail(fmt.Errorf("moving build into place: %w", err))
+		return fmt.Errorf("moving build into place: %w", err)
 	}
-	committed = true
 	if err := atomicfile.SyncDir(m.dir); err != nil {
 		m.log.Warn("syncing template cache dir", "err", err)
 	}
-	return md, nil
+	return nil
+}
+
+// builderOf returns what builds r: Debian's bootstrap, or for a recipe
+// with a Dockerfile the custom-template machinery, if this Manager has it.
+func (m *Manager) builderOf(r Recipe) (Builder, error) {
+	if r.Dockerfile == nil {
+		return m.builder, nil
+	}
+	if m.docker == nil {
+		return nil, fmt.Errorf("template %s is built from a Dockerfile by `sudo runtools server build-templates %s` (make up and make test run it): %w",
+			r.Name, r.Name, errdefs.ErrUnavailable)
+	}
+	return m.docker, nil
 }
