@@ -1,0 +1,123 @@
+package integration
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/store/pgtest"
+)
+
+// startNodes starts the nodes named as servers of one cluster on a fresh
+// PostgreSQL database, each with its own bridge and subnet.
+func startNodes(t *testing.T, lease string, names ...string) []*server {
+	url := pgtest.Start(t).NewDatabase(t)
+	var nodes []*server
+	for _, n := range names {
+		nodes = append(nodes, startServer(t, "--cluster", url, "--node-name", n, "--node-lease", lease))
+	}
+	return nodes
+}
+
+// Three nodes on one PostgreSQL: a create through a lands on the node
+// placement picks (c, with a and b cordoned; then the least loaded), and
+// exec and files work through every node; another team's key finds
+// nothing on any node; a SIGKILLed node is lost within its lease, its
+// sandbox reported failed, and adopted back when it returns.
+func TestClusterThreeNodes(t *testing.T) {
+	nodes := startNodes(t, "3s", "a", "b", "c")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	ctx := ctxT(t, 5*time.Minute)
+	list, err := a.client().Nodes(ctx)
+	if err != nil || len(list) != 3 || !list[0].Self || list[1].Self || list[2].State != "ready" || list[0].Slots != 1000 {
+		t.Fatalf("nodes through a: %+v, %v", list, err)
+	}
+	for _, n := range []string{"a", "b"} {
+		if got, err := b.client().SetNodeState(ctx, n, "cordoned"); err != nil || got.State != "cordoned" {
+			t.Fatalf("cordoning %s: %+v %v", n, got, err)
+		}
+	}
+	sb := create(t, a, client.CreateRequest{Name: "placed"})
+	if sb.Node != "c" {
+		t.Fatalf("a create with a and b cordoned went to %q", sb.Node)
+	}
+	for _, via := range []*server{a, b, c} {
+		res, err := via.client().Exec(ctx, "placed", client.ExecRequest{Cmd: []string{"hostname"}})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("exec through %s: %+v %v", via.addr, res, err)
+		}
+	}
+	if _, err := b.client().Files("placed").Write(ctx, "/root/through-b", strings.NewReader("hello"), client.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.client().Files("placed").Read(ctx, "/root/through-b"); err != nil || string(got) != "hello" {
+		t.Fatalf("reading through a what b wrote: %q %v", got, err)
+	}
+
+	// Another team sees nothing, through any node.
+	if _, err := a.client().CreateTeam(ctx, "others"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := a.client().CreateKey(ctx, client.CreateKeyRequest{Name: "k", Team: "others"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, via := range []*server{a, b, c} {
+		if _, err := via.clientWithKey(key.Secret).Exec(ctx, sb.ID, client.ExecRequest{Cmd: []string{"true"}}); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("another team's exec through %s: %v", via.addr, err)
+		}
+	}
+
+	// Uncordoned, creates spread: a and b have none, c one.
+	for _, n := range []string{"a", "b"} {
+		if _, err := a.client().SetNodeState(ctx, n, "ready"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := create(t, a, client.CreateRequest{})
+	second := create(t, a, client.CreateRequest{})
+	if first.Node != "a" || second.Node != "b" {
+		t.Errorf("two creates through a went to %s and %s, want a (a tie goes to the node asked) and b", first.Node, second.Node)
+	}
+	if _, err := a.client().SetNodeState(ctx, "z", "cordoned"); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("cordoning an unknown node: %v", err)
+	}
+
+	lostAndBack(t, a, c, sb)
+}
+
+// lostAndBack SIGKILLs node c, which runs sb: within its lease, a reports
+// it lost and sb failed; restarted, c adopts sb back.
+func lostAndBack(t *testing.T, a, c *server, sb *client.Sandbox) {
+	ctx := ctxT(t, 3*time.Minute)
+	c.kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := a.client().Get(ctx, sb.ID)
+		if err == nil && got.State == "error" && strings.HasPrefix(got.StopReason, "node lost") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after c was killed: %+v %v", got, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	list, _ := a.client().Nodes(ctx)
+	if list[2].State != "lost" || list[2].LostAt.IsZero() {
+		t.Errorf("c after a kill: %+v", list[2])
+	}
+	if _, err := a.client().Exec(ctx, sb.ID, client.ExecRequest{Cmd: []string{"true"}}); !errors.Is(err, client.ErrUnavailable) || !strings.Contains(err.Error(), "lost") {
+		t.Errorf("exec in a lost node's sandbox: %v", err)
+	}
+	c.start()
+	got, err := a.client().Get(ctx, sb.ID)
+	if err != nil || got.State != "running" {
+		t.Fatalf("after c came back: %+v %v", got, err)
+	}
+	res, err := a.client().Exec(ctx, sb.ID, client.ExecRequest{Cmd: []string{"cat", "/root/through-b"}})
+	if err != nil || string(res.Stdout) != "hello" {
+		t.Errorf("after c came back: %+v %v", res, err)
+	}
+}
