@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -39,9 +40,18 @@ func TestClusterThreeNodes(t *testing.T) {
 			t.Fatalf("cordoning %s: %+v %v", n, got, err)
 		}
 	}
+	seen := watchStates(t, b)
 	sb := create(t, a, client.CreateRequest{Name: "placed"})
 	if sb.Node != "c" {
 		t.Fatalf("a create with a and b cordoned went to %q", sb.Node)
+	}
+	select {
+	case id := <-seen:
+		if id != sb.ID {
+			t.Errorf("b's watch saw %s running, want %s", id, sb.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("b's team watch did not see a sandbox c started for a")
 	}
 	for _, via := range []*server{a, b, c} {
 		res, err := via.client().Exec(ctx, "placed", client.ExecRequest{Cmd: []string{"hostname"}})
@@ -86,6 +96,22 @@ func TestClusterThreeNodes(t *testing.T) {
 	}
 
 	lostAndBack(t, a, c, sb)
+}
+
+// watchStates watches the admin team through s and sends the ID of each
+// sandbox that comes to run.
+func watchStates(t *testing.T, s *server) <-chan string {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	seen := make(chan string, 16)
+	go s.client().WatchTeam(ctx, client.WatchOptions{NoMetrics: true}, func(ev client.WatchEvent) error {
+		if ev.Status != nil && ev.Status.State == "running" {
+			seen <- ev.Status.SandboxID
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond) // it is listening
+	return seen
 }
 
 // lostAndBack SIGKILLs node c, which runs sb: within its lease, a reports

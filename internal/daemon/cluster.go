@@ -75,6 +75,7 @@ func joinCluster(ctx context.Context, cfg Config, st *store.Store, tpl *template
 		return nil, err
 	}
 	go m.Run(ctx)
+	go st.Listen(ctx, log)
 	return &node{Member: m, Forwarder: cluster.NewForwarder(self.Name, cluster.NewSigner(secret)), st: st, solo: cfg.Cluster == ""}, nil
 }
 

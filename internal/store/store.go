@@ -18,8 +18,8 @@
 // user_version) are adopted as they are. On PostgreSQL, goose's advisory
 // lock lets several hosts start at once on an empty database.
 //
-// Changed wakes watchers in this process only. Telling the other hosts of
-// a cluster (LISTEN/NOTIFY) is left to the step of issue 18 that adds them.
+// Changed wakes watchers at every recorded change: on PostgreSQL, a
+// change any node of the cluster made (NOTIFY at commit, and Listen).
 package store
 
 import (
@@ -38,6 +38,7 @@ type Store struct {
 	pool    *sql.DB
 	db      db // pool, with queries rewritten for its dialect
 	changed signal
+	url     string // of the PostgreSQL database, for Listen
 }
 
 // Open opens (creating if needed) the SQLite database at path and migrates it.
@@ -67,7 +68,12 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	pool.SetMaxOpenConns(16)
 	pool.SetMaxIdleConns(4)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return open(ctx, pool, onPostgres)
+	s, err := open(ctx, pool, onPostgres)
+	if err != nil {
+		return nil, err
+	}
+	s.url = url
+	return s, nil
 }
 
 func open(ctx context.Context, pool *sql.DB, d *dialect) (*Store, error) {
