@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"errors"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +68,8 @@ func TestClusterThreeNodes(t *testing.T) {
 		t.Fatalf("reading through a what b wrote: %q %v", got, err)
 	}
 
+	devURLs(t, a, b, c, sb)
+
 	// Another team sees nothing, through any node.
 	if _, err := a.client().CreateTeam(ctx, "others"); err != nil {
 		t.Fatal(err)
@@ -96,6 +100,32 @@ func TestClusterThreeNodes(t *testing.T) {
 	}
 
 	lostAndBack(t, a, c, sb)
+}
+
+// devURLs serves a Node.js server in sb, which c runs, and reaches it
+// through every node's proxy: with its access token, and a signed link a
+// made (c signed it); without either, the owner refuses.
+func devURLs(t *testing.T, a, b, c *server, sb *client.Sandbox) {
+	startNode(t, a, sb, 3000, `require("http").createServer((q, r) => r.end("node " + q.url)).listen(3000)`)
+	for _, via := range []*server{a, b, c} {
+		u := via.devURL(sb, 3000) + "/hi"
+		if resp, body := get(t, via.viaProxy(), u, map[string]string{"X-Runtools-Access-Token": sb.AccessToken}); resp.StatusCode != 200 || body != "node /hi" {
+			t.Errorf("GET %s with the token: %d %q", u, resp.StatusCode, body)
+		}
+		if resp, _ := get(t, via.viaProxy(), u, nil); resp.StatusCode != 401 {
+			t.Errorf("GET %s without a token: %d", u, resp.StatusCode)
+		}
+	}
+	link, err := a.client().SignedLink(ctxT(t, time.Minute), sb.ID, 3000, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(b.proxy)
+	u, _ := url.Parse(link.URL)
+	u.Host = u.Hostname() + ":" + port
+	if resp, _ := get(t, b.viaProxy(), u.String(), nil); resp.StatusCode/100 != 2 && resp.StatusCode/100 != 3 {
+		t.Errorf("a signed link through b: %d", resp.StatusCode)
+	}
 }
 
 // watchStates watches the admin team through s and sends the ID of each

@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	}
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
-		px, err := startProxy(ctx, cfg, mgr, met.Proxy(), log)
+		px, err := startProxy(ctx, cfg, mgr, st, met.Proxy(), log)
 		if err != nil {
 			return err
 		}

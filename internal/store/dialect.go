@@ -39,7 +39,7 @@ type dialect struct {
 	// that has seen event N never sees an event below N appear later
 	// ("" where transactions never run at the same time).
 	lockEvents string
-	// notify, run in a transaction that records an event, tells the other
+	// notify, run at the end of every transaction, tells the other
 	// processes on the database at its commit ("" where there are none).
 	notify string
 }

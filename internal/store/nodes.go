@@ -40,21 +40,23 @@ func (s *Store) RegisterNode(ctx context.Context, n cluster.Node) error {
 }
 
 // RenewLease extends a node's lease to until, and reports whether it had
-// been marked lost (it is not any more).
+// been marked lost (it is not any more). It is not a transaction, which
+// would notify every node at each heartbeat: a node marked lost between
+// its two statements stays lost until the next renewal, which sees it.
 func (s *Store) RenewLease(ctx context.Context, name string, now, until time.Time) (wasLost bool, err error) {
-	var lostAt int64
-	err = s.tx(ctx, func(tx db) error {
-		if err := tx.QueryRowContext(ctx, `SELECT lost_at FROM nodes WHERE name = ?`+tx.d.forUpdate, name).Scan(&lostAt); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE nodes SET heartbeat_at = ?, lease_until = ?, lost_at = 0 WHERE name = ?`,
-			toUnix(now), toUnix(until), name)
-		return err
-	})
+	res, err := s.db.ExecContext(ctx, `UPDATE nodes SET lost_at = 0 WHERE name = ? AND lost_at != 0`, name)
 	if err != nil {
 		return false, fmt.Errorf("renewing the lease of node %s: %w", name, err)
 	}
-	return lostAt != 0, nil
+	back, _ := res.RowsAffected()
+	res, err = s.db.ExecContext(ctx, `UPDATE nodes SET heartbeat_at = ?, lease_until = ? WHERE name = ?`, toUnix(now), toUnix(until), name)
+	if err != nil {
+		return false, fmt.Errorf("renewing the lease of node %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, fmt.Errorf("%w: node %s is not registered", errdefs.ErrNotFound, name)
+	}
+	return back > 0, nil
 }
 
 // Nodes lists the nodes by name, each with what runs on it.

@@ -89,11 +89,8 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 }
 
 func recordEvent(ctx context.Context, tx db, id string, from, to sandbox.State, why string) error {
-	for _, q := range []string{tx.d.lockEvents, tx.d.notify} {
-		if q == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+	if tx.d.lockEvents != "" {
+		if _, err := tx.ExecContext(ctx, tx.d.lockEvents); err != nil {
 			return err
 		}
 	}

@@ -87,15 +87,23 @@ func open(ctx context.Context, pool *sql.DB, d *dialect) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.pool.Close() }
 
-// tx runs fn in a transaction, committed if fn returns nil.
+// tx runs fn in a transaction, committed if fn returns nil. On
+// PostgreSQL, its commit notifies the other nodes (see Listen).
 func (s *Store) tx(ctx context.Context, fn func(db) error) error {
 	tx, err := s.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return s.db.d.classify(err)
 	}
-	if err := fn(db{tx, s.db.d}); err != nil {
+	x := db{tx, s.db.d}
+	if err := fn(x); err != nil {
 		tx.Rollback()
 		return err
+	}
+	if s.db.d.notify != "" {
+		if _, err := x.ExecContext(ctx, s.db.d.notify); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	return s.db.d.classify(tx.Commit())
 }
