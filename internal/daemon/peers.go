@@ -18,7 +18,9 @@ const peersTTL = 2 * time.Second
 // gateway, which relay to the node that runs a sandbox, without a query
 // per request.
 type peers struct {
-	st  interface{ Nodes(context.Context) ([]cluster.Node, error) }
+	st interface {
+		Nodes(context.Context) ([]cluster.Node, error)
+	}
 	mu  sync.Mutex
 	at  time.Time
 	all []cluster.Node
