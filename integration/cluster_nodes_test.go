@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,7 @@ func TestClusterThreeNodes(t *testing.T) {
 	}
 
 	devURLs(t, a, b, c, sb)
+	sshThroughNodes(t, a, b, sb)
 
 	// Another team sees nothing, through any node.
 	if _, err := a.client().CreateTeam(ctx, "others"); err != nil {
@@ -125,6 +128,29 @@ func devURLs(t *testing.T, a, b, c *server, sb *client.Sandbox) {
 	u.Host = u.Hostname() + ":" + port
 	if resp, _ := get(t, b.viaProxy(), u.String(), nil); resp.StatusCode/100 != 2 && resp.StatusCode/100 != 3 {
 		t.Errorf("a signed link through b: %d", resp.StatusCode)
+	}
+}
+
+// sshThroughNodes logs in with OpenSSH to sb, which c runs, through a's
+// and b's gateways: commands, exit codes and SFTP work.
+func sshThroughNodes(t *testing.T, a, b *server, sb *client.Sandbox) {
+	u := newSSHUser(t, a, "me")
+	if _, err := a.client().AddSSHKey(ctxT(t, time.Minute), "me", u.pub); err != nil {
+		t.Fatal(err)
+	}
+	for _, via := range []*server{a, b} {
+		u.s = via
+		if out, errOut, code := u.run("placed", "cat /root/through-b; exit 3"); out != "hello" || code != 3 {
+			t.Errorf("ssh through %s: %q %q exit %d", via.addr, out, errOut, code)
+		}
+	}
+	local := filepath.Join(t.TempDir(), "up")
+	if err := os.WriteFile(local, []byte("by sftp"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.scp(false, local, u.remote(sb.ID, "/root/up"))
+	if got, err := a.client().Files(sb.ID).Read(ctxT(t, time.Minute), "/root/up"); err != nil || string(got) != "by sftp" {
+		t.Errorf("a file sent with scp through b: %q %v", got, err)
 	}
 }
 
