@@ -169,14 +169,16 @@ func (rs *remoteSession) start(a sshgate.Attach) error {
 	}
 }
 
-func (rs *remoteSession) Stdout() io.Reader              { return rs.stdout }
-func (rs *remoteSession) Stderr() io.Reader              { return rs.stderr }
-func (rs *remoteSession) Write(p []byte) (int, error)    { return rs.stdin.Write(p) }
-func (rs *remoteSession) CloseStdin() error              { return rs.stdin.Close() }
-func (rs *remoteSession) Resize(cols, rows uint16) error { return rs.s.WindowChange(int(rows), int(cols)) }
-func (rs *remoteSession) Signal(name string) error       { return rs.s.Signal(ssh.Signal(name)) }
-func (rs *remoteSession) StartError() string             { return "" }
-func (rs *remoteSession) Close() error                   { return rs.s.Close() }
+func (rs *remoteSession) Stdout() io.Reader           { return rs.stdout }
+func (rs *remoteSession) Stderr() io.Reader           { return rs.stderr }
+func (rs *remoteSession) Write(p []byte) (int, error) { return rs.stdin.Write(p) }
+func (rs *remoteSession) CloseStdin() error           { return rs.stdin.Close() }
+func (rs *remoteSession) Resize(cols, rows uint16) error {
+	return rs.s.WindowChange(int(rows), int(cols))
+}
+func (rs *remoteSession) Signal(name string) error { return rs.s.Signal(ssh.Signal(name)) }
+func (rs *remoteSession) StartError() string       { return "" }
+func (rs *remoteSession) Close() error             { return rs.s.Close() }
 
 // Wait returns the exit code the other gateway sent.
 func (rs *remoteSession) Wait() (int, error) {
