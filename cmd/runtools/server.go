@@ -75,6 +75,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/runtools", "directory for the database, sandboxes and runsc state")
 	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db, as one node of the cluster on it")
+	f.StringVar(&cfg.ObjectStore, "object-store", "", "with --cluster, also keep paused sandboxes' images in this S3-compatible store (s3://BUCKET?endpoint=HOST:PORT), so they resume on any node; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 	f.StringVar(&cfg.Node.Name, "node-name", "", "this server's name among the cluster's nodes, unique and stable across restarts (default: the host name)")
 	f.StringVar(&cfg.Node.Advertise, "advertise", "", "host or IP the other nodes reach this one's API at (default: the --listen host)")
 	f.IntVar(&cfg.Node.Slots, "node-slots", 1000, "sandboxes this node runs at most; creates beyond go to other nodes, or are refused")

@@ -115,6 +115,7 @@ type Server struct {
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
 	cluster     Cluster      // nil: none
+	mover       Mover        // nil: sandboxes do not move
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -165,6 +166,7 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},
 		{"POST /v1/sandboxes/{ref}/rollback", s.rollback},
 		{"POST /v1/sandboxes/{ref}/fork", s.fork},
+		{"POST /v1/sandboxes/{ref}/move", s.moveSandbox},
 		{"POST /v1/sandboxes/{ref}/ports", s.exposePort},
 		{"DELETE /v1/sandboxes/{ref}/ports/{port}", s.unexposePort},
 		{"POST /v1/sandboxes/{ref}/links", s.signedLink},
@@ -210,6 +212,7 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
 		{"GET /v1/nodes", s.listNodes},
 		{"PATCH /v1/nodes/{name}", s.updateNode},
+		{"POST /v1/nodes/{name}/drain", s.drainNode},
 		{"GET /metrics", s.metrics},
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},

@@ -11,6 +11,7 @@ import (
 type Config struct {
 	DataDir      string // database, sandboxes, runsc state; default /var/lib/runtools
 	Cluster      string // PostgreSQL URL: records live there, not in DataDir's SQLite file
+	ObjectStore  string // s3://BUCKET?endpoint=...: paused sandboxes' images go there too, to resume on any node
 	Listen       string // API address, default 127.0.0.1:7070
 	Proxy        ProxyConfig
 	SSH          SSHConfig

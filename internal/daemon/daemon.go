@@ -101,6 +101,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		return err
 	}
 	api.SetCluster(nd)
+	if err := useObjectStore(ctx, cfg, mgr, st, api, log); err != nil {
+		return err
+	}
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {

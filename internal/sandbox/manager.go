@@ -96,6 +96,8 @@ type Manager struct {
 	quiesceHooks []func(*Sandbox)
 	observer     Observer // nil: none
 	disks        Disks    // nil: every disk is ephemeral
+	images       Images   // nil: pause images stay on this node (move.go)
+	moves        Moves
 }
 
 // NewManager wires a Manager. Call Recover before serving requests.

@@ -81,6 +81,7 @@ type Sandbox struct {
 	Egress       egress.Policy     // where it may connect outside its team's network (normalized)
 	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
 	Node         string            // the server (node of a cluster) that runs it
+	Image        string            // paused: the key of its image in the cluster's object store, once stored
 	// TimeoutAt is when its hard lifetime ends (zero: never); then it is
 	// destroyed, or paused if OnTimeout is OnTimeoutPause. TimeoutWarned
 	// says the warning event for this TimeoutAt was recorded.
