@@ -3,10 +3,10 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"syscall"
 
