@@ -25,6 +25,13 @@ type Config struct {
 	APIKey       string        // admin key to use if the database has none (from RUNTOOLS_API_KEY)
 	PausedTTL    time.Duration // a sandbox paused this long is destroyed; 0: kept for ever
 	MaxSnapshots int           // snapshots each sandbox keeps (the oldest unpinned go first); 0: all
+	Webhooks     WebhookConfig
+}
+
+// WebhookConfig sets up the delivery of webhooks.
+type WebhookConfig struct {
+	AllowPrivate bool          // loopback and private receivers are reached
+	FirstRetry   time.Duration // wait after a first failure, doubling; 0: 10s
 }
 
 // BuildConfig limits the sandboxes that run custom template builds' steps.
