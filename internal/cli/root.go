@@ -72,6 +72,7 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.teamCmd(),
 		a.keyCmd(),
 		a.sshKeyCmd(),
+		a.webhookCmd(),
 		a.mcpCmd(),
 		a.versionCmd(),
 	)
