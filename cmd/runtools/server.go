@@ -91,6 +91,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.StringVar(&pausedTTL, "paused-ttl", "never", "destroy a sandbox that stays paused this long (a duration such as 72h), or never")
 	f.IntVar(&cfg.MaxSnapshots, "max-snapshots", 0, "snapshots each sandbox keeps: a new one beyond it removes the oldest unpinned; 0 keeps all")
 	f.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", true, "deliver webhooks to loopback and private addresses too (receivers on this host or its network); link-local, metadata and the sandboxes' addresses are always refused")
+	f.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long a webhook receiver has to answer a delivery; one that answers later is tried again")
 	f.DurationVar(&cfg.Webhooks.FirstRetry, "webhook-first-retry", 10*time.Second, "wait after a webhook delivery's first failure; it doubles with each (at most 4h), for 17 attempts")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")

@@ -32,6 +32,7 @@ type Config struct {
 type WebhookConfig struct {
 	AllowPrivate bool          // loopback and private receivers are reached
 	FirstRetry   time.Duration // wait after a first failure, doubling; 0: 10s
+	Timeout      time.Duration // a receiver's time to answer; 0: 10s
 }
 
 // BuildConfig limits the sandboxes that run custom template builds' steps.

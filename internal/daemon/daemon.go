@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	}
 	defer res.Close()
 	go mgr.RunIdle(ctx)
-	go webhook.New(webhook.Config{FirstRetry: cfg.Webhooks.FirstRetry, Guard: webhookGuard(cfg)}, st, log).Run(ctx)
+	go webhook.New(webhook.Config{FirstRetry: cfg.Webhooks.FirstRetry, Timeout: cfg.Webhooks.Timeout, Guard: webhookGuard(cfg)}, st, log).Run(ctx)
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}

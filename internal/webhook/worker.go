@@ -100,7 +100,7 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		free := w.cfg.Parallel - len(slots)
 		if free > 0 {
-			out, err := w.st.ClaimDeliveries(ctx, w.now(), w.cfg.Timeout+30*time.Second, free)
+			out, err := w.st.ClaimDeliveries(ctx, w.now(), w.cfg.Timeout+10*time.Second, free)
 			if err != nil && ctx.Err() == nil {
 				w.log.Warn("reading the webhook outbox", "err", err)
 			}
