@@ -6,6 +6,19 @@ import (
 	"time"
 )
 
+// The known answer every SDK's verifier is tested against (openssl dgst
+// -sha256 -hmac whsec_x of "1800000000." and the body).
+const (
+	knownBody = `{"id":"evt_1","type":"created","created_at":"2026-03-01T12:00:00Z","team":"team-a","sandbox":{"id":"sandbox-abc","name":"web","template":"base","state":"running","labels":{"app":"web"}},"data":{"from":"creating","to":"running","reason":"created"}}`
+	knownSig  = "t=1800000000,v1=0b7e639c2189b721f988211e47f6d6e94e0b9ee3e82f45ac2e7927dbec43924e"
+)
+
+func TestWebhookKnownAnswer(t *testing.T) {
+	if got := SignWebhook("whsec_x", time.Unix(1_800_000_000, 0), []byte(knownBody)); got != knownSig {
+		t.Errorf("signature %s, want %s", got, knownSig)
+	}
+}
+
 func TestWebhookSignature(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	body := []byte(`{"id":"evt_1","type":"created"}`)
