@@ -26,8 +26,16 @@ type Outgoing struct {
 // runs out and they are sent again. On PostgreSQL the rows are locked
 // with SKIP LOCKED, so workers of several hosts claim different ones.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Outgoing, error) {
+	// A read first: the worker asks every second and at every event, and
+	// on SQLite a transaction takes the database's write lock.
+	var due int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries WHERE state = ? AND next_at <= ? LIMIT 1) d`,
+		DeliveryPending, toUnix(now)).Scan(&due)
+	if err != nil || due == 0 {
+		return nil, err
+	}
 	var out []Outgoing
-	err := s.tx(ctx, func(tx db) error {
+	err = s.tx(ctx, func(tx db) error {
 		ids, err := queryAll(ctx, tx, "finding due deliveries", func(r scanner) (string, error) {
 			var id string
 			return id, r.Scan(&id)
