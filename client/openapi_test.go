@@ -36,6 +36,8 @@ var specTypes = map[string]any{
 	"CreateKeyRequest": CreateKeyRequest{}, "Identity": Identity{}, "Point": Point{}, "Window": Window{},
 	"WatchEvent": WatchEvent{}, "Error": ErrorBody{}, "RunCodeRequest": RunCodeRequest{}, "CodeResult": CodeResult{},
 	"CodeError": CodeError{}, "CodeEvent": CodeEvent{}, "Execution": Execution{}, "CodeContextRequest": CodeContextRequest{}, "CodeContext": CodeContext{},
+	"Webhook": Webhook{}, "CreateWebhookRequest": CreateWebhookRequest{}, "WebhookDelivery": WebhookDelivery{},
+	"WebhookAttempt": WebhookAttempt{}, "WebhookEvent": WebhookEvent{}, "WebhookSandbox": WebhookSandbox{},
 }
 
 func TestOpenAPIMatchesTheClient(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
+	"github.com/runtools/runtools/internal/webhook"
 )
 
 // Run serves until ctx is done. Sandboxes keep running when it returns;
@@ -84,6 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	}
 	defer res.Close()
 	go mgr.RunIdle(ctx)
+	go webhook.New(webhook.Config{FirstRetry: cfg.Webhooks.FirstRetry, Timeout: cfg.Webhooks.Timeout, Guard: webhookGuard(cfg)}, st, log).Run(ctx)
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
@@ -113,6 +115,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
 	}
 	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+}
+
+// webhookGuard says where webhooks may be delivered: never to the
+// sandboxes' subnet (that would reach another team's sandbox past its
+// proxy), link-local or metadata addresses; loopback and private ones as
+// configured.
+func webhookGuard(cfg Config) webhook.Guard {
+	g := webhook.Guard{AllowPrivate: cfg.Webhooks.AllowPrivate}
+	if cfg.Subnet.IsValid() {
+		g.Deny = append(g.Deny, cfg.Subnet.Masked())
+	}
+	return g
 }
 
 // tuneGC: the daemon's heap is small (tens of MB) and its allocation rate,
@@ -161,6 +175,7 @@ func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Man
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
+	api.SetWebhooks(st, webhookGuard(cfg))
 	api.SetCustomTemplates(builder, cfg.path("tmp"), apiserver.BuildLimits{ContextBytes: int64(cfg.Build.MaxContextMB) << 20, ImageBytes: int64(cfg.Build.MaxImageMB) << 20})
 	return api
 }
