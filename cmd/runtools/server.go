@@ -74,12 +74,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/runtools", "directory for the database, sandboxes and runsc state")
-	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db, as one node of the cluster on it")
-	f.StringVar(&cfg.ObjectStore, "object-store", "", "with --cluster, also keep paused sandboxes' images in this S3-compatible store (s3://BUCKET?endpoint=HOST:PORT), so they resume on any node; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-	f.StringVar(&cfg.Node.Name, "node-name", "", "this server's name among the cluster's nodes, unique and stable across restarts (default: the host name)")
-	f.StringVar(&cfg.Node.Advertise, "advertise", "", "host or IP the other nodes reach this one's API at (default: the --listen host)")
-	f.IntVar(&cfg.Node.Slots, "node-slots", 1000, "sandboxes this node runs at most; creates beyond go to other nodes, or are refused")
-	f.DurationVar(&cfg.Node.Lease, "node-lease", 15*time.Second, "a node that has not renewed its lease for this long is lost: its running sandboxes are reported failed")
+	addClusterFlags(f, &cfg)
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "address of the HTTP API")
 	f.StringVar(&cfg.Proxy.Listen, "proxy-listen", ":8080", "address of the dev-server URLs ({port}-{id}.{domain}); empty turns them off")
 	f.StringVar(&cfg.Proxy.Domain, "proxy-domain", "sandboxes.localhost", "domain of the dev-server URLs (point *.DOMAIN at this host)")
@@ -105,6 +100,16 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())
 	return cmd
+}
+
+// addClusterFlags adds the flags that make the server a node of a cluster.
+func addClusterFlags(f *pflag.FlagSet, cfg *daemon.Config) {
+	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db, as one node of the cluster on it")
+	f.StringVar(&cfg.ObjectStore, "object-store", "", "with --cluster, also keep paused sandboxes' images in this S3-compatible store (s3://BUCKET?endpoint=HOST:PORT), so they resume on any node; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	f.StringVar(&cfg.Node.Name, "node-name", "", "this server's name among the cluster's nodes, unique and stable across restarts (default: the host name)")
+	f.StringVar(&cfg.Node.Advertise, "advertise", "", "host or IP the other nodes reach this one's API at (default: the --listen host)")
+	f.IntVar(&cfg.Node.Slots, "node-slots", 1000, "sandboxes this node runs at most; creates beyond go to other nodes, or are refused")
+	f.DurationVar(&cfg.Node.Lease, "node-lease", 15*time.Second, "a node that has not renewed its lease for this long is lost: its running sandboxes are reported failed")
 }
 
 // addBuildFlags adds the flags that limit custom template builds.

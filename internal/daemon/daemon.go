@@ -89,32 +89,42 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
+	api, err := frontDoors(ctx, cfg, mgr, st, tpl, met, builder, log)
+	if err != nil {
+		return err
+	}
+	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+}
+
+// frontDoors starts the dev-server proxy and the SSH gateway, joins the
+// cluster, and returns the API server for them.
+func frontDoors(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) (*apiserver.Server, error) {
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
 		px, err := startProxy(ctx, cfg, mgr, st, met.Proxy(), log)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		urls = px
 	}
 	api := newAPI(cfg, mgr, st, tpl, urls, met, builder, log)
 	nd, err := joinCluster(ctx, cfg, st, tpl, mgr, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	api.SetCluster(nd)
 	if err := useObjectStore(ctx, cfg, mgr, st, api, log); err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		api.SetSSH(st, host, port, hostKey)
 		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
 	}
-	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+	return api, nil
 }
 
 // webhookGuard says where webhooks may be delivered: never to the
