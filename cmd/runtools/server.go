@@ -16,17 +16,7 @@ import (
 	"github.com/runtools/runtools/internal/template"
 )
 
-func serverCommand() *cobra.Command {
-	var (
-		cfg       daemon.Config
-		subnet    string
-		logFormat string
-		pausedTTL string
-	)
-	cmd := &cobra.Command{
-		Use:   "server",
-		Short: "Run the runtools daemon (as root)",
-		Long: `Run the runtools daemon: the HTTP API, and the gVisor sandboxes it manages.
+const serverLong = `Run the runtools daemon: the HTTP API, and the gVisor sandboxes it manages.
 
 It needs root (network namespaces, gVisor), the pinned runsc build and the
 packages that "make setup" installs. State lives in --data-dir: the SQLite
@@ -45,7 +35,19 @@ At the first start, RUNTOOLS_API_KEY (if set) becomes the admin key;
 otherwise a key is generated, printed once, and stored in DATA_DIR/admin-key.
 
 Sandboxes keep running when the server stops or crashes; the next start
-adopts them, and cleans up whatever an interrupted operation left behind.`,
+adopts them, and cleans up whatever an interrupted operation left behind.`
+
+func serverCommand() *cobra.Command {
+	var (
+		cfg       daemon.Config
+		subnet    string
+		logFormat string
+		pausedTTL string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the runtools daemon (as root)",
+		Long:  serverLong,
 		Example: `  sudo runtools server
   sudo RUNTOOLS_API_KEY=my-long-secret-key runtools server --data-dir /srv/runtools --listen 0.0.0.0:7070
   sudo PGPASSWORD=... runtools server --cluster postgres://runtools@db.internal:5432/runtools?sslmode=require \
