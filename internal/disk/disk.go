@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -150,6 +151,16 @@ func (d *Disks) Unmount(dir string) error {
 		if err := hostfs.UnmountUnder(p); err != nil {
 			return fmt.Errorf("unmounting the sandbox's disk: %w", err)
 		}
+	}
+	return nil
+}
+
+// Sync writes what the sandbox wrote on the mounted disk in dir through to
+// its image file, so that reading the file sees it; an unmounted disk has
+// nothing to write.
+func (d *Disks) Sync(dir string) error {
+	if err := syncfs(filepath.Join(dir, mountName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }

@@ -90,6 +90,9 @@ type Disks interface {
 	Mount(dir, next string) (string, error)
 	// Unmount unmounts it; the image keeps what was written.
 	Unmount(dir string) error
+	// Sync writes what was written on the mounted disk through to its
+	// image file.
+	Sync(dir string) error
 	// Save copies the disk of a sandbox that does not write into dst.
 	Save(dir, dst string) (int64, error)
 	// Remove removes dir, disk and all, once nothing in it is mounted.

@@ -37,16 +37,26 @@ type Moves interface {
 func (m *Manager) SetImages(im Images, mv Moves) { m.images, m.moves = im, mv }
 
 // imageFiles are the files of a sandbox's directory a paused sandbox is
-// resumed from: its bundle, the template its disk is over, its image.
-var imageFiles = []string{filepath.Join("bundle", "config.json"), disk.LowerName, "pause"}
+// resumed from: its bundle, its image, and for a durable disk the disk and
+// which template it is over.
+var imageFiles = []string{filepath.Join("bundle", "config.json"), "pause", disk.LowerName, disk.ImageName}
 
-// storeImage stores the pause image of sb, paused at pausedAt, in the
-// object store, and records it; a resume meanwhile makes it moot.
+// storeImage stores the pause image of sb, paused and stopped, in the
+// object store, and records it, if there is an object store. The caller
+// holds the sandbox's lock: the disk is unmounted first, so what is
+// stored is what the sandbox wrote, and nothing changes it meanwhile.
 func (m *Manager) storeImage(ctx context.Context, sb *Sandbox) {
+	if m.images == nil {
+		return
+	}
+	if err := m.syncDisk(sb); err != nil {
+		m.log.Warn("unmounting a paused sandbox's disk to store it; the sandbox resumes only on this node", "sandbox", sb.ID, "err", err)
+		return
+	}
 	key := fmt.Sprintf("sandboxes/%s/%d", sb.ID, sb.PausedAt.UnixNano())
-	paths := imageFiles
-	if _, err := os.Stat(filepath.Join(m.dir(sb.ID), disk.LowerName)); err != nil {
-		paths = []string{imageFiles[0], imageFiles[2]} // an ephemeral disk
+	paths := imageFiles[:2]
+	if sb.durable() {
+		paths = imageFiles
 	}
 	start := m.now()
 	size, err := m.images.PutDir(ctx, key, m.dir(sb.ID), paths)
@@ -56,10 +66,22 @@ func (m *Manager) storeImage(ctx context.Context, sb *Sandbox) {
 	}
 	ok, err := m.moves.SetImage(ctx, sb.ID, key, sb.PausedAt)
 	if err != nil || !ok {
-		_ = m.images.Remove(ctx, key) // resumed meanwhile
+		_ = m.images.Remove(ctx, key) // resumed or destroyed meanwhile
 		return
 	}
 	m.log.Info("stored the pause image in the object store", "sandbox", sb.ID, "bytes", size, "took", m.now().Sub(start))
+}
+
+// syncDisk writes a stopped sandbox's durable disk through to its image
+// file and unmounts it.
+func (m *Manager) syncDisk(sb *Sandbox) error {
+	if !sb.durable() || m.disks == nil {
+		return nil
+	}
+	if err := m.disks.Sync(m.dir(sb.ID)); err != nil {
+		return err
+	}
+	return m.unmountDisk(sb)
 }
 
 // forgetImage removes a stored image that is no longer the sandbox's.

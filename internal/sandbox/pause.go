@@ -135,10 +135,7 @@ func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) (err error
 		return fmt.Errorf("recording the sandbox as paused: %w", err)
 	}
 	log.Info("sandbox paused", "why", why, "image_bytes", size, "took", m.now().Sub(start))
-	if m.images != nil {
-		paused := *sb
-		m.wg.Go(func() { m.storeImage(ctx, &paused) })
-	}
+
 	// The sandbox process exits by itself; runsc's state for it is cleared
 	// after the caller has its answer, under the sandbox's lock, unless a
 	// resume got there first (it clears the state itself).
@@ -151,6 +148,7 @@ func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) (err error
 			if err := m.rt.Destroy(ctx, sb.ID); err != nil {
 				log.Warn("cleaning up after pause", "err", err)
 			}
+			m.storeImage(ctx, cur)
 		}
 	}()
 	return nil
