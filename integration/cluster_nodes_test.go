@@ -203,3 +203,63 @@ func lostAndBack(t *testing.T, a, c *server, sb *client.Sandbox) {
 		t.Errorf("after c came back: %+v %v", res, err)
 	}
 }
+
+// PostgreSQL restarting under the cluster: requests that need it fail
+// with a clear error meanwhile, and all work again after; no node is taken
+// for lost and no sandbox fails for it, though every lease ran out.
+func TestClusterDatabaseRestart(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	a := startServer(t, "--cluster", url, "--node-name", "a", "--node-lease", "3s")
+	b := startServer(t, "--cluster", url, "--node-name", "b", "--node-lease", "3s")
+	ctx := ctxT(t, 5*time.Minute)
+	onlyOn(t, a, "a", "a", "b")
+	sb := create(t, a, client.CreateRequest{Name: "steady"})
+	sh(t, sb, "echo kept > /root/f")
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.client().Exec(ctx, "steady", client.ExecRequest{Cmd: []string{"true"}})
+	if !errors.Is(err, client.ErrUnavailable) || !strings.Contains(err.Error(), "database") {
+		t.Errorf("exec through b while the database is down: %v, want unavailable, naming the database", err)
+	}
+	time.Sleep(5 * time.Second) // every lease runs out
+	if err := pg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := b.client().Exec(ctx, "steady", client.ExecRequest{Cmd: []string{"cat", "/root/f"}})
+		if err == nil && string(res.Stdout) == "kept\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the database came back: %+v %v", res, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(4 * time.Second) // a lease more: nodes judge each other again
+	evs, err := a.client().Events(ctx, "steady")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if strings.Contains(ev.Why, "node lost") {
+			t.Errorf("a sandbox failed for a database restart: %+v", ev)
+		}
+	}
+	for _, n := range mustNodes(t, a) {
+		if n.State == "lost" {
+			t.Errorf("node %s after the database restart: %s", n.Name, n.State)
+		}
+	}
+}
+
+func mustNodes(t *testing.T, s *server) []client.Node {
+	t.Helper()
+	list, err := s.client().Nodes(ctxT(t, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}

@@ -34,6 +34,10 @@ type Member struct {
 	log   *slog.Logger
 	now   func() time.Time
 	back  func(context.Context) // nil: none
+	// healthy is since when this node has renewed its lease without a
+	// failure: only after a whole lease of it does it judge others lost,
+	// so a database that was away for everyone loses no node.
+	healthy time.Time
 }
 
 // OnBack sets what is done when this node learns it had been taken for
@@ -63,6 +67,7 @@ func (m *Member) Name() string { return m.self.Name }
 func (m *Member) Join(ctx context.Context) error {
 	now := m.now().UTC()
 	m.self.StartedAt, m.self.Heartbeat, m.self.LeaseEnd = now, now, now.Add(m.lease)
+	m.healthy = now
 	if err := m.st.RegisterNode(ctx, m.self); err != nil {
 		return fmt.Errorf("joining the cluster: %w", err)
 	}
@@ -92,13 +97,20 @@ func (m *Member) beat(ctx context.Context) {
 	wasLost, err := m.st.RenewLease(ctx, m.self.Name, now, now.Add(m.lease))
 	if err != nil {
 		m.log.Warn("renewing this node's lease", "err", err)
+		m.healthy = time.Time{}
 		return
+	}
+	if m.healthy.IsZero() {
+		m.healthy = now
 	}
 	if wasLost {
 		m.log.Error("this node had been taken for lost (it could not renew its lease in time); adopting back the sandboxes that still run")
 		if m.back != nil {
 			m.back(ctx)
 		}
+	}
+	if now.Sub(m.healthy) < m.lease {
+		return // the others may not have renewed since the database came back
 	}
 	lost, err := m.st.MarkLost(ctx, now)
 	if err != nil {
