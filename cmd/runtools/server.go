@@ -88,6 +88,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	f.StringVar(&subnet, "subnet", "10.123.0.0/16", "address range of the sandboxes")
 	f.BoolVar(&cfg.BuildOnStart, "build-templates", true, "build missing templates in the background at start")
 	addBuildFlags(f, &cfg.Build)
+	addQuotaFlags(f, &cfg.Quotas)
 	f.StringVar(&pausedTTL, "paused-ttl", "never", "destroy a sandbox that stays paused this long (a duration such as 72h), or never")
 	f.IntVar(&cfg.MaxSnapshots, "max-snapshots", 0, "snapshots each sandbox keeps: a new one beyond it removes the oldest unpinned; 0 keeps all")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")

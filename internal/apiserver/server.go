@@ -114,6 +114,7 @@ type Server struct {
 	buildLimits BuildLimits
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
+	quotas      Quotas       // nil: none kept
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -204,6 +205,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/templates/{name}/build", s.buildTemplate},
 		{"GET /v1/teams", s.listTeams},
 		{"POST /v1/teams", s.createTeam},
+		{"GET /v1/teams/{name}", s.getTeam},
+		{"PATCH /v1/teams/{name}", s.updateTeam},
+		{"GET /v1/usage", s.teamsUsage},
 		{"GET /v1/keys", s.listKeys},
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},

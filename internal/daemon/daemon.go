@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/apiserver"
-	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
 	"github.com/runtools/runtools/internal/metrics"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
@@ -68,7 +67,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	met := newMetrics(st, log)
+	book := newQuotas(cfg, st, mgr)
+	met := newMetrics(st, quotaSource{st, book}, log)
 	mgr.SetObserver(met)
 	if err := mgr.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering sandboxes: %w", err)
@@ -95,7 +95,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		}
 		urls = px
 	}
-	api := newAPI(cfg, mgr, st, tpl, urls, met, builder, log)
+	api := newAPI(cfg, mgr, st, tpl, urls, met, meteredBuilds{builder, book}, log)
+	api.SetQuotas(book)
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
@@ -137,7 +138,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (st *store.Sto
 
 // newAPI makes the API server, with metrics, the dashboard and custom
 // templates.
-func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) *apiserver.Server {
+func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder apiserver.CustomTemplates, log *slog.Logger) *apiserver.Server {
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)

@@ -147,6 +147,11 @@ func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions)
 	if err != nil {
 		return nil, Template{}, err
 	}
+	release, err := m.reserve(ctx, sb)
+	if err != nil {
+		return nil, Template{}, err
+	}
+	defer release()
 	// The work goes on if the caller goes away; the caller can destroy it.
 	ctx = context.WithoutCancel(ctx)
 	log := m.log.With("sandbox", sb.ID, "team", teamID)

@@ -47,6 +47,15 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		return nil, err
 	}
 	ctx = context.WithoutCancel(ctx)
+	if metadata == nil {
+		metadata = parent.Metadata
+	}
+	id := NewID()
+	release, err := m.reserve(ctx, &Sandbox{ID: id, TeamID: teamID, VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, Metadata: metadata})
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var sn *Snapshot
 	if snap == "" {
 		if sn, err = m.Snapshot(ctx, teamID, parent.ID, forkSnapshotPrefix+randomString(8)); err != nil {
@@ -59,11 +68,8 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
 		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
 	}
-	if metadata == nil {
-		metadata = parent.Metadata
-	}
 	sb := &Sandbox{
-		ID: NewID(), TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
+		ID: id, TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
 		VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, DiskMB: parent.DiskMB,
 		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: metadata,
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),

@@ -48,8 +48,8 @@ func TestOpenBeforeGoose(t *testing.T) {
 		var version, gooseVersion int
 		s.pool.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
 		s.pool.QueryRowContext(ctx, "SELECT MAX(version_id) FROM goose_db_version").Scan(&gooseVersion)
-		if version != 10 || gooseVersion != 10 {
-			t.Errorf("schema version %d, goose's %d; want 10", version, gooseVersion)
+		if version != 12 || gooseVersion != 12 {
+			t.Errorf("schema version %d, goose's %d; want 12", version, gooseVersion)
 		}
 		if err := s.InsertSandbox(ctx, newSandbox("team-a", "", fmt.Sprintf("10.88.0.%d", 9+i))); err != nil {
 			t.Errorf("writing to the old database: %v", err)
