@@ -29,3 +29,23 @@ func ParseSize(s string) (int64, error) {
 	}
 	return int64(n), nil
 }
+
+// ParseLimit reads a limit as people write it (runtools team update):
+// unlimited or 0 for none, default (-1) for the server's default, else a
+// count, or with size a size such as 8G, in bytes.
+func ParseLimit(s string, size bool) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "unlimited", "none":
+		return 0, nil
+	case "default":
+		return -1, nil
+	}
+	if size {
+		return ParseSize(s)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("limit %q: want a number, unlimited or default", s)
+	}
+	return n, nil
+}

@@ -17,3 +17,20 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestParseLimit(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		size bool
+		want int64
+	}{{"unlimited", false, 0}, {"0", false, 0}, {"default", true, -1}, {"3", false, 3}, {"8G", true, 8 << 30}} {
+		if got, err := ParseLimit(c.in, c.size); err != nil || got != c.want {
+			t.Errorf("ParseLimit(%q, %v) = %d, %v; want %d", c.in, c.size, got, err, c.want)
+		}
+	}
+	for _, in := range []string{"-2", "8G", "many"} {
+		if _, err := ParseLimit(in, false); err == nil {
+			t.Errorf("ParseLimit(%q) took it", in)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -58,17 +57,10 @@ func (f *limitFlag) Type() string {
 // parseLimit reads a limit: unlimited (or 0), a count, or a size in units
 // of 1<<shift bytes.
 func parseLimit(s string, shift uint, size bool) (int64, error) {
-	if strings.EqualFold(s, "unlimited") {
-		return 0, nil
+	n, err := client.ParseLimit(s, size)
+	if err == nil && n < 0 {
+		err = fmt.Errorf("%q: the server's flags are the defaults; give a limit or unlimited", s)
 	}
-	if !size {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("want a number, 0 or unlimited, got %q", s)
-		}
-		return n, nil
-	}
-	n, err := client.ParseSize(s)
 	if err != nil {
 		return 0, err
 	}
