@@ -111,8 +111,11 @@ func (f *fakeTeams) TeamQuota(_ context.Context, id string) (string, Limits, err
 	}
 	return "a", f.own, nil
 }
-func (f *fakeTeams) SetTeamQuota(_ context.Context, _ string, own Limits) error { f.own = own; return nil }
-func (f *fakeTeams) StoredBytes(context.Context, string) (Disk, error)          { return f.stored, nil }
+func (f *fakeTeams) SetTeamQuota(_ context.Context, _ string, own Limits) error {
+	f.own = own
+	return nil
+}
+func (f *fakeTeams) StoredBytes(context.Context, string) (Disk, error) { return f.stored, nil }
 
 type fakeRunner Usage
 

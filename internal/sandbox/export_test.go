@@ -48,4 +48,6 @@ func (m *Manager) CheckLifetimes(ctx context.Context) error {
 }
 
 // Reserve checks sb against its team's quotas and holds its place.
-func (m *Manager) Reserve(ctx context.Context, sb *Sandbox) (func(), error) { return m.reserve(ctx, sb) }
+func (m *Manager) Reserve(ctx context.Context, sb *Sandbox) (func(), error) {
+	return m.reserve(ctx, sb)
+}

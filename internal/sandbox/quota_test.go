@@ -16,8 +16,10 @@ import (
 // fixedQuotas gives every team the same limits.
 type fixedQuotas struct{ l quota.Limits }
 
-func (f fixedQuotas) Limits(context.Context, string) (string, quota.Limits, error) { return "a", f.l, nil }
-func (f fixedQuotas) CheckDisk(context.Context, string) error                      { return nil }
+func (f fixedQuotas) Limits(context.Context, string) (string, quota.Limits, error) {
+	return "a", f.l, nil
+}
+func (f fixedQuotas) CheckDisk(context.Context, string) error { return nil }
 
 // record stores a sandbox of team-a in state, as if it were there.
 func (e *env) record(t *testing.T, state sandbox.State, vcpus, mem int, ip string, metadata map[string]string) *sandbox.Sandbox {
