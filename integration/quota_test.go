@@ -147,6 +147,43 @@ func TestQuotas(t *testing.T) {
 	}
 }
 
+// TestQuotaBuilds: a second build at once over a team's limit of one is
+// refused with 429, and the first goes on to the end.
+func TestQuotaBuilds(t *testing.T) {
+	s := startServer(t, "--max-builds", "1")
+	ctx := ctxT(t, 10*time.Minute)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"Dockerfile": "FROM base\nRUN sleep 6\n"})
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		tarball, dockerfile, err := client.ContextTar(dir, "")
+		if err != nil {
+			done <- err
+			return
+		}
+		defer tarball.Close()
+		var once sync.Once
+		_, err = s.client().BuildCustomTemplate(ctx, "slow", client.BuildOptions{Context: tarball, Dockerfile: dockerfile},
+			func(client.TemplateProgress) { once.Do(func() { close(started) }) })
+		done <- err
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("the first build: %v", err)
+	}
+	_, _, err := buildTemplate(t, s, "second", dir, client.BuildOptions{})
+	var api *client.APIError
+	if !errors.As(err, &api) || api.Status != http.StatusTooManyRequests || api.Quota == nil || api.Quota.Name != client.QuotaBuilds ||
+		api.Quota.Used != 1 || api.Quota.Limit != 1 || !strings.Contains(api.Message, "--max-builds") {
+		t.Errorf("a second build at once: %#v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("the first build: %v", err)
+	}
+}
+
 // checkQuotaError checks that err is a quota's refusal with status, on
 // the limit name, with used (unless -1) and limit, and what to do.
 func checkQuotaError(t *testing.T, err error, status int, name string, used, limit int64) {
