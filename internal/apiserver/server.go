@@ -115,6 +115,8 @@ type Server struct {
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
 	quotas      Quotas       // nil: none kept
+	cluster     Cluster      // nil: none
+	mover       Mover        // nil: sandboxes do not move
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -165,6 +167,7 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},
 		{"POST /v1/sandboxes/{ref}/rollback", s.rollback},
 		{"POST /v1/sandboxes/{ref}/fork", s.fork},
+		{"POST /v1/sandboxes/{ref}/move", s.moveSandbox},
 		{"POST /v1/sandboxes/{ref}/ports", s.exposePort},
 		{"DELETE /v1/sandboxes/{ref}/ports/{port}", s.unexposePort},
 		{"POST /v1/sandboxes/{ref}/links", s.signedLink},
@@ -211,6 +214,9 @@ func (s *Server) routes() []route {
 		{"GET /v1/keys", s.listKeys},
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
+		{"GET /v1/nodes", s.listNodes},
+		{"PATCH /v1/nodes/{name}", s.updateNode},
+		{"POST /v1/nodes/{name}/drain", s.drainNode},
 		{"GET /metrics", s.metrics},
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},
@@ -223,7 +229,11 @@ func (s *Server) routes() []route {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
-		mux.Handle(r.pattern, s.handle(r.handler))
+		h := r.handler
+		if sandboxRoute(r.pattern) {
+			h = s.owned(r.pattern, h)
+		}
+		mux.Handle(r.pattern, s.handle(h))
 	}
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errNoRoute(r)

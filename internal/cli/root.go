@@ -71,6 +71,7 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.templateCmd(),
 		a.teamCmd(),
 		a.usageCmd(),
+		a.nodeCmd(),
 		a.keyCmd(),
 		a.sshKeyCmd(),
 		a.mcpCmd(),

@@ -10,7 +10,7 @@ import (
 // its disk and snapshots too. Destroying a destroyed sandbox is a no-op.
 func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, err error) {
 	defer m.observe(OpDestroy, m.now(), &err)
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +55,7 @@ func (m *Manager) destroy(ctx context.Context, id, reason string, still func(*Sa
 		return nil, fmt.Errorf("recording sandbox as destroyed: %w", err)
 	}
 	m.forget(sb.ID)
+	m.forgetImage(ctx, sb.Image)
 	m.log.Info("sandbox destroyed", "sandbox", sb.ID, "reason", reason)
 	return sb, nil
 }

@@ -48,6 +48,7 @@ const (
 	ReasonHostRestart = "host restarted" // every sandbox stopped with the host
 	ReasonTimeout     = "timeout"        // its hard lifetime (--timeout) ran out
 	ReasonPausedTTL   = "paused_ttl"     // it stayed paused longer than the server's paused TTL
+	ReasonNodeLost    = "node lost"      // the cluster node that ran it stopped renewing its lease
 )
 
 // DefaultIdleTimeout is how long a sandbox may sit idle before it is paused.
@@ -79,6 +80,8 @@ type Sandbox struct {
 	Desktop      bool              // runs the desktop's services (from its template): VNC on DesktopPort
 	Egress       egress.Policy     // where it may connect outside its team's network (normalized)
 	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
+	Node         string            // the server (node of a cluster) that runs it
+	Image        string            // paused: the key of its image in the cluster's object store, once stored
 	// TimeoutAt is when its hard lifetime ends (zero: never); then it is
 	// destroyed, or paused if OnTimeout is OnTimeoutPause. TimeoutWarned
 	// says the warning event for this TimeoutAt was recorded.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,8 +49,8 @@ func TestOpenBeforeGoose(t *testing.T) {
 		var version, gooseVersion int
 		s.pool.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
 		s.pool.QueryRowContext(ctx, "SELECT MAX(version_id) FROM goose_db_version").Scan(&gooseVersion)
-		if version != 12 || gooseVersion != 12 {
-			t.Errorf("schema version %d, goose's %d; want 12", version, gooseVersion)
+		if latest := latestMigration(t); version != latest || gooseVersion != latest {
+			t.Errorf("schema version %d, goose's %d; want %d", version, gooseVersion, latest)
 		}
 		if err := s.InsertSandbox(ctx, newSandbox("team-a", "", fmt.Sprintf("10.88.0.%d", 9+i))); err != nil {
 			t.Errorf("writing to the old database: %v", err)
@@ -104,8 +105,8 @@ func TestPostgresConcurrentStart(t *testing.T) {
 	}
 }
 
-// One server at a time on a PostgreSQL database, until nodes exist.
-func TestExclusive(t *testing.T) {
+// One server at a time runs as a node of a cluster; other names are free.
+func TestLockNode(t *testing.T) {
 	url := pgtest.Shared(t).NewDatabase(t)
 	var stores [2]*Store
 	for i := range stores {
@@ -116,15 +117,20 @@ func TestExclusive(t *testing.T) {
 		defer s.Close()
 		stores[i] = s
 	}
-	release, err := stores[0].Exclusive(t.Context())
+	release, err := stores[0].LockNode(t.Context(), "n1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stores[1].Exclusive(t.Context()); !errors.Is(err, errdefs.ErrConflict) {
-		t.Errorf("a second server: %v, want conflict", err)
+	if _, err := stores[1].LockNode(t.Context(), "n1"); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("a second server as n1: %v, want conflict", err)
 	}
+	other, err := stores[1].LockNode(t.Context(), "n2")
+	if err != nil {
+		t.Fatalf("a second server as n2: %v", err)
+	}
+	other()
 	release()
-	release2, err := stores[1].Exclusive(t.Context())
+	release2, err := stores[1].LockNode(t.Context(), "n1")
 	if err != nil {
 		t.Fatalf("after the first server let go: %v", err)
 	}
@@ -166,4 +172,17 @@ func TestOpenBeforeGooseAtVersion5(t *testing.T) {
 	if err != nil || sb.State != "destroyed" || sb.Disk != "ephemeral" || !sb.AutoStart {
 		t.Errorf("the old sandbox after migrations 6 to 9: %+v, %v", sb, err)
 	}
+}
+
+// latestMigration is the number of the newest SQLite migration.
+func latestMigration(t *testing.T) int {
+	entries, err := migrations.ReadDir("migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.SplitN(entries[len(entries)-1].Name(), "_", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
