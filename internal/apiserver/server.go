@@ -16,6 +16,7 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
+	"github.com/runtools/runtools/internal/webhook"
 )
 
 // Sandboxes is what the API needs from the sandbox manager.
@@ -117,6 +118,9 @@ type Server struct {
 	quotas      Quotas       // nil: none kept
 	cluster     Cluster      // nil: none
 	mover       Mover        // nil: sandboxes do not move
+	webhooks    Webhooks     // nil: none
+	// webhookGuard: where webhooks may not be delivered.
+	webhookGuard webhook.Guard
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -179,6 +183,10 @@ func (s *Server) routes() []route {
 		{"GET /v1/ssh-keys", s.listSSHKeys},
 		{"POST /v1/ssh-keys", s.addSSHKey},
 		{"DELETE /v1/ssh-keys/{ref}", s.removeSSHKey},
+		{"GET /v1/webhooks", s.listWebhooks},
+		{"POST /v1/webhooks", s.createWebhook},
+		{"DELETE /v1/webhooks/{id}", s.removeWebhook},
+		{"GET /v1/webhooks/{id}/deliveries", s.webhookDeliveries},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
 		{"GET /v1/sandboxes/{ref}/exec/attach", s.execAttach},
 		{"POST /v1/sandboxes/{ref}/code", s.found(s.runCode)},

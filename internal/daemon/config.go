@@ -30,6 +30,14 @@ type Config struct {
 	MaxSnapshots int           // snapshots each sandbox keeps (the oldest unpinned go first); 0: all
 	Quotas       quota.Limits  // every team's limits but those an admin set for it; 0: none
 	Node         NodeConfig
+	Webhooks     WebhookConfig
+}
+
+// WebhookConfig sets up the delivery of webhooks.
+type WebhookConfig struct {
+	AllowPrivate bool          // loopback and private receivers are reached
+	FirstRetry   time.Duration // wait after a first failure, doubling; 0: 10s
+	Timeout      time.Duration // a receiver's time to answer; 0: 10s
 }
 
 // NodeConfig is this server as a node of a cluster.

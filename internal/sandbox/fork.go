@@ -47,11 +47,7 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		return nil, err
 	}
 	ctx = context.WithoutCancel(ctx)
-	if metadata == nil {
-		metadata = parent.Metadata
-	}
-	id := NewID()
-	release, err := m.reserve(ctx, &Sandbox{ID: id, TeamID: teamID, VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, Metadata: metadata})
+	id, metadata, release, err := m.forkPlace(ctx, parent, metadata)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +111,17 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	_ = m.store.UpdateSandbox(ctx, sb)
 	log.Info("sandbox forked", "snapshot", sn.Name, "ip", sb.IP)
 	return sb, nil
+}
+
+// forkPlace picks a fork's ID and metadata (the parent's when nil) and
+// holds its place in the team's quota until release is called.
+func (m *Manager) forkPlace(ctx context.Context, parent *Sandbox, metadata map[string]string) (string, map[string]string, func(), error) {
+	if metadata == nil {
+		metadata = parent.Metadata
+	}
+	id := NewID()
+	release, err := m.reserve(ctx, &Sandbox{ID: id, TeamID: parent.TeamID, VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, Metadata: metadata})
+	return id, metadata, release, err
 }
 
 // copyParentFiles gives a fork the files of its parent's directory a

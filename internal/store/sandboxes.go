@@ -94,9 +94,13 @@ func recordEvent(ctx context.Context, tx db, id string, from, to sandbox.State, 
 			return err
 		}
 	}
+	at := time.Now()
 	_, err := tx.ExecContext(ctx, `INSERT INTO sandbox_events (sandbox_id, at, from_state, to_state, why) VALUES (?, ?, ?, ?, ?)`,
-		id, time.Now().UnixNano(), string(from), string(to), why)
-	return err
+		id, at.UnixNano(), string(from), string(to), why)
+	if err != nil {
+		return err
+	}
+	return enqueueWebhooks(ctx, tx, id, from, to, why, at)
 }
 
 // Events returns a sandbox's recorded transitions, oldest first.

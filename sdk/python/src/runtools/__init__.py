@@ -23,11 +23,13 @@ from .errors import (AlreadyExists, Conflict, Forbidden, InternalError, InvalidA
                      Unauthorized, Unavailable)
 from .models import (APIKey, ComputerResult, Egress, ExecEvent, ExecResult, FileInfo, Identity, Link, Metrics,
                      Point, ProcessInfo, Quota, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
-                     TeamLimits, TeamUsage, Template, TemplateProgress, Window)
+                     TeamLimits, TeamUsage, Template, TemplateProgress, Webhook, WebhookAttempt, WebhookDelivery,
+                     WebhookEvent, WebhookSandbox, Window)
 from .files import Files
 from .process import Process
 from .sandbox import Sandbox
 from .watch import Watcher
+from .webhook import verify_webhook
 
 __version__ = "0.1.0"
 
@@ -42,4 +44,5 @@ __all__ = [
     "Point", "ProcessInfo", "SandboxEvent", "SandboxInfo", "ScreenSize", "Snapshot", "SSHKey", "Status", "Team",
     "TeamLimits", "TeamUsage", "Quota",
     "Template", "TemplateProgress", "Window",
+    "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WebhookSandbox", "verify_webhook",
 ]
