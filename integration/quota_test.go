@@ -24,44 +24,10 @@ import (
 func TestQuotas(t *testing.T) {
 	s := startServer(t, "--max-vcpus", "64")
 	ctx := ctxT(t, 5*time.Minute)
-	admin := s.client()
-	if _, err := admin.CreateTeam(ctx, "quota-a"); err != nil {
-		t.Fatal(err)
-	}
-	key, err := admin.CreateKey(ctx, client.CreateKeyRequest{Name: "a", Team: "quota-a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s.clientWithKey(key.Secret)
-	out, stderr, code := s.cli(t, "", "team", "update", "quota-a", "--max-sandboxes", "2", "--max-memory", "4G", "-o", "json")
-	var team client.Team
-	if code != 0 || json.Unmarshal([]byte(out), &team) != nil || team.Limits == nil ||
-		*team.Limits != (client.TeamLimits{MaxSandboxes: 2, MaxVCPUs: 64, MaxMemoryMB: 4096}) {
-		t.Fatalf("team update: %d %s %s", code, out, stderr)
-	}
-	if _, err := c.UpdateTeam(ctx, "quota-a", client.UpdateTeamRequest{MaxSandboxes: new(int64)}); !errors.Is(err, client.ErrPermissionDenied) {
-		t.Errorf("a team key changing its own limits: %v", err)
-	}
+	c := quotaTeam(t, s)
 
 	// Six at once against a limit of two.
-	var mu sync.Mutex
-	var made []*client.Sandbox
-	var refused []error
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Go(func() {
-			sb, err := c.Create(ctx, client.CreateRequest{Template: "base", VCPUs: 1, MemoryMB: 256})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				refused = append(refused, err)
-			} else {
-				made = append(made, sb)
-				t.Cleanup(func() { _ = c.Destroy(context.Background(), sb.ID) })
-			}
-		})
-	}
-	wg.Wait()
+	made, refused := createAtOnce(t, c, 6)
 	if len(made) != 2 || len(refused) != 4 {
 		t.Fatalf("%d made, %d refused (%v); want 2 and 4", len(made), len(refused), refused)
 	}
@@ -106,13 +72,68 @@ func TestQuotas(t *testing.T) {
 	checkQuotaError(t, err, http.StatusForbidden, client.QuotaDiskBytes, -1, 1<<20)
 
 	// Raised by an admin, the resume goes through.
-	if _, err := admin.UpdateTeam(ctx, "quota-a", client.UpdateTeamRequest{MaxSandboxes: ptr(int64(3)), MaxDiskBytes: ptr(int64(0))}); err != nil {
+	if _, err := s.client().UpdateTeam(ctx, "quota-a", client.UpdateTeamRequest{MaxSandboxes: ptr(int64(3)), MaxDiskBytes: ptr(int64(0))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Resume(ctx, made[0].ID); err != nil {
 		t.Fatalf("resume after the limit was raised: %v", err)
 	}
+	checkUsage(t, s, c)
+}
 
+// quotaTeam makes team quota-a, limits it to 2 sandboxes and 4 GB with
+// runtools team update, and returns a client with its key.
+func quotaTeam(t *testing.T, s *server) *client.Client {
+	t.Helper()
+	ctx := ctxT(t, time.Minute)
+	admin := s.client()
+	if _, err := admin.CreateTeam(ctx, "quota-a"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateKey(ctx, client.CreateKeyRequest{Name: "a", Team: "quota-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.clientWithKey(key.Secret)
+	out, stderr, code := s.cli(t, "", "team", "update", "quota-a", "--max-sandboxes", "2", "--max-memory", "4G", "-o", "json")
+	var team client.Team
+	if code != 0 || json.Unmarshal([]byte(out), &team) != nil || team.Limits == nil ||
+		*team.Limits != (client.TeamLimits{MaxSandboxes: 2, MaxVCPUs: 64, MaxMemoryMB: 4096}) {
+		t.Fatalf("team update: %d %s %s", code, out, stderr)
+	}
+	if _, err := c.UpdateTeam(ctx, "quota-a", client.UpdateTeamRequest{MaxSandboxes: new(int64)}); !errors.Is(err, client.ErrPermissionDenied) {
+		t.Errorf("a team key changing its own limits: %v", err)
+	}
+	return c
+}
+
+// createAtOnce makes n small sandboxes at once, destroyed at the end.
+func createAtOnce(t *testing.T, c *client.Client, n int) (made []*client.Sandbox, refused []error) {
+	ctx := ctxT(t, 3*time.Minute)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			sb, err := c.Create(ctx, client.CreateRequest{Template: "base", VCPUs: 1, MemoryMB: 256})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				refused = append(refused, err)
+				return
+			}
+			made = append(made, sb)
+			t.Cleanup(func() { _ = c.Destroy(context.Background(), sb.ID) })
+		})
+	}
+	wg.Wait()
+	return made, refused
+}
+
+// checkUsage checks that usage, runtools usage and the metrics count the
+// three running sandboxes of quota-a.
+func checkUsage(t *testing.T, s *server, c *client.Client) {
+	t.Helper()
+	ctx := ctxT(t, time.Minute)
 	usage, err := c.Usage(ctx, "")
 	if err != nil || len(usage) != 1 || usage[0].Team != "quota-a" {
 		t.Fatalf("usage: %+v, %v", usage, err)
@@ -133,8 +154,7 @@ func TestQuotas(t *testing.T) {
 	if _, err := c.Usage(ctx, "default"); !errors.Is(err, client.ErrNotFound) {
 		t.Errorf("another team's usage with a team key: %v", err)
 	}
-	out, _, code = s.cli(t, "", "usage", "--team", "quota-a")
-	if code != 0 || !strings.Contains(out, "quota-a   sandboxes   3") {
+	if out, _, code := s.cli(t, "", "usage", "--team", "quota-a"); code != 0 || !strings.Contains(out, "quota-a   sandboxes   3") {
 		t.Errorf("runtools usage:\n%s", out)
 	}
 	_, body := s.scrape(t, s.key)
