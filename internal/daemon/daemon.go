@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
-	api, err := frontDoors(ctx, cfg, mgr, st, tpl, met, meteredBuilds{builder, book}, log)
+	api, err := frontDoors(ctx, cfg, mgr, st, tpl, met, meteredBuilds{builder, book, mgr}, log)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ func newQuotas(cfg Config, st *store.Store, mgr *sandbox.Manager) *quota.Book {
 type meteredBuilds struct {
 	*build.Builder
 	book *quota.Book
+	mgr  *sandbox.Manager // tells the team's webhooks of a refusal
 }
 
 var _ apiserver.CustomTemplates = meteredBuilds{}
@@ -32,7 +33,7 @@ var _ apiserver.CustomTemplates = meteredBuilds{}
 func (m meteredBuilds) Build(ctx context.Context, req build.Request, progress func(build.Event)) (*build.Template, error) {
 	done, err := m.book.StartBuild(ctx, req.TeamID)
 	if err != nil {
-		return nil, err
+		return nil, m.mgr.QuotaRefused(ctx, req.TeamID, err)
 	}
 	defer done()
 	return m.Builder.Build(ctx, req, progress)
@@ -41,7 +42,7 @@ func (m meteredBuilds) Build(ctx context.Context, req build.Request, progress fu
 func (m meteredBuilds) Save(ctx context.Context, req build.SaveRequest, progress func(build.Event)) (*build.Template, error) {
 	done, err := m.book.StartBuild(ctx, req.TeamID)
 	if err != nil {
-		return nil, err
+		return nil, m.mgr.QuotaRefused(ctx, req.TeamID, err)
 	}
 	defer done()
 	return m.Builder.Save(ctx, req, progress)

@@ -7,8 +7,11 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/quota"
 )
 
@@ -108,7 +111,7 @@ func (m *Manager) reserve(ctx context.Context, sb *Sandbox) (release func(), err
 		return nil, err
 	}
 	if err := quota.CheckStart(name, l, m.tally(sb.TeamID, list), int64(sb.VCPUs), int64(sb.MemoryMB)); err != nil {
-		return nil, err
+		return nil, m.QuotaRefused(ctx, sb.TeamID, err)
 	}
 	m.starting[sb.ID] = sb
 	return func() {
@@ -123,5 +126,15 @@ func (m *Manager) checkDisk(ctx context.Context, teamID string) error {
 	if m.quotas == nil {
 		return nil
 	}
-	return m.quotas.CheckDisk(ctx, teamID)
+	return m.QuotaRefused(ctx, teamID, m.quotas.CheckDisk(ctx, teamID))
+}
+
+// QuotaRefused tells the team's webhooks (LimitRefused) when err is a
+// quota's refusal, and returns err as it is.
+func (m *Manager) QuotaRefused(ctx context.Context, teamID string, err error) error {
+	var q *errdefs.QuotaError
+	if errors.As(err, &q) {
+		m.LimitRefused(ctx, teamID, fmt.Sprintf("max-%s: %d of %d in use, %d more asked", strings.TrimSuffix(strings.TrimSuffix(q.Name, "_mb"), "_bytes"), q.Used, q.Limit, q.Requested))
+	}
+	return err
 }

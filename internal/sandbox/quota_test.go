@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runtools/runtools/api/wire"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/quota"
 	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store"
 )
 
 // fixedQuotas gives every team the same limits.
@@ -104,12 +106,16 @@ func TestQuotaConcurrentStarts(t *testing.T) {
 	}
 }
 
-// A create the quota refuses leaves no record, directory or namespace.
+// A create the quota refuses leaves no record, directory or namespace,
+// and is a limit event for the team's webhooks.
 func TestQuotaRefusedCreateLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	e.mgr.SetQuotas(fixedQuotas{quota.Limits{Sandboxes: 1}})
 	e.record(t, sandbox.Running, 2, 1024, "10.0.0.2", nil)
+	if err := e.st.CreateWebhook(ctx, store.Webhook{ID: "wh_1", TeamID: "team-a", URL: "http://127.0.0.1:9/", Events: wire.WebhookEventTypes, Secret: "s", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	_, err := e.mgr.Create(ctx, "team-a", sandbox.CreateOptions{Name: "x"})
 	if quotaName(err) != quota.Sandboxes || !errors.Is(err, errdefs.ErrResourceExhausted) {
 		t.Fatalf("create over the limit: %v", err)
@@ -119,5 +125,9 @@ func TestQuotaRefusedCreateLeavesNothing(t *testing.T) {
 	}
 	if all, _ := e.st.ListSandboxes(ctx, "team-a", true); len(all) != 1 {
 		t.Errorf("records: %d, want the one running", len(all))
+	}
+	out, err := e.st.ClaimDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(out) != 1 || out[0].Type != wire.WebhookLimit {
+		t.Errorf("webhook deliveries after the refusal: %+v, %v; want one limit event", out, err)
 	}
 }
