@@ -64,3 +64,28 @@ func (c *Client) Keys(ctx context.Context) ([]APIKey, error) {
 func (c *Client) DeleteKey(ctx context.Context, ref string) error {
 	return c.call(ctx, http.MethodDelete, "/v1/keys/"+url.PathEscape(ref), nil, nil, nil)
 }
+
+// Team returns one team with its limits: any team for an admin key, else
+// the caller's own.
+func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
+	var t Team
+	err := c.call(ctx, http.MethodGet, "/v1/teams/"+url.PathEscape(name), nil, nil, &t)
+	return &t, err
+}
+
+// UpdateTeam changes a team's limits. It needs an admin key.
+func (c *Client) UpdateTeam(ctx context.Context, name string, req UpdateTeamRequest) (*Team, error) {
+	var t Team
+	err := c.call(ctx, http.MethodPatch, "/v1/teams/"+url.PathEscape(name), nil, req, &t)
+	return &t, err
+}
+
+// Usage returns what teams use against their limits: the caller's team,
+// or every team for an admin key (team, if not "", picks one).
+func (c *Client) Usage(ctx context.Context, team string) ([]TeamUsage, error) {
+	q := url.Values{}
+	if team != "" {
+		q.Set("team", team)
+	}
+	return getList[TeamUsage](ctx, c, "/v1/usage", q, "teams")
+}

@@ -122,7 +122,7 @@ func decodeError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var body ErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
-		return &APIError{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message}
+		return &APIError{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message, Quota: body.Error.Quota}
 	}
 	code := "internal"
 	switch resp.StatusCode {

@@ -34,6 +34,11 @@ type APIError struct {
 	Status  int    // HTTP status
 	Code    string // wire code, e.g. "not_found"
 	Message string
+	// Quota says which of the team's limits refused the request, how much
+	// of it is used and what to do; nil for other errors. The status is
+	// 429 for a limit on what runs (sandboxes, vCPUs, memory, builds) and
+	// 403 for one on what is stored (disk).
+	Quota *Quota
 }
 
 func (e *APIError) Error() string {

@@ -292,9 +292,10 @@ type FileInfo = wire.FileInfo
 
 // Team owns sandboxes, names, keys and SSH keys.
 type Team struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	CreatedAt time.Time   `json:"created_at"`
+	Limits    *TeamLimits `json:"limits,omitempty"` // what the team may use; 0: no limit
 }
 
 // APIKey describes a key. Secret is set only in the answer that created it.
@@ -321,11 +322,13 @@ type Identity struct {
 	Admin bool   `json:"admin"`
 }
 
-// ErrorBody is the JSON body of every error answer.
+// ErrorBody is the JSON body of every error answer. Quota is set when a
+// team's quota refused the request (code resource_exhausted).
 type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Quota   *Quota `json:"quota,omitempty"`
 	} `json:"error"`
 }
 

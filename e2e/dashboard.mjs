@@ -5,7 +5,8 @@
 // it with the buttons,
 // takes a snapshot, rolls back to it and forks it, and sees live CPU and
 // memory of every running sandbox in the list (the original and its fork),
-// saving a screenshot after each step into SHOTDIR.
+// and sees them counted on the usage page, saving a screenshot after each
+// step into SHOTDIR.
 //
 //   node e2e/dashboard.mjs URL KEY SHOTDIR
 //
@@ -131,6 +132,13 @@ try {
   // One stream brings them all: the team's, with metrics.
   if (watches.join(' ') !== '/v1/watch?metrics=true') throw new Error(`the list opened these watches: ${watches.join(', ')}`);
   await shot('8-list');
+
+  step = "see the team's use of its quotas on the usage page";
+  await page.click('header a:has-text("Usage")');
+  await page.waitForSelector('tr[data-quota=sandboxes] td.used', { timeout: 30_000 });
+  const running = await page.textContent('section[data-team=default] tr[data-quota=sandboxes] td.used');
+  if (Number(running) < 2) throw new Error(`the usage page shows ${running} running sandboxes, want 2 or more`);
+  await shot('9-usage');
   console.log('dashboard: every step passed');
 } catch (e) {
   console.error(`dashboard: ${step}: ${e.message}`);

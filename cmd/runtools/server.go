@@ -93,6 +93,7 @@ func serverCommand() *cobra.Command {
 	f.StringVar(&subnet, "subnet", "10.123.0.0/16", "address range of the sandboxes")
 	f.BoolVar(&cfg.BuildOnStart, "build-templates", true, "build missing templates in the background at start")
 	addBuildFlags(f, &cfg.Build)
+	addQuotaFlags(f, &cfg.Quotas)
 	f.StringVar(&pausedTTL, "paused-ttl", "never", "destroy a sandbox that stays paused this long (a duration such as 72h), or never")
 	f.IntVar(&cfg.MaxSnapshots, "max-snapshots", 0, "snapshots each sandbox keeps: a new one beyond it removes the oldest unpinned; 0 keeps all")
 	f.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", true, "deliver webhooks to loopback and private addresses too (receivers on this host or its network); link-local, metadata and the sandboxes' addresses are always refused")

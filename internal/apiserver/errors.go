@@ -7,12 +7,19 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // status maps an error kind to its HTTP status. This is the only place
-// where that happens.
+// where that happens. A quota on what is stored (disk) answers 403: it
+// stays refused until something is deleted or the limit raised; one on
+// what runs (sandboxes, vCPUs, memory, builds) answers 429, as every other
+// limit hit: it frees itself as sandboxes pause or end and builds finish.
 func status(err error) int {
+	if q := quotaOf(err); q != nil && q.Stored {
+		return http.StatusForbidden
+	}
 	switch {
 	case errors.Is(err, errdefs.ErrNotFound):
 		return http.StatusNotFound
@@ -50,16 +57,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="runtools"`)
 	}
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
+	var body client.ErrorBody
 	body.Error.Code, body.Error.Message = wire, msg
+	if q := quotaOf(err); q != nil {
+		body.Error.Quota = &client.Quota{Name: q.Name, Unit: q.Unit, Used: q.Used, Limit: q.Limit, Requested: q.Requested, Hint: q.Hint}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// quotaOf returns the quota that refused err's operation, or nil.
+func quotaOf(err error) *errdefs.QuotaError {
+	var q *errdefs.QuotaError
+	if errors.As(err, &q) {
+		return q
+	}
+	return nil
 }
 
 func errNoRoute(r *http.Request) error {

@@ -115,6 +115,7 @@ type Server struct {
 	buildLimits BuildLimits
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
+	quotas      Quotas       // nil: none kept
 	cluster     Cluster      // nil: none
 	mover       Mover        // nil: sandboxes do not move
 	webhooks    Webhooks     // nil: none
@@ -215,6 +216,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/templates/{name}/build", s.buildTemplate},
 		{"GET /v1/teams", s.listTeams},
 		{"POST /v1/teams", s.createTeam},
+		{"GET /v1/teams/{name}", s.getTeam},
+		{"PATCH /v1/teams/{name}", s.updateTeam},
+		{"GET /v1/usage", s.teamsUsage},
 		{"GET /v1/keys", s.listKeys},
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},

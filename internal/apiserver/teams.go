@@ -29,7 +29,11 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) error {
 	if err := s.keys.CreateTeam(r.Context(), t); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, client.Team{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt})
+	out, err := s.teamToWire(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) error {
@@ -43,7 +47,11 @@ func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) error {
 	}{Teams: []client.Team{}}
 	for _, t := range teams {
 		if id.Admin || t.ID == id.TeamID {
-			out.Teams = append(out.Teams, client.Team{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt})
+			wt, err := s.teamToWire(r.Context(), t)
+			if err != nil {
+				return err
+			}
+			out.Teams = append(out.Teams, wt)
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)

@@ -82,7 +82,8 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 		{Name: "desktop", Description: "XFCE desktop in the browser", Status: "building"},
 		{Name: "broken", Description: "for tests", Status: "failed", Error: "mmdebstrap exited 1"},
 	}
-	f.teams = []client.Team{{ID: "team-1", Name: "acme", CreatedAt: testNow.Add(-240 * time.Hour)}}
+	f.teams = []client.Team{{ID: "team-1", Name: "acme", CreatedAt: testNow.Add(-240 * time.Hour),
+		Limits: &client.TeamLimits{MaxSandboxes: 2, MaxMemoryMB: 8192}}}
 	f.webhooks = []client.Webhook{{ID: "wh_0", URL: "https://ci.example.com/hooks", Events: []string{"created", "destroyed"}, CreatedAt: testNow.Add(-2 * time.Hour)}}
 	f.keys = []client.APIKey{
 		{ID: "key-1", Name: "admin", Team: "acme", Admin: true, CreatedAt: testNow.Add(-240 * time.Hour)},
@@ -216,6 +217,26 @@ func (f *fake) handler() http.Handler {
 	route("POST /v1/templates/{name}/build", f.build)
 	route("GET /v1/teams", func(w http.ResponseWriter, r *http.Request) error {
 		return reply(w, map[string]any{"teams": f.teams})
+	})
+	route("PATCH /v1/teams/{name}", func(w http.ResponseWriter, r *http.Request) error {
+		var in client.UpdateTeamRequest
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			return invalid("bad JSON: %v", err)
+		}
+		t := &f.teams[0]
+		for _, p := range []struct{ in, to *int64 }{{in.MaxSandboxes, &t.Limits.MaxSandboxes}, {in.MaxVCPUs, &t.Limits.MaxVCPUs},
+			{in.MaxMemoryMB, &t.Limits.MaxMemoryMB}, {in.MaxDiskBytes, &t.Limits.MaxDiskBytes}, {in.MaxBuilds, &t.Limits.MaxBuilds}} {
+			if p.in != nil {
+				*p.to = *p.in
+			}
+		}
+		return reply(w, t)
+	})
+	route("GET /v1/usage", func(w http.ResponseWriter, r *http.Request) error {
+		return reply(w, map[string]any{"teams": []client.TeamUsage{{Team: "acme", Quotas: []client.Quota{
+			{Name: "sandboxes", Unit: "sandboxes", Used: 1, Limit: 2}, {Name: "vcpus", Unit: "vcpus", Used: 2},
+			{Name: "memory_mb", Unit: "MB", Used: 1024, Limit: 8192}, {Name: "disk_bytes", Unit: "bytes", Used: 3 << 20},
+			{Name: "builds", Unit: "builds"}}, Disk: client.DiskUsage{PausedBytes: 1 << 20, SnapshotBytes: 2 << 20}}}})
 	})
 	route("POST /v1/teams", func(w http.ResponseWriter, r *http.Request) error {
 		var in struct{ Name string }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/runtools/runtools/internal/quota"
 )
 
 // Config is everything `runtools server` can be told.
@@ -26,6 +28,7 @@ type Config struct {
 	APIKey       string        // admin key to use if the database has none (from RUNTOOLS_API_KEY)
 	PausedTTL    time.Duration // a sandbox paused this long is destroyed; 0: kept for ever
 	MaxSnapshots int           // snapshots each sandbox keeps (the oldest unpinned go first); 0: all
+	Quotas       quota.Limits  // every team's limits but those an admin set for it; 0: none
 	Node         NodeConfig
 	Webhooks     WebhookConfig
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/runtools/runtools/internal/apiserver"
-	"github.com/runtools/runtools/internal/build"
 	"github.com/runtools/runtools/internal/dashboard"
 	"github.com/runtools/runtools/internal/metrics"
 	"github.com/runtools/runtools/internal/runtime/gvisor"
@@ -69,7 +68,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	met := newMetrics(st, log)
+	book := newQuotas(cfg, st, mgr)
+	met := newMetrics(st, quotaSource{st, book}, log)
 	mgr.SetObserver(met)
 	if err := mgr.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering sandboxes: %w", err)
@@ -89,16 +89,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
-	api, err := frontDoors(ctx, cfg, mgr, st, tpl, met, builder, log)
+	api, err := frontDoors(ctx, cfg, mgr, st, tpl, met, meteredBuilds{builder, book, mgr}, log)
 	if err != nil {
 		return err
 	}
+	api.SetQuotas(book)
 	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
 }
 
 // frontDoors starts the dev-server proxy and the SSH gateway, joins the
 // cluster, and returns the API server for them.
-func frontDoors(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) (*apiserver.Server, error) {
+func frontDoors(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, met *metrics.Metrics, builder apiserver.CustomTemplates, log *slog.Logger) (*apiserver.Server, error) {
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
 		px, err := startProxy(ctx, cfg, mgr, st, met.Proxy(), log)
@@ -181,7 +182,7 @@ func adopt(ctx context.Context, st *store.Store, cfg Config) error {
 
 // newAPI makes the API server, with metrics, the dashboard and custom
 // templates.
-func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) *apiserver.Server {
+func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder apiserver.CustomTemplates, log *slog.Logger) *apiserver.Server {
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)

@@ -12,7 +12,7 @@ import (
 
 // newMetrics makes the server's metrics, counting sandboxes in st. The API
 // serves them to admin keys at GET /metrics.
-func newMetrics(st *store.Store, log *slog.Logger) *metrics.Metrics {
+func newMetrics(st *store.Store, quotas metrics.QuotaSource, log *slog.Logger) *metrics.Metrics {
 	var states []string
 	for _, s := range []sandbox.State{sandbox.Creating, sandbox.Running, sandbox.Pausing, sandbox.Paused,
 		sandbox.Resuming, sandbox.Stopping, sandbox.Stopped, sandbox.Destroyed, sandbox.Error} {
@@ -20,6 +20,7 @@ func newMetrics(st *store.Store, log *slog.Logger) *metrics.Metrics {
 	}
 	return metrics.New(metrics.Config{
 		Sandboxes: st,
+		Quotas:    quotas,
 		States:    states,
 		Ops: []string{sandbox.OpCreate, sandbox.OpExec, sandbox.OpStart, sandbox.OpPause, sandbox.OpResume,
 			sandbox.OpSnapshot, sandbox.OpRollback, sandbox.OpFork, sandbox.OpDestroy},

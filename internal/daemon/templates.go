@@ -103,8 +103,9 @@ func (a templateAdapter) Resolve(ctx context.Context, teamID, name string) (sand
 		MemoryMB: c.MemoryMB, Desktop: c.Desktop}, nil
 }
 
-// buildMetadata marks the sandboxes of template builds.
-const buildMetadata = "runtools.build"
+// buildMetadata marks the sandboxes of template builds; they count as
+// builds, not as their team's sandboxes.
+const buildMetadata = sandbox.BuildMetadata
 
 // buildSandboxes starts template build steps as sandboxes of the building
 // team, through the sandbox manager like any other: they are recorded,

@@ -57,3 +57,26 @@ var kinds = []struct {
 	{ErrPermissionDenied, "permission_denied"},
 	{ErrResourceExhausted, "resource_exhausted"},
 }
+
+// QuotaError says that a team's quota refused an operation: which limit,
+// how much of it is in use, how much more the operation needed, and what
+// to do. It is an ErrResourceExhausted. Stored says the limit counts what
+// is kept (disk), which stays until something is deleted, rather than
+// what runs now (sandboxes, their vCPUs and memory, builds), which frees
+// itself as sandboxes pause or end and builds finish: the API answers the
+// first 403 and the second 429.
+type QuotaError struct {
+	Name      string // the limit: sandboxes, vcpus, memory_mb, disk_bytes or builds
+	Unit      string // of Used, Requested and Limit: sandboxes, vcpus, MB, bytes or builds
+	Used      int64
+	Requested int64 // what the operation needed on top of Used; 0 if unknown
+	Limit     int64
+	Stored    bool
+	Message   string // the whole sentence, hint included
+	Hint      string // what to do
+}
+
+func (e *QuotaError) Error() string { return e.Message }
+
+// Unwrap makes errors.Is(err, ErrResourceExhausted) hold.
+func (e *QuotaError) Unwrap() error { return ErrResourceExhausted }

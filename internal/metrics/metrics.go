@@ -1,5 +1,6 @@
 // Package metrics keeps the server's Prometheus metrics in a registry of
-// its own: sandboxes by state (counted at every scrape), the latency and
+// its own: sandboxes by state and each team's use of its quotas (counted
+// at every scrape), the latency and
 // errors of sandbox operations, the dev-server proxy's and the SSH
 // gateway's traffic, and the Go runtime's and the process's own. The
 // daemon hands its observers to the sandbox manager, the proxy and the
@@ -34,6 +35,8 @@ type Config struct {
 	States []string
 	// Ops are the operations reported at 0 before the first of them.
 	Ops []string
+	// Quotas is asked at every scrape; nil leaves runtools_team_quota_* out.
+	Quotas QuotaSource
 }
 
 // Buckets of runtools_operation_duration_seconds, from 5 ms to 10 s:
@@ -112,6 +115,9 @@ func New(cfg Config, log *slog.Logger) *Metrics {
 		m.reg.MustRegister(&stateCollector{src: cfg.Sandboxes, known: cfg.States, desc: prometheus.NewDesc(
 			"runtools_sandboxes", "Sandboxes by state; stopped counts every sandbox ever destroyed whose record is kept.",
 			[]string{"state"}, nil)})
+	}
+	if cfg.Quotas != nil {
+		m.reg.MustRegister(newQuotaCollector(cfg.Quotas))
 	}
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(log.With("component", "metrics").Handler(), slog.LevelWarn),

@@ -143,12 +143,12 @@ func (m *Manager) Create(ctx context.Context, teamID string, opts CreateOptions)
 }
 
 func (m *Manager) create(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, _ Template, retErr error) {
-	sb, tpl, err := m.newRecord(ctx, teamID, opts)
+	sb, tpl, release, err := m.admit(ctx, teamID, opts)
 	if err != nil {
 		return nil, Template{}, err
 	}
-	// The work goes on if the caller goes away; the caller can destroy it.
-	ctx = context.WithoutCancel(ctx)
+	defer release()
+	ctx = context.WithoutCancel(ctx) // the work goes on if the caller goes away; it can destroy it
 	log := m.log.With("sandbox", sb.ID, "team", teamID)
 	unlock := m.lock(sb.ID)
 	defer unlock()
@@ -237,6 +237,19 @@ func (m *Manager) createSpec(sb *Sandbox, tpl Template, nsPath string, writableR
 		spec.Env = append(spec.Env, agentapi.EnvNoHooks+"=1")
 	}
 	return spec, nil
+}
+
+// admit makes the new sandbox's record, not yet stored, and holds its
+// place in the team's quota until the caller calls release.
+func (m *Manager) admit(ctx context.Context, teamID string, opts CreateOptions) (_ *Sandbox, _ Template, release func(), _ error) {
+	sb, tpl, err := m.newRecord(ctx, teamID, opts)
+	if err != nil {
+		return nil, Template{}, nil, err
+	}
+	if release, err = m.reserve(ctx, sb); err != nil {
+		return nil, Template{}, nil, err
+	}
+	return sb, tpl, release, nil
 }
 
 // newRecord checks opts against the template they name and makes the new

@@ -46,3 +46,8 @@ func (m *Manager) CheckLifetimes(ctx context.Context) error {
 	m.lifeWG.Wait()
 	return nil
 }
+
+// Reserve checks sb against its team's quotas and holds its place.
+func (m *Manager) Reserve(ctx context.Context, sb *Sandbox) (func(), error) {
+	return m.reserve(ctx, sb)
+}

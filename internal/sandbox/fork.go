@@ -47,6 +47,11 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		return nil, err
 	}
 	ctx = context.WithoutCancel(ctx)
+	id, metadata, release, err := m.forkPlace(ctx, parent, metadata)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var sn *Snapshot
 	if snap == "" {
 		if sn, err = m.Snapshot(ctx, teamID, parent.ID, forkSnapshotPrefix+randomString(8)); err != nil {
@@ -59,11 +64,8 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
 		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
 	}
-	if metadata == nil {
-		metadata = parent.Metadata
-	}
 	sb := &Sandbox{
-		ID: NewID(), TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
+		ID: id, TeamID: teamID, Name: name, Template: parent.Template, State: Creating,
 		VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, DiskMB: parent.DiskMB,
 		Secret: sn.Secret, NextSecret: NewSecret(), Env: parent.Env, Metadata: metadata,
 		IdleTimeout: parent.IdleTimeout, CreatedAt: m.now().UTC(),
@@ -109,6 +111,17 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 	_ = m.store.UpdateSandbox(ctx, sb)
 	log.Info("sandbox forked", "snapshot", sn.Name, "ip", sb.IP)
 	return sb, nil
+}
+
+// forkPlace picks a fork's ID and metadata (the parent's when nil) and
+// holds its place in the team's quota until release is called.
+func (m *Manager) forkPlace(ctx context.Context, parent *Sandbox, metadata map[string]string) (string, map[string]string, func(), error) {
+	if metadata == nil {
+		metadata = parent.Metadata
+	}
+	id := NewID()
+	release, err := m.reserve(ctx, &Sandbox{ID: id, TeamID: parent.TeamID, VCPUs: parent.VCPUs, MemoryMB: parent.MemoryMB, Metadata: metadata})
+	return id, metadata, release, err
 }
 
 // copyParentFiles gives a fork the files of its parent's directory a

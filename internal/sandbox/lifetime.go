@@ -233,6 +233,9 @@ const (
 // kept by the server's snapshot cap (Config.MaxSnapshots), which then
 // removes the sandbox's oldest unpinned snapshots beyond it.
 func (m *Manager) TakeSnapshot(ctx context.Context, teamID, ref, name string, pin bool) (*Snapshot, error) {
+	if err := m.checkDisk(ctx, teamID); err != nil {
+		return nil, err
+	}
 	sn, err := m.Snapshot(ctx, teamID, ref, name)
 	if err != nil {
 		return nil, err

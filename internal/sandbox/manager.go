@@ -83,7 +83,10 @@ type Manager struct {
 	// countPids counts a running sandbox's processes (its agent's answer).
 	countPids func(ctx context.Context, sb *Sandbox) (int, error)
 
-	createMu sync.Mutex // serializes address allocation and name checks with inserts
+	// createMu serializes address allocation and name checks with
+	// inserts, and quota checks with the places they hold (quota.go).
+	createMu sync.Mutex
+	starting map[string]*Sandbox // sandboxes holding a place in their team's quota; guarded by createMu
 
 	mu      sync.Mutex
 	entries map[string]*entry // what it keeps in memory of each sandbox (registry.go)
@@ -96,6 +99,7 @@ type Manager struct {
 	quiesceHooks []func(*Sandbox)
 	observer     Observer // nil: none
 	disks        Disks    // nil: every disk is ephemeral
+	quotas       Quotas   // nil: no limits
 	images       Images   // nil: pause images stay on this node (move.go)
 	moves        Moves
 }
@@ -116,7 +120,7 @@ func NewManager(cfg Config, log *slog.Logger, rt Runtime, net Network, tpl Templ
 	}
 	m := &Manager{
 		cfg: cfg, log: log.With("component", "sandbox"), rt: rt, net: net, tpl: tpl, store: store,
-		now: time.Now, entries: map[string]*entry{}, lifeBusy: map[string]bool{},
+		now: time.Now, entries: map[string]*entry{}, lifeBusy: map[string]bool{}, starting: map[string]*Sandbox{},
 	}
 	m.countPids = m.agentPids
 	return m, nil

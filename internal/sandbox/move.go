@@ -117,6 +117,11 @@ func (m *Manager) Move(ctx context.Context, teamID, ref string) (*Sandbox, error
 	if err := m.movable(sb); err != nil {
 		return nil, err
 	}
+	release, err := m.reserve(ctx, sb) // it runs again: a start within the team's quota
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	from := sb.Node
 	if err := m.fetchImage(ctx, sb); err != nil {
 		return nil, err

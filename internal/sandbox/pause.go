@@ -78,11 +78,21 @@ func (m *Manager) wakeLocked(ctx context.Context, id, why string, start bool) (*
 		if start {
 			why = "resumed on request"
 		}
+		release, err := m.reserve(ctx, sb)
+		if err != nil {
+			return sb, nil, err
+		}
+		defer release()
 		return sb, nil, m.timed(OpResume, func() error { return m.resume(ctx, sb, why) })
 	case sb.State == Stopped && (start || sb.AutoStart):
 		if !start {
 			why = "started by use"
 		}
+		release, err := m.reserve(ctx, sb)
+		if err != nil {
+			return sb, nil, err
+		}
+		defer release()
 		tpl, err := m.boot(ctx, sb, why)
 		if err != nil {
 			return sb, nil, err

@@ -179,6 +179,13 @@ func (m *Manager) Rollback(ctx context.Context, teamID, ref, snap string) (_ *Sa
 	if err := verifyImage(m.snapshotDir(sn.ID)); err != nil {
 		return nil, fmt.Errorf("%w: snapshot %q is damaged: %v", errdefs.ErrConflict, sn.Name, err)
 	}
+	if sb.State != Running { // it starts again: a start within the team's quota
+		release, err := m.reserve(ctx, sb)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	why := "rolled back to snapshot " + sn.Name
 	// 1. The snapshot becomes the saved state, replacing a pause image by
 	// renames that recovery can finish or undo.

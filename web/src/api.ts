@@ -26,6 +26,12 @@ export interface Template {
   dockerfile?: string; layers?: { id: string; created_by: string; size_bytes: number }[];
   config?: { env?: string[]; workdir?: string; user?: string; entrypoint?: string[]; cmd?: string[]; ports?: number[]; labels?: Record<string, string> };
 }
+// Quota is one of a team's limits with its use (limit 0: none).
+export interface Quota { name: string; unit: string; used: number; limit: number; requested?: number; hint?: string }
+export interface TeamUsage {
+  team: string; quotas: Quota[];
+  disk: { paused_bytes: number; snapshot_bytes: number; volume_bytes: number; template_bytes: number };
+}
 // BuildProgress is one line of a template build's stream.
 export interface BuildProgress {
   template: string; step: string; detail?: string; elapsed_ms: number; done?: boolean; error?: string;
@@ -58,6 +64,7 @@ const sb = (ref: string) => `/v1/sandboxes/${encodeURIComponent(ref)}`;
 const tp = (name: string) => `/v1/templates/${encodeURIComponent(name)}`;
 export const api = {
   me: () => call<{ team: string }>('GET', '/v1/me'),
+  usage: () => call<{ teams: TeamUsage[] }>('GET', '/v1/usage').then((r) => r.teams),
   list: () => call<{ sandboxes: Sandbox[] }>('GET', '/v1/sandboxes').then((r) => r.sandboxes),
   get: (ref: string) => call<Sandbox>('GET', sb(ref)),
   create: (req: object) => call<Sandbox>('POST', '/v1/sandboxes', req),

@@ -1,7 +1,8 @@
 // The runtools dashboard: log in with an API key, list sandboxes with live
 // CPU and memory, create one, and open one for its charts, URLs, terminal,
 // desktop, network and egress policy, snapshots, lifecycle buttons and
-// save-as-template; list, build and manage templates (templates.ts).
+// save-as-template; list, build and manage templates (templates.ts); see
+// the team's use of its quotas (usage.ts).
 // Routes live in the URL's hash.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
@@ -10,6 +11,7 @@ import { Chart } from './chart';
 import { errorBox, h, megabytes, show } from './dom';
 import { openDesktop, type Desktop } from './desktop';
 import { buildPage, templatePage, templatesPage } from './templates';
+import { usagePage } from './usage';
 import { openTerminal } from './terminal';
 
 let leave: (() => void)[] = []; // what the current page must stop when left
@@ -57,6 +59,7 @@ async function route(): Promise<void> {
   if (page === 'templates') return templatesPage();
   if (page === 'template' && ref) return templatePage(decodeURIComponent(ref));
   if (page === 'build') return buildPage(ref ? decodeURIComponent(ref) : '');
+  if (page === 'usage') return usagePage();
   return listPage();
 }
 

@@ -16,8 +16,10 @@ import type {
   SandboxInfo,
   SshKey,
   Team,
+  TeamUsage,
   Template,
   TemplateProgress,
+  UpdateTeamOptions,
   Webhook,
   WebhookDelivery,
 } from './types.js';
@@ -31,8 +33,10 @@ import {
   sandboxFromWire,
   sshKeyFromWire,
   teamFromWire,
+  teamUsageFromWire,
   templateFromWire,
   templateProgressFromWire,
+  updateTeamToWire,
   webhookDeliveryFromWire,
   webhookFromWire,
 } from './wire.js';
@@ -262,6 +266,25 @@ export class Client {
   /** Creates a team (admin key). */
   async createTeam(name: string): Promise<Team> {
     return teamFromWire(await httpOf(this).json(routes.createTeam, { json: { name } }));
+  }
+
+  /** One team with its limits: any team for an admin key, else the caller's. */
+  async team(name: string): Promise<Team> {
+    return teamFromWire(await httpOf(this).json(routes.getTeam, { params: { name } }));
+  }
+
+  /**
+   * Changes a team's limits (admin key): each given is set, 0 for none,
+   * -1 for the server's default.
+   */
+  async updateTeam(name: string, limits: UpdateTeamOptions): Promise<Team> {
+    return teamFromWire(await httpOf(this).json(routes.updateTeam, { params: { name }, json: updateTeamToWire(limits) }));
+  }
+
+  /** What teams use against their limits: the caller's team, or every team (or `team`) for an admin key. */
+  async usage(team?: string): Promise<TeamUsage[]> {
+    const w = await httpOf(this).json(routes.usage, team === undefined ? {} : { query: { team } });
+    return arr(w.teams).map((t) => teamUsageFromWire(obj(t)));
   }
 
   /** API keys of the caller's team (of every team for an admin key). */

@@ -3,6 +3,7 @@
  * {@link RuntoolsError} subclass chosen by its code, so callers can write
  * `if (err instanceof NotFoundError)` rather than compare messages.
  */
+import type { Quota } from './types.js';
 
 /** Options of a {@link RuntoolsError}. */
 export interface RuntoolsErrorOptions {
@@ -11,6 +12,8 @@ export interface RuntoolsErrorOptions {
   /** The HTTP status; 0 when no answer came (the server is unreachable). */
   status: number;
   cause?: unknown;
+  /** The team's limit that refused the request, for a ResourceExhaustedError a quota gave. */
+  quota?: Quota;
 }
 
 /** Any error answer of a runtools server, or a failure to reach it. */
@@ -19,12 +22,18 @@ export class RuntoolsError extends Error {
   readonly code: string;
   /** The HTTP status; 0 when no answer came. */
   readonly status: number;
+  /**
+   * Set when a team's quota refused the request: which limit, its use,
+   * the limit and what to do (`hint`).
+   */
+  readonly quota?: Quota;
 
   constructor(message: string, options: RuntoolsErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = options.code;
     this.status = options.status;
+    if (options.quota !== undefined) this.quota = options.quota;
   }
 }
 
@@ -42,7 +51,11 @@ export class UnavailableError extends RuntoolsError {}
 export class UnauthenticatedError extends RuntoolsError {}
 /** The key may not do this, e.g. an admin call with a team key (403). */
 export class PermissionDeniedError extends RuntoolsError {}
-/** A limit was reached, e.g. no disk space for a snapshot (429). */
+/**
+ * A limit was reached, e.g. no disk space for a snapshot (429), or a
+ * team's quota (`quota` says which): 429 for what runs (sandboxes, vCPUs,
+ * memory, builds), 403 for what is stored (disk).
+ */
 export class ResourceExhaustedError extends RuntoolsError {}
 /** The server failed; its log says why (500). */
 export class InternalError extends RuntoolsError {}
@@ -70,9 +83,9 @@ const byCode: Record<string, ErrorClass> = {
 };
 
 /** Makes the error of the class that matches code (RuntoolsError for a code this SDK does not know). */
-export function errorFor(code: string, status: number, message: string, cause?: unknown): RuntoolsError {
+export function errorFor(code: string, status: number, message: string, cause?: unknown, quota?: Quota): RuntoolsError {
   const cls = byCode[code] ?? RuntoolsError;
-  return new cls(message || `${code} (HTTP ${status})`, { code, status, cause });
+  return new cls(message || `${code} (HTTP ${status})`, { code, status, cause, quota });
 }
 
 /** The wire code of an answer without a JSON error body, from its HTTP status. */
@@ -107,10 +120,12 @@ export async function errorFromResponse(res: Response): Promise<RuntoolsError> {
     // The body is lost; the status still says what kind of error it is.
   }
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; quota?: unknown } };
     if (body.error && typeof body.error.code === 'string' && body.error.code !== '') {
       const message = typeof body.error.message === 'string' ? body.error.message : '';
-      return errorFor(body.error.code, res.status, message);
+      const q = body.error.quota;
+      const quota = q && typeof q === 'object' ? (q as Quota) : undefined;
+      return errorFor(body.error.code, res.status, message, undefined, quota);
     }
   } catch {
     // Not JSON: a proxy in between, or a server that is not runtools.

@@ -91,6 +91,9 @@ export const routes = {
 
   listTeams: route('GET', '/v1/teams'),
   createTeam: route('POST', '/v1/teams'),
+  getTeam: route('GET', '/v1/teams/{name}'),
+  updateTeam: route('PATCH', '/v1/teams/{name}'),
+  usage: route('GET', '/v1/usage'),
   listKeys: route('GET', '/v1/keys'),
   createKey: route('POST', '/v1/keys'),
   deleteKey: route('DELETE', '/v1/keys/{ref}'),

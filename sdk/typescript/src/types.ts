@@ -403,6 +403,57 @@ export interface Team {
   id: string;
   name: string;
   createdAt: Date;
+  /** What the team may use (its own limits, else the server's); absent from servers that keep no quotas. */
+  limits?: TeamLimits;
+}
+
+/** What a team may use; 0 is no limit. */
+export interface TeamLimits {
+  /** Running sandboxes at once. */
+  maxSandboxes: number;
+  /** vCPUs of its running sandboxes together. */
+  maxVcpus: number;
+  /** Memory of its running sandboxes together, in MB. */
+  maxMemoryMb: number;
+  /** Paused sandboxes' images, snapshots, volumes and custom templates, in bytes. */
+  maxDiskBytes: number;
+  /** Template builds (and saves) at once. */
+  maxBuilds: number;
+}
+
+/** Limits to change with `client.updateTeam` (an admin key): 0 is none, -1 the server's default; those left out stay. */
+export type UpdateTeamOptions = Partial<TeamLimits>;
+
+/**
+ * One of a team's limits with its use: an item of {@link TeamUsage}, and
+ * `error.quota` of the error a quota refused a request with (then with
+ * `requested` and `hint`).
+ */
+export interface Quota {
+  name: 'sandboxes' | 'vcpus' | 'memory_mb' | 'disk_bytes' | 'builds';
+  unit: string;
+  used: number;
+  /** 0: no limit. */
+  limit: number;
+  /** What the refused request needed on top of `used`. */
+  requested?: number;
+  /** What to do. */
+  hint?: string;
+}
+
+/** What a team uses against each of its limits. */
+export interface TeamUsage {
+  team: string;
+  quotas: Quota[];
+  disk: DiskUsage;
+}
+
+/** What makes up a team's disk use, in bytes. */
+export interface DiskUsage {
+  pausedBytes: number;
+  snapshotBytes: number;
+  volumeBytes: number;
+  templateBytes: number;
 }
 
 /** An API key. `secret` is set only in the answer that created it. */

@@ -23,11 +23,14 @@ import type {
   Snapshot,
   SshKey,
   Status,
+  Quota,
   Team,
+  TeamUsage,
   Template,
   TemplateConfig,
   TemplateProgress,
   UpdateOptions,
+  UpdateTeamOptions,
   Webhook,
   WebhookAttempt,
   WebhookDelivery,
@@ -321,7 +324,40 @@ export function identityFromWire(x: Wire): Identity {
 
 export function teamFromWire(x: Wire): Team {
   const w = x as S['Team'];
-  return { id: str(w.id), name: str(w.name), createdAt: date(w.created_at) };
+  const t: Team = { id: str(w.id), name: str(w.name), createdAt: date(w.created_at) };
+  if (w.limits) {
+    const l = w.limits;
+    t.limits = {
+      maxSandboxes: num(l.max_sandboxes), maxVcpus: num(l.max_vcpus), maxMemoryMb: num(l.max_memory_mb),
+      maxDiskBytes: num(l.max_disk_bytes), maxBuilds: num(l.max_builds),
+    };
+  }
+  return t;
+}
+
+export function updateTeamToWire(o: UpdateTeamOptions): S['UpdateTeamRequest'] {
+  return compact<S['UpdateTeamRequest']>({
+    max_sandboxes: o.maxSandboxes, max_vcpus: o.maxVcpus, max_memory_mb: o.maxMemoryMb,
+    max_disk_bytes: o.maxDiskBytes, max_builds: o.maxBuilds,
+  });
+}
+
+export function quotaFromWire(x: Wire): Quota {
+  const w = x as S['Quota'];
+  const q: Quota = { name: str(w.name) as Quota['name'], unit: str(w.unit), used: num(w.used), limit: num(w.limit) };
+  if (w.requested !== undefined) q.requested = num(w.requested);
+  if (w.hint !== undefined) q.hint = str(w.hint);
+  return q;
+}
+
+export function teamUsageFromWire(x: Wire): TeamUsage {
+  const w = x as S['TeamUsage'];
+  const d = (w.disk ?? {}) as S['DiskUsage'];
+  return {
+    team: str(w.team),
+    quotas: arr(w.quotas).map((q) => quotaFromWire(obj(q))),
+    disk: { pausedBytes: num(d.paused_bytes), snapshotBytes: num(d.snapshot_bytes), volumeBytes: num(d.volume_bytes), templateBytes: num(d.template_bytes) },
+  };
 }
 
 export function apiKeyFromWire(x: Wire): ApiKey {

@@ -223,6 +223,9 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.webhookDeliveries, await c.webhookDeliveries('wh_1', { limit: 10 }));
   got(routes.listTeams, await c.teams());
   got(routes.createTeam, await c.createTeam('t'));
+  got(routes.getTeam, await c.team('t'));
+  got(routes.updateTeam, await c.updateTeam('t', { maxSandboxes: 2, maxVcpus: 4, maxMemoryMb: 8192, maxDiskBytes: 1 << 30, maxBuilds: -1 }));
+  got(routes.usage, await c.usage('t'));
   got(routes.listKeys, await c.keys());
   got(routes.createKey, await c.createKey({ name: 'n', team: 't', admin: true }));
   await c.deleteKey('n');

@@ -22,9 +22,9 @@ from .errors import (AlreadyExists, Conflict, Forbidden, InternalError, InvalidA
                      PermissionDenied, RateLimited, ResourceExhausted, RuntoolsError, Unauthenticated,
                      Unauthorized, Unavailable)
 from .models import (APIKey, ComputerResult, Egress, ExecEvent, ExecResult, FileInfo, Identity, Link, Metrics,
-                     Point, ProcessInfo, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
-                     Template, TemplateProgress, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent,
-                     WebhookSandbox, Window)
+                     Point, ProcessInfo, Quota, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
+                     TeamLimits, TeamUsage, Template, TemplateProgress, Webhook, WebhookAttempt, WebhookDelivery,
+                     WebhookEvent, WebhookSandbox, Window)
 from .files import Files
 from .process import Process
 from .sandbox import Sandbox
@@ -42,6 +42,7 @@ __all__ = [
     "PermissionDenied", "RateLimited", "ResourceExhausted", "Unauthenticated", "Unauthorized", "Unavailable",
     "APIKey", "ComputerResult", "Egress", "ExecEvent", "ExecResult", "FileInfo", "Identity", "Link", "Metrics",
     "Point", "ProcessInfo", "SandboxEvent", "SandboxInfo", "ScreenSize", "Snapshot", "SSHKey", "Status", "Team",
+    "TeamLimits", "TeamUsage", "Quota",
     "Template", "TemplateProgress", "Window",
     "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WebhookSandbox", "verify_webhook",
 ]

@@ -13,7 +13,8 @@ from ._http import Call
 from ._tar import Data, chunks_of
 from ._wire import encode
 from .models import Egress
-from .requests import ComputerAction, CreateRequest, EgressRequest, ExecRequest, SnapshotRequest, UpdateRequest
+from .requests import (ComputerAction, CreateRequest, EgressRequest, ExecRequest, SnapshotRequest, UpdateRequest,
+                       UpdateTeamRequest)
 
 NDJSON = "application/x-ndjson"
 OCTETS = "application/octet-stream"
@@ -172,3 +173,9 @@ def create_request(name: Optional[str], template: Optional[str], vcpus: Optional
         "password": password, "egress": egress, "disk": disk, "auto_start": auto_start,
     })
     return out  # type: ignore[return-value]
+
+
+def update_team(name: str, limits: Dict[str, Optional[int]]) -> Call:
+    """PATCH /v1/teams/{name} with the limits given (not None)."""
+    body: UpdateTeamRequest = {k: v for k, v in limits.items() if v is not None}  # type: ignore[assignment]
+    return Call(routes.update_team, {"name": name}, json=dict(body))

@@ -19,7 +19,7 @@ from ._tar import Data
 from .client import build_call
 from ._wire import decode, encode, items
 from .config import resolve
-from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress, Webhook,
+from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress, Webhook,
                      WebhookDelivery)
 from .async_sandbox import AsyncSandbox, handle
 from .async_watch import AsyncWatcher
@@ -198,6 +198,25 @@ class AsyncClient:
     async def create_team(self, name: str) -> Team:
         """Makes a team (admin key)."""
         return decode(Team, await self._http.json(Call(routes.create_team, json={"name": name})))
+
+    async def team(self, name: str) -> Team:
+        """One team with its limits: any team for an admin key, else the caller's."""
+        return decode(Team, await self._http.json(Call(routes.get_team, {"name": name})))
+
+    async def update_team(self, name: str, *, max_sandboxes: Optional[int] = None, max_vcpus: Optional[int] = None,
+                    max_memory_mb: Optional[int] = None, max_disk_bytes: Optional[int] = None,
+                    max_builds: Optional[int] = None) -> Team:
+        """Changes a team's limits (admin key): each given is set, 0 for none, -1 for the
+        server's default; those left out stay."""
+        limits = {"max_sandboxes": max_sandboxes, "max_vcpus": max_vcpus, "max_memory_mb": max_memory_mb,
+                  "max_disk_bytes": max_disk_bytes, "max_builds": max_builds}
+        return decode(Team, await self._http.json(calls.update_team(name, limits)))
+
+    async def usage(self, team: Optional[str] = None) -> List[TeamUsage]:
+        """What teams use against their limits: the caller's team, or every team (or team)
+        for an admin key."""
+        answer = await self._http.json(Call(routes.usage, query={"team": team}))
+        return [decode(TeamUsage, t) for t in items(answer, "teams")]
 
     async def keys(self) -> List[APIKey]:
         """API keys of the caller's team (every team's for an admin key)."""

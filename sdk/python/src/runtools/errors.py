@@ -9,22 +9,28 @@ catches what the Go SDK's ``errors.Is(err, client.ErrNotFound)`` does.
 from __future__ import annotations
 
 import json
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Type
+
+from ._wire import decode
+from .models import Quota
 
 
 class RuntoolsError(Exception):
     """An error of the runtools API or of reaching it.
 
     ``code`` is the wire code (``not_found``, ...); ``status`` the HTTP
-    status, 0 when no answer came.
+    status, 0 when no answer came. ``quota`` is set when a team's quota
+    refused the request: which limit, its use, the limit and what to do.
     """
 
     code: str = "internal"
 
-    def __init__(self, message: str, *, status: int = 0, code: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, status: int = 0, code: Optional[str] = None,
+                 quota: Optional[Quota] = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.quota = quota
         if code is not None:
             self.code = code
 
@@ -66,7 +72,9 @@ class Forbidden(RuntoolsError):
 
 
 class RateLimited(RuntoolsError):
-    """429: a limit or a quota is reached (disk space, sandboxes)."""
+    """A limit or a team's quota is reached (``quota`` says which): 429 for what runs
+    (sandboxes, vCPUs, memory, builds, disk space for a snapshot), 403 for a team's
+    disk quota."""
 
     code = "resource_exhausted"
 
@@ -99,22 +107,26 @@ _BY_STATUS = {400: "invalid_argument", 401: "unauthenticated", 403: "permission_
               504: "unavailable"}
 
 
-def error_for(code: str, message: str, status: int = 0) -> RuntoolsError:
+def error_for(code: str, message: str, status: int = 0, quota: Optional[Quota] = None) -> RuntoolsError:
     """The exception of a wire code; an unknown code is a RuntoolsError that keeps it."""
     cls = _BY_CODE.get(code)
     if cls is None:
-        return RuntoolsError(message or code, status=status, code=code)
-    return cls(message or f"{code} (HTTP {status})", status=status, code=code)
+        return RuntoolsError(message or code, status=status, code=code, quota=quota)
+    return cls(message or f"{code} (HTTP {status})", status=status, code=code, quota=quota)
 
 
 def error_from_answer(status: int, body: bytes) -> RuntoolsError:
     """The exception of an error answer: its code if the body has one, else one from the status."""
+    quota: Optional[Quota] = None
     try:
         err = json.loads(body.decode("utf-8", "replace")).get("error") or {}
         code, message = str(err.get("code") or ""), str(err.get("message") or "")
-    except (ValueError, AttributeError):
+        q: Any = err.get("quota")
+        if isinstance(q, dict):
+            quota = decode(Quota, q)
+    except (ValueError, AttributeError, TypeError):
         code, message = "", ""
     if not code:
         code = _BY_STATUS.get(status, "internal")
         message = body.decode("utf-8", "replace").strip()[:2000]
-    return error_for(code, message, status)
+    return error_for(code, message, status, quota)

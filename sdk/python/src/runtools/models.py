@@ -311,12 +311,56 @@ class Identity:
 
 
 @dataclass
+class TeamLimits:
+    """What a team may use (its own limits, else the server's); 0 is no limit."""
+
+    max_sandboxes: int = 0  # running sandboxes at once
+    max_vcpus: int = 0  # of its running sandboxes together
+    max_memory_mb: int = 0  # of its running sandboxes together
+    max_disk_bytes: int = 0  # paused sandboxes' images, snapshots, volumes, custom templates
+    max_builds: int = 0  # template builds (and saves) at once
+
+
+@dataclass
 class Team:
-    """A team."""
+    """A team, with its limits (None from a server that keeps no quotas)."""
 
     id: str = ""
     name: str = ""
     created_at: Optional[datetime] = None
+    limits: Optional[TeamLimits] = None
+
+
+@dataclass
+class Quota:
+    """One of a team's limits with its use: an item of TeamUsage, or the limit that
+    refused a request (``RuntoolsError.quota``, with ``requested`` and ``hint``)."""
+
+    name: str = ""  # sandboxes, vcpus, memory_mb, disk_bytes or builds
+    unit: str = ""
+    used: int = 0
+    limit: int = 0  # 0: no limit
+    requested: Optional[int] = None
+    hint: Optional[str] = None
+
+
+@dataclass
+class DiskUsage:
+    """What makes up a team's disk use, in bytes."""
+
+    paused_bytes: int = 0
+    snapshot_bytes: int = 0
+    volume_bytes: int = 0
+    template_bytes: int = 0
+
+
+@dataclass
+class TeamUsage:
+    """What a team uses against each of its limits."""
+
+    team: str = ""
+    quotas: List[Quota] = field(default_factory=list)
+    disk: DiskUsage = field(default_factory=DiskUsage)
 
 
 @dataclass
@@ -444,6 +488,10 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     TemplateProgress: _path("components", "schemas", "TemplateProgress"),
     Identity: _path("components", "schemas", "Identity"),
     Team: _path("components", "schemas", "Team"),
+    TeamLimits: _path("components", "schemas", "TeamLimits"),
+    Quota: _path("components", "schemas", "Quota"),
+    DiskUsage: _path("components", "schemas", "DiskUsage"),
+    TeamUsage: _path("components", "schemas", "TeamUsage"),
     APIKey: _path("components", "schemas", "APIKey"),
     Point: _path("components", "schemas", "Point"),
     ScreenSize: _answer("/v1/sandboxes/{ref}/computer/screen", "get"),

@@ -152,6 +152,15 @@ def _body(path: str, method: str) -> Tuple[str, ...]:
 
 
 _SB = "/v1/sandboxes/{ref}"
+class UpdateTeamRequest(TypedDict, total=False):
+    """PATCH /v1/teams/{name}: each limit given is set; 0 is none, -1 the server's default."""
+
+    max_sandboxes: int
+    max_vcpus: int
+    max_memory_mb: int
+    max_disk_bytes: int
+    max_builds: int
+
 
 # Where each request body is described in api/openapi.yaml.
 WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
@@ -168,6 +177,7 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     SSHKeyRequest: _body("/v1/ssh-keys", "post"),
     TemplateUpdate: _body("/v1/templates/{name}", "patch"),
     CreateKeyRequest: ("components", "schemas", "CreateKeyRequest"),
+    UpdateTeamRequest: ("components", "schemas", "UpdateTeamRequest"),
     WebhookRequest: ("components", "schemas", "CreateWebhookRequest"),
     ComputerAction: _body(_SB + "/computer/actions", "post"),
 }
