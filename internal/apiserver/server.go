@@ -111,6 +111,7 @@ type Server struct {
 	pages       http.Handler // the dashboard; nil: none
 	ownsPage    func(path string) bool
 	custom      CustomTemplates // nil: none
+	volumes     Volumes         // nil: none
 	buildLimits BuildLimits
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
@@ -195,6 +196,16 @@ func (s *Server) routes() []route {
 		{"POST /v1/sandboxes/{ref}/files/mkdir", s.mkdir},
 		{"GET /v1/sandboxes/{ref}/files/archive", s.readArchive},
 		{"PUT /v1/sandboxes/{ref}/files/archive", s.writeArchive},
+		{"POST /v1/volumes", s.createVolume},
+		{"GET /v1/volumes", s.listVolumes},
+		{"GET /v1/volumes/{ref}", s.getVolume},
+		{"DELETE /v1/volumes/{ref}", s.removeVolume},
+		{"GET /v1/volumes/{ref}/files", s.readVolumeFile},
+		{"PUT /v1/volumes/{ref}/files", s.writeVolumeFile},
+		{"GET /v1/volumes/{ref}/files/stat", s.statVolumeFile},
+		{"GET /v1/volumes/{ref}/files/list", s.listVolumeFiles},
+		{"POST /v1/volumes/{ref}/files/mkdir", s.mkdirVolume},
+		{"DELETE /v1/volumes/{ref}/files", s.removeVolumeFile},
 		{"GET /v1/templates", s.listTemplates},
 		{"GET /v1/templates/{name}", s.getTemplate},
 		{"DELETE /v1/templates/{name}", s.removeTemplate},

@@ -140,6 +140,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (st *store.Sto
 func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) *apiserver.Server {
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
+	api.SetVolumes(mgr)
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
 	api.SetCustomTemplates(builder, cfg.path("tmp"), apiserver.BuildLimits{ContextBytes: int64(cfg.Build.MaxContextMB) << 20, ImageBytes: int64(cfg.Build.MaxImageMB) << 20})
 	return api

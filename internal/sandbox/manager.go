@@ -90,8 +90,9 @@ type Manager struct {
 	lifeWG   sync.WaitGroup  // those actions
 
 	quiesceHooks []func(*Sandbox)
-	observer     Observer // nil: none
-	disks        Disks    // nil: every disk is ephemeral
+	observer     Observer   // nil: none
+	disks        Disks      // nil: every disk is ephemeral
+	volumes      VolumeHost // nil: no volumes
 }
 
 // NewManager wires a Manager. Call Recover before serving requests.

@@ -261,6 +261,9 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 	if err := m.mountDisk(sb, &spec, image); err != nil {
 		return fmt.Errorf("mounting the sandbox's disk: %w", err)
 	}
+	if err := m.bindVolumes(sb, &spec); err != nil {
+		return err
+	}
 	t1 := m.now()
 	if err := cp.Restore(ctx, spec, m.dir(sb.ID), image); err != nil {
 		_ = m.rt.Destroy(ctx, sb.ID)

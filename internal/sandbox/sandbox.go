@@ -79,6 +79,7 @@ type Sandbox struct {
 	Desktop      bool              // runs the desktop's services (from its template): VNC on DesktopPort
 	Egress       egress.Policy     // where it may connect outside its team's network (normalized)
 	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
+	Volumes      []VolumeMount     // the team's volumes it mounts
 	// TimeoutAt is when its hard lifetime ends (zero: never); then it is
 	// destroyed, or paused if OnTimeout is OnTimeoutPause. TimeoutWarned
 	// says the warning event for this TimeoutAt was recorded.
