@@ -36,6 +36,7 @@ var specTypes = map[string]any{
 	"CreateKeyRequest": CreateKeyRequest{}, "Identity": Identity{}, "Point": Point{}, "Window": Window{},
 	"WatchEvent": WatchEvent{}, "Error": ErrorBody{}, "RunCodeRequest": RunCodeRequest{}, "CodeResult": CodeResult{},
 	"CodeError": CodeError{}, "CodeEvent": CodeEvent{}, "Execution": Execution{}, "CodeContextRequest": CodeContextRequest{}, "CodeContext": CodeContext{},
+	"Volume": Volume{}, "VolumeMount": VolumeMount{}, "CreateVolumeRequest": CreateVolumeRequest{},
 }
 
 func TestOpenAPIMatchesTheClient(t *testing.T) {

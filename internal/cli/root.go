@@ -72,6 +72,7 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.teamCmd(),
 		a.keyCmd(),
 		a.sshKeyCmd(),
+		a.volumeCmd(),
 		a.mcpCmd(),
 		a.versionCmd(),
 	)
