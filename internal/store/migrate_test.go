@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,8 +50,8 @@ func TestOpenBeforeGoose(t *testing.T) {
 		var version, gooseVersion int
 		s.pool.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
 		s.pool.QueryRowContext(ctx, "SELECT MAX(version_id) FROM goose_db_version").Scan(&gooseVersion)
-		if version != 10 || gooseVersion != 10 {
-			t.Errorf("schema version %d, goose's %d; want 10", version, gooseVersion)
+		if latest := latestMigration(t); version != latest || gooseVersion != latest {
+			t.Errorf("schema version %d, goose's %d; want %d", version, gooseVersion, latest)
 		}
 		if err := s.InsertSandbox(ctx, newSandbox("team-a", "", fmt.Sprintf("10.88.0.%d", 9+i))); err != nil {
 			t.Errorf("writing to the old database: %v", err)
@@ -166,4 +168,18 @@ func TestOpenBeforeGooseAtVersion5(t *testing.T) {
 	if err != nil || sb.State != "destroyed" || sb.Disk != "ephemeral" || !sb.AutoStart {
 		t.Errorf("the old sandbox after migrations 6 to 9: %+v, %v", sb, err)
 	}
+}
+
+// latestMigration is the version of the newest migration.
+func latestMigration(t *testing.T) int {
+	t.Helper()
+	files, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	v, err := strconv.Atoi(strings.SplitN(path.Base(files[len(files)-1]), "_", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -52,6 +52,10 @@ func New(dir string, log *slog.Logger) (*Volumes, error) {
 	if err := disk.CheckHost("volumes"); err != nil {
 		return nil, err
 	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -83,7 +87,7 @@ func (v *Volumes) Create(ctx context.Context, id string, sizeMB int) (err error)
 	if err != nil {
 		return err
 	}
-	return os.Chmod(mnt, 0o1777)
+	return os.Chmod(mnt, os.ModeSticky|0o777)
 }
 
 // Mount mounts the volume unless it is mounted (after a restart it is),
@@ -101,6 +105,12 @@ func (v *Volumes) Mount(id string) (string, error) {
 	img := v.path(id, imageName)
 	if _, err := os.Stat(img); err != nil {
 		return "", fmt.Errorf("%w: the image of volume %s is missing: %v", errdefs.ErrUnavailable, id, err)
+	}
+	// A second ext4 mount of one image would corrupt it: an image still
+	// attached is in use by a mount detached from here (a lazy unmount
+	// that a sandbox still holds).
+	if devs := loopsOf(img); len(devs) > 0 {
+		return "", fmt.Errorf("%w: the image of volume %s is still attached to %s though not mounted at %s (unmounted lazily while a sandbox used it?); stop the sandboxes that use it, or detach it", errdefs.ErrUnavailable, id, strings.Join(devs, ", "), mnt)
 	}
 	if err := disk.MountImage(img, mnt); err != nil {
 		return "", fmt.Errorf("mounting volume %s: %w", id, err)
@@ -158,4 +168,17 @@ func checkID(id string) error {
 		return fmt.Errorf("%w: %q is not a volume ID", errdefs.ErrInvalidArgument, id)
 	}
 	return nil
+}
+
+// loopsOf returns the loop devices whose backing file is img.
+func loopsOf(img string) []string {
+	files, _ := filepath.Glob("/sys/block/loop*/loop/backing_file")
+	var devs []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err == nil && strings.TrimSuffix(strings.TrimSpace(string(b)), " (deleted)") == img {
+			devs = append(devs, "/dev/"+filepath.Base(filepath.Dir(filepath.Dir(f))))
+		}
+	}
+	return devs
 }
