@@ -182,6 +182,35 @@ func TestVolumes(t *testing.T) {
 			t.Errorf("mounting a volume that does not exist: %v", err)
 		}
 	})
+	t.Run("open file removed while paused", func(t *testing.T) {
+		p := create(t, s, mount(false))
+		run(p, "(exec 3>>/mnt/data/open.log; while true; do sleep 1; done) >/dev/null 2>&1 & true")
+		time.Sleep(500 * time.Millisecond)
+		if err := p.Pause(ctx); err != nil {
+			t.Fatal(err)
+		}
+		run(b, "rm /mnt/data/open.log")
+		// gVisor opens the sandbox's open files again by path: this one
+		// is gone. The error says what to do, and doing it works.
+		switch err := p.Resume(ctx); {
+		case err == nil:
+			t.Log("resumed though an open file was removed (a gVisor that allows it)")
+		case !strings.Contains(err.Error(), "stop and start it"):
+			t.Errorf("the failed resume does not say what to do: %v", err)
+		}
+		if err := p.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Boot(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := run(p, "cat /mnt/data/hello"); got != "while-paused" {
+			t.Errorf("after stop and start: %q", got)
+		}
+		if err := p.Destroy(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("in use cannot be removed", func(t *testing.T) {
 		err := c.RemoveVolume(ctx, "data")
 		if !errors.Is(err, client.ErrConflict) || !strings.Contains(err.Error(), b.ID) {

@@ -224,7 +224,7 @@ func (m *Manager) resume(ctx context.Context, sb *Sandbox, why string) error {
 		if uerr := m.store.UpdateSandbox(ctx, sb); uerr != nil {
 			return errors.Join(err, uerr)
 		}
-		return fmt.Errorf("%w: resuming sandbox %s failed (it stays paused): %v", errdefs.ErrUnavailable, sb.ID, err)
+		return fmt.Errorf("%w: resuming sandbox %s failed (it stays paused): %v%s", errdefs.ErrUnavailable, sb.ID, err, volumeHint(sb))
 	}
 	sb.State, sb.Why = Running, why
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {

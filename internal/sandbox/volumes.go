@@ -221,3 +221,13 @@ func (m *Manager) recoverVolumes(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// volumeHint explains a failed restore of a sandbox that mounts volumes:
+// gVisor opens again, by path, the files the sandbox had open, and one
+// that another sandbox (or the files API) removed meanwhile is not there.
+func volumeHint(sb *Sandbox) string {
+	if len(sb.Volumes) == 0 {
+		return ""
+	}
+	return "; if a file it had open on a volume was removed or moved meanwhile, it cannot be restored: stop and start it (`runtools sandbox stop` and `start`: its processes start afresh, its disk and volumes are kept)"
+}
