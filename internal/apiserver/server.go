@@ -143,7 +143,7 @@ type route struct {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{"GET /v1/me", s.me},
 		{"POST /v1/sandboxes", s.createSandbox},
 		{"GET /v1/sandboxes", s.listSandboxes},
@@ -196,16 +196,6 @@ func (s *Server) routes() []route {
 		{"POST /v1/sandboxes/{ref}/files/mkdir", s.mkdir},
 		{"GET /v1/sandboxes/{ref}/files/archive", s.readArchive},
 		{"PUT /v1/sandboxes/{ref}/files/archive", s.writeArchive},
-		{"POST /v1/volumes", s.createVolume},
-		{"GET /v1/volumes", s.listVolumes},
-		{"GET /v1/volumes/{ref}", s.getVolume},
-		{"DELETE /v1/volumes/{ref}", s.removeVolume},
-		{"GET /v1/volumes/{ref}/files", s.readVolumeFile},
-		{"PUT /v1/volumes/{ref}/files", s.writeVolumeFile},
-		{"GET /v1/volumes/{ref}/files/stat", s.statVolumeFile},
-		{"GET /v1/volumes/{ref}/files/list", s.listVolumeFiles},
-		{"POST /v1/volumes/{ref}/files/mkdir", s.mkdirVolume},
-		{"DELETE /v1/volumes/{ref}/files", s.removeVolumeFile},
 		{"GET /v1/templates", s.listTemplates},
 		{"GET /v1/templates/{name}", s.getTemplate},
 		{"DELETE /v1/templates/{name}", s.removeTemplate},
@@ -222,7 +212,7 @@ func (s *Server) routes() []route {
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},
 		{"DELETE /mcp", s.serveMCP},
-	}
+	}, s.volumeRoutes()...)
 }
 
 // Handler returns the API's HTTP handler. Every route requires a key; only

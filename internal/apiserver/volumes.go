@@ -24,6 +24,22 @@ type Volumes interface {
 	VolumeDir(ctx context.Context, teamID, ref string) (string, error)
 }
 
+// volumeRoutes are the routes of volumes and their files.
+func (s *Server) volumeRoutes() []route {
+	return []route{
+		{"POST /v1/volumes", s.createVolume},
+		{"GET /v1/volumes", s.listVolumes},
+		{"GET /v1/volumes/{ref}", s.getVolume},
+		{"DELETE /v1/volumes/{ref}", s.removeVolume},
+		{"GET /v1/volumes/{ref}/files", s.readVolumeFile},
+		{"PUT /v1/volumes/{ref}/files", s.writeVolumeFile},
+		{"GET /v1/volumes/{ref}/files/stat", s.statVolumeFile},
+		{"GET /v1/volumes/{ref}/files/list", s.listVolumeFiles},
+		{"POST /v1/volumes/{ref}/files/mkdir", s.mkdirVolume},
+		{"DELETE /v1/volumes/{ref}/files", s.removeVolumeFile},
+	}
+}
+
 // SetVolumes serves the teams' volumes.
 func (s *Server) SetVolumes(v Volumes) { s.volumes = v }
 
@@ -61,14 +77,19 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := identity(r.Context())
 	v, err := vols.CreateVolume(r.Context(), id.TeamID, req.Name, cmp.Or(req.SizeMB, defaultVolumeMB))
+	return s.sendVolume(w, r, http.StatusCreated, v, err)
+}
+
+// sendVolume answers with v in its wire form, or with err.
+func (s *Server) sendVolume(w http.ResponseWriter, r *http.Request, code int, v *sandbox.Volume, err error) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.wireVolume(r.Context(), v, id.TeamName)
+	out, err := s.wireVolume(r.Context(), v, identity(r.Context()).TeamName)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, out)
+	return writeJSON(w, code, out)
 }
 
 func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) error {
@@ -97,16 +118,8 @@ func (s *Server) getVolume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := identity(r.Context())
-	v, err := vols.GetVolume(r.Context(), id.TeamID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	out, err := s.wireVolume(r.Context(), v, id.TeamName)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	v, err := vols.GetVolume(r.Context(), identity(r.Context()).TeamID, r.PathValue("ref"))
+	return s.sendVolume(w, r, http.StatusOK, v, err)
 }
 
 func (s *Server) removeVolume(w http.ResponseWriter, r *http.Request) error {
