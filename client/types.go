@@ -33,6 +33,7 @@ type Sandbox struct {
 	Disk       string `json:"disk"`       // durable or ephemeral
 	AutoStart  bool   `json:"auto_start"` // a use of it when stopped starts it
 	IP         string `json:"ip,omitempty"`
+	Node       string `json:"node,omitempty"` // the server (cluster node) that runs it
 	// IdleTimeout is how many seconds the sandbox may be idle before it
 	// is paused; 0 never pauses it.
 	IdleTimeout int `json:"idle_timeout"`

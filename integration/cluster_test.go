@@ -13,7 +13,7 @@ import (
 
 // A server started with --cluster keeps its records in PostgreSQL, not in
 // its data directory; they survive a kill; and a second server on the
-// same database is refused while nodes do not exist yet (issue 18).
+// same database with the same node name is refused.
 func TestClusterSingleServer(t *testing.T) {
 	if skipReason != "" {
 		t.Skip(skipReason)
@@ -32,7 +32,7 @@ func TestClusterSingleServer(t *testing.T) {
 		"--proxy-listen", "", "--ssh-listen", "", "--build-templates=false", "--template-dir", templateDir)
 	second.WaitDelay = 5 * time.Second
 	out, err := second.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "another runtools server uses this database") {
+	if err == nil || !strings.Contains(string(out), "another runtools server runs as node") {
 		t.Errorf("a second server on the cluster database: %v\n%s", err, out)
 	}
 

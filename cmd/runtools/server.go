@@ -34,10 +34,12 @@ database, each sandbox's files, and runsc's state.
 
 With --cluster postgres://..., the records (teams, keys, sandboxes, events,
 snapshots, templates) live in that PostgreSQL database instead, migrated at
-start. For now a cluster has one server: a second one on the same database
-is refused; several hosts, forwarding between them and object storage come
-in later releases. Give the password in PGPASSWORD or ~/.pgpass rather
-than in the URL, which other users of the host can see.
+start, and each server on it is a node of one cluster: any node's API
+serves every sandbox (a request for one another node runs is forwarded to
+it), and creates go to the least loaded node that holds the template. Give
+each node a stable --node-name and an --advertise address the others
+reach. Give the password in PGPASSWORD or ~/.pgpass rather than in the
+URL, which other users of the host can see.
 
 At the first start, RUNTOOLS_API_KEY (if set) becomes the admin key;
 otherwise a key is generated, printed once, and stored in DATA_DIR/admin-key.
@@ -46,7 +48,8 @@ Sandboxes keep running when the server stops or crashes; the next start
 adopts them, and cleans up whatever an interrupted operation left behind.`,
 		Example: `  sudo runtools server
   sudo RUNTOOLS_API_KEY=my-long-secret-key runtools server --data-dir /srv/runtools --listen 0.0.0.0:7070
-  sudo PGPASSWORD=... runtools server --cluster postgres://runtools@db.internal:5432/runtools?sslmode=require`,
+  sudo PGPASSWORD=... runtools server --cluster postgres://runtools@db.internal:5432/runtools?sslmode=require \
+      --node-name n1 --advertise 10.0.0.11 --listen 0.0.0.0:7070`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -71,7 +74,11 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/runtools", "directory for the database, sandboxes and runsc state")
-	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db; one server per database for now")
+	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db, as one node of the cluster on it")
+	f.StringVar(&cfg.Node.Name, "node-name", "", "this server's name among the cluster's nodes, unique and stable across restarts (default: the host name)")
+	f.StringVar(&cfg.Node.Advertise, "advertise", "", "host or IP the other nodes reach this one's API at (default: the --listen host)")
+	f.IntVar(&cfg.Node.Slots, "node-slots", 1000, "sandboxes this node runs at most; creates beyond go to other nodes, or are refused")
+	f.DurationVar(&cfg.Node.Lease, "node-lease", 15*time.Second, "a node that has not renewed its lease for this long is lost: its running sandboxes are reported failed")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "address of the HTTP API")
 	f.StringVar(&cfg.Proxy.Listen, "proxy-listen", ":8080", "address of the dev-server URLs ({port}-{id}.{domain}); empty turns them off")
 	f.StringVar(&cfg.Proxy.Domain, "proxy-domain", "sandboxes.localhost", "domain of the dev-server URLs (point *.DOMAIN at this host)")

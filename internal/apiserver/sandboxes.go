@@ -22,6 +22,9 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	if sent, err := s.place(w, r, req); sent || err != nil {
+		return err
+	}
 	id := identity(r.Context())
 	opts := sandbox.CreateOptions{
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,

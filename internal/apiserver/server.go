@@ -115,6 +115,7 @@ type Server struct {
 	buildLimits BuildLimits
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
+	cluster     Cluster      // nil: none
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -208,6 +209,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/keys", s.listKeys},
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
+		{"GET /v1/nodes", s.listNodes},
+		{"PATCH /v1/nodes/{name}", s.updateNode},
 		{"GET /metrics", s.metrics},
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},
@@ -220,7 +223,11 @@ func (s *Server) routes() []route {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
-		mux.Handle(r.pattern, s.handle(r.handler))
+		h := r.handler
+		if sandboxRoute(r.pattern) {
+			h = s.owned(r.pattern, h)
+		}
+		mux.Handle(r.pattern, s.handle(h))
 	}
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errNoRoute(r)

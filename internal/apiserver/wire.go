@@ -86,7 +86,7 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 		Public: sb.Public, Ports: append([]int{}, sb.Ports...), AccessToken: sb.AccessToken,
 		ID: sb.ID, Name: sb.Name, Team: team, Template: sb.Template, State: string(sb.State),
 		StopReason: sb.StopReason, VCPUs: sb.VCPUs, MemoryMB: sb.MemoryMB, DiskMB: sb.DiskMB,
-		Disk: sb.Disk, AutoStart: sb.AutoStart,
+		Disk: sb.Disk, AutoStart: sb.AutoStart, Node: sb.Node,
 		Env: sb.Env, Metadata: sb.Metadata, CreatedAt: sb.CreatedAt,
 		IdleTimeout: int(sb.IdleTimeout / time.Second),
 		StartedAt:   timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),

@@ -70,6 +70,7 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.sandboxCmd(),
 		a.templateCmd(),
 		a.teamCmd(),
+		a.nodeCmd(),
 		a.keyCmd(),
 		a.sshKeyCmd(),
 		a.volumeCmd(),

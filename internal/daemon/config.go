@@ -25,6 +25,15 @@ type Config struct {
 	APIKey       string        // admin key to use if the database has none (from RUNTOOLS_API_KEY)
 	PausedTTL    time.Duration // a sandbox paused this long is destroyed; 0: kept for ever
 	MaxSnapshots int           // snapshots each sandbox keeps (the oldest unpinned go first); 0: all
+	Node         NodeConfig
+}
+
+// NodeConfig is this server as a node of a cluster.
+type NodeConfig struct {
+	Name      string        // unique in the cluster and stable across restarts; default the host name
+	Advertise string        // host or IP the other nodes reach this one at; default the --listen host
+	Slots     int           // sandboxes it runs at most; default 1000
+	Lease     time.Duration // taken for lost this long after its last heartbeat; default 15s
 }
 
 // BuildConfig limits the sandboxes that run custom template builds' steps.
@@ -62,6 +71,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:7070"
+	}
+	if c.Node.Name == "" {
+		c.Node.Name, _ = os.Hostname()
+	}
+	if c.Node.Slots == 0 {
+		c.Node.Slots = 1000
 	}
 	if c.TemplateDir == "" {
 		c.TemplateDir = "/var/cache/runtools/templates"

@@ -89,13 +89,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	}
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
-		px, err := startProxy(ctx, cfg, mgr, met.Proxy(), log)
+		px, err := startProxy(ctx, cfg, mgr, st, met.Proxy(), log)
 		if err != nil {
 			return err
 		}
 		urls = px
 	}
 	api := newAPI(cfg, mgr, st, tpl, urls, met, builder, log)
+	nd, err := joinCluster(ctx, cfg, st, tpl, mgr, log)
+	if err != nil {
+		return err
+	}
+	api.SetCluster(nd)
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
@@ -116,23 +121,35 @@ func tuneGC() {
 	}
 }
 
-// openStore opens the records: in PostgreSQL with --cluster, which this
-// server then holds for itself (one server per cluster database until
-// runtools knows of several hosts), else in SQLite in the data directory.
+// openStore opens the records: in PostgreSQL with --cluster, where this
+// server then holds its node's name for itself, else in SQLite in the
+// data directory. The sandboxes recorded before nodes existed become this
+// node's; on a single host, every one is.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (st *store.Store, release func(), err error) {
 	if cfg.Cluster == "" {
-		st, err = store.Open(ctx, cfg.path("runtools.db"))
-		return st, func() {}, err
+		if st, err = store.Open(ctx, cfg.path("runtools.db")); err != nil {
+			return nil, nil, err
+		}
+		return st, func() {}, adopt(ctx, st, cfg)
 	}
 	if st, err = store.OpenPostgres(ctx, cfg.Cluster); err != nil {
 		return nil, nil, fmt.Errorf("opening the cluster database: %w", err)
 	}
-	if release, err = st.Exclusive(ctx); err != nil {
+	if release, err = st.LockNode(ctx, cfg.Node.Name); err != nil {
 		st.Close()
 		return nil, nil, err
 	}
-	log.Info("records are in the cluster database (PostgreSQL)")
+	if err := adopt(ctx, st, cfg); err != nil {
+		release()
+		st.Close()
+		return nil, nil, err
+	}
+	log.Info("records are in the cluster database (PostgreSQL)", "node", cfg.Node.Name)
 	return st, release, nil
+}
+
+func adopt(ctx context.Context, st *store.Store, cfg Config) error {
+	return st.AdoptSandboxes(ctx, cfg.Node.Name, cfg.Cluster == "")
 }
 
 // newAPI makes the API server, with metrics, the dashboard and custom

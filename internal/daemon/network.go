@@ -38,7 +38,7 @@ func startNetwork(ctx context.Context, cfg Config, st *store.Store, log *slog.Lo
 	}
 	var members []network.Member
 	for _, sb := range live {
-		if sb.IP.IsValid() && netw.Subnet().Contains(sb.IP) && sb.State != sandbox.Error {
+		if sb.Node == cfg.Node.Name && sb.IP.IsValid() && netw.Subnet().Contains(sb.IP) && sb.State != sandbox.Error {
 			members = append(members, member(sb))
 		}
 	}

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,16 +13,18 @@ import (
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/proxy"
 	"github.com/runtools/runtools/internal/sandbox"
+	"github.com/runtools/runtools/internal/store"
 )
 
 // ProxyKeyFile holds the key that signs dev-server links, mode 0600.
 const ProxyKeyFile = "proxy-key"
 
 // startProxy serves the dev-server URLs until ctx ends.
-func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, obs proxy.Observer, log *slog.Logger) (*proxy.Proxy, error) {
-	key, err := signingKey(cfg.path(ProxyKeyFile))
+func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, obs proxy.Observer, log *slog.Logger) (*proxy.Proxy, error) {
+	key, err := proxyKey(ctx, cfg, st)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +41,7 @@ func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, obs proxy
 		ReservedPorts: []int{agentapi.Port},
 		SigningKey:    key,
 		Observer:      obs,
-	}, routes{mgr}, log)
+	}, routes{mgr, &peers{st: st}}, log)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -58,11 +62,39 @@ func startProxy(ctx context.Context, cfg Config, mgr *sandbox.Manager, obs proxy
 }
 
 // routes adapts the sandbox manager to the proxy.
-type routes struct{ m *sandbox.Manager }
+type routes struct {
+	m     *sandbox.Manager
+	peers *peers
+}
 
 func (r routes) Resolve(ctx context.Context, id string, port int) (proxy.Route, error) {
 	rt, err := r.m.Route(ctx, id, port)
-	return proxy.Route{Addr: rt.Addr, Public: rt.Public, Token: rt.Token, Wake: rt.Wake, Done: rt.Done}, err
+	if err != nil || rt.Node == "" {
+		return proxy.Route{Addr: rt.Addr, Public: rt.Public, Token: rt.Token, Wake: rt.Wake, Done: rt.Done}, err
+	}
+	n, err := r.peers.get(ctx, rt.Node)
+	if err != nil {
+		return proxy.Route{}, err
+	}
+	if n.ProxyAddr == "" {
+		return proxy.Route{}, fmt.Errorf("%w: sandbox %s runs on node %s, which serves no dev-server URLs (--proxy-listen)", errdefs.ErrUnavailable, id, n.Name)
+	}
+	return proxy.Route{Via: n.ProxyAddr}, nil
+}
+
+// proxyKey is the key that signs dev-server links and cookies: the
+// cluster's, so that any node's proxy takes them, or this host's own.
+func proxyKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error) {
+	if cfg.Cluster == "" {
+		return signingKey(cfg.path(ProxyKeyFile))
+	}
+	secret, err := st.ClusterSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("runtools dev-server links"))
+	return h.Sum(nil), nil
 }
 
 // signingKey reads the proxy's signing key, making it on first use.

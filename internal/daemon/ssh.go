@@ -24,11 +24,15 @@ import (
 // startSSH serves the SSH gateway on cfg.SSH.Listen until ctx ends, and
 // returns the host and port users are told to connect to.
 func startSSH(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, obs sshgate.Observer, log *slog.Logger) (host string, port int, hostKey string, err error) {
-	gw, err := sshgate.New(sshgate.Config{
-		HostKeyPath:   cfg.path("ssh_host_ed25519_key"),
-		ReservedPorts: []int{agentapi.Port},
-		Observer:      obs,
-	}, sshBackend{mgr: mgr, st: st}, log)
+	sc, err := newSSHCluster(ctx, cfg, st)
+	if err != nil {
+		return "", 0, "", err
+	}
+	gcfg := sshgate.Config{HostKeyPath: cfg.path("ssh_host_ed25519_key"), ReservedPorts: []int{agentapi.Port}, Observer: obs}
+	if sc != nil {
+		gcfg.HostKey = sc.hostKey
+	}
+	gw, err := sshgate.New(gcfg, sshBackend{mgr: mgr, st: st, cluster: sc}, log)
 	if err != nil {
 		return "", 0, "", err
 	}
@@ -57,10 +61,12 @@ func startSSH(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.S
 
 // sshBackend decides SSH logins from the store, and opens sandboxes
 // through the manager, which wakes paused ones and counts the connection
-// as activity.
+// as activity; in a cluster, through the gateway of the node that runs
+// them.
 type sshBackend struct {
-	mgr *sandbox.Manager
-	st  *store.Store
+	mgr     *sandbox.Manager
+	st      *store.Store
+	cluster *sshCluster // nil on a single host
 }
 
 var _ sshgate.Backend = sshBackend{}
@@ -87,6 +93,13 @@ func loginName(user string) bool {
 // registered the key) if a member of the sandbox's team registered it.
 func (b sshBackend) KeyLogin(ctx context.Context, user string, key ssh.PublicKey) (sshgate.Target, error) {
 	if !loginName(user) {
+		return sshgate.Target{}, errLogin
+	}
+	if b.cluster.isNodeKey(key) {
+		// Another node relays a login it checked, to a sandbox this one runs.
+		if sb, err := b.st.GetSandbox(ctx, user); err == nil && sb.Live() && sb.Node == b.cluster.self {
+			return sshgate.Target{SandboxID: sb.ID, TeamID: sb.TeamID}, nil
+		}
 		return sshgate.Target{}, errLogin
 	}
 	keys, err := b.st.SSHKeysByFingerprint(ctx, ssh.FingerprintSHA256(key))
@@ -138,6 +151,19 @@ func (b sshBackend) PasswordLogin(ctx context.Context, user, password string) (s
 
 // Open wakes the sandbox if it is paused; it counts as busy until done.
 func (b sshBackend) Open(ctx context.Context, t sshgate.Target) (sshgate.Sandbox, func(), error) {
+	if b.cluster != nil {
+		sb, err := b.st.GetSandbox(ctx, t.SandboxID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if sb.Node != b.cluster.self {
+			c, err := b.cluster.dial(ctx, sb)
+			if err != nil {
+				return nil, nil, err
+			}
+			return remoteSandbox{c}, func() { c.Close() }, nil
+		}
+	}
 	s, err := b.mgr.Open(ctx, t.TeamID, t.SandboxID)
 	if err != nil {
 		return nil, nil, err

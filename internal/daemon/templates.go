@@ -37,7 +37,7 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 	builder := build.New(build.Options{TmpDir: cfg.path("tmp"), StepTimeout: cfg.Build.StepTimeout, MaxImageBytes: int64(cfg.Build.MaxImageMB) << 20,
 		MaxLayerBytes: int64(cfg.Build.DiskMB) << 20, CacheTTL: cfg.Build.CacheTTL}, layers, steps, builtins{tpl}, st, log)
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: cfg.path("sandboxes"), AgentBinary: agentBin,
-		PausedTTL: cfg.PausedTTL, MaxSnapshots: cfg.MaxSnapshots}, log,
+		PausedTTL: cfg.PausedTTL, MaxSnapshots: cfg.MaxSnapshots, Node: cfg.Node.Name}, log,
 		runtimeAdapter{rt}, netAdapter{netw}, templateAdapter{builtin: builtins{tpl}, custom: builder, layers: layers}, st)
 	if err != nil {
 		return nil, nil, nil, err

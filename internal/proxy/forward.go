@@ -53,6 +53,10 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.resolveError(sw, r, id, port, err)
 		return
 	}
+	if route.Via != "" {
+		p.relay(sw, r, id, route.Via)
+		return
+	}
 	done := sync.OnceFunc(func() {
 		if route.Done != nil {
 			route.Done()

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/acme/autocert"
@@ -50,6 +51,10 @@ type Config struct {
 
 // Route says where a request for one sandbox port goes.
 type Route struct {
+	// Via, when set, is the HOST:PORT of the proxy of the cluster node
+	// that runs the sandbox: the request goes there as it came, and that
+	// proxy checks access. Nothing else is set.
+	Via    string
 	Addr   string // "10.123.0.5:5173": where to send it
 	Public bool   // no access token needed
 	Token  string // the sandbox's access token (private URLs)
@@ -90,6 +95,9 @@ type Proxy struct {
 	pool   *upstreams
 	now    func() time.Time
 	handle http.Handler
+
+	relayOnce sync.Once
+	relayRP   *httputil.ReverseProxy // of requests for other nodes' sandboxes (relay.go)
 }
 
 // New checks cfg and returns a proxy. It loads the certificate when one is

@@ -294,7 +294,8 @@ func (m *Manager) newRecord(ctx context.Context, teamID string, opts CreateOptio
 func (m *Manager) insert(ctx context.Context, sb *Sandbox) error {
 	m.createMu.Lock()
 	defer m.createMu.Unlock()
-	used, err := m.store.LiveIPs(ctx)
+	sb.Node = m.cfg.Node
+	used, err := m.store.LiveIPs(ctx, m.cfg.Node)
 	if err != nil {
 		return fmt.Errorf("listing used addresses: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 // its disk and snapshots too. Destroying a destroyed sandbox is a no-op.
 func (m *Manager) Destroy(ctx context.Context, teamID, ref string) (_ *Sandbox, err error) {
 	defer m.observe(OpDestroy, m.now(), &err)
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}

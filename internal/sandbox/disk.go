@@ -140,7 +140,7 @@ var ErrEphemeral = errors.New("the sandbox's disk is ephemeral")
 // filesystem that is over. The snapshot goes after. A sandbox whose disk
 // is ephemeral gives ErrEphemeral.
 func (m *Manager) ReadWrites(ctx context.Context, teamID, ref string, fn func(upper, lower string) error) error {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return err
 	}

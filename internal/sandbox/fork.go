@@ -42,7 +42,7 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 			return nil, err
 		}
 	}
-	parent, err := m.Get(ctx, teamID, ref)
+	parent, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (m *Manager) RunIdle(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		list, err := m.store.ListSandboxes(ctx, "", false)
+		list, err := m.own(ctx)
 		if err != nil {
 			m.log.Warn("idle check: listing sandboxes", "err", err)
 			continue

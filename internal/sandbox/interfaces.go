@@ -156,7 +156,8 @@ type Store interface {
 	FindSandbox(ctx context.Context, teamID, ref string) (*Sandbox, error)
 	// ListSandboxes lists a team's sandboxes ("" = every team), newest first.
 	ListSandboxes(ctx context.Context, teamID string, includeStopped bool) ([]*Sandbox, error)
-	LiveIPs(ctx context.Context) ([]netip.Addr, error)
+	// LiveIPs returns the addresses held on a node by sandboxes not destroyed.
+	LiveIPs(ctx context.Context, node string) ([]netip.Addr, error)
 	Events(ctx context.Context, id string) ([]Event, error)
 	// EventsSince returns events after seq, oldest first, at most limit:
 	// of one sandbox, or of a team's ("" for every team's) with id "".

@@ -36,7 +36,7 @@ func (m *Manager) Stop(ctx context.Context, teamID, ref string) (*Sandbox, error
 // template's start command again, and Boot waits for it as Create does.
 // Booting a running sandbox is a no-op; a paused one is resumed.
 func (m *Manager) Boot(ctx context.Context, teamID, ref string) (*Sandbox, error) {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func lifetimeEnv(t *testing.T, cfg sandbox.Config) (*env, *fakeClock, *sandbox.M
 // a create) with a timeout (0: none) and what it does then.
 func (e *env) running(t *testing.T, clock *fakeClock, timeout time.Duration, on string) *sandbox.Sandbox {
 	t.Helper()
-	used, _ := e.st.LiveIPs(context.Background())
+	used, _ := e.st.LiveIPs(context.Background(), "")
 	ip, _ := e.net.Allocate(used)
 	sb := &sandbox.Sandbox{ID: sandbox.NewID(), TeamID: "team-a", Template: "base", State: sandbox.Running,
 		IP: ip, Secret: "s", CreatedAt: clock.now(), OnTimeout: on, Labels: map[string]string{"app": "web"}}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ type Config struct {
 	// MaxSnapshots is how many snapshots a sandbox keeps: a new one
 	// beyond it removes the oldest unpinned; 0 keeps every one.
 	MaxSnapshots int
+	// Node names this server among the nodes of a cluster: it runs the
+	// sandboxes recorded with this node, and only those.
+	Node string
 }
 
 func (c *Config) setDefaults() {
@@ -125,10 +129,26 @@ func (m *Manager) Get(ctx context.Context, teamID, ref string) (*Sandbox, error)
 	return m.store.FindSandbox(ctx, teamID, ref)
 }
 
+// find finds a team's sandbox that runs on this node, for an operation
+// on it: one that another node of the cluster runs is that node's to touch.
+func (m *Manager) find(ctx context.Context, teamID, ref string) (*Sandbox, error) {
+	sb, err := m.Get(ctx, teamID, ref)
+	if err != nil || sb.Node == m.cfg.Node {
+		return sb, err
+	}
+	return nil, fmt.Errorf("%w: sandbox %s runs on node %s, not on this one (%s); send the request to %s", errdefs.ErrUnavailable, sb.ID, sb.Node, m.cfg.Node, sb.Node)
+}
+
+// own lists the sandboxes, not destroyed, that this node runs.
+func (m *Manager) own(ctx context.Context) ([]*Sandbox, error) {
+	list, err := m.store.ListSandboxes(ctx, "", false)
+	return slices.DeleteFunc(list, func(sb *Sandbox) bool { return sb.Node != m.cfg.Node }), err
+}
+
 // getLocked finds a team's sandbox, takes its lock and reads its record
 // again under it. The caller calls unlock.
 func (m *Manager) getLocked(ctx context.Context, teamID, ref string) (sb *Sandbox, unlock func(), err error) {
-	if sb, err = m.Get(ctx, teamID, ref); err != nil {
+	if sb, err = m.find(ctx, teamID, ref); err != nil {
 		return nil, nil, err
 	}
 	unlock = m.lock(sb.ID)
@@ -144,7 +164,7 @@ func (m *Manager) getLocked(ctx context.Context, teamID, ref string) (sb *Sandbo
 // pause meanwhile) until done is called, and returns the record as read
 // again under the lock.
 func (m *Manager) exclusive(ctx context.Context, teamID, ref string) (sb *Sandbox, done func(), err error) {
-	if sb, err = m.Get(ctx, teamID, ref); err != nil {
+	if sb, err = m.find(ctx, teamID, ref); err != nil {
 		return nil, nil, err
 	}
 	a := m.activity(sb.ID)
@@ -175,7 +195,7 @@ func (m *Manager) use(ctx context.Context, teamID, ref string) (ag *agentclient.
 	if ag, sb, done, ok := m.useCached(ctx, teamID, ref); ok {
 		return ag, sb, done, nil
 	}
-	if sb, err = m.Get(ctx, teamID, ref); err != nil {
+	if sb, err = m.find(ctx, teamID, ref); err != nil {
 		return nil, nil, nil, err
 	}
 	a := m.activity(sb.ID)

@@ -72,6 +72,9 @@ func (m *Manager) update(ctx context.Context, teamID, ref string, change func(*S
 
 // Route is where a dev-server request for a sandbox's port goes.
 type Route struct {
+	// Node, when set, is the node of the cluster that runs the sandbox:
+	// the request is its to check and serve, and nothing else is set.
+	Node   string
 	Addr   string
 	Public bool
 	Token  string
@@ -91,6 +94,9 @@ func (m *Manager) Route(ctx context.Context, id string, port int) (Route, error)
 	}
 	if !sb.Live() {
 		return Route{}, fmt.Errorf("%w: no sandbox %s", errdefs.ErrNotFound, id)
+	}
+	if sb.Node != m.cfg.Node {
+		return Route{Node: sb.Node}, nil
 	}
 	if !slices.Contains(sb.Ports, port) {
 		return Route{}, fmt.Errorf("%w: port %d of %s is not exposed", errdefs.ErrPermissionDenied, port, id)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/runtools/runtools/internal/atomicfile"
@@ -15,7 +16,7 @@ import (
 // a crash of the daemon: running sandboxes are adopted again, interrupted
 // operations are finished, and anything without a live record is removed.
 func (m *Manager) Recover(ctx context.Context) error {
-	live, err := m.store.ListSandboxes(ctx, "", false)
+	live, err := m.own(ctx)
 	if err != nil {
 		return fmt.Errorf("listing sandbox records: %w", err)
 	}
@@ -90,6 +91,9 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox, rebooted bool) bo
 		}
 		return true
 	case Error, Stopped:
+		if m.backFromLost(ctx, sb) {
+			return true
+		}
 		// Nothing of it runs; a start the daemon's end interrupted may
 		// have begun to.
 		_ = m.rt.Destroy(ctx, sb.ID)
@@ -107,6 +111,43 @@ func (m *Manager) recoverOne(ctx context.Context, sb *Sandbox, rebooted bool) bo
 	}
 	log.Info("settled sandbox after restart", "reason", reason)
 	return false
+}
+
+// backFromLost adopts again a sandbox recorded as failed because this
+// node was taken for lost, if it still runs: the node was cut off, or
+// restarted, but the sandbox went on.
+func (m *Manager) backFromLost(ctx context.Context, sb *Sandbox) bool {
+	if sb.State != Error || !strings.HasPrefix(sb.StopReason, ReasonNodeLost) || !m.alive(ctx, sb) {
+		return false
+	}
+	sb.State, sb.StopReason, sb.StoppedAt, sb.Why = Running, "", time.Time{}, "its node is back and it still runs"
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		m.log.Error("adopting a sandbox back from a lost node", "sandbox", sb.ID, "err", err)
+		return false
+	}
+	m.watch(sb.ID)
+	m.log.Info("adopted a sandbox its lost node ran on", "sandbox", sb.ID)
+	return true
+}
+
+// AdoptBack adopts again, after this node was taken for lost and came
+// back, the sandboxes recorded as failed meanwhile that still run.
+func (m *Manager) AdoptBack(ctx context.Context) {
+	list, err := m.own(ctx)
+	if err != nil {
+		m.log.Warn("listing sandboxes to adopt back", "err", err)
+		return
+	}
+	for _, sb := range list {
+		if sb.State != Error {
+			continue
+		}
+		unlock := m.lock(sb.ID)
+		if cur, err := m.store.GetSandbox(ctx, sb.ID); err == nil {
+			m.backFromLost(ctx, cur)
+		}
+		unlock()
+	}
 }
 
 // alive reports whether the sandbox runs and its agent answers. A sandbox
@@ -157,7 +198,7 @@ func (m *Manager) recoverSnapshots(ctx context.Context) error {
 	}
 	known := map[string]bool{}
 	for _, sn := range all {
-		if !sn.Ready {
+		if !sn.Ready && !m.othersSnapshot(ctx, sn) {
 			m.log.Warn("removing a snapshot interrupted by a restart", "sandbox", sn.SandboxID, "snapshot", sn.Name)
 			if err := m.removeSnapshot(ctx, sn); err != nil {
 				return err
@@ -178,6 +219,13 @@ func (m *Manager) recoverSnapshots(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// othersSnapshot reports whether sn is of a sandbox another node of the
+// cluster runs: that node may be taking it.
+func (m *Manager) othersSnapshot(ctx context.Context, sn *Snapshot) bool {
+	sb, err := m.store.GetSandbox(ctx, sn.SandboxID)
+	return err == nil && sb.Node != m.cfg.Node
 }
 
 // orphans lists IDs that have runtime state, a network or a directory but

@@ -48,6 +48,7 @@ const (
 	ReasonHostRestart = "host restarted" // every sandbox stopped with the host
 	ReasonTimeout     = "timeout"        // its hard lifetime (--timeout) ran out
 	ReasonPausedTTL   = "paused_ttl"     // it stayed paused longer than the server's paused TTL
+	ReasonNodeLost    = "node lost"      // the cluster node that ran it stopped renewing its lease
 )
 
 // DefaultIdleTimeout is how long a sandbox may sit idle before it is paused.
@@ -80,6 +81,7 @@ type Sandbox struct {
 	Egress       egress.Policy     // where it may connect outside its team's network (normalized)
 	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
 	Volumes      []VolumeMount     // the team's volumes it mounts
+	Node         string            // the server (node of a cluster) that runs it
 	// TimeoutAt is when its hard lifetime ends (zero: never); then it is
 	// destroyed, or paused if OnTimeout is OnTimeoutPause. TimeoutWarned
 	// says the warning event for this TimeoutAt was recorded.

@@ -89,7 +89,7 @@ func (m *Manager) Snapshot(ctx context.Context, teamID, ref, name string) (_ *Sn
 
 // Snapshots lists a team's sandbox's snapshots, oldest first.
 func (m *Manager) Snapshots(ctx context.Context, teamID, ref string) ([]*Snapshot, error) {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (m *Manager) findSnapshot(ctx context.Context, sb *Sandbox, ref string) (*S
 
 // DeleteSnapshot removes a snapshot and its image.
 func (m *Manager) DeleteSnapshot(ctx context.Context, teamID, ref, snap string) error {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ type NetMeter interface {
 // Usage samples a running sandbox's resource use. Counters the runtime or
 // network cannot give stay zero.
 func (m *Manager) Usage(ctx context.Context, teamID, ref string) (*Sandbox, Usage, error) {
-	sb, err := m.Get(ctx, teamID, ref)
+	sb, err := m.find(ctx, teamID, ref)
 	if err != nil {
 		return nil, Usage{}, err
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	// HostKeyPath is the ed25519 host key, generated (mode 0600) on the
 	// first start and kept, so clients see the same host key every time.
 	HostKeyPath string
+	// HostKey, if set, is the host key instead: the one every node of a
+	// cluster shares, so clients see one host whichever node they reach.
+	HostKey ssh.Signer
 	// MaxAuthTries bounds the failed authentication attempts on one
 	// connection; default DefaultMaxAuthTries.
 	MaxAuthTries int
@@ -164,9 +167,12 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Gateway, error) {
 	for _, p := range cfg.ReservedPorts {
 		reserved[p] = true
 	}
-	key, err := loadOrCreateHostKey(cfg.HostKeyPath, log)
-	if err != nil {
-		return nil, err
+	key := cfg.HostKey
+	if key == nil {
+		var err error
+		if key, err = loadOrCreateHostKey(cfg.HostKeyPath, log); err != nil {
+			return nil, err
+		}
 	}
 	return &Gateway{
 		backend:       b,

@@ -39,6 +39,9 @@ type dialect struct {
 	// that has seen event N never sees an event below N appear later
 	// ("" where transactions never run at the same time).
 	lockEvents string
+	// notify, run at the end of every transaction, tells the other
+	// processes on the database at its commit ("" where there are none).
+	notify string
 }
 
 // onSQLite is the embedded database of a single host. One connection runs
@@ -68,6 +71,7 @@ var onPostgres = &dialect{
 	forUpdate: " FOR UPDATE",
 	// A transaction-scoped advisory lock; the key is arbitrary but fixed.
 	lockEvents: "SELECT pg_advisory_xact_lock(7011990001)",
+	notify:     "NOTIFY " + changedChannel,
 }
 
 // classify marks an error that says the database cannot be reached as

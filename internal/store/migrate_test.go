@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -106,8 +105,8 @@ func TestPostgresConcurrentStart(t *testing.T) {
 	}
 }
 
-// One server at a time on a PostgreSQL database, until nodes exist.
-func TestExclusive(t *testing.T) {
+// One server at a time runs as a node of a cluster; other names are free.
+func TestLockNode(t *testing.T) {
 	url := pgtest.Shared(t).NewDatabase(t)
 	var stores [2]*Store
 	for i := range stores {
@@ -118,15 +117,20 @@ func TestExclusive(t *testing.T) {
 		defer s.Close()
 		stores[i] = s
 	}
-	release, err := stores[0].Exclusive(t.Context())
+	release, err := stores[0].LockNode(t.Context(), "n1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stores[1].Exclusive(t.Context()); !errors.Is(err, errdefs.ErrConflict) {
-		t.Errorf("a second server: %v, want conflict", err)
+	if _, err := stores[1].LockNode(t.Context(), "n1"); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("a second server as n1: %v, want conflict", err)
 	}
+	other, err := stores[1].LockNode(t.Context(), "n2")
+	if err != nil {
+		t.Fatalf("a second server as n2: %v", err)
+	}
+	other()
 	release()
-	release2, err := stores[1].Exclusive(t.Context())
+	release2, err := stores[1].LockNode(t.Context(), "n1")
 	if err != nil {
 		t.Fatalf("after the first server let go: %v", err)
 	}
@@ -170,16 +174,15 @@ func TestOpenBeforeGooseAtVersion5(t *testing.T) {
 	}
 }
 
-// latestMigration is the version of the newest migration.
+// latestMigration is the number of the newest SQLite migration.
 func latestMigration(t *testing.T) int {
-	t.Helper()
-	files, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no migrations: %v", err)
-	}
-	v, err := strconv.Atoi(strings.SplitN(path.Base(files[len(files)-1]), "_", 2)[0])
+	entries, err := migrations.ReadDir("migrations/sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	n, err := strconv.Atoi(strings.SplitN(entries[len(entries)-1].Name(), "_", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -18,8 +18,8 @@
 // user_version) are adopted as they are. On PostgreSQL, goose's advisory
 // lock lets several hosts start at once on an empty database.
 //
-// Changed wakes watchers in this process only. Telling the other hosts of
-// a cluster (LISTEN/NOTIFY) is left to the step of issue 18 that adds them.
+// Changed wakes watchers at every recorded change: on PostgreSQL, a
+// change any node of the cluster made (NOTIFY at commit, and Listen).
 package store
 
 import (
@@ -38,6 +38,7 @@ type Store struct {
 	pool    *sql.DB
 	db      db // pool, with queries rewritten for its dialect
 	changed signal
+	url     string // of the PostgreSQL database, for Listen
 }
 
 // Open opens (creating if needed) the SQLite database at path and migrates it.
@@ -67,7 +68,12 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	pool.SetMaxOpenConns(16)
 	pool.SetMaxIdleConns(4)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return open(ctx, pool, onPostgres)
+	s, err := open(ctx, pool, onPostgres)
+	if err != nil {
+		return nil, err
+	}
+	s.url = url
+	return s, nil
 }
 
 func open(ctx context.Context, pool *sql.DB, d *dialect) (*Store, error) {
@@ -81,15 +87,23 @@ func open(ctx context.Context, pool *sql.DB, d *dialect) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.pool.Close() }
 
-// tx runs fn in a transaction, committed if fn returns nil.
+// tx runs fn in a transaction, committed if fn returns nil. On
+// PostgreSQL, its commit notifies the other nodes (see Listen).
 func (s *Store) tx(ctx context.Context, fn func(db) error) error {
 	tx, err := s.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return s.db.d.classify(err)
 	}
-	if err := fn(db{tx, s.db.d}); err != nil {
+	x := db{tx, s.db.d}
+	if err := fn(x); err != nil {
 		tx.Rollback()
 		return err
+	}
+	if s.db.d.notify != "" {
+		if _, err := x.ExecContext(ctx, s.db.d.notify); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	return s.db.d.classify(tx.Commit())
 }

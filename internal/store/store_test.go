@@ -69,7 +69,7 @@ func testSandboxRecords(t *testing.T, tdb testDB) {
 	if len(live) != 1 || len(all) != 2 {
 		t.Errorf("live %d all %d, want 1 and 2", len(live), len(all))
 	}
-	ips, _ := s2.LiveIPs(ctx)
+	ips, _ := s2.LiveIPs(ctx, "")
 	if len(ips) != 2 {
 		t.Errorf("live IPs %v", ips)
 	}
