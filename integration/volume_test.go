@@ -6,11 +6,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/runtools/runtools/client"
+	"github.com/runtools/runtools/internal/hostfs"
 )
 
 // TestVolumes: a team's volume keeps its files across sandboxes, is shared
@@ -38,6 +42,7 @@ func TestVolumes(t *testing.T) {
 		{"open file removed while paused", (*volumeEnv).volOpenFileRemovedWhilePaused},
 		{"in use cannot be removed", (*volumeEnv).volInUseCannotBeRemoved},
 		{"kill -9 and restart", (*volumeEnv).volKill9AndRestart},
+		{"host reboot", (*volumeEnv).volHostReboot},
 		{"remove", (*volumeEnv).volRemove},
 	} {
 		t.Run(step.name, func(t *testing.T) { step.run(e, t) })
@@ -290,6 +295,59 @@ func (e *volumeEnv) volKill9AndRestart(t *testing.T) {
 	if n := loopDevices(t, e.s, e.vol.ID); n != 1 {
 		t.Errorf("%d loop devices back the volume after a restart, want 1", n)
 	}
+}
+
+// volHostReboot: the server and every sandbox process killed and every
+// mount gone, as after a reboot; the next start mounts the volume again,
+// and a paused sandbox resumes with it, a crashed one starts with it.
+func (e *volumeEnv) volHostReboot(t *testing.T) {
+	if err := e.a.Pause(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.s.kill()
+	killProcsWithArg(t, "--root="+filepath.Join(e.s.dataDir, "runsc"))
+	for _, d := range []string{"volumes", "sandboxes"} {
+		if err := hostfs.UnmountUnder(filepath.Join(e.s.dataDir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for loopDevices(t, e.s, e.vol.ID) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond) // the last holder of the mount is going
+	}
+	e.s.start()
+	if err := e.a.Resume(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := vrun(t, e.a, "cat /mnt/data/api/put.txt"); got != "from-api" {
+		t.Errorf("a sandbox paused at the reboot reads %q", got)
+	}
+	if err := e.b.Boot(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := vrun(t, e.b, "cat /mnt/data/shared"); got != "from-a\nfrom-b" {
+		t.Errorf("a sandbox that ran at the reboot reads %q", got)
+	}
+	if n := loopDevices(t, e.s, e.vol.ID); n != 1 {
+		t.Errorf("%d loop devices back the volume after the reboot, want 1", n)
+	}
+}
+
+// killProcsWithArg SIGKILLs, one by one by PID, the processes that have
+// arg among their arguments (a test server's runsc processes).
+func killProcsWithArg(t *testing.T, arg string) {
+	t.Helper()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err != nil || !slices.Contains(strings.Split(string(b), "\x00"), arg) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
 }
 
 func (e *volumeEnv) volRemove(t *testing.T) {
