@@ -53,14 +53,17 @@ func (s *Server) volumeAPI() (Volumes, error) {
 	return s.volumes, nil
 }
 
-// wireVolume is a volume's wire form, with its use.
+// wireVolume is a volume's wire form, with its use. A volume that cannot
+// be measured (its image not mounted) is shown at its size, with nothing
+// used, rather than failing the whole list.
 func (s *Server) wireVolume(ctx context.Context, v *sandbox.Volume, team string) (client.Volume, error) {
 	out := client.Volume{ID: v.ID, Name: v.Name, Team: team, SizeMB: v.SizeMB, CreatedAt: v.CreatedAt, UsedBy: []string{}}
-	u, err := s.volumes.VolumeUsage(v)
-	if err != nil {
-		return out, err
+	out.SizeBytes = int64(v.SizeMB) << 20
+	if u, err := s.volumes.VolumeUsage(v); err != nil {
+		s.log.Warn("measuring a volume", "volume", v.ID, "err", err)
+	} else {
+		out.SizeBytes, out.UsedBytes = u.SizeBytes, u.UsedBytes
 	}
-	out.SizeBytes, out.UsedBytes = u.SizeBytes, u.UsedBytes
 	users, err := s.volumes.VolumeUsers(ctx, v)
 	out.UsedBy = append(out.UsedBy, users...)
 	return out, err
