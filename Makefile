@@ -11,7 +11,7 @@ LISTEN ?= 127.0.0.1:7070
 # an old cached build proves nothing about a new installation.
 BUILD_TEMPLATES = bin/runtools server build-templates --template-dir $(TEMPLATE_DIR) $(if $(filter 1 yes true,$(FRESH_TEMPLATES)),--fresh)
 
-.PHONY: up setup build test unit fuzz bench reliability clean-test dashboard
+.PHONY: up setup build test unit fuzz bench reliability clean-test dashboard cluster-demo
 
 setup:
 	@scripts/setup.sh
@@ -54,6 +54,12 @@ fuzz:
 			go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $(FUZZFLAGS) "$$(dirname "$$f")"; \
 		done; \
 	done
+
+# A three-node cluster on this machine, with its own PostgreSQL and S3
+# server, in the foreground (Ctrl-C stops it): see scripts/cluster-demo.sh.
+cluster-demo: setup
+	$(BUILD_TEMPLATES) base
+	TEMPLATE_DIR=$(TEMPLATE_DIR) scripts/cluster-demo.sh
 
 bench: setup
 	$(BUILD_TEMPLATES)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
@@ -40,4 +41,56 @@ func (c *Client) SetNodeState(ctx context.Context, name, state string) (*Node, e
 	var n Node
 	err := c.call(ctx, http.MethodPatch, "/v1/nodes/"+url.PathEscape(name), nil, map[string]string{"state": state}, &n)
 	return &n, err
+}
+
+// MoveRequest moves a paused sandbox to another node of a cluster.
+type MoveRequest struct {
+	// Node is where it goes; "" lets placement pick.
+	Node string `json:"node,omitempty"`
+}
+
+// Move moves a paused sandbox (or one whose node is lost) to another node
+// of the cluster and resumes it there, from its image in the object
+// store. Its name, URLs and SSH stay; its IP changes.
+func (c *Client) Move(ctx context.Context, ref, node string) (*Sandbox, error) {
+	var sb Sandbox
+	err := c.call(ctx, http.MethodPost, sandboxPath(ref, "move"), nil, MoveRequest{Node: node}, &sb)
+	return &sb, err
+}
+
+// DrainEvent is one line of a drain's progress: a sandbox moved (or not),
+// or, with Done, the summary.
+type DrainEvent struct {
+	Sandbox string `json:"sandbox,omitempty"`
+	Name    string `json:"name,omitempty"`
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	IP      string `json:"ip,omitempty"`      // its new address
+	AwayMS  int64  `json:"away_ms,omitempty"` // from its pause to its resume elsewhere
+	Error   string `json:"error,omitempty"`
+	Done    bool   `json:"done,omitempty"`
+	Node    string `json:"node,omitempty"` // the summary's: the node drained
+	Moved   int    `json:"moved,omitempty"`
+	Failed  int    `json:"failed,omitempty"`
+}
+
+// Drain drains a node (admin keys only): it takes no new sandboxes, and
+// each sandbox running on it is paused and resumed on another node. fn,
+// if set, sees each sandbox's outcome as it comes; the summary is
+// returned.
+func (c *Client) Drain(ctx context.Context, node string, fn func(DrainEvent)) (*DrainEvent, error) {
+	var sum DrainEvent
+	err := c.stream(ctx, http.MethodPost, "/v1/nodes/"+url.PathEscape(node)+"/drain", nil, struct{}{}, func(line []byte) error {
+		var ev DrainEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return err
+		}
+		if ev.Done {
+			sum = ev
+		} else if fn != nil {
+			fn(ev)
+		}
+		return nil
+	})
+	return &sum, err
 }

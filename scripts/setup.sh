@@ -63,6 +63,11 @@ if [ "$(cat "$RUNSC_DIR/runsc.version" 2>/dev/null)" != "$RUNSC_BUILD" ] || [ ! 
 	echo "$RUNSC_BUILD" > "$RUNSC_DIR/runsc.version"
 fi
 
+# SeaweedFS, the S3-compatible server the cluster tests and `make
+# cluster-demo` start: built once from the Go module proxy (long: see the
+# script).
+scripts/weed.sh
+
 command -v npm >/dev/null || {
 	say "installing npm"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm >/dev/null

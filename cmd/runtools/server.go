@@ -16,17 +16,7 @@ import (
 	"github.com/runtools/runtools/internal/template"
 )
 
-func serverCommand() *cobra.Command {
-	var (
-		cfg       daemon.Config
-		subnet    string
-		logFormat string
-		pausedTTL string
-	)
-	cmd := &cobra.Command{
-		Use:   "server",
-		Short: "Run the runtools daemon (as root)",
-		Long: `Run the runtools daemon: the HTTP API, and the gVisor sandboxes it manages.
+const serverLong = `Run the runtools daemon: the HTTP API, and the gVisor sandboxes it manages.
 
 It needs root (network namespaces, gVisor), the pinned runsc build and the
 packages that "make setup" installs. State lives in --data-dir: the SQLite
@@ -45,7 +35,19 @@ At the first start, RUNTOOLS_API_KEY (if set) becomes the admin key;
 otherwise a key is generated, printed once, and stored in DATA_DIR/admin-key.
 
 Sandboxes keep running when the server stops or crashes; the next start
-adopts them, and cleans up whatever an interrupted operation left behind.`,
+adopts them, and cleans up whatever an interrupted operation left behind.`
+
+func serverCommand() *cobra.Command {
+	var (
+		cfg       daemon.Config
+		subnet    string
+		logFormat string
+		pausedTTL string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the runtools daemon (as root)",
+		Long:  serverLong,
 		Example: `  sudo runtools server
   sudo RUNTOOLS_API_KEY=my-long-secret-key runtools server --data-dir /srv/runtools --listen 0.0.0.0:7070
   sudo PGPASSWORD=... runtools server --cluster postgres://runtools@db.internal:5432/runtools?sslmode=require \
@@ -74,11 +76,7 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/runtools", "directory for the database, sandboxes and runsc state")
-	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db, as one node of the cluster on it")
-	f.StringVar(&cfg.Node.Name, "node-name", "", "this server's name among the cluster's nodes, unique and stable across restarts (default: the host name)")
-	f.StringVar(&cfg.Node.Advertise, "advertise", "", "host or IP the other nodes reach this one's API at (default: the --listen host)")
-	f.IntVar(&cfg.Node.Slots, "node-slots", 1000, "sandboxes this node runs at most; creates beyond go to other nodes, or are refused")
-	f.DurationVar(&cfg.Node.Lease, "node-lease", 15*time.Second, "a node that has not renewed its lease for this long is lost: its running sandboxes are reported failed")
+	addClusterFlags(f, &cfg)
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7070", "address of the HTTP API")
 	f.StringVar(&cfg.Proxy.Listen, "proxy-listen", ":8080", "address of the dev-server URLs ({port}-{id}.{domain}); empty turns them off")
 	f.StringVar(&cfg.Proxy.Domain, "proxy-domain", "sandboxes.localhost", "domain of the dev-server URLs (point *.DOMAIN at this host)")
@@ -97,10 +95,23 @@ adopts them, and cleans up whatever an interrupted operation left behind.`,
 	addBuildFlags(f, &cfg.Build)
 	f.StringVar(&pausedTTL, "paused-ttl", "never", "destroy a sandbox that stays paused this long (a duration such as 72h), or never")
 	f.IntVar(&cfg.MaxSnapshots, "max-snapshots", 0, "snapshots each sandbox keeps: a new one beyond it removes the oldest unpinned; 0 keeps all")
+	f.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", true, "deliver webhooks to loopback and private addresses too (receivers on this host or its network); link-local, metadata and the sandboxes' addresses are always refused")
+	f.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long a webhook receiver has to answer a delivery; one that answers later is tried again")
+	f.DurationVar(&cfg.Webhooks.FirstRetry, "webhook-first-retry", 10*time.Second, "wait after a webhook delivery's first failure; it doubles with each (at most 4h), for 17 attempts")
 	f.BoolVar(&cfg.Debug, "debug", false, "debug logs, including runsc's per sandbox")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.AddCommand(buildTemplatesCommand())
 	return cmd
+}
+
+// addClusterFlags adds the flags that make the server a node of a cluster.
+func addClusterFlags(f *pflag.FlagSet, cfg *daemon.Config) {
+	f.StringVar(&cfg.Cluster, "cluster", "", "keep the records in this PostgreSQL database (postgres://USER@HOST:PORT/DB) instead of DATA_DIR/runtools.db, as one node of the cluster on it")
+	f.StringVar(&cfg.ObjectStore, "object-store", "", "with --cluster, also keep paused sandboxes' images in this S3-compatible store (s3://BUCKET?endpoint=HOST:PORT), so they resume on any node; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	f.StringVar(&cfg.Node.Name, "node-name", "", "this server's name among the cluster's nodes, unique and stable across restarts (default: the host name)")
+	f.StringVar(&cfg.Node.Advertise, "advertise", "", "host or IP the other nodes reach this one's API at (default: the --listen host)")
+	f.IntVar(&cfg.Node.Slots, "node-slots", 1000, "sandboxes this node runs at most; creates beyond go to other nodes, or are refused")
+	f.DurationVar(&cfg.Node.Lease, "node-lease", 15*time.Second, "a node that has not renewed its lease for this long is lost: its running sandboxes are reported failed")
 }
 
 // addBuildFlags adds the flags that limit custom template builds.

@@ -35,6 +35,11 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 
 func (s *Server) authenticate(r *http.Request) (auth.Identity, error) {
 	h := r.Header.Get("Authorization")
+	if h == "" && s.cluster != nil {
+		if team, ok := s.cluster.ActsFor(r); ok {
+			return s.nodeIdentity(r.Context(), team)
+		}
+	}
 	if h == "" {
 		h = protocolKey(r)
 	}
@@ -84,4 +89,14 @@ func requireAdmin(ctx context.Context) error {
 		return fmt.Errorf("%w: this needs an admin key", errdefs.ErrPermissionDenied)
 	}
 	return nil
+}
+
+// nodeIdentity is who a node's own request (a drain's move) acts as: the
+// team of the sandbox it moves, with no admin rights.
+func (s *Server) nodeIdentity(ctx context.Context, teamID string) (auth.Identity, error) {
+	t, err := s.keys.TeamByName(ctx, teamID)
+	if err != nil {
+		return auth.Identity{}, fmt.Errorf("%w: a node acted for team %s: %v", errdefs.ErrUnauthenticated, teamID, err)
+	}
+	return auth.Identity{TeamID: t.ID, TeamName: t.Name, KeyName: "cluster node"}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/cluster"
 	"github.com/runtools/runtools/internal/errdefs"
+	"github.com/runtools/runtools/internal/sandbox"
 )
 
 // Cluster is the cluster this server is a node of (a single host is a
@@ -26,11 +27,18 @@ type Cluster interface {
 	Forward(w http.ResponseWriter, r *http.Request, to cluster.Node, fail func(error))
 	// Forwarded reports whether another node of the cluster sent r.
 	Forwarded(r *http.Request) (node string, ok bool)
+	// ActsFor reports the team a node's own request acts for.
+	ActsFor(r *http.Request) (team string, ok bool)
+	// Call asks node to of something on behalf of team.
+	Call(ctx context.Context, to cluster.Node, team, method, path string, in, out any) error
 }
 
 // SetCluster makes this server a node of c: requests for sandboxes other
 // nodes run go to them, and creates are placed.
 func (s *Server) SetCluster(c Cluster) { s.cluster = c }
+
+// SetMover lets sandboxes move between nodes, through m.
+func (s *Server) SetMover(m Mover) { s.mover = m }
 
 // owned serves a request about one sandbox ({ref}) here if this node runs
 // it, else sends it on to the node that does. One another node sent is
@@ -39,6 +47,7 @@ func (s *Server) SetCluster(c Cluster) { s.cluster = c }
 // and events of a sandbox whose node is lost are read here.
 func (s *Server) owned(pattern string, h func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
 	record := pattern == "GET /v1/sandboxes/{ref}" || pattern == "GET /v1/sandboxes/{ref}/events"
+	resume := pattern == "POST /v1/sandboxes/{ref}/resume"
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if s.cluster == nil {
 			return h(w, r)
@@ -53,6 +62,9 @@ func (s *Server) owned(pattern string, h func(http.ResponseWriter, *http.Request
 		n, err := s.node(r.Context(), sb.Node, "sandbox "+sb.ID)
 		if err != nil && record && n.Name != "" {
 			return h(w, r) // its node is lost: the record is here too
+		}
+		if err != nil && resume && n.Name != "" && sb.State == sandbox.Paused && sb.Image != "" {
+			return s.resumeElsewhere(w, r, sb)
 		}
 		if err != nil {
 			return err
@@ -94,14 +106,22 @@ func (s *Server) place(w http.ResponseWriter, r *http.Request, req client.Create
 	if err != nil || n.Name == s.cluster.Name() {
 		return false, err
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
+	if err := rebody(r, req); err != nil {
 		return false, err
+	}
+	s.cluster.Forward(w, r, n, func(err error) { s.writeError(w, r, err) })
+	return true, nil
+}
+
+// rebody makes v, as JSON, the body of r, whose own was read.
+func rebody(r *http.Request, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
 	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	r.Header.Set("Content-Type", "application/json")
-	s.cluster.Forward(w, r, n, func(err error) { s.writeError(w, r, err) })
-	return true, nil
+	return nil
 }
 
 func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) error {
@@ -173,4 +193,6 @@ func (s *Server) wireNode(n cluster.Node) client.Node {
 }
 
 // sandboxRoute reports whether a route acts on one sandbox: {ref} names it.
-func sandboxRoute(pattern string) bool { return strings.Contains(pattern, " /v1/sandboxes/{ref}") }
+func sandboxRoute(pattern string) bool {
+	return strings.Contains(pattern, " /v1/sandboxes/{ref}") && !strings.HasSuffix(pattern, "/move")
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
+	"github.com/runtools/runtools/internal/webhook"
 )
 
 // Sandboxes is what the API needs from the sandbox manager.
@@ -116,6 +117,10 @@ type Server struct {
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
 	cluster     Cluster      // nil: none
+	mover       Mover        // nil: sandboxes do not move
+	webhooks    Webhooks     // nil: none
+	// webhookGuard: where webhooks may not be delivered.
+	webhookGuard webhook.Guard
 }
 
 // SetDashboard serves the web dashboard's files, the paths owns accepts, to
@@ -166,6 +171,7 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/sandboxes/{ref}/snapshots/{snap}", s.deleteSnapshot},
 		{"POST /v1/sandboxes/{ref}/rollback", s.rollback},
 		{"POST /v1/sandboxes/{ref}/fork", s.fork},
+		{"POST /v1/sandboxes/{ref}/move", s.moveSandbox},
 		{"POST /v1/sandboxes/{ref}/ports", s.exposePort},
 		{"DELETE /v1/sandboxes/{ref}/ports/{port}", s.unexposePort},
 		{"POST /v1/sandboxes/{ref}/links", s.signedLink},
@@ -177,6 +183,10 @@ func (s *Server) routes() []route {
 		{"GET /v1/ssh-keys", s.listSSHKeys},
 		{"POST /v1/ssh-keys", s.addSSHKey},
 		{"DELETE /v1/ssh-keys/{ref}", s.removeSSHKey},
+		{"GET /v1/webhooks", s.listWebhooks},
+		{"POST /v1/webhooks", s.createWebhook},
+		{"DELETE /v1/webhooks/{id}", s.removeWebhook},
+		{"GET /v1/webhooks/{id}/deliveries", s.webhookDeliveries},
 		{"POST /v1/sandboxes/{ref}/exec", s.exec},
 		{"GET /v1/sandboxes/{ref}/exec/attach", s.execAttach},
 		{"POST /v1/sandboxes/{ref}/code", s.found(s.runCode)},
@@ -211,6 +221,7 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
 		{"GET /v1/nodes", s.listNodes},
 		{"PATCH /v1/nodes/{name}", s.updateNode},
+		{"POST /v1/nodes/{name}/drain", s.drainNode},
 		{"GET /metrics", s.metrics},
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},

@@ -23,6 +23,7 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
+	"github.com/runtools/runtools/internal/webhook"
 )
 
 // fakeSandboxes keeps sandboxes in memory, per team, like the real manager.
@@ -243,6 +244,7 @@ func newFixture(t *testing.T) *fixture {
 	f.sandboxes = sbs
 	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), sbs, st, fakeTemplates{}, nil)
 	s.SetDashboard(dashboard.Handler(), dashboard.Owns)
+	s.SetWebhooks(st, webhook.Guard{AllowPrivate: true})
 	s.SetSSH(st, "localhost", 2222, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq9sVvq0eAAfH0cd6mXyzAdD0Mv+j1p7TnU9AXoJBkD")
 	f.volumes = &fakeVolumes{st: st, dir: t.TempDir()}
 	v, err := f.volumes.CreateVolume(ctx, "team-a", "data", 64)

@@ -75,13 +75,13 @@ func TestVolumeFilesStayInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "/v1/volumes/data/files"
-	if code, b := f.call(t, "PUT", base+"?path=/a/b.txt&mkdirs=true", f.keyA, "hello"); code != http.StatusOK {
+	if code, b := f.callRaw(t, "PUT", base+"?path=/a/b.txt&mkdirs=true", f.keyA, "hello"); code != http.StatusOK {
 		t.Fatalf("write: %d %s", code, b)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "a/b.txt")); err != nil || string(b) != "hello" {
 		t.Fatalf("written file: %q %v", b, err)
 	}
-	if code, b := f.call(t, "GET", base+"?path=a/b.txt", f.keyA, ""); code != http.StatusOK || b != "hello" {
+	if code, b := f.callRaw(t, "GET", base+"?path=a/b.txt", f.keyA, ""); code != http.StatusOK || b != "hello" {
 		t.Errorf("read back: %d %q", code, b)
 	}
 	if resp := f.do(t, "PUT", base+"?path=/in/x", f.keyA, "through a link inside"); resp.StatusCode != http.StatusOK {
@@ -93,7 +93,7 @@ func TestVolumeFilesStayInside(t *testing.T) {
 		{"PUT", base + "?path=/up/x&mkdirs=true"}, {"DELETE", base + "?path=/abs/hostname"}, {"POST", base + "/mkdir?path=/up/d"},
 		{"GET", base + "/stat?path=/abs/passwd"},
 	} {
-		code, b := f.call(t, c.method, c.path, f.keyA, "x")
+		code, b := f.callRaw(t, c.method, c.path, f.keyA, "x")
 		if code != http.StatusBadRequest || !strings.Contains(b, "leads out of the volume") {
 			t.Errorf("%s %s: %d %s, want 400 saying it leads out", c.method, c.path, code, b)
 		}
@@ -106,7 +106,7 @@ func TestVolumeFilesStayInside(t *testing.T) {
 		t.Errorf("stat of the symlink itself: %d", resp.StatusCode)
 	}
 	var list struct{ Entries []client.FileInfo }
-	_, b := f.call(t, "GET", base+"/list?path=/", f.keyA, "")
+	_, b := f.callRaw(t, "GET", base+"/list?path=/", f.keyA, "")
 	if err := json.Unmarshal([]byte(b), &list); err != nil || len(list.Entries) != 6 || list.Entries[0].Path != "/a" {
 		t.Errorf("list: %s %v", b, err)
 	}
@@ -121,8 +121,8 @@ func TestVolumeFilesStayInside(t *testing.T) {
 	}
 }
 
-// call makes a request and returns its status and body.
-func (f *fixture) call(t *testing.T, method, path, key, reqBody string) (int, string) {
+// callRaw makes a request and returns its status and its body as it is.
+func (f *fixture) callRaw(t *testing.T, method, path, key, reqBody string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(reqBody))
 	req.Header.Set("Authorization", "Bearer "+key)

@@ -31,6 +31,7 @@ type fake struct {
 	templates  []client.Template
 	teams      []client.Team
 	keys       []client.APIKey
+	webhooks   []client.Webhook
 	seq        int
 	lastExec   client.ExecRequest
 	lastAttach client.AttachRequest
@@ -82,6 +83,7 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 		{Name: "broken", Description: "for tests", Status: "failed", Error: "mmdebstrap exited 1"},
 	}
 	f.teams = []client.Team{{ID: "team-1", Name: "acme", CreatedAt: testNow.Add(-240 * time.Hour)}}
+	f.webhooks = []client.Webhook{{ID: "wh_0", URL: "https://ci.example.com/hooks", Events: []string{"created", "destroyed"}, CreatedAt: testNow.Add(-2 * time.Hour)}}
 	f.keys = []client.APIKey{
 		{ID: "key-1", Name: "admin", Team: "acme", Admin: true, CreatedAt: testNow.Add(-240 * time.Hour)},
 		{ID: "key-2", Name: "ci", Team: "acme", CreatedAt: testNow.Add(-2 * time.Hour)},
@@ -248,6 +250,7 @@ func (f *fake) handler() http.Handler {
 		}
 		return notFound("no API key %q", ref)
 	})
+	f.webhookRoutes(route)
 	return mux
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -22,8 +23,9 @@ sandboxes are reported failed (and adopted back if it returns with them
 still running), and its paused ones keep their records. Needs an admin key.`,
 		Example: `  runtools node list
   runtools node cordon n2
+  runtools node drain n2
   runtools node uncordon n2`,
-	}, a.nodeListCmd(), a.nodeStateCmd("cordon", "cordoned", "Take no new sandboxes on a node; it keeps its own"),
+	}, a.nodeListCmd(), a.nodeDrainCmd(), a.nodeStateCmd("cordon", "cordoned", "Take no new sandboxes on a node; it keeps its own"),
 		a.nodeStateCmd("uncordon", "ready", "Let a cordoned node take new sandboxes again"))
 }
 
@@ -69,4 +71,68 @@ func (a *app) nodeStateCmd(verb, state, short string) *cobra.Command {
 			return nil
 		},
 	})
+}
+
+func (a *app) nodeDrainCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "drain NODE",
+		Short: "Move every running sandbox off a node, for maintenance",
+		Long: `Drain a node: it takes no new sandboxes, and each sandbox running on it is
+paused, its image stored in the object store, and resumed on another node,
+one after the other. A moved sandbox keeps its name, URLs, SSH and files,
+with its processes and memory; its IP changes. Each line says where a
+sandbox went and how long it was away. Paused sandboxes stay: they resume
+on any node. Needs an admin key, and a cluster with --object-store.
+'runtools node uncordon NODE' lets the node take sandboxes again.`,
+		Example: `  runtools node drain n2
+  runtools node drain n2 -o json`,
+		Args: argsRange(1, 1, "needs one NODE name"),
+	}
+	var format string
+	addOutputFlag(cmd, &format)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		asJSON, err := wantJSON(cmd, format)
+		if err != nil {
+			return err
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		sum, err := c.Drain(cmd.Context(), args[0], func(ev client.DrainEvent) {
+			printDrain(w, ev, asJSON)
+		})
+		if err != nil {
+			return err
+		}
+		printDrain(w, *sum, asJSON)
+		if sum.Failed > 0 {
+			return fmt.Errorf("%d sandbox(es) could not move and stay paused on %s; see the lines above", sum.Failed, args[0])
+		}
+		return nil
+	}
+	return cmd
+}
+
+// printDrain prints one line of a drain: JSON lines with -o json.
+func printDrain(w io.Writer, ev client.DrainEvent, asJSON bool) {
+	switch {
+	case asJSON:
+		data, _ := json.Marshal(ev)
+		writef(w, "%s\n", data)
+	case ev.Done:
+		writef(w, "node %s drained: %d sandbox(es) moved, %d failed\n", ev.Node, ev.Moved, ev.Failed)
+	case ev.Error != "":
+		writef(w, "%s: not moved: %s\n", label(ev), ev.Error)
+	default:
+		writef(w, "%s: moved to %s (%s), away %d ms\n", label(ev), ev.To, ev.IP, ev.AwayMS)
+	}
+}
+
+func label(ev client.DrainEvent) string {
+	if ev.Name != "" {
+		return ev.Name + " (" + ev.Sandbox + ")"
+	}
+	return ev.Sandbox
 }

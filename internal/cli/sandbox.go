@@ -55,7 +55,7 @@ name or its ID.`,
 		a.sandboxComputerCmd(),
 		a.sandboxWatchCmd(),
 	)
-	cmd.AddCommand(a.sandboxLifecycleCmds()...)
+	cmd.AddCommand(append(a.sandboxLifecycleCmds(), a.sandboxMoveCmd())...)
 	return cmd
 }
 

@@ -1,11 +1,16 @@
 package cluster
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +65,8 @@ func (f *Forwarder) Forwarded(r *http.Request) (string, bool) {
 	if tok == "" {
 		return "", false
 	}
-	node, err := f.signer.Verify(tok, f.now())
+	subject, err := f.signer.Verify(tok, f.now())
+	node, _, _ := strings.Cut(subject, teamSep)
 	return node, err == nil
 }
 
@@ -90,4 +96,55 @@ func (f *Forwarder) proxyTo(base string) (*httputil.ReverseProxy, error) {
 	}
 	f.byURL[base] = rp
 	return rp, nil
+}
+
+// Call asks node to of something on behalf of team (a node's own request,
+// such as a drain's move): the token says which team it acts for, and no
+// key goes with it. The answer, JSON, is read into out; an error answer
+// becomes an error with its message.
+func (f *Forwarder) Call(ctx context.Context, to Node, team, method, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(to.APIURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderToken, f.signer.Sign(f.self+teamSep+team, f.now()))
+	resp, err := (&http.Client{Transport: f.tr}).Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: node %s does not answer: %v", errdefs.ErrUnavailable, to.Name, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: reading node %s's answer: %v", errdefs.ErrUnavailable, to.Name, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e)
+		return fmt.Errorf("%w: node %s: %s (HTTP %d)", errdefs.ErrUnavailable, to.Name, e.Error.Message, resp.StatusCode)
+	}
+	return json.Unmarshal(data, out)
+}
+
+// teamSep joins the node and the team it acts for in a token's subject.
+const teamSep = "@"
+
+// ActsFor reports the team a node's own request (Call) acts for.
+func (f *Forwarder) ActsFor(r *http.Request) (team string, ok bool) {
+	tok := r.Header.Get(HeaderToken)
+	if tok == "" {
+		return "", false
+	}
+	subject, err := f.signer.Verify(tok, f.now())
+	if err != nil {
+		return "", false
+	}
+	_, team, ok = strings.Cut(subject, teamSep)
+	return team, ok && team != ""
 }

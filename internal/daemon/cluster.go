@@ -2,13 +2,17 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"syscall"
 
+	"github.com/runtools/runtools/internal/apiserver"
 	"github.com/runtools/runtools/internal/cluster"
+	"github.com/runtools/runtools/internal/objstore"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
@@ -77,6 +81,35 @@ func joinCluster(ctx context.Context, cfg Config, st *store.Store, tpl *template
 	go m.Run(ctx)
 	go st.Listen(ctx, log)
 	return &node{Member: m, Forwarder: cluster.NewForwarder(self.Name, cluster.NewSigner(secret)), st: st, solo: cfg.Cluster == ""}, nil
+}
+
+// useObjectStore stores paused sandboxes' images in the object store, if
+// one is set, so that they resume on any node, and lets them move.
+func useObjectStore(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, api *apiserver.Server, log *slog.Logger) error {
+	if cfg.ObjectStore == "" {
+		return nil
+	}
+	if cfg.Cluster == "" {
+		return fmt.Errorf("--object-store needs --cluster: it lets the nodes of a cluster resume each other's sandboxes")
+	}
+	obj, err := objstore.Open(ctx, cfg.ObjectStore)
+	if err != nil {
+		return fmt.Errorf("opening the object store: %w", err)
+	}
+	mgr.SetImages(obj, st)
+	api.SetMover(mgr)
+	log.Info("paused sandboxes' images go to the object store too", "store", redactURL(cfg.ObjectStore))
+	return nil
+}
+
+// redactURL is a URL without its user information, for logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	u.User = nil
+	return u.String()
 }
 
 // advertised is the HOST:PORT the other nodes reach a listener at: the

@@ -11,6 +11,7 @@ import (
 type Config struct {
 	DataDir      string // database, sandboxes, runsc state; default /var/lib/runtools
 	Cluster      string // PostgreSQL URL: records live there, not in DataDir's SQLite file
+	ObjectStore  string // s3://BUCKET?endpoint=...: paused sandboxes' images go there too, to resume on any node
 	Listen       string // API address, default 127.0.0.1:7070
 	Proxy        ProxyConfig
 	SSH          SSHConfig
@@ -26,6 +27,14 @@ type Config struct {
 	PausedTTL    time.Duration // a sandbox paused this long is destroyed; 0: kept for ever
 	MaxSnapshots int           // snapshots each sandbox keeps (the oldest unpinned go first); 0: all
 	Node         NodeConfig
+	Webhooks     WebhookConfig
+}
+
+// WebhookConfig sets up the delivery of webhooks.
+type WebhookConfig struct {
+	AllowPrivate bool          // loopback and private receivers are reached
+	FirstRetry   time.Duration // wait after a first failure, doubling; 0: 10s
+	Timeout      time.Duration // a receiver's time to answer; 0: 10s
 }
 
 // NodeConfig is this server as a node of a cluster.

@@ -24,6 +24,7 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
+	"github.com/runtools/runtools/internal/webhook"
 )
 
 // Run serves until ctx is done. Sandboxes keep running when it returns;
@@ -84,32 +85,58 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	}
 	defer res.Close()
 	go mgr.RunIdle(ctx)
+	go webhook.New(webhook.Config{FirstRetry: cfg.Webhooks.FirstRetry, Timeout: cfg.Webhooks.Timeout, Guard: webhookGuard(cfg)}, st, log).Run(ctx)
 	if cfg.BuildOnStart {
 		go buildMissing(ctx, tpl, log)
 	}
+	api, err := frontDoors(ctx, cfg, mgr, st, tpl, met, builder, log)
+	if err != nil {
+		return err
+	}
+	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+}
+
+// frontDoors starts the dev-server proxy and the SSH gateway, joins the
+// cluster, and returns the API server for them.
+func frontDoors(ctx context.Context, cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, met *metrics.Metrics, builder *build.Builder, log *slog.Logger) (*apiserver.Server, error) {
 	var urls apiserver.URLs
 	if cfg.Proxy.Listen != "" {
 		px, err := startProxy(ctx, cfg, mgr, st, met.Proxy(), log)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		urls = px
 	}
 	api := newAPI(cfg, mgr, st, tpl, urls, met, builder, log)
 	nd, err := joinCluster(ctx, cfg, st, tpl, mgr, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	api.SetCluster(nd)
+	if err := useObjectStore(ctx, cfg, mgr, st, api, log); err != nil {
+		return nil, err
+	}
 	if cfg.SSH.Listen != "" {
 		host, port, hostKey, err := startSSH(ctx, cfg, mgr, st, met.SSH(), log)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		api.SetSSH(st, host, port, hostKey)
 		log.Info("SSH gateway ready", "listen", cfg.SSH.Listen, "connect", fmt.Sprintf("ssh SANDBOX-ID@%s -p %d", host, port))
 	}
-	return serveAPI(ctx, cfg.Listen, api.Handler(), log, "data_dir", cfg.DataDir, "platform", rt.Platform())
+	return api, nil
+}
+
+// webhookGuard says where webhooks may be delivered: never to the
+// sandboxes' subnet (that would reach another team's sandbox past its
+// proxy), link-local or metadata addresses; loopback and private ones as
+// configured.
+func webhookGuard(cfg Config) webhook.Guard {
+	g := webhook.Guard{AllowPrivate: cfg.Webhooks.AllowPrivate}
+	if cfg.Subnet.IsValid() {
+		g.Deny = append(g.Deny, cfg.Subnet.Masked())
+	}
+	return g
 }
 
 // tuneGC: the daemon's heap is small (tens of MB) and its allocation rate,
@@ -159,6 +186,7 @@ func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Man
 	api.SetMetrics(met.Handler())
 	api.SetVolumes(mgr)
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
+	api.SetWebhooks(st, webhookGuard(cfg))
 	api.SetCustomTemplates(builder, cfg.path("tmp"), apiserver.BuildLimits{ContextBytes: int64(cfg.Build.MaxContextMB) << 20, ImageBytes: int64(cfg.Build.MaxImageMB) << 20})
 	return api
 }

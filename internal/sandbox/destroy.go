@@ -55,6 +55,7 @@ func (m *Manager) destroy(ctx context.Context, id, reason string, still func(*Sa
 		return nil, fmt.Errorf("recording sandbox as destroyed: %w", err)
 	}
 	m.forget(sb.ID)
+	m.forgetImage(ctx, sb.Image)
 	m.log.Info("sandbox destroyed", "sandbox", sb.ID, "reason", reason)
 	return sb, nil
 }

@@ -97,6 +97,8 @@ type Manager struct {
 	observer     Observer   // nil: none
 	disks        Disks      // nil: every disk is ephemeral
 	volumes      VolumeHost // nil: no volumes
+	images       Images     // nil: pause images stay on this node (move.go)
+	moves        Moves
 }
 
 // NewManager wires a Manager. Call Recover before serving requests.

@@ -135,6 +135,10 @@ func (m *Manager) pause(ctx context.Context, sb *Sandbox, why string) (err error
 		return fmt.Errorf("recording the sandbox as paused: %w", err)
 	}
 	log.Info("sandbox paused", "why", why, "image_bytes", size, "took", m.now().Sub(start))
+	if m.images != nil {
+		paused := *sb
+		m.wg.Go(func() { m.storeImage(ctx, &paused) })
+	}
 	// The sandbox process exits by itself; runsc's state for it is cleared
 	// after the caller has its answer, under the sandbox's lock, unless a
 	// resume got there first (it clears the state itself).
@@ -226,10 +230,12 @@ func (m *Manager) resume(ctx context.Context, sb *Sandbox, why string) error {
 		}
 		return fmt.Errorf("%w: resuming sandbox %s failed (it stays paused): %v%s", errdefs.ErrUnavailable, sb.ID, err, volumeHint(sb))
 	}
-	sb.State, sb.Why = Running, why
+	stored := sb.Image
+	sb.State, sb.Why, sb.Image = Running, why, ""
 	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
 		return fmt.Errorf("recording the sandbox as running: %w", err)
 	}
+	m.forgetImage(ctx, stored)
 	m.watch(sb.ID)
 	if err := os.RemoveAll(img); err != nil {
 		m.log.Warn("removing the pause image", "sandbox", sb.ID, "err", err)

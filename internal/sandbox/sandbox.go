@@ -82,6 +82,7 @@ type Sandbox struct {
 	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
 	Volumes      []VolumeMount     // the team's volumes it mounts
 	Node         string            // the server (node of a cluster) that runs it
+	Image        string            // paused: the key of its image in the cluster's object store, once stored
 	// TimeoutAt is when its hard lifetime ends (zero: never); then it is
 	// destroyed, or paused if OnTimeout is OnTimeoutPause. TimeoutWarned
 	// says the warning event for this TimeoutAt was recorded.

@@ -34,6 +34,11 @@ type dialect struct {
 	// forUpdate ends a SELECT that locks the rows it reads until the
 	// transaction ends ("" where a transaction locks the whole database).
 	forUpdate string
+	// skipLocked ends a SELECT that locks the rows it reads until the
+	// transaction ends, passing over rows another transaction holds, so
+	// several hosts' workers each claim different rows ("" where a
+	// transaction locks the whole database).
+	skipLocked string
 	// lockEvents, run in a transaction before it records an event, makes
 	// events commit in the order of their sequence numbers, so a reader
 	// that has seen event N never sees an event below N appear later
@@ -66,9 +71,10 @@ var onPostgres = &dialect{
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505" // unique_violation
 	},
-	lost:      pgLost,
-	text:      validText,
-	forUpdate: " FOR UPDATE",
+	lost:       pgLost,
+	text:       validText,
+	forUpdate:  " FOR UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	// A transaction-scoped advisory lock; the key is arbitrary but fixed.
 	lockEvents: "SELECT pg_advisory_xact_lock(7011990001)",
 	notify:     "NOTIFY " + changedChannel,

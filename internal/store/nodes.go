@@ -178,3 +178,42 @@ func (s *Store) AdoptSandboxes(ctx context.Context, node string, all bool) error
 	}
 	return nil
 }
+
+// SetImage records key as the stored image of a sandbox still paused
+// since pausedAt, and reports whether it was (a resume may have come
+// first).
+func (s *Store) SetImage(ctx context.Context, id, key string, pausedAt time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE sandboxes SET image_object = ? WHERE id = ? AND state = 'paused' AND paused_at = ?`,
+		key, id, toUnix(pausedAt))
+	if err != nil {
+		return false, fmt.Errorf("recording the stored image of %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		s.changed.fire()
+	}
+	return n > 0, nil
+}
+
+// MoveSandbox gives a paused sandbox of node from to node to, at address
+// ip there, and reports whether it did: not if it changed meanwhile (it
+// was resumed, or another node took it).
+func (s *Store) MoveSandbox(ctx context.Context, id, from, to, ip string) (bool, error) {
+	var moved bool
+	err := s.tx(ctx, func(tx db) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sandboxes SET node = ?, ip = ? WHERE id = ? AND node = ? AND state = 'paused'`, to, ip, id, from)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if moved = n > 0; !moved {
+			return nil
+		}
+		return recordEvent(ctx, tx, id, sandbox.Paused, sandbox.Paused, fmt.Sprintf("moved from node %s to node %s", from, to))
+	})
+	if err != nil {
+		return false, fmt.Errorf("moving sandbox %s to node %s: %w", id, to, err)
+	}
+	s.changed.fire()
+	return moved, nil
+}

@@ -19,7 +19,7 @@ var _ sandbox.Store = (*Store)(nil)
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
 	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at,
 	public, ports, access_token, password_hash, desktop, egress, disk, auto_start,
-	labels, timeout_at, on_timeout, timeout_warned, paused_at, volumes, node`
+	labels, timeout_at, on_timeout, timeout_warned, paused_at, volumes, node, image_object`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -30,11 +30,11 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	}
 	err = s.tx(ctx, func(tx db) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
 			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), j.env, j.meta,
 			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, j.ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, j.egress, sb.Disk, sb.AutoStart,
-			j.labels, toUnix(sb.TimeoutAt), sb.OnTimeout, sb.TimeoutWarned, toUnix(sb.PausedAt), j.volumes, sb.Node)
+			j.labels, toUnix(sb.TimeoutAt), sb.OnTimeout, sb.TimeoutWarned, toUnix(sb.PausedAt), j.volumes, sb.Node, sb.Image)
 		if err != nil {
 			return err
 		}
@@ -71,11 +71,11 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sandboxes SET state = ?, stop_reason = ?, vcpus = ?, memory_mb = ?,
 			disk_mb = ?, ip = ?, secret = ?, next_secret = ?, idle_timeout_ms = ?, env = ?, metadata = ?,
 			started_at = ?, stopped_at = ?, public = ?, ports = ?, access_token = ?, egress = ?, auto_start = ?,
-			labels = ?, timeout_at = ?, on_timeout = ?, timeout_warned = ?, paused_at = ?, node = ? WHERE id = ?`,
+			labels = ?, timeout_at = ?, on_timeout = ?, timeout_warned = ?, paused_at = ?, node = ?, image_object = ? WHERE id = ?`,
 			string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB, sb.IP.String(), sb.Secret, sb.NextSecret,
 			sb.IdleTimeout.Milliseconds(), j.env, j.meta, toUnix(sb.StartedAt), toUnix(sb.StoppedAt),
 			sb.Public, j.ports, sb.AccessToken, j.egress, sb.AutoStart,
-			j.labels, toUnix(sb.TimeoutAt), sb.OnTimeout, sb.TimeoutWarned, toUnix(sb.PausedAt), sb.Node, sb.ID)
+			j.labels, toUnix(sb.TimeoutAt), sb.OnTimeout, sb.TimeoutWarned, toUnix(sb.PausedAt), sb.Node, sb.Image, sb.ID)
 		if err != nil || old == string(sb.State) {
 			return err
 		}
@@ -94,9 +94,13 @@ func recordEvent(ctx context.Context, tx db, id string, from, to sandbox.State, 
 			return err
 		}
 	}
+	at := time.Now()
 	_, err := tx.ExecContext(ctx, `INSERT INTO sandbox_events (sandbox_id, at, from_state, to_state, why) VALUES (?, ?, ?, ?, ?)`,
-		id, time.Now().UnixNano(), string(from), string(to), why)
-	return err
+		id, at.UnixNano(), string(from), string(to), why)
+	if err != nil {
+		return err
+	}
+	return enqueueWebhooks(ctx, tx, id, from, to, why, at)
 }
 
 // Events returns a sandbox's recorded transitions, oldest first.
@@ -214,7 +218,7 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
 		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd,
 		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop, &eg, &sb.Disk, &sb.AutoStart,
-		&labels, &timeoutAt, &sb.OnTimeout, &sb.TimeoutWarned, &pausedAt, &volumes, &sb.Node)
+		&labels, &timeoutAt, &sb.OnTimeout, &sb.TimeoutWarned, &pausedAt, &volumes, &sb.Node, &sb.Image)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import type {
   BuildOptions,
   CreateKeyOptions,
   CreateOptions,
+  CreateWebhookOptions,
   Identity,
   SandboxInfo,
   SshKey,
@@ -18,6 +19,8 @@ import type {
   Template,
   TemplateProgress,
   Volume,
+  Webhook,
+  WebhookDelivery,
 } from './types.js';
 import {
   apiKeyFromWire,
@@ -32,6 +35,8 @@ import {
   templateFromWire,
   templateProgressFromWire,
   volumeFromWire,
+  webhookDeliveryFromWire,
+  webhookFromWire,
 } from './wire.js';
 import { VolumeFiles } from './files.js';
 import { Watcher } from './watch.js';
@@ -249,6 +254,32 @@ export class Client {
   /** Revokes an SSH key by name or ID; the next login with it fails. */
   async removeSshKey(ref: string): Promise<void> {
     await httpOf(this).empty(routes.removeSshKey, { params: { ref } });
+  }
+
+  /** The team's webhooks (their secrets are never shown again). */
+  async webhooks(): Promise<Webhook[]> {
+    const w = await httpOf(this).json(routes.listWebhooks);
+    return arr(w.webhooks).map((h) => webhookFromWire(obj(h)));
+  }
+
+  /**
+   * Adds a webhook: the team's sandbox events (of `events`, default all) are POSTed to `url`, signed.
+   * The answer's `secret` is shown this once: keep it to verify deliveries with verifyWebhook.
+   */
+  async createWebhook(o: CreateWebhookOptions): Promise<Webhook> {
+    return webhookFromWire(await httpOf(this).json(routes.createWebhook, { json: { url: o.url, ...(o.events ? { events: o.events } : {}) } }));
+  }
+
+  /** Removes a webhook; its pending deliveries are dropped. */
+  async removeWebhook(id: string): Promise<void> {
+    await httpOf(this).empty(routes.removeWebhook, { params: { id } });
+  }
+
+  /** A webhook's delivery log, newest first, each with its attempts (at most `limit`, default 50). */
+  async webhookDeliveries(id: string, opts: { limit?: number } = {}): Promise<WebhookDelivery[]> {
+    const query = { limit: opts.limit };
+    const w = await httpOf(this).json(routes.webhookDeliveries, { params: { id }, query });
+    return arr(w.deliveries).map((d) => webhookDeliveryFromWire(obj(d)));
   }
 
   /** Teams: all of them for an admin key, else the caller's. */

@@ -21,6 +21,8 @@ export { AttachSession } from './attach.js';
 export type { AttachOptions } from './attach.js';
 export type { Command } from './process.js';
 export type { CodeContext, CodeError, CodeResult, Execution, RunCodeOptions } from './code.js';
+export { verifyWebhook, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhook.js';
+export type { VerifyWebhookOptions } from './webhook.js';
 export { Watcher } from './watch.js';
 export type { WatchEventName, WatchEvents, WatchOptions } from './watch.js';
 export {

@@ -88,6 +88,11 @@ export const routes = {
   addSshKey: route('POST', '/v1/ssh-keys'),
   removeSshKey: route('DELETE', '/v1/ssh-keys/{ref}'),
 
+  listWebhooks: route('GET', '/v1/webhooks'),
+  createWebhook: route('POST', '/v1/webhooks'),
+  removeWebhook: route('DELETE', '/v1/webhooks/{id}'),
+  webhookDeliveries: route('GET', '/v1/webhooks/{id}/deliveries'),
+
   listTemplates: route('GET', '/v1/templates'),
   getTemplate: route('GET', '/v1/templates/{name}'),
   removeTemplate: route('DELETE', '/v1/templates/{name}'),

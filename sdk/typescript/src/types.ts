@@ -445,6 +445,68 @@ export interface ApiKey {
   secret?: string;
 }
 
+/** Webhook event types: what a webhook may subscribe to. */
+export type WebhookEventType = 'created' | 'paused' | 'resumed' | 'destroyed' | 'error' | 'timeout' | 'limit';
+
+/** A URL the team's events are POSTed to. `secret` is set only in the answer that created it. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  createdAt: Date;
+  /** The HMAC-SHA256 key of its signatures: keep it to verify deliveries (verifyWebhook). */
+  secret?: string;
+}
+
+/** Options of a new webhook. */
+export interface CreateWebhookOptions {
+  url: string;
+  /** Default: every type. */
+  events?: WebhookEventType[];
+}
+
+/** One event on its way to a webhook, with every attempt. */
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  type: WebhookEventType;
+  state: 'pending' | 'delivered' | 'failed';
+  createdAt: Date;
+  /** When a pending one is sent again. */
+  nextAttemptAt?: Date;
+  /** When it was delivered or given up. */
+  doneAt?: Date;
+  /** The last attempt's HTTP status; undefined: no answer. */
+  lastStatus?: number;
+  lastError?: string;
+  attempts: WebhookAttempt[];
+}
+
+/** One try of a delivery. */
+export interface WebhookAttempt {
+  /** 1 for the first. */
+  n: number;
+  at: Date;
+  /** The receiver's HTTP status; undefined: no answer. */
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
+
+/** The body of a webhook delivery, as verifyWebhook returns it. */
+export interface WebhookEvent {
+  /** Also the Runtools-Event-Id header: the same on every retry, so drop one already handled. */
+  id: string;
+  type: WebhookEventType;
+  createdAt: Date;
+  /** The team's ID. */
+  team: string;
+  /** The sandbox it is about; undefined for a team's limit event (a quota refusal). */
+  sandbox?: { id: string; name: string; template: string; state: string; labels: Record<string, string> };
+  /** from, to and reason of a change of state; phase and timeout_at of a timeout; detail of a limit. */
+  data: Record<string, unknown>;
+}
+
 /** Options of a new API key. */
 export interface CreateKeyOptions {
   name: string;

@@ -30,6 +30,11 @@ import type {
   UpdateOptions,
   Volume,
   VolumeMount,
+  Webhook,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookEvent,
+  WebhookEventType,
   Window,
 } from './types.js';
 import { fromBase64 } from './base64.js';
@@ -430,3 +435,48 @@ export function computerResultFromWire(w: Wire): ComputerResult {
 }
 
 export { arr, obj };
+
+export function webhookFromWire(x: Wire): Webhook {
+  const w = x as S['Webhook'];
+  return {
+    id: str(w.id),
+    url: str(w.url),
+    events: arr(w.events).map((e) => str(e) as WebhookEventType),
+    createdAt: date(w.created_at),
+    secret: optStr(w.secret),
+  };
+}
+
+export function webhookDeliveryFromWire(x: Wire): WebhookDelivery {
+  const w = x as S['WebhookDelivery'];
+  return {
+    id: str(w.id),
+    eventId: str(w.event_id),
+    type: str(w.type) as WebhookEventType,
+    state: str(w.state) as WebhookDelivery['state'],
+    createdAt: date(w.created_at),
+    nextAttemptAt: optDate(w.next_attempt_at),
+    doneAt: optDate(w.done_at),
+    lastStatus: optNum(w.last_status),
+    lastError: optStr(w.last_error),
+    attempts: arr(w.attempts).map((a) => webhookAttemptFromWire(obj(a))),
+  };
+}
+
+function webhookAttemptFromWire(x: Wire): WebhookAttempt {
+  const w = x as S['WebhookAttempt'];
+  return { n: num(w.n), at: date(w.at), status: optNum(w.status), error: optStr(w.error), durationMs: num(w.duration_ms) };
+}
+
+export function webhookEventFromWire(x: Wire): WebhookEvent {
+  const w = x as S['WebhookEvent'];
+  const sb = w.sandbox === undefined || w.sandbox === null ? undefined : (obj(w.sandbox) as S['WebhookSandbox']);
+  return {
+    id: str(w.id),
+    type: str(w.type) as WebhookEventType,
+    createdAt: date(w.created_at),
+    team: str(w.team),
+    sandbox: sb && { id: str(sb.id), name: str(sb.name), template: str(sb.template), state: str(sb.state), labels: strMap(sb.labels) },
+    data: obj(w.data),
+  };
+}

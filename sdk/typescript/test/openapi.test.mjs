@@ -217,6 +217,10 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.listSshKeys, await c.sshKeys());
   got(routes.addSshKey, await c.addSshKey('k', 'ssh-ed25519 AAAA k'));
   await c.removeSshKey('k');
+  got(routes.listWebhooks, await c.webhooks());
+  got(routes.createWebhook, await c.createWebhook({ url: 'https://example.com/hook', events: ['created', 'limit'] }));
+  await c.removeWebhook('wh_1');
+  got(routes.webhookDeliveries, await c.webhookDeliveries('wh_1', { limit: 10 }));
   got(routes.listTeams, await c.teams());
   got(routes.createTeam, await c.createTeam('t'));
   got(routes.listKeys, await c.keys());

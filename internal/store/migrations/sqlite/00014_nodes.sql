@@ -2,7 +2,8 @@
 -- each sandbox runs on. A node keeps its lease alive; one whose lease ran
 -- out is marked lost (lost_at). state is what an admin set: ready,
 -- cordoned or draining. Addresses are unique per node: each node has its
--- own bridge, and nodes may use the same subnet.
+-- own bridge, and nodes may use the same subnet. image_object is the key,
+-- in the object store, of a paused sandbox's image, once stored there.
 -- +goose Up
 CREATE TABLE nodes (
 	name         TEXT PRIMARY KEY,
@@ -25,5 +26,6 @@ CREATE TABLE cluster_secret (
 	secret TEXT NOT NULL
 );
 ALTER TABLE sandboxes ADD COLUMN node TEXT NOT NULL DEFAULT '';
+ALTER TABLE sandboxes ADD COLUMN image_object TEXT NOT NULL DEFAULT '';
 DROP INDEX sandboxes_live_ip;
 CREATE UNIQUE INDEX sandboxes_live_ip ON sandboxes(node, ip) WHERE state != 'destroyed';

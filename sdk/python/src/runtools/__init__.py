@@ -23,11 +23,13 @@ from .errors import (AlreadyExists, Conflict, Forbidden, InternalError, InvalidA
                      Unauthorized, Unavailable)
 from .models import (APIKey, ComputerResult, Egress, ExecEvent, ExecResult, FileInfo, Identity, Link, Metrics,
                      Point, ProcessInfo, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
-                     Template, TemplateProgress, Volume, VolumeMount, Window)
+                     Template, TemplateProgress, Volume, VolumeMount, Webhook, WebhookAttempt, WebhookDelivery,
+                     WebhookEvent, WebhookSandbox, Window)
 from .files import Files, VolumeFiles
 from .process import Process
 from .sandbox import Sandbox
 from .watch import Watcher
+from .webhook import verify_webhook
 
 __version__ = "0.1.0"
 
@@ -41,4 +43,5 @@ __all__ = [
     "APIKey", "ComputerResult", "Egress", "ExecEvent", "ExecResult", "FileInfo", "Identity", "Link", "Metrics",
     "Point", "ProcessInfo", "SandboxEvent", "SandboxInfo", "ScreenSize", "Snapshot", "SSHKey", "Status", "Team",
     "Template", "TemplateProgress", "Volume", "VolumeMount", "Window",
+    "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WebhookSandbox", "verify_webhook",
 ]

@@ -26,6 +26,14 @@ def sb(route: routes.Route, ref: str, body: Any = None, **params: Union[str, int
     return Call(route, {"ref": ref, **params}, json=body)
 
 
+def create_webhook(url: str, events: Optional[Sequence[str]]) -> Call:
+    return Call(routes.create_webhook, json=encode({"url": url, "events": list(events) if events else None}))
+
+
+def webhook_deliveries(webhook_id: str, limit: Optional[int]) -> Call:
+    return Call(routes.webhook_deliveries, {"id": webhook_id}, query={"limit": limit})
+
+
 def create(req: CreateRequest) -> Call:
     return Call(routes.create_sandbox, json=encode(req))
 

@@ -20,7 +20,8 @@ from .client import build_call
 from ._wire import decode, encode, items
 from .config import resolve
 from .async_files import AsyncVolumeFiles
-from .models import APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress, Volume
+from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress, Volume, Webhook,
+                     WebhookDelivery)
 from .async_sandbox import AsyncSandbox, handle
 from .async_watch import AsyncWatcher
 
@@ -197,6 +198,23 @@ class AsyncClient:
     async def remove_ssh_key(self, ref: str) -> None:
         """Revokes an SSH key by name or ID."""
         await self._http.send(Call(routes.remove_ssh_key, {"ref": ref}))
+
+    async def create_webhook(self, url: str, events: Optional[Sequence[str]] = None) -> Webhook:
+        """Adds a webhook for the team's sandbox events (default: every type); its ``secret`` is in this answer only."""
+        return decode(Webhook, await self._http.json(calls.create_webhook(url, events)))
+
+    async def webhooks(self) -> List[Webhook]:
+        """The team's webhooks (their secrets are never shown again)."""
+        return [decode(Webhook, h) for h in items(await self._http.json(Call(routes.list_webhooks)), "webhooks")]
+
+    async def remove_webhook(self, webhook_id: str) -> None:
+        """Removes a webhook; its pending deliveries are dropped."""
+        await self._http.send(Call(routes.remove_webhook, {"id": webhook_id}))
+
+    async def webhook_deliveries(self, webhook_id: str, limit: Optional[int] = None) -> List[WebhookDelivery]:
+        """A webhook's delivery log, newest first, each with its attempts (at most ``limit``, default 50)."""
+        answer = await self._http.json(calls.webhook_deliveries(webhook_id, limit))
+        return [decode(WebhookDelivery, d) for d in items(answer, "deliveries")]
 
     async def teams(self) -> List[Team]:
         """Teams: all for an admin key, else the caller's."""

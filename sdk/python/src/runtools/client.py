@@ -22,7 +22,8 @@ from ._wire import decode, encode, items
 from .config import resolve
 from .errors import InvalidArgument
 from .files import VolumeFiles
-from .models import APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress, Volume
+from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, Template, TemplateProgress, Volume, Webhook,
+                     WebhookDelivery)
 from .sandbox import Sandbox, handle
 from .watch import Watcher
 
@@ -199,6 +200,23 @@ class Client:
     def remove_ssh_key(self, ref: str) -> None:
         """Revokes an SSH key by name or ID."""
         self._http.send(Call(routes.remove_ssh_key, {"ref": ref}))
+
+    def create_webhook(self, url: str, events: Optional[Sequence[str]] = None) -> Webhook:
+        """Adds a webhook for the team's sandbox events (default: every type); its ``secret`` is in this answer only."""
+        return decode(Webhook, self._http.json(calls.create_webhook(url, events)))
+
+    def webhooks(self) -> List[Webhook]:
+        """The team's webhooks (their secrets are never shown again)."""
+        return [decode(Webhook, h) for h in items(self._http.json(Call(routes.list_webhooks)), "webhooks")]
+
+    def remove_webhook(self, webhook_id: str) -> None:
+        """Removes a webhook; its pending deliveries are dropped."""
+        self._http.send(Call(routes.remove_webhook, {"id": webhook_id}))
+
+    def webhook_deliveries(self, webhook_id: str, limit: Optional[int] = None) -> List[WebhookDelivery]:
+        """A webhook's delivery log, newest first, each with its attempts (at most ``limit``, default 50)."""
+        answer = self._http.json(calls.webhook_deliveries(webhook_id, limit))
+        return [decode(WebhookDelivery, d) for d in items(answer, "deliveries")]
 
     def teams(self) -> List[Team]:
         """Teams: all for an admin key, else the caller's."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 _WIRE_FROM = {"wire": "from"}
 _LOCAL = {"local": True}
@@ -145,6 +145,67 @@ class SSHKey:
     fingerprint: str = ""
     public_key: str = ""
     created_at: Optional[datetime] = None
+
+
+@dataclass
+class Webhook:
+    """A URL the team's events are POSTed to; ``secret`` only in the answer that added it."""
+
+    id: str = ""
+    url: str = ""
+    events: List[str] = field(default_factory=list)
+    created_at: Optional[datetime] = None
+    secret: Optional[str] = None
+
+
+@dataclass
+class WebhookAttempt:
+    """One try of a delivery: the receiver's HTTP status (None: no answer) or the error."""
+
+    n: int = 0
+    at: Optional[datetime] = None
+    status: Optional[int] = None
+    error: Optional[str] = None
+    duration_ms: int = 0
+
+
+@dataclass
+class WebhookDelivery:
+    """One event on its way to a webhook: pending, delivered or failed, with every attempt."""
+
+    id: str = ""
+    event_id: str = ""
+    type: str = ""
+    state: str = ""
+    created_at: Optional[datetime] = None
+    next_attempt_at: Optional[datetime] = None
+    done_at: Optional[datetime] = None
+    last_status: Optional[int] = None
+    last_error: Optional[str] = None
+    attempts: List[WebhookAttempt] = field(default_factory=list)
+
+
+@dataclass
+class WebhookSandbox:
+    """The sandbox a webhook event is about, as it was then."""
+
+    id: str = ""
+    name: str = ""
+    template: str = ""
+    state: str = ""
+    labels: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class WebhookEvent:
+    """The body of a webhook delivery (verify_webhook returns it). ``id`` is the same on every retry."""
+
+    id: str = ""
+    type: str = ""
+    created_at: Optional[datetime] = None
+    team: str = ""
+    sandbox: Optional[WebhookSandbox] = None
+    data: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -396,6 +457,11 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     Snapshot: _path("components", "schemas", "Snapshot"),
     Link: _answer("/v1/sandboxes/{ref}/links", "post"),
     SSHKey: _path("components", "schemas", "SSHKey"),
+    Webhook: _path("components", "schemas", "Webhook"),
+    WebhookAttempt: _path("components", "schemas", "WebhookAttempt"),
+    WebhookDelivery: _path("components", "schemas", "WebhookDelivery"),
+    WebhookSandbox: _path("components", "schemas", "WebhookSandbox"),
+    WebhookEvent: _path("components", "schemas", "WebhookEvent"),
     ExecEvent: _path("components", "schemas", "Event"),
     ExecResult: _path("components", "schemas", "ExecResult"),
     ProcessInfo: _path("components", "schemas", "Process"),

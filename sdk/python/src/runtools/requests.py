@@ -156,6 +156,13 @@ class ComputerAction(TypedDict, total=False):
     args: List[str]
 
 
+class WebhookRequest(TypedDict, total=False):
+    """POST /v1/webhooks."""
+
+    url: str
+    events: List[str]
+
+
 def _body(path: str, method: str) -> Tuple[str, ...]:
     return ("paths", path, method, "requestBody", "content", "application/json", "schema")
 
@@ -179,5 +186,6 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     SSHKeyRequest: _body("/v1/ssh-keys", "post"),
     TemplateUpdate: _body("/v1/templates/{name}", "patch"),
     CreateKeyRequest: ("components", "schemas", "CreateKeyRequest"),
+    WebhookRequest: ("components", "schemas", "CreateWebhookRequest"),
     ComputerAction: _body(_SB + "/computer/actions", "post"),
 }

@@ -95,6 +95,11 @@ list_ssh_keys = _r("GET", "/v1/ssh-keys")
 add_ssh_key = _r("POST", "/v1/ssh-keys")
 remove_ssh_key = _r("DELETE", "/v1/ssh-keys/{ref}")
 
+list_webhooks = _r("GET", "/v1/webhooks")
+create_webhook = _r("POST", "/v1/webhooks")
+remove_webhook = _r("DELETE", "/v1/webhooks/{id}")
+webhook_deliveries = _r("GET", "/v1/webhooks/{id}/deliveries")
+
 list_templates = _r("GET", "/v1/templates")
 get_template = _r("GET", "/v1/templates/{name}")
 remove_template = _r("DELETE", "/v1/templates/{name}")
