@@ -9,18 +9,33 @@ import (
 	"strconv"
 )
 
-// Files reads and writes files inside one sandbox. Paths are absolute
-// paths inside the sandbox.
+// Files reads and writes files inside one sandbox, or one volume. Paths
+// are absolute paths inside the sandbox, or from the volume's top.
 type Files struct {
-	c   *Client
-	ref string
+	c    *Client
+	base string // the API path of the sandbox or volume
 }
 
 // Files returns file operations for the sandbox with this ID or name.
-func (c *Client) Files(ref string) *Files { return &Files{c: c, ref: ref} }
+func (c *Client) Files(ref string) *Files { return &Files{c: c, base: sandboxPath(ref)} }
+
+// VolumeFiles returns file operations for the volume with this ID or
+// name, without any sandbox: paths start at the volume's top ("/"), and
+// none leads out of it. Download and Upload (archives) are for sandboxes
+// only.
+func (c *Client) VolumeFiles(ref string) *Files { return &Files{c: c, base: volumePath(ref)} }
+
+// path is the API path of a file call: base, then rest.
+func (f *Files) path(rest ...string) string {
+	p := f.base
+	for _, r := range rest {
+		p += "/" + r
+	}
+	return p
+}
 
 func (f *Files) raw(ctx context.Context, method, sub string, q url.Values, body io.Reader) (*http.Response, error) {
-	req, err := f.c.newRequest(ctx, method, sandboxPath(f.ref, sub), q, body)
+	req, err := f.c.newRequest(ctx, method, f.path(sub), q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -76,25 +91,25 @@ func (f *Files) Write(ctx context.Context, path string, r io.Reader, opts WriteO
 // Stat describes one path without following a final symlink.
 func (f *Files) Stat(ctx context.Context, path string) (*FileInfo, error) {
 	var fi FileInfo
-	err := f.c.call(ctx, http.MethodGet, sandboxPath(f.ref, "files", "stat"), url.Values{"path": {path}}, nil, &fi)
+	err := f.c.call(ctx, http.MethodGet, f.path("files", "stat"), url.Values{"path": {path}}, nil, &fi)
 	return &fi, err
 }
 
 // List returns a directory's entries sorted by name.
 func (f *Files) List(ctx context.Context, path string) ([]FileInfo, error) {
-	return getList[FileInfo](ctx, f.c, sandboxPath(f.ref, "files", "list"), url.Values{"path": {path}}, "entries")
+	return getList[FileInfo](ctx, f.c, f.path("files", "list"), url.Values{"path": {path}}, "entries")
 }
 
 // Mkdir creates a directory; with parents, missing parents too.
 func (f *Files) Mkdir(ctx context.Context, path string, parents bool) error {
 	q := url.Values{"path": {path}, "parents": {strconv.FormatBool(parents)}}
-	return f.c.call(ctx, http.MethodPost, sandboxPath(f.ref, "files", "mkdir"), q, nil, nil)
+	return f.c.call(ctx, http.MethodPost, f.path("files", "mkdir"), q, nil, nil)
 }
 
 // Remove deletes a file or, with recursive, a directory tree.
 func (f *Files) Remove(ctx context.Context, path string, recursive bool) error {
 	q := url.Values{"path": {path}, "recursive": {strconv.FormatBool(recursive)}}
-	return f.c.call(ctx, http.MethodDelete, sandboxPath(f.ref, "files"), q, nil, nil)
+	return f.c.call(ctx, http.MethodDelete, f.path("files"), q, nil, nil)
 }
 
 // Download streams a tar archive of a file or directory tree. Entry names

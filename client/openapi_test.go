@@ -37,6 +37,7 @@ var specTypes = map[string]any{
 	"WatchEvent": WatchEvent{}, "Error": ErrorBody{}, "RunCodeRequest": RunCodeRequest{}, "CodeResult": CodeResult{},
 	"CodeError": CodeError{}, "CodeEvent": CodeEvent{}, "Execution": Execution{}, "CodeContextRequest": CodeContextRequest{}, "CodeContext": CodeContext{},
 	"Quota": Quota{}, "TeamLimits": TeamLimits{}, "UpdateTeamRequest": UpdateTeamRequest{}, "TeamUsage": TeamUsage{}, "DiskUsage": DiskUsage{},
+	"Volume": Volume{}, "VolumeMount": VolumeMount{}, "CreateVolumeRequest": CreateVolumeRequest{},
 	"Webhook": Webhook{}, "CreateWebhookRequest": CreateWebhookRequest{}, "WebhookDelivery": WebhookDelivery{},
 	"WebhookAttempt": WebhookAttempt{}, "WebhookEvent": WebhookEvent{}, "WebhookSandbox": WebhookSandbox{},
 }

@@ -60,6 +60,8 @@ type Sandbox struct {
 	// Labels are the user's key=value labels: List filters by them
 	// (WithLabel), and the sandbox's status events carry them.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Volumes are the team's volumes the sandbox mounts.
+	Volumes []VolumeMount `json:"volumes,omitempty"`
 	// TimeoutAt is when the sandbox's hard lifetime runs out: it is then
 	// destroyed, or paused if OnTimeout is "pause". A warning event comes
 	// a minute before.
@@ -113,6 +115,8 @@ type CreateRequest struct {
 	// "pause".
 	Timeout   int    `json:"timeout,omitempty"`
 	OnTimeout string `json:"on_timeout,omitempty"` // "destroy" (the default) or "pause"
+	// Volumes are the team's volumes to mount (see ParseVolumeMount).
+	Volumes []VolumeMount `json:"volumes,omitempty"`
 }
 
 // Egress is a sandbox's egress policy. Deny rules win over allow rules,

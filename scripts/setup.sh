@@ -9,13 +9,14 @@ cd "$(dirname "$0")/.."
 
 RUNSC_VERSION="v0.0.0-20260701204157-69c2d17aea96"   # see DESIGN: newer pseudo-versions are not served
 RUNSC_DIR=/usr/local/lib/runtools
-# podman is for the benchmark; openssh-client, chromium, nodejs and
-# postgresql for the tests (ssh/scp/sftp, the browser tests with
+# e2fsprogs (mkfs.ext4) makes durable disks and volumes; podman is for
+# the benchmark; openssh-client, chromium, nodejs and postgresql for the
+# tests (ssh/scp/sftp, the browser tests with
 # Playwright, the TypeScript SDK's build and tests, and the store's tests
 # on PostgreSQL, which start their own throwaway server); the python3-*
 # ones for the Python SDK's build and tests (sdk/python: no Python package
 # index is reached).
-PACKAGES=(mmdebstrap nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs postgresql
+PACKAGES=(mmdebstrap e2fsprogs nftables iproute2 ca-certificates patch podman openssh-client chromium nodejs postgresql
 	python3-httpx python3-hatchling python3-pytest python3-mypy python3-venv python3-pip python3-build python3-yaml)
 export PATH="/usr/local/go/bin:$PATH"
 

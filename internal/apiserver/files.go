@@ -97,16 +97,23 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
-	mode := os.FileMode(0o644)
+// writeParams reads the ?mode= (octal, default 0644) and ?mkdirs= of a
+// file write.
+func writeParams(r *http.Request) (mode os.FileMode, mkdirs bool, err error) {
+	mode = 0o644
 	if m := r.URL.Query().Get("mode"); m != "" {
 		n, err := strconv.ParseUint(m, 8, 32)
 		if err != nil || n > 0o7777 {
-			return invalid("mode must be octal permissions like 0644, got %q", m)
+			return 0, false, invalid("mode must be octal permissions like 0644, got %q", m)
 		}
 		mode = os.FileMode(n)
 	}
-	mkdirs, err := boolParam(r, "mkdirs")
+	mkdirs, err = boolParam(r, "mkdirs")
+	return mode, mkdirs, err
+}
+
+func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
+	mode, mkdirs, err := writeParams(r)
 	if err != nil {
 		return err
 	}

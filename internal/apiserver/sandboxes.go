@@ -30,6 +30,7 @@ func (s *Server) createSandbox(w http.ResponseWriter, r *http.Request) error {
 		Name: req.Name, Template: req.Template, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB,
 		Env: req.Env, Metadata: req.Metadata, Public: req.Public, Ports: req.Ports, Password: req.Password,
 		Disk: req.Disk, AutoStart: req.AutoStart, Labels: req.Labels, OnTimeout: req.OnTimeout,
+		Volumes: wireMounts(req.Volumes),
 	}
 	var err error
 	if opts.Timeout, err = lifetime(req.Timeout); err != nil {

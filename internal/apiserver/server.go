@@ -112,6 +112,7 @@ type Server struct {
 	pages       http.Handler // the dashboard; nil: none
 	ownsPage    func(path string) bool
 	custom      CustomTemplates // nil: none
+	volumes     Volumes         // nil: none
 	buildLimits BuildLimits
 	tmpDir      string       // where build contexts wait
 	mcp         http.Handler // /mcp, made by Handler
@@ -149,7 +150,7 @@ type route struct {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{"GET /v1/me", s.me},
 		{"POST /v1/sandboxes", s.createSandbox},
 		{"GET /v1/sandboxes", s.listSandboxes},
@@ -229,7 +230,7 @@ func (s *Server) routes() []route {
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},
 		{"DELETE /mcp", s.serveMCP},
-	}
+	}, s.volumeRoutes()...)
 }
 
 // Handler returns the API's HTTP handler. Every route requires a key; only

@@ -209,6 +209,8 @@ type fixture struct {
 	keyA, keyB string // admin key of team a; plain key of team b
 	sandboxA   string // a sandbox of team a
 	sandboxes  *fakeSandboxes
+	volumeA    string // the ID of volume "data" of team a
+	volumes    *fakeVolumes
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -244,6 +246,13 @@ func newFixture(t *testing.T) *fixture {
 	s.SetDashboard(dashboard.Handler(), dashboard.Owns)
 	s.SetWebhooks(st, webhook.Guard{AllowPrivate: true})
 	s.SetSSH(st, "localhost", 2222, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq9sVvq0eAAfH0cd6mXyzAdD0Mv+j1p7TnU9AXoJBkD")
+	f.volumes = &fakeVolumes{st: st, dir: t.TempDir()}
+	v, err := f.volumes.CreateVolume(ctx, "team-a", "data", 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.volumeA = v.ID
+	s.SetVolumes(f.volumes)
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
@@ -300,7 +309,11 @@ func TestForeignTeamSeesNothing(t *testing.T) {
 		if !strings.Contains(r.pattern, "{ref}") || strings.Contains(r.pattern, "/v1/keys/") || strings.Contains(r.pattern, "/v1/ssh-keys/") {
 			continue
 		}
-		method, path := concrete(r.pattern, f.sandboxA)
+		ref := f.sandboxA
+		if strings.Contains(r.pattern, "/v1/volumes/") {
+			ref = f.volumeA
+		}
+		method, path := concrete(r.pattern, ref)
 		body := `{"cmd":["true"]}`
 		switch {
 		case strings.HasSuffix(r.pattern, "/signal"):

@@ -91,7 +91,7 @@ func (s *Server) wire(sb *sandbox.Sandbox, team string) client.Sandbox {
 		IdleTimeout: int(sb.IdleTimeout / time.Second),
 		StartedAt:   timePtr(sb.StartedAt), StoppedAt: timePtr(sb.StoppedAt),
 		Egress: client.Egress{Default: sb.Egress.Default, Allow: sb.Egress.Allow, Deny: sb.Egress.Deny},
-		Labels: sb.Labels, TimeoutAt: timePtr(sb.TimeoutAt), PausedTTLAt: timePtr(s.sandboxes.PausedTTLAt(sb)),
+		Labels: sb.Labels, Volumes: mountsWire(sb.Volumes), TimeoutAt: timePtr(sb.TimeoutAt), PausedTTLAt: timePtr(s.sandboxes.PausedTTLAt(sb)),
 	}
 	if !sb.TimeoutAt.IsZero() {
 		out.OnTimeout = sb.OnTimeout

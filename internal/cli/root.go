@@ -74,6 +74,7 @@ RUNTOOLS_API_KEY environment variables, then the file written by
 		a.nodeCmd(),
 		a.keyCmd(),
 		a.sshKeyCmd(),
+		a.volumeCmd(),
 		a.webhookCmd(),
 		a.mcpCmd(),
 		a.versionCmd(),

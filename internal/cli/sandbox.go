@@ -147,6 +147,15 @@ func (a *app) printSandbox(w io.Writer, sb *client.Sandbox) error {
 	}
 	mapField(t, "env", sb.Env)
 	mapField(t, "metadata", sb.Metadata)
+	var vols []string
+	for _, v := range sb.Volumes {
+		mount := v.Volume + " at " + v.Path
+		if v.ReadOnly {
+			mount += " (read-only)"
+		}
+		vols = append(vols, mount)
+	}
+	listField(t, "volumes", vols)
 	return t.flush()
 }
 

@@ -27,7 +27,12 @@ and values up to 63 letters, digits, '-', '_' and '.', at most 64.
 --timeout gives the sandbox a hard lifetime (90s, 30m, 2h, or seconds):
 when it runs out the sandbox is destroyed (its record kept, with the
 reason timeout), or paused with --on-timeout pause. A timeout-warning
-event comes a minute before; 'sandbox update --timeout' extends it.`,
+event comes a minute before; 'sandbox update --timeout' extends it.
+
+--volume mounts a volume of your team (see 'runtools volume') at an
+absolute path, read-write, or read-only with :ro. Sandboxes that mount one
+volume see each other's writes; it outlives them, their pauses,
+rollbacks (which do not roll it back) and forks (which share it).`,
 		Example: `  runtools sandbox create --name my-env
   runtools sandbox create --name web --template base --vcpus 4 --memory 2048 --env NODE_ENV=production
   runtools sandbox create --template base --idle-timeout 1800
@@ -35,6 +40,7 @@ event comes a minute before; 'sandbox update --timeout' extends it.`,
   runtools sandbox create --metadata owner=alice -o json
   runtools sandbox create --label app=web --label env=staging --timeout 2h
   runtools sandbox create --timeout 30m --on-timeout pause
+  runtools sandbox create --volume data:/mnt/data --volume models:/models:ro
   runtools sandbox create --name agent --egress-allow api.openai.com --egress-allow '*.pypi.org'`,
 		Args: argsRange(0, 0, "takes no arguments; name the sandbox with --name"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,6 +87,7 @@ type createFlags struct {
 	req           client.CreateRequest
 	env, metadata []string
 	labels        []string
+	volumes       []string
 	timeout       string
 	idle          int
 	autoStart     bool
@@ -97,6 +104,7 @@ func (f *createFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable KEY=VALUE for every command (repeatable)")
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "data of your own KEY=VALUE (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "label KEY=VALUE to find the sandbox by (repeatable)")
+	fl.StringArrayVar(&f.volumes, "volume", nil, "mount your team's volume NAME:/PATH, or NAME:/PATH:ro read-only (repeatable; see 'runtools volume')")
 	fl.StringVar(&f.timeout, "timeout", "", "hard lifetime (90s, 30m, 2h, or seconds): then it is destroyed, or see --on-timeout")
 	fl.StringVar(&f.req.OnTimeout, "on-timeout", "", "what the timeout does: destroy (default) or pause")
 	fl.StringVar(&f.req.Password, "password", "", "SSH password for this sandbox (8-72 characters); team SSH keys work regardless")
@@ -120,6 +128,13 @@ func (f *createFlags) request(cmd *cobra.Command) (client.CreateRequest, error) 
 	}
 	if req.Labels, err = parseKeyValues(cmd, "label", f.labels); err != nil {
 		return req, err
+	}
+	for _, v := range f.volumes {
+		mt, err := client.ParseVolumeMount(v)
+		if err != nil {
+			return req, usageErr(cmd, "--volume: %v", err)
+		}
+		req.Volumes = append(req.Volumes, mt)
 	}
 	if f.timeout != "" {
 		if req.Timeout, err = parseLifetime(cmd, "timeout", f.timeout); err != nil {

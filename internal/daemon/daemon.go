@@ -185,6 +185,7 @@ func adopt(ctx context.Context, st *store.Store, cfg Config) error {
 func newAPI(cfg Config, mgr *sandbox.Manager, st *store.Store, tpl *template.Manager, urls apiserver.URLs, met *metrics.Metrics, builder apiserver.CustomTemplates, log *slog.Logger) *apiserver.Server {
 	api := apiserver.New(log, mgr, st, tpl, urls)
 	api.SetMetrics(met.Handler())
+	api.SetVolumes(mgr)
 	api.SetDashboard(dashboard.Handler(), dashboard.Owns)
 	api.SetWebhooks(st, webhookGuard(cfg))
 	api.SetCustomTemplates(builder, cfg.path("tmp"), apiserver.BuildLimits{ContextBytes: int64(cfg.Build.MaxContextMB) << 20, ImageBytes: int64(cfg.Build.MaxImageMB) << 20})

@@ -19,6 +19,7 @@ import (
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/store"
 	"github.com/runtools/runtools/internal/template"
+	"github.com/runtools/runtools/internal/volume"
 )
 
 // newManager makes the sandbox manager, and the builder of custom
@@ -46,6 +47,11 @@ func newManager(cfg Config, st *store.Store, rt *gvisor.Runtime, netw *network.M
 		log.Warn("sandboxes get ephemeral disks only: their files go with a crash", "err", err)
 	} else {
 		mgr.SetDisks(disks)
+	}
+	if vols, err := volume.New(cfg.path("volumes"), log); err != nil {
+		log.Warn("volumes are off", "err", err)
+	} else {
+		mgr.SetVolumes(vols)
 	}
 	return mgr, builder, layers, nil
 }

@@ -52,13 +52,22 @@ func New(dir string, log *slog.Logger) (*Disks, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		return nil, fmt.Errorf("%w: durable disks need loop devices: %v", errdefs.ErrUnavailable, err)
-	}
-	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
-		return nil, fmt.Errorf("%w: durable disks need mkfs.ext4 (Debian's e2fsprogs): run `make setup`: %v", errdefs.ErrUnavailable, err)
+	if err := CheckHost("durable disks"); err != nil {
+		return nil, err
 	}
 	return &Disks{blanks: dir, log: log.With("component", "disk")}, nil
+}
+
+// CheckHost checks the host can make and mount images: it has loop
+// devices and mkfs.ext4. what names what needs them, for the error.
+func CheckHost(what string) error {
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		return fmt.Errorf("%w: %s need loop devices: %v", errdefs.ErrUnavailable, what, err)
+	}
+	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
+		return fmt.Errorf("%w: %s need mkfs.ext4 (Debian's e2fsprogs): run `make setup`: %v", errdefs.ErrUnavailable, what, err)
+	}
+	return nil
 }
 
 // RootFS is where the root filesystem of the sandbox whose directory is
@@ -123,7 +132,7 @@ func (d *Disks) Mount(dir, next string) (string, error) {
 	if ok, err := hostfs.Mounted(mnt); err != nil {
 		return "", err
 	} else if !ok {
-		if err := mountImage(img, mnt); err != nil {
+		if err := MountImage(img, mnt); err != nil {
 			return "", err
 		}
 	}
@@ -197,33 +206,45 @@ func (d *Disks) blank(ctx context.Context, sizeMB int) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
+	if err := MakeImage(ctx, path, sizeMB); err != nil {
+		return "", fmt.Errorf("making a blank disk: %w", err)
+	}
+	d.log.Info("made a blank disk image", "size_mb", sizeMB, "path", path)
+	return path, nil
+}
+
+// MakeImage makes path a new, empty, sparse ext4 image that holds sizeMB
+// of files. Its inodes are initialized lazily, so it takes about 1 MB
+// until used. It is written next to path and renamed into place.
+func MakeImage(ctx context.Context, path string, sizeMB int) error {
 	tmp := path + ".tmp"
 	_ = os.Remove(tmp)
 	f, err := os.Create(tmp)
 	if err != nil {
-		return "", err
+		return err
 	}
 	// ext4 keeps about 6.8% of an image of this size for its inode tables
 	// and journal: the image is that much bigger, so that what df shows,
-	// and what the sandbox can write, is sizeMB.
+	// and what can be written, is sizeMB.
 	err = f.Truncate(int64(sizeMB) * 1068 / 1000 << 20)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return "", fmt.Errorf("making a blank disk: %w", err)
+	if err == nil {
+		var out []byte
+		out, err = exec.CommandContext(ctx, "mkfs.ext4", "-q", "-F", "-m", "0", "-i", "8192", "-L", "runtools",
+			"-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", tmp).CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("mkfs.ext4: %w: %s", err, out)
+		}
 	}
-	out, err := exec.CommandContext(ctx, "mkfs.ext4", "-q", "-F", "-m", "0", "-i", "8192", "-L", "runtools",
-		"-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", tmp).CombinedOutput()
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return "", fmt.Errorf("mkfs.ext4: %w: %s", err, out)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", err
-	}
-	d.log.Info("made a blank disk image", "size_mb", sizeMB, "path", path)
-	return path, nil
+	return err
 }
 
 // Remove unmounts the disk in dir and removes the sandbox's whole

@@ -10,9 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountImage attaches image to a free loop device and mounts its ext4 at
-// target. The loop device goes away by itself when target is unmounted.
-func mountImage(image, target string) error { return attach(image, target, false) }
+// MountImage attaches image to a free loop device and mounts its ext4 at
+// target. The loop device goes away by itself when target is unmounted
+// (it is set to clear itself), so no device outlives its mount.
+func MountImage(image, target string) error { return attach(image, target, false) }
 
 // mountImageRO mounts image read-only at target. The device stays
 // writable, so that ext4 replays its journal: what was synced is there.
@@ -88,11 +89,18 @@ func openLoop(n int) (*os.File, error) {
 // Used is what the files on the disk mounted in dir take, as df counts
 // it.
 func (d *Disks) Used(dir string) (int64, error) {
+	_, used, err := Usage(filepath.Join(dir, mountName))
+	return used, err
+}
+
+// Usage returns what the filesystem mounted at dir can hold and what its
+// files take, as df counts them.
+func Usage(dir string) (size, used int64, err error) {
 	var st unix.Statfs_t
-	if err := unix.Statfs(filepath.Join(dir, mountName), &st); err != nil {
-		return 0, fmt.Errorf("measuring the sandbox's disk: %w", err)
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, 0, fmt.Errorf("measuring %s: %w", dir, err)
 	}
-	return int64(st.Blocks-st.Bfree) * st.Bsize, nil
+	return int64(st.Blocks) * st.Bsize, int64(st.Blocks-st.Bfree) * st.Bsize, nil
 }
 
 // syncfs writes what is cached of the filesystem mounted at dir to its

@@ -42,6 +42,8 @@ type CreateOptions struct {
 	// the sandbox is destroyed, or paused if OnTimeout is OnTimeoutPause.
 	Timeout   time.Duration
 	OnTimeout string
+	// Volumes are the team's volumes to mount, by name (VolumeID empty).
+	Volumes []VolumeMount
 
 	// RootFS, set only inside the daemon, is a root filesystem prepared by
 	// the caller (a template build's stack) instead of Template's; with
@@ -108,6 +110,9 @@ func (m *Manager) validate(opts *CreateOptions, tpl Template) error {
 		return fmt.Errorf("%w: at most 64 metadata entries", errdefs.ErrInvalidArgument)
 	}
 	if err := ValidateLabels(opts.Labels); err != nil {
+		return err
+	}
+	if err := validateMounts(opts.Volumes); err != nil {
 		return err
 	}
 	return validTimeout(opts.Timeout, &opts.OnTimeout)
@@ -230,6 +235,9 @@ func (m *Manager) createSpec(sb *Sandbox, tpl Template, nsPath string, writableR
 	if err := m.mountDisk(sb, &spec, ""); err != nil {
 		return spec, err
 	}
+	if err := m.bindVolumes(sb, &spec); err != nil {
+		return spec, err
+	}
 	spec.Env = append(spec.Env, templateEnv(tpl)...)
 	if writableRoot {
 		// A build step runs no template services: they would write
@@ -286,6 +294,7 @@ func (m *Manager) newRecord(ctx context.Context, teamID string, opts CreateOptio
 		Public: opts.Public, Ports: mergePorts(DefaultPorts, mergePorts(tpl.Ports, opts.Ports)), AccessToken: NewSecret(),
 		PasswordHash: passwordHash, Desktop: tpl.Desktop, Egress: opts.Egress,
 		Disk: opts.Disk, AutoStart: *opts.AutoStart, Labels: opts.Labels, OnTimeout: opts.OnTimeout,
+		Volumes: opts.Volumes,
 	}
 	if opts.Timeout > 0 {
 		sb.TimeoutAt = sb.CreatedAt.Add(opts.Timeout)
@@ -305,6 +314,9 @@ func (m *Manager) insert(ctx context.Context, sb *Sandbox) error {
 	}
 	if sb.IP, err = m.net.Allocate(used); err != nil {
 		return fmt.Errorf("allocating an address: %w", err)
+	}
+	if err := m.resolveMounts(ctx, sb); err != nil {
+		return err
 	}
 	return m.store.InsertSandbox(ctx, sb)
 }

@@ -72,7 +72,8 @@ func (m *Manager) fork(ctx context.Context, teamID, ref, snap, name string, meta
 		Public: parent.Public, Ports: slices.Clone(parent.Ports), AccessToken: NewSecret(),
 		PasswordHash: parent.PasswordHash, Desktop: parent.Desktop, Egress: parent.Egress,
 		Disk: parent.Disk, AutoStart: parent.AutoStart, Labels: maps.Clone(parent.Labels),
-		Why: fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
+		Volumes: slices.Clone(parent.Volumes), // the same volumes, shared
+		Why:     fmt.Sprintf("fork of %s from snapshot %s", parent.ID, sn.Name),
 	}
 	log := m.log.With("sandbox", sb.ID, "parent", parent.ID)
 	unlock := m.lock(sb.ID)

@@ -24,6 +24,16 @@ type RunSpec struct {
 	// OwnDisk: RootFS is the sandbox's own durable disk, written through
 	// directly (its image is the disk limit).
 	OwnDisk bool
+	// Binds are host directories mounted into the sandbox: its volumes.
+	Binds []Bind
+}
+
+// Bind is a host directory mounted into a sandbox. It is an alias of an
+// unnamed struct, so that a RunSpec converts to the runtime's own Spec,
+// whose Bind is the same.
+type Bind = struct {
+	Source, Destination string
+	ReadOnly            bool
 }
 
 // Exit says how a sandbox ended on its own.
@@ -104,6 +114,20 @@ type Disks interface {
 	Read(image, mnt string, fn func(upper string) error) error
 }
 
+// VolumeHost keeps volumes on the host (package volume): an image each,
+// mounted while the server runs.
+type VolumeHost interface {
+	// Create makes an empty volume of sizeMB and mounts it.
+	Create(ctx context.Context, id string, sizeMB int) error
+	// Mount mounts the volume unless it is, and returns its mount point.
+	Mount(id string) (string, error)
+	// Remove unmounts the volume and removes its image.
+	Remove(id string) error
+	Usage(id string) (VolumeUsage, error)
+	// List returns the IDs of the volumes on the host.
+	List() ([]string, error)
+}
+
 // Templates resolves a template name (or alias) a team may use to its
 // root filesystem and what its sandboxes start with.
 type Templates interface {
@@ -152,4 +176,15 @@ type Store interface {
 	DeleteSnapshot(ctx context.Context, id string) error
 	// Snapshots lists a sandbox's snapshots ("" = every sandbox's), oldest first.
 	Snapshots(ctx context.Context, sandboxID string) ([]*Snapshot, error)
+
+	// InsertVolume records a volume; a name the team uses gives
+	// errdefs.ErrAlreadyExists.
+	InsertVolume(ctx context.Context, v *Volume) error
+	// FindVolume finds a team's volume by ID or name.
+	FindVolume(ctx context.Context, teamID, ref string) (*Volume, error)
+	// ListVolumes lists a team's volumes ("" = every team's), by name.
+	ListVolumes(ctx context.Context, teamID string) ([]*Volume, error)
+	DeleteVolume(ctx context.Context, id string) error
+	// VolumeMB is the size of all of a team's volumes together.
+	VolumeMB(ctx context.Context, teamID string) (int64, error)
 }

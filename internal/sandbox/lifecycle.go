@@ -120,6 +120,9 @@ func (m *Manager) bootRuntime(ctx context.Context, sb *Sandbox, tpl Template) er
 	if err := m.mountDisk(sb, &spec, ""); err != nil {
 		return err
 	}
+	if err := m.bindVolumes(sb, &spec); err != nil {
+		return err
+	}
 	spec.Env = append(spec.Env, templateEnv(tpl)...)
 	if err := m.rt.Start(ctx, spec); err != nil {
 		return err

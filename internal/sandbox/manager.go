@@ -97,10 +97,11 @@ type Manager struct {
 	lifeWG   sync.WaitGroup  // those actions
 
 	quiesceHooks []func(*Sandbox)
-	observer     Observer // nil: none
-	disks        Disks    // nil: every disk is ephemeral
-	quotas       Quotas   // nil: no limits
-	images       Images   // nil: pause images stay on this node (move.go)
+	observer     Observer   // nil: none
+	disks        Disks      // nil: every disk is ephemeral
+	quotas       Quotas     // nil: no limits
+	volumes      VolumeHost // nil: no volumes
+	images       Images     // nil: pause images stay on this node (move.go)
 	moves        Moves
 }
 

@@ -20,16 +20,19 @@ import (
 	"github.com/runtools/runtools/internal/store/pgtest"
 )
 
-// fakeRuntime records sandboxes; startErr makes Start fail.
+// fakeRuntime records sandboxes, and the spec last started; startErr
+// makes Start fail.
 type fakeRuntime struct {
 	mu       sync.Mutex
 	running  map[string]bool
 	startErr error
+	last     sandbox.RunSpec
 }
 
 func (f *fakeRuntime) Start(_ context.Context, s sandbox.RunSpec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.last = s
 	if f.startErr != nil {
 		return f.startErr
 	}

@@ -236,7 +236,7 @@ func (m *Manager) resume(ctx context.Context, sb *Sandbox, why string) error {
 		if uerr := m.store.UpdateSandbox(ctx, sb); uerr != nil {
 			return errors.Join(err, uerr)
 		}
-		return fmt.Errorf("%w: resuming sandbox %s failed (it stays paused): %v", errdefs.ErrUnavailable, sb.ID, err)
+		return fmt.Errorf("%w: resuming sandbox %s failed (it stays paused): %v%s", errdefs.ErrUnavailable, sb.ID, err, volumeHint(sb))
 	}
 	stored := sb.Image
 	sb.State, sb.Why, sb.Image = Running, why, ""
@@ -274,6 +274,9 @@ func (m *Manager) start(ctx context.Context, sb *Sandbox, image string) error {
 	spec := m.runSpec(sb, nsPath)
 	if err := m.mountDisk(sb, &spec, image); err != nil {
 		return fmt.Errorf("mounting the sandbox's disk: %w", err)
+	}
+	if err := m.bindVolumes(sb, &spec); err != nil {
+		return err
 	}
 	t1 := m.now()
 	if err := cp.Restore(ctx, spec, m.dir(sb.ID), image); err != nil {

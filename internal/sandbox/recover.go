@@ -21,6 +21,9 @@ func (m *Manager) Recover(ctx context.Context) error {
 		return fmt.Errorf("listing sandbox records: %w", err)
 	}
 	rebooted := m.hostRestarted()
+	if err := m.recoverVolumes(ctx); err != nil {
+		m.log.Error("recovering volumes", "err", err)
+	}
 	keep := map[string]bool{}
 	for _, sb := range live {
 		if m.recoverOne(ctx, sb, rebooted) {

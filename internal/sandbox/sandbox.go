@@ -80,6 +80,7 @@ type Sandbox struct {
 	Desktop      bool              // runs the desktop's services (from its template): VNC on DesktopPort
 	Egress       egress.Policy     // where it may connect outside its team's network (normalized)
 	Labels       map[string]string // the user's key=value labels, for filters (ValidateLabels)
+	Volumes      []VolumeMount     // the team's volumes it mounts
 	Node         string            // the server (node of a cluster) that runs it
 	Image        string            // paused: the key of its image in the cluster's object store, once stored
 	// TimeoutAt is when its hard lifetime ends (zero: never); then it is

@@ -19,7 +19,7 @@ var _ sandbox.Store = (*Store)(nil)
 const sandboxColumns = `id, team_id, name, template, state, stop_reason, vcpus, memory_mb, disk_mb,
 	ip, secret, next_secret, idle_timeout_ms, env, metadata, created_at, started_at, stopped_at,
 	public, ports, access_token, password_hash, desktop, egress, disk, auto_start,
-	labels, timeout_at, on_timeout, timeout_warned, paused_at, node, image_object`
+	labels, timeout_at, on_timeout, timeout_warned, paused_at, volumes, node, image_object`
 
 // InsertSandbox records a new sandbox. A live sandbox of the same team
 // with the same name gives errdefs.ErrAlreadyExists.
@@ -30,11 +30,11 @@ func (s *Store) InsertSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 	}
 	err = s.tx(ctx, func(tx db) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sandboxes (`+sandboxColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sb.ID, sb.TeamID, sb.Name, sb.Template, string(sb.State), sb.StopReason, sb.VCPUs, sb.MemoryMB, sb.DiskMB,
 			sb.IP.String(), sb.Secret, sb.NextSecret, sb.IdleTimeout.Milliseconds(), j.env, j.meta,
 			toUnix(sb.CreatedAt), toUnix(sb.StartedAt), toUnix(sb.StoppedAt), sb.Public, j.ports, sb.AccessToken, sb.PasswordHash, sb.Desktop, j.egress, sb.Disk, sb.AutoStart,
-			j.labels, toUnix(sb.TimeoutAt), sb.OnTimeout, sb.TimeoutWarned, toUnix(sb.PausedAt), sb.Node, sb.Image)
+			j.labels, toUnix(sb.TimeoutAt), sb.OnTimeout, sb.TimeoutWarned, toUnix(sb.PausedAt), j.volumes, sb.Node, sb.Image)
 		if err != nil {
 			return err
 		}
@@ -211,14 +211,14 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 	var (
 		sb                             sandbox.Sandbox
 		state, ip, env, meta, ports    string
-		eg, labels                     string
+		eg, labels, volumes            string
 		idle, created, started, stoppd int64
 		timeoutAt, pausedAt            int64
 	)
 	err := r.Scan(&sb.ID, &sb.TeamID, &sb.Name, &sb.Template, &state, &sb.StopReason, &sb.VCPUs, &sb.MemoryMB,
 		&sb.DiskMB, &ip, &sb.Secret, &sb.NextSecret, &idle, &env, &meta, &created, &started, &stoppd,
 		&sb.Public, &ports, &sb.AccessToken, &sb.PasswordHash, &sb.Desktop, &eg, &sb.Disk, &sb.AutoStart,
-		&labels, &timeoutAt, &sb.OnTimeout, &sb.TimeoutWarned, &pausedAt, &sb.Node, &sb.Image)
+		&labels, &timeoutAt, &sb.OnTimeout, &sb.TimeoutWarned, &pausedAt, &volumes, &sb.Node, &sb.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 		what string
 		text string
 		dst  any
-	}{{"ports", ports, &sb.Ports}, {"env", env, &sb.Env}, {"egress policy", eg, &sb.Egress}, {"metadata", meta, &sb.Metadata}, {"labels", labels, &sb.Labels}} {
+	}{{"ports", ports, &sb.Ports}, {"env", env, &sb.Env}, {"egress policy", eg, &sb.Egress}, {"metadata", meta, &sb.Metadata}, {"labels", labels, &sb.Labels}, {"volumes", volumes, &sb.Volumes}} {
 		if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
 			return nil, fmt.Errorf("decoding %s of %s: %w", f.what, sb.ID, err)
 		}
@@ -240,21 +240,24 @@ func scanSandbox(r scanner) (*sandbox.Sandbox, error) {
 }
 
 // sandboxJSON is what a sandbox's row keeps as JSON text.
-type sandboxJSON struct{ env, meta, ports, egress, labels string }
+type sandboxJSON struct{ env, meta, ports, egress, labels, volumes string }
 
 // encodeJSON encodes the fields of sb its row keeps as JSON text, a nil
 // map or list as an empty one.
 func encodeJSON(sb *sandbox.Sandbox) (sandboxJSON, error) {
 	var j sandboxJSON
-	ports := sb.Ports
+	ports, volumes := sb.Ports, sb.Volumes
 	if ports == nil {
 		ports = []int{}
+	}
+	if volumes == nil {
+		volumes = []sandbox.VolumeMount{}
 	}
 	for _, f := range []struct {
 		what string
 		v    any
 		dst  *string
-	}{{"env", orEmpty(sb.Env), &j.env}, {"metadata", orEmpty(sb.Metadata), &j.meta}, {"ports", ports, &j.ports}, {"egress policy", sb.Egress, &j.egress}, {"labels", orEmpty(sb.Labels), &j.labels}} {
+	}{{"env", orEmpty(sb.Env), &j.env}, {"metadata", orEmpty(sb.Metadata), &j.meta}, {"ports", ports, &j.ports}, {"egress policy", sb.Egress, &j.egress}, {"labels", orEmpty(sb.Labels), &j.labels}, {"volumes", volumes, &j.volumes}} {
 		b, err := json.Marshal(f.v)
 		if err != nil {
 			return j, fmt.Errorf("encoding %s: %w", f.what, err)

@@ -35,3 +35,36 @@ func FileMode(u uint32) fs.FileMode {
 	}
 	return m
 }
+
+// Info describes the file at path (fi, from lstat) on the wire; a
+// symlink's target is linkTarget.
+func Info(path string, fi fs.FileInfo, linkTarget string) FileInfo {
+	info := FileInfo{
+		Name:    fi.Name(),
+		Path:    path,
+		Type:    fileType(fi.Mode()),
+		Size:    fi.Size(),
+		Mode:    UnixMode(fi.Mode()),
+		ModTime: fi.ModTime(),
+	}
+	if path == "/" {
+		info.Name = "/"
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		info.LinkTarget = linkTarget
+	}
+	return info
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "file"
+	case m.IsDir():
+		return "dir"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	default:
+		return "other"
+	}
+}

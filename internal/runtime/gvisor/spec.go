@@ -31,6 +31,32 @@ type Spec struct {
 	// written through the gofer with no overlay of gVisor's own; its
 	// image is the disk limit.
 	OwnDisk bool
+	// Binds are host directories mounted into the sandbox: its volumes.
+	Binds []Bind
+}
+
+// Bind is a host directory mounted at Destination inside a sandbox,
+// read-only if ReadOnly. gVisor serves it through the gofer with
+// --file-access-mounts=shared (its default): it revalidates what it
+// caches against the host, so writes from the host or another sandbox
+// sharing the directory are seen.
+type Bind = struct {
+	Source, Destination string
+	ReadOnly            bool
+}
+
+// bindMounts are the OCI mounts of binds.
+func bindMounts(binds []Bind) []specs.Mount {
+	var out []specs.Mount
+	for _, b := range binds {
+		mode := "rw"
+		if b.ReadOnly {
+			mode = "ro"
+		}
+		out = append(out, specs.Mount{Destination: b.Destination, Type: "bind", Source: b.Source,
+			Options: []string{"rbind", mode, "nosuid", "nodev"}})
+	}
+	return out
 }
 
 // keepTmp keeps what a build step writes to /tmp in its layer, as Docker
@@ -80,14 +106,14 @@ func ociSpec(s Spec, cgroupParent string, hostPids int64) *specs.Spec {
 			},
 			Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 65536, Soft: 65536}},
 		},
-		Mounts: []specs.Mount{
+		Mounts: append([]specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
 			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
 			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
 			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
 			{Destination: AgentPath, Type: "bind", Source: s.Agent, Options: []string{"rbind", "ro"}},
-		},
+		}, bindMounts(s.Binds)...),
 		Linux: &specs.Linux{
 			CgroupsPath: filepath.Join(cgroupParent, s.ID),
 			Namespaces: []specs.LinuxNamespace{

@@ -16,6 +16,8 @@ func TestOCISpecGolden(t *testing.T) {
 		ID: "sandbox-abcdefgh1234", RootFS: "/templates/base/rootfs", Dir: "/data/sandboxes/sandbox-abcdefgh1234",
 		NetNS: "/var/run/netns/rt0-sandbox-abcdefgh1234", Hostname: "my-env", Agent: "/data/agent/runtools-0123",
 		Env: []string{"RUNTOOLS_AGENT_TOKEN=secret"}, VCPUs: 2, MemoryMB: 1024, DiskMB: 2048,
+		Binds: []Bind{{Source: "/data/volumes/vol-0123456789ab/mnt", Destination: "/mnt/data"},
+			{Source: "/data/volumes/vol-ba9876543210/mnt", Destination: "/models", ReadOnly: true}},
 	}, "/runtools", 8192)
 	got, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

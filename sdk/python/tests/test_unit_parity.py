@@ -13,17 +13,17 @@ import pytest
 
 from runtools import AsyncClient, AsyncSandbox, Client, Sandbox
 from runtools.async_computer import AsyncComputer
-from runtools.async_files import AsyncFiles
+from runtools.async_files import AsyncFiles, AsyncVolumeFiles
 from runtools.async_process import AsyncProcess
 from runtools.async_watch import AsyncWatcher
 from runtools.computer import Computer
-from runtools.files import Files
+from runtools.files import Files, VolumeFiles
 from runtools.process import Process
 from runtools.watch import Watcher
 
 from .mock import SANDBOX, FakeServer
 
-PAIRS = [(Sandbox, AsyncSandbox), (Client, AsyncClient), (Files, AsyncFiles), (Process, AsyncProcess),
+PAIRS = [(Sandbox, AsyncSandbox), (Client, AsyncClient), (Files, AsyncFiles), (VolumeFiles, AsyncVolumeFiles), (Process, AsyncProcess),
          (Computer, AsyncComputer), (Watcher, AsyncWatcher)]
 # Sync names whose async twin is named otherwise.
 RENAMED = {"close": "close", "__enter__": "__aenter__", "__exit__": "__aexit__"}
@@ -43,7 +43,7 @@ def test_same_calls_and_parameters(sync: type, asyn: type) -> None:
         s, a = inspect.signature(getattr(sync, name)), inspect.signature(getattr(asyn, name))
         assert list(s.parameters) == list(a.parameters), name
         talks = inspect.iscoroutinefunction(getattr(asyn, name)) or inspect.isasyncgenfunction(getattr(asyn, name))
-        if name not in ("on", "off", "watch", "sandbox", "process", "url", "info", "close", "create", "closed"):
+        if name not in ("on", "off", "watch", "sandbox", "process", "url", "info", "close", "create", "closed", "volume_files"):
             assert talks, f"{asyn.__name__}.{name} should be async"
 
 

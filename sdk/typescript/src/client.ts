@@ -20,6 +20,7 @@ import type {
   Template,
   TemplateProgress,
   UpdateTeamOptions,
+  Volume,
   Webhook,
   WebhookDelivery,
 } from './types.js';
@@ -37,9 +38,11 @@ import {
   templateFromWire,
   templateProgressFromWire,
   updateTeamToWire,
+  volumeFromWire,
   webhookDeliveryFromWire,
   webhookFromWire,
 } from './wire.js';
+import { VolumeFiles } from './files.js';
 import { Watcher } from './watch.js';
 import type { WatchOptions } from './watch.js';
 import { RuntoolsError, errorFor } from './errors.js';
@@ -213,6 +216,32 @@ export class Client {
     if (!last) throw new RuntoolsError(`building ${name}: the server sent no progress`, { code: 'unavailable', status: 0 });
     if (last.error) throw new RuntoolsError(`building ${name}: ${last.error}`, { code: 'unavailable', status: 500 });
     return last;
+  }
+
+  /** Creates an empty volume of sizeMb (default 1024): a named disk of the team that sandboxes mount (`create({ volumes })`). */
+  async createVolume(name: string, opts: { sizeMb?: number } = {}): Promise<Volume> {
+    return volumeFromWire(await httpOf(this).json(routes.createVolume, { json: { name, size_mb: opts.sizeMb } }));
+  }
+
+  /** The team's volumes, by name, with their use. */
+  async volumes(): Promise<Volume[]> {
+    const w = await httpOf(this).json(routes.listVolumes);
+    return arr(w.volumes).map((v) => volumeFromWire(obj(v)));
+  }
+
+  /** A volume by name or ID, with its size, use and the sandboxes that mount it. */
+  async volume(ref: string): Promise<Volume> {
+    return volumeFromWire(await httpOf(this).json(routes.getVolume, { params: { ref } }));
+  }
+
+  /** Removes a volume and its data; one that a sandbox not destroyed mounts is kept (a ConflictError names them). */
+  async removeVolume(ref: string): Promise<void> {
+    await httpOf(this).empty(routes.removeVolume, { params: { ref } });
+  }
+
+  /** The files of a volume, read and written without a sandbox. */
+  volumeFiles(ref: string): VolumeFiles {
+    return new VolumeFiles(httpOf(this), ref);
   }
 
   /** The team's SSH public keys. */

@@ -1,7 +1,7 @@
-/** Files inside one sandbox: read, write, list, and tar streams of trees. */
+/** Files inside one sandbox or volume: read, write, list, and (sandboxes) tar streams of trees. */
 import { NotFoundError } from './errors.js';
 import type { Http } from './http.js';
-import { routes } from './routes.js';
+import { type Route, routes } from './routes.js';
 import type { FileInfo, WriteOptions } from './types.js';
 import { arr, fileInfoFromWire, obj } from './wire.js';
 
@@ -17,22 +17,47 @@ export interface SignalOptions {
   signal?: AbortSignal;
 }
 
-/** File operations of one sandbox. Paths are absolute paths inside it; a use wakes a paused sandbox. */
-export class Files {
+/** The routes of the file operations of a sandbox or of a volume. */
+interface FileRoutes {
+  read: Route;
+  write: Route;
+  remove: Route;
+  stat: Route;
+  list: Route;
+  mkdir: Route;
+}
+
+const sandboxFiles: FileRoutes = {
+  read: routes.readFile, write: routes.writeFile, remove: routes.removeFile,
+  stat: routes.statFile, list: routes.listFiles, mkdir: routes.mkdir,
+};
+
+const volumeFiles: FileRoutes = {
+  read: routes.readVolumeFile, write: routes.writeVolumeFile, remove: routes.removeVolumeFile,
+  stat: routes.statVolumeFile, list: routes.listVolumeFiles, mkdir: routes.mkdirVolume,
+};
+
+/**
+ * File operations of one volume, without a sandbox. Paths start at the
+ * volume's top (`/`); one that leads out of it (`..`, a symlink pointing
+ * out) is refused with an InvalidArgumentError.
+ */
+export class VolumeFiles {
   constructor(
-    private readonly http: Http,
-    private readonly ref: string,
+    protected readonly http: Http,
+    protected readonly ref: string,
+    private readonly r: FileRoutes = volumeFiles,
   ) {}
 
   /** Streams a file's content. */
   async open(path: string, opts: SignalOptions = {}): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.http.send(routes.readFile, { params: { ref: this.ref }, query: { path }, signal: opts.signal });
+    const res = await this.http.send(this.r.read, { params: { ref: this.ref }, query: { path }, signal: opts.signal });
     return res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   }
 
   /** Reads a whole file. */
   async read(path: string, opts: SignalOptions = {}): Promise<Uint8Array> {
-    return this.http.bytes(routes.readFile, { params: { ref: this.ref }, query: { path }, signal: opts.signal });
+    return this.http.bytes(this.r.read, { params: { ref: this.ref }, query: { path }, signal: opts.signal });
   }
 
   /** Reads a whole file as UTF-8 text. */
@@ -43,7 +68,7 @@ export class Files {
   /** Writes a file, replacing it atomically; strings are written as UTF-8. */
   async write(path: string, data: FileData, opts: WriteOptions = {}): Promise<FileInfo> {
     const mode = '0' + (opts.mode ?? 0o644).toString(8);
-    const w = await this.http.json(routes.writeFile, {
+    const w = await this.http.json(this.r.write, {
       params: { ref: this.ref },
       query: { path, mode, mkdirs: opts.mkdirs === true },
       body: bodyOf(data),
@@ -54,7 +79,7 @@ export class Files {
 
   /** Describes a path without following a final symlink. */
   async stat(path: string): Promise<FileInfo> {
-    return fileInfoFromWire(await this.http.json(routes.statFile, { params: { ref: this.ref }, query: { path } }));
+    return fileInfoFromWire(await this.http.json(this.r.stat, { params: { ref: this.ref }, query: { path } }));
   }
 
   /** Tells whether a path exists. */
@@ -70,19 +95,27 @@ export class Files {
 
   /** A directory's entries, sorted by name. */
   async list(path: string): Promise<FileInfo[]> {
-    const w = await this.http.json(routes.listFiles, { params: { ref: this.ref }, query: { path } });
+    const w = await this.http.json(this.r.list, { params: { ref: this.ref }, query: { path } });
     return arr(w.entries).map((e) => fileInfoFromWire(obj(e)));
   }
 
   /** Makes a directory; with parents, missing parents too. */
   async mkdir(path: string, opts: { parents?: boolean } = {}): Promise<FileInfo> {
-    const w = await this.http.json(routes.mkdir, { params: { ref: this.ref }, query: { path, parents: opts.parents === true } });
+    const w = await this.http.json(this.r.mkdir, { params: { ref: this.ref }, query: { path, parents: opts.parents === true } });
     return fileInfoFromWire(w);
   }
 
   /** Removes a file or, with recursive, a directory tree. */
   async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
-    await this.http.empty(routes.removeFile, { params: { ref: this.ref }, query: { path, recursive: opts.recursive === true } });
+    await this.http.empty(this.r.remove, { params: { ref: this.ref }, query: { path, recursive: opts.recursive === true } });
+  }
+
+}
+
+/** File operations of one sandbox. Paths are absolute paths inside it; a use wakes a paused sandbox. */
+export class Files extends VolumeFiles {
+  constructor(http: Http, ref: string) {
+    super(http, ref, sandboxFiles);
   }
 
   /**

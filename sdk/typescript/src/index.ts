@@ -12,7 +12,7 @@ export { Client } from './client.js';
 export type { ClientOptions, ListOptions } from './client.js';
 export { Sandbox } from './sandbox.js';
 export type { Connection } from './sandbox.js';
-export { Files } from './files.js';
+export { Files, VolumeFiles } from './files.js';
 export type { FileData, SignalOptions } from './files.js';
 export { Computer } from './computer.js';
 export type { ClickOptions, ScrollOptions } from './computer.js';

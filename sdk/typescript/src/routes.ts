@@ -73,6 +73,17 @@ export const routes = {
   readArchive: route('GET', '/v1/sandboxes/{ref}/files/archive'),
   writeArchive: route('PUT', '/v1/sandboxes/{ref}/files/archive'),
 
+  createVolume: route('POST', '/v1/volumes'),
+  listVolumes: route('GET', '/v1/volumes'),
+  getVolume: route('GET', '/v1/volumes/{ref}'),
+  removeVolume: route('DELETE', '/v1/volumes/{ref}'),
+  readVolumeFile: route('GET', '/v1/volumes/{ref}/files'),
+  writeVolumeFile: route('PUT', '/v1/volumes/{ref}/files'),
+  removeVolumeFile: route('DELETE', '/v1/volumes/{ref}/files'),
+  statVolumeFile: route('GET', '/v1/volumes/{ref}/files/stat'),
+  listVolumeFiles: route('GET', '/v1/volumes/{ref}/files/list'),
+  mkdirVolume: route('POST', '/v1/volumes/{ref}/files/mkdir'),
+
   listSshKeys: route('GET', '/v1/ssh-keys'),
   addSshKey: route('POST', '/v1/ssh-keys'),
   removeSshKey: route('DELETE', '/v1/ssh-keys/{ref}'),

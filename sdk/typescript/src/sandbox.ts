@@ -28,6 +28,7 @@ import type {
   StartOptions,
   Template,
   UpdateOptions,
+  VolumeMount,
 } from './types.js';
 import {
   arr,
@@ -84,6 +85,7 @@ export class Sandbox implements SandboxInfo {
   env!: Record<string, string>;
   metadata!: Record<string, string>;
   labels!: Record<string, string>;
+  volumes!: VolumeMount[];
   timeoutAt?: Date;
   onTimeout?: 'destroy' | 'pause';
   pausedTtlAt?: Date;
@@ -147,11 +149,11 @@ export class Sandbox implements SandboxInfo {
   toJSON(): SandboxInfo {
     const { id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, disk, autoStart, ip, idleTimeout } = this;
     const { ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata } = this;
-    const { labels, timeoutAt, onTimeout, pausedTtlAt } = this;
+    const { labels, volumes, timeoutAt, onTimeout, pausedTtlAt } = this;
     return {
       id, name, team, template, state, stopReason, vcpus, memoryMb, diskMb, disk, autoStart, ip, idleTimeout, public: this.public,
       ports, urls, accessToken, ssh, desktop, vncReady, limitHit, egress, env, metadata,
-      labels, timeoutAt, onTimeout, pausedTtlAt,
+      labels, volumes, timeoutAt, onTimeout, pausedTtlAt,
       createdAt: this.createdAt, startedAt: this.startedAt, stoppedAt: this.stoppedAt,
     };
   }

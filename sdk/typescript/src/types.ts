@@ -72,6 +72,8 @@ export interface SandboxInfo {
   metadata: Record<string, string>;
   /** Its labels, to find it by: `list({ labels })`. */
   labels: Record<string, string>;
+  /** The team's volumes it mounts. */
+  volumes: VolumeMount[];
   /** When its hard lifetime runs out; then it is destroyed, or paused if onTimeout is `pause`. */
   timeoutAt?: Date;
   /** What its timeout does: `destroy` or `pause`. */
@@ -119,7 +121,35 @@ export interface CreateOptions {
   timeout?: number;
   /** What the timeout does: `destroy` (the default) or `pause`. */
   onTimeout?: 'destroy' | 'pause';
+  /** The team's volumes to mount; sandboxes that mount one volume share its files. */
+  volumes?: VolumeMount[];
   signal?: AbortSignal;
+}
+
+/** A volume mounted into a sandbox. */
+export interface VolumeMount {
+  /** The volume's name (or ID, when creating). */
+  volume: string;
+  /** Where it appears: absolute, not `/`, not under /proc, /sys or /dev. */
+  path: string;
+  /** Writes fail with EROFS. */
+  readOnly?: boolean;
+}
+
+/** A team's named persistent disk: it outlives the sandboxes that mount it. */
+export interface Volume {
+  id: string;
+  name: string;
+  team: string;
+  /** The size asked for, in MB. */
+  sizeMb: number;
+  /** What its filesystem holds; a write beyond it fails with ENOSPC. */
+  sizeBytes: number;
+  /** What its files take. */
+  usedBytes: number;
+  /** IDs of the sandboxes, not destroyed, that mount it. */
+  usedBy: string[];
+  createdAt: Date;
 }
 
 /**

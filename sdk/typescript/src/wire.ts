@@ -31,6 +31,8 @@ import type {
   TemplateProgress,
   UpdateOptions,
   UpdateTeamOptions,
+  Volume,
+  VolumeMount,
   Webhook,
   WebhookAttempt,
   WebhookDelivery,
@@ -140,6 +142,7 @@ export function sandboxFromWire(x: Wire): SandboxInfo {
     env: strMap(w.env),
     metadata: strMap(w.metadata),
     labels: strMap(w.labels),
+    volumes: arr(w.volumes).map((m) => mountFromWire(obj(m))),
     timeoutAt: optDate(w.timeout_at),
     onTimeout: w.on_timeout,
     pausedTtlAt: optDate(w.paused_ttl_at),
@@ -167,7 +170,27 @@ export function createToWire(o: CreateOptions): S['CreateRequest'] {
     labels: o.labels,
     timeout: o.timeout,
     on_timeout: o.onTimeout,
+    volumes: o.volumes?.map((m) => compact<S['VolumeMount']>({ volume: m.volume, path: m.path, read_only: m.readOnly })),
   });
+}
+
+function mountFromWire(x: Wire): VolumeMount {
+  const w = x as S['VolumeMount'];
+  return { volume: str(w.volume), path: str(w.path), readOnly: bool(w.read_only) };
+}
+
+export function volumeFromWire(x: Wire): Volume {
+  const w = x as S['Volume'];
+  return {
+    id: str(w.id),
+    name: str(w.name),
+    team: str(w.team),
+    sizeMb: num(w.size_mb),
+    sizeBytes: num(w.size_bytes),
+    usedBytes: num(w.used_bytes),
+    usedBy: arr(w.used_by).map(str),
+    createdAt: date(w.created_at),
+  };
 }
 
 export function egressToWire(e: Egress): S['Egress'] {

@@ -229,6 +229,18 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.listKeys, await c.keys());
   got(routes.createKey, await c.createKey({ name: 'n', team: 't', admin: true }));
   await c.deleteKey('n');
+  got(routes.createVolume, await c.createVolume('data', { sizeMb: 64 }));
+  got(routes.listVolumes, await c.volumes());
+  got(routes.getVolume, await c.volume('data'));
+  await c.removeVolume('data');
+  const vf = c.volumeFiles('data');
+  await vf.read('/a');
+  await vf.open('/a');
+  got(routes.writeVolumeFile, await vf.write('/a', 'data', { mode: 0o600, mkdirs: true }));
+  got(routes.statVolumeFile, await vf.stat('/a'));
+  got(routes.listVolumeFiles, await vf.list('/'));
+  got(routes.mkdirVolume, await vf.mkdir('/d', { parents: true }));
+  await vf.remove('/d', { recursive: true });
 
   got(routes.listSandboxes, await c.list({ all: true }));
   got(routes.listSandboxes, await c.list({ labels: { app: 'web', env: 'prod' } }));
@@ -239,6 +251,7 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
       name: 'n', template: 'base', vcpus: 2, memory: 1024, env: { A: 'b' }, metadata: { m: 'v' },
       idleTimeout: 60, public: true, ports: [4000], password: 'long-secret-1', egress: { default: 'deny', allow: ['a.example'] },
       disk: 'ephemeral', autoStart: false, labels: { app: 'web' }, timeout: 300, onTimeout: 'pause',
+      volumes: [{ volume: 'data', path: '/mnt/data', readOnly: true }],
     }),
   );
   got(routes.getSandbox, await c.get('x'));

@@ -10,7 +10,7 @@
 
 from .async_client import AsyncClient
 from .async_computer import AsyncComputer
-from .async_files import AsyncFiles
+from .async_files import AsyncFiles, AsyncVolumeFiles
 from .async_process import AsyncProcess
 from .async_sandbox import AsyncSandbox
 from .async_watch import AsyncWatcher
@@ -23,9 +23,9 @@ from .errors import (AlreadyExists, Conflict, Forbidden, InternalError, InvalidA
                      Unauthorized, Unavailable)
 from .models import (APIKey, ComputerResult, Egress, ExecEvent, ExecResult, FileInfo, Identity, Link, Metrics,
                      Point, ProcessInfo, Quota, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
-                     TeamLimits, TeamUsage, Template, TemplateProgress, Webhook, WebhookAttempt, WebhookDelivery,
-                     WebhookEvent, WebhookSandbox, Window)
-from .files import Files
+                     TeamLimits, TeamUsage, Template, TemplateProgress, Volume, VolumeMount, Webhook, WebhookAttempt,
+                     WebhookDelivery, WebhookEvent, WebhookSandbox, Window)
+from .files import Files, VolumeFiles
 from .process import Process
 from .sandbox import Sandbox
 from .watch import Watcher
@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient", "AsyncSandbox", "Client", "Sandbox", "Process", "Watcher", "Files", "Computer",
-    "AsyncProcess", "AsyncWatcher", "AsyncFiles", "AsyncComputer",
+    "AsyncProcess", "AsyncWatcher", "AsyncFiles", "AsyncComputer", "VolumeFiles", "AsyncVolumeFiles",
     "CodeContext", "CodeError", "CodeResult", "Execution",
     "DEFAULT_URL", "ENV_API_KEY", "ENV_URL",
     "RuntoolsError", "AlreadyExists", "Conflict", "Forbidden", "InternalError", "InvalidArgument", "NotFound",
@@ -43,6 +43,6 @@ __all__ = [
     "APIKey", "ComputerResult", "Egress", "ExecEvent", "ExecResult", "FileInfo", "Identity", "Link", "Metrics",
     "Point", "ProcessInfo", "SandboxEvent", "SandboxInfo", "ScreenSize", "Snapshot", "SSHKey", "Status", "Team",
     "TeamLimits", "TeamUsage", "Quota",
-    "Template", "TemplateProgress", "Window",
+    "Template", "TemplateProgress", "Volume", "VolumeMount", "Window",
     "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WebhookSandbox", "verify_webhook",
 ]

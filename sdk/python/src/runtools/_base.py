@@ -12,6 +12,7 @@ from .models import Egress, PortURL, SandboxInfo
 from .requests import CreateRequest, EgressRequest
 
 EgressArg = Union[Egress, EgressRequest, Mapping[str, Any], None]
+VolumeArg = calls.VolumeArg
 
 
 class SandboxFields(SandboxInfo):
@@ -56,8 +57,9 @@ def create_request(template: Optional[str] = None, *, name: Optional[str] = None
                    public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                    password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
                    auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
-                   timeout: Optional[int] = None, on_timeout: Optional[str] = None) -> CreateRequest:
+                   timeout: Optional[int] = None, on_timeout: Optional[str] = None,
+               volumes: Optional[Sequence[VolumeArg]] = None) -> CreateRequest:
     """The body of a create from its keyword arguments (see Sandbox.create)."""
     return calls.create_request(name, template, vcpus, memory_mb, env, metadata, idle_timeout, public,
-                                ports, password, egress, disk, auto_start, labels, timeout, on_timeout)
+                                ports, password, egress, disk, auto_start, labels, timeout, on_timeout, volumes)
 

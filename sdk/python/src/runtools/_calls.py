@@ -13,8 +13,8 @@ from ._http import Call
 from ._tar import Data, chunks_of
 from ._wire import encode
 from .models import Egress
-from .requests import (ComputerAction, CreateRequest, EgressRequest, ExecRequest, SnapshotRequest, UpdateRequest,
-                       UpdateTeamRequest)
+from .requests import (ComputerAction, CreateRequest, CreateVolumeRequest, EgressRequest, ExecRequest, SnapshotRequest,
+                       UpdateRequest, UpdateTeamRequest, VolumeMountRequest)
 
 NDJSON = "application/x-ndjson"
 OCTETS = "application/octet-stream"
@@ -108,9 +108,9 @@ def file(route: routes.Route, ref: str, path: str, **query: Any) -> Call:
     return Call(route, {"ref": ref}, query={"path": path, **query})
 
 
-def write_file(ref: str, path: str, data: Data, mode: Optional[int], mkdirs: bool) -> Call:
+def write_file(route: routes.Route, ref: str, path: str, data: Data, mode: Optional[int], mkdirs: bool) -> Call:
     q = {"path": path, "mode": f"0{mode:o}" if mode is not None else None, "mkdirs": True if mkdirs else None}
-    return Call(routes.write_file, {"ref": ref}, query=q, content=chunks_of(data), content_type=OCTETS)
+    return Call(route, {"ref": ref}, query=q, content=chunks_of(data), content_type=OCTETS)
 
 
 def write_archive(ref: str, remote_dir: str, tar: Any) -> Call:
@@ -163,10 +163,12 @@ def create_request(name: Optional[str], template: Optional[str], vcpus: Optional
                    public: Optional[bool], ports: Optional[Sequence[int]], password: Optional[str],
                    egress: Union[Egress, EgressRequest, Mapping[str, Any], None], disk: Optional[str],
                    auto_start: Optional[bool], labels: Optional[Mapping[str, str]] = None,
-                   timeout: Optional[int] = None, on_timeout: Optional[str] = None) -> CreateRequest:
+                   timeout: Optional[int] = None, on_timeout: Optional[str] = None,
+                   volumes: Optional[Sequence[VolumeArg]] = None) -> CreateRequest:
     """The body of a create, with what was given."""
     out: Dict[str, Any] = encode({
         "labels": dict(labels) if labels else None, "timeout": timeout, "on_timeout": on_timeout,
+        "volumes": [volume_mount(v) for v in volumes] if volumes else None,
         "name": name, "template": template, "vcpus": vcpus, "memory_mb": memory_mb,
         "env": dict(env) if env else None, "metadata": dict(metadata) if metadata else None,
         "idle_timeout": idle_timeout, "public": public, "ports": list(ports) if ports else None,
@@ -179,3 +181,31 @@ def update_team(name: str, limits: Dict[str, Optional[int]]) -> Call:
     """PATCH /v1/teams/{name} with the limits given (not None)."""
     body: UpdateTeamRequest = {k: v for k, v in limits.items() if v is not None}  # type: ignore[assignment]
     return Call(routes.update_team, {"name": name}, json=dict(body))
+
+
+# A volume to mount: "NAME:/PATH" or "NAME:/PATH:ro", or {"volume", "path", "read_only"}.
+VolumeArg = Union[str, VolumeMountRequest, Mapping[str, Any]]
+
+
+def volume_mount(v: VolumeArg) -> VolumeMountRequest:
+    """A mount from "NAME:/PATH[:ro]" (as the CLI's --volume) or a mapping."""
+    if not isinstance(v, str):
+        return dict(v)  # type: ignore[return-value]
+    parts = v.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/") or parts[2:] not in ([], ["ro"], ["rw"]):
+        raise ValueError(f"volume mount {v!r}: want NAME:/PATH or NAME:/PATH:ro")
+    out: VolumeMountRequest = {"volume": parts[0], "path": parts[1]}
+    if parts[2:] == ["ro"]:
+        out["read_only"] = True
+    return out
+
+
+def create_volume(name: str, size_mb: Optional[int]) -> Call:
+    body: CreateVolumeRequest = {"name": name}
+    if size_mb is not None:
+        body["size_mb"] = size_mb
+    return Call(routes.create_volume, json=body)
+
+
+def volume(route: routes.Route, ref: str) -> Call:
+    return Call(route, {"ref": ref})

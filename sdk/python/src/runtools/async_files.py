@@ -17,16 +17,18 @@ from .errors import NotFound
 from .models import FileInfo
 
 
-class AsyncFiles:
-    """File operations on one sandbox (``sandbox.files``)."""
+class AsyncVolumeFiles:
+    """File operations on one volume, without a sandbox (``client.volume_files(name)``). Paths start at
+    the volume's top (``/``); one that leads out of it (``..``, a symlink pointing out) is refused."""
 
-    def __init__(self, http: AsyncHTTP, ref: str) -> None:
+    def __init__(self, http: AsyncHTTP, ref: str, files: routes.FileRoutes = routes.VOLUME_FILES) -> None:
         self._http = http
         self._ref = ref
+        self._routes = files
 
     async def read(self, path: str) -> bytes:
         """The whole file."""
-        return (await self._http.send(calls.file(routes.read_file, self._ref, path))).content
+        return (await self._http.send(calls.file(self._routes.read, self._ref, path))).content
 
     async def read_text(self, path: str, encoding: str = "utf-8") -> str:
         """The whole file as text."""
@@ -34,18 +36,18 @@ class AsyncFiles:
 
     async def stream(self, path: str) -> AsyncIterator[bytes]:
         """The file's content in chunks, as it arrives (for large files)."""
-        async with self._http.stream(calls.file(routes.read_file, self._ref, path)) as resp:
+        async with self._http.stream(calls.file(self._routes.read, self._ref, path)) as resp:
             async for chunk in resp.aiter_bytes():
                 yield chunk
 
     async def write(self, path: str, data: Data, *, mode: Optional[int] = None, mkdirs: bool = False) -> FileInfo:
         """Writes a file atomically: a string (UTF-8), bytes, a binary file object or an iterable of chunks
         (streamed). ``mode`` defaults to 0o644; ``mkdirs`` makes missing parent directories."""
-        return decode(FileInfo, await self._http.json(calls.write_file(self._ref, path, data, mode, mkdirs)))
+        return decode(FileInfo, await self._http.json(calls.write_file(self._routes.write, self._ref, path, data, mode, mkdirs)))
 
     async def stat(self, path: str) -> FileInfo:
         """Describes a path (a final symlink is not followed)."""
-        return decode(FileInfo, await self._http.json(calls.file(routes.stat_file, self._ref, path)))
+        return decode(FileInfo, await self._http.json(calls.file(self._routes.stat, self._ref, path)))
 
     async def exists(self, path: str) -> bool:
         """Whether the path exists."""
@@ -57,17 +59,25 @@ class AsyncFiles:
 
     async def list(self, path: str) -> List[FileInfo]:
         """A directory's entries, sorted by name."""
-        data = await self._http.json(calls.file(routes.list_files, self._ref, path))
+        data = await self._http.json(calls.file(self._routes.list, self._ref, path))
         return [decode(FileInfo, e) for e in items(data, "entries")]
 
     async def mkdir(self, path: str, parents: bool = False) -> FileInfo:
         """Makes a directory; with parents, missing parents too."""
-        call = calls.file(routes.mkdir, self._ref, path, parents=True if parents else None)
+        call = calls.file(self._routes.mkdir, self._ref, path, parents=True if parents else None)
         return decode(FileInfo, await self._http.json(call))
 
     async def remove(self, path: str, recursive: bool = False) -> None:
         """Removes a file, or with recursive a directory tree."""
-        await self._http.send(calls.file(routes.remove_file, self._ref, path, recursive=True if recursive else None))
+        await self._http.send(calls.file(self._routes.remove, self._ref, path, recursive=True if recursive else None))
+
+
+
+class AsyncFiles(AsyncVolumeFiles):
+    """File operations on one sandbox (``sandbox.files``), with whole trees as tar streams."""
+
+    def __init__(self, http: AsyncHTTP, ref: str) -> None:
+        super().__init__(http, ref, routes.SANDBOX_FILES)
 
     async def upload(self, local: str, remote_dir: str) -> None:
         """Copies a local file or directory tree into remote_dir (made if missing), streamed as a tar:

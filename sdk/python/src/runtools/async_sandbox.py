@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generator, List, Map
 from . import _calls as calls
 from . import code as codelib
 from . import routes
-from ._base import EgressArg, SandboxFields, handle_info
+from ._base import EgressArg, SandboxFields, VolumeArg, handle_info
 from ._http import Call
 from ._fold import Command, ExecFold, OnEvent, OnText, describe, exec_request
 from ._wire import decode, encode, items
@@ -46,7 +46,8 @@ class AsyncSandbox(SandboxFields):
                public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
                auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
-               timeout: Optional[int] = None, on_timeout: Optional[str] = None, keep: bool = False,
+               timeout: Optional[int] = None, on_timeout: Optional[str] = None,
+               volumes: Optional[Sequence[VolumeArg]] = None, keep: bool = False,
                client: Optional["AsyncClient"] = None, url: Optional[str] = None,
                api_key: Optional[str] = None) -> "Creating":
         """Makes a sandbox (default template ``base``) once it runs; see AsyncClient.create for the
@@ -54,7 +55,7 @@ class AsyncSandbox(SandboxFields):
         return Creating(_client(client, url, api_key).create(
             template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
             idle_timeout=idle_timeout, public=public, ports=ports, password=password, egress=egress, disk=disk,
-            auto_start=auto_start, labels=labels, timeout=timeout, on_timeout=on_timeout, keep=keep))
+            auto_start=auto_start, labels=labels, timeout=timeout, on_timeout=on_timeout, volumes=volumes, keep=keep))
 
     @classmethod
     async def get(cls, ref: str, *, client: Optional["AsyncClient"] = None, url: Optional[str] = None,

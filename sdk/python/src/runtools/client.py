@@ -14,14 +14,15 @@ import httpx
 
 from . import _calls as calls
 from . import routes
-from ._base import EgressArg, create_request
+from ._base import EgressArg, VolumeArg, create_request
 from ._fold import BuildFold
 from ._http import Call, SyncHTTP
 from ._tar import Data, chunks_of, context_stream
 from ._wire import decode, encode, items
 from .config import resolve
 from .errors import InvalidArgument
-from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress, Webhook,
+from .files import VolumeFiles
+from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress, Volume, Webhook,
                      WebhookDelivery)
 from .sandbox import Sandbox, handle
 from .watch import Watcher
@@ -63,7 +64,8 @@ class Client:
                public: Optional[bool] = None, ports: Optional[Sequence[int]] = None,
                password: Optional[str] = None, egress: EgressArg = None, disk: Optional[str] = None,
                auto_start: Optional[bool] = None, labels: Optional[Mapping[str, str]] = None,
-               timeout: Optional[int] = None, on_timeout: Optional[str] = None, keep: bool = False) -> Sandbox:
+               timeout: Optional[int] = None, on_timeout: Optional[str] = None,
+               volumes: Optional[Sequence[VolumeArg]] = None, keep: bool = False) -> Sandbox:
         """Makes a sandbox and returns once it runs. template defaults to ``base``; vcpus 1-8 (2),
         memory_mb 128-16384 (1024), idle_timeout seconds before it pauses (600; 0 never), disk
         "durable" or "ephemeral", egress a policy such as {"default": "deny"}; labels to find it by
@@ -72,7 +74,7 @@ class Client:
         req = create_request(template, name=name, vcpus=vcpus, memory_mb=memory_mb, env=env, metadata=metadata,
                              idle_timeout=idle_timeout, public=public, ports=ports, password=password,
                              egress=egress, disk=disk, auto_start=auto_start, labels=labels, timeout=timeout,
-                             on_timeout=on_timeout)
+                             on_timeout=on_timeout, volumes=volumes)
         return Sandbox(self, decode(SandboxInfo, self._http.json(calls.create(req))), keep=keep)
 
     def get(self, ref: str) -> Sandbox:
@@ -162,6 +164,29 @@ class Client:
     def me(self) -> Identity:
         """Which team and key the client authenticates as."""
         return decode(Identity, self._http.json(Call(routes.me)))
+
+    # --- volumes ------------------------------------------------------------------------------
+
+    def create_volume(self, name: str, size_mb: Optional[int] = None) -> Volume:
+        """Makes an empty volume of size_mb (default 1024): a named disk of the team that sandboxes
+        mount (create(volumes=["NAME:/PATH"])) and that outlives them."""
+        return decode(Volume, self._http.json(calls.create_volume(name, size_mb)))
+
+    def volumes(self) -> List[Volume]:
+        """The team's volumes, by name, with their use."""
+        return [decode(Volume, v) for v in items(self._http.json(Call(routes.list_volumes)), "volumes")]
+
+    def volume(self, ref: str) -> Volume:
+        """A volume by name or ID, with its size, use and the sandboxes that mount it."""
+        return decode(Volume, self._http.json(calls.volume(routes.get_volume, ref)))
+
+    def remove_volume(self, ref: str) -> None:
+        """Removes a volume and its data; one that a sandbox not destroyed mounts is kept (Conflict)."""
+        self._http.send(calls.volume(routes.remove_volume, ref))
+
+    def volume_files(self, ref: str) -> VolumeFiles:
+        """The files of a volume, read and written without a sandbox."""
+        return VolumeFiles(self._http, ref)
 
     def add_ssh_key(self, name: str, public_key: str) -> SSHKey:
         """Registers an SSH public key (one authorized_keys line) for the team."""

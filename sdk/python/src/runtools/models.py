@@ -73,12 +73,38 @@ class SandboxInfo:
     env: Dict[str, str] = field(default_factory=dict)
     metadata: Dict[str, str] = field(default_factory=dict)
     labels: Dict[str, str] = field(default_factory=dict)
+    volumes: List["VolumeMount"] = field(default_factory=list)
     timeout_at: Optional[datetime] = None
     on_timeout: Optional[str] = None
     paused_ttl_at: Optional[datetime] = None
     created_at: Optional[datetime] = None
     started_at: Optional[datetime] = None
     stopped_at: Optional[datetime] = None
+
+
+@dataclass
+class VolumeMount:
+    """A volume mounted into a sandbox at ``path``, read-only if ``read_only``."""
+
+    volume: str = ""
+    path: str = ""
+    read_only: bool = False
+
+
+@dataclass
+class Volume:
+    """A team's named persistent disk: it outlives the sandboxes that mount it. ``size_bytes`` is what
+    it holds (a write beyond fails with ENOSPC), ``used_bytes`` what its files take, ``used_by`` the
+    sandboxes (not destroyed) that mount it."""
+
+    id: str = ""
+    name: str = ""
+    team: str = ""
+    size_mb: int = 0
+    size_bytes: int = 0
+    used_bytes: int = 0
+    used_by: List[str] = field(default_factory=list)
+    created_at: Optional[datetime] = None
 
 
 @dataclass
@@ -470,6 +496,8 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     PortURL: _path("components", "schemas", "Sandbox", "properties", "urls", "items"),
     SSHAccess: _path("components", "schemas", "Sandbox", "properties", "ssh"),
     SandboxEvent: _path("components", "schemas", "SandboxEvent"),
+    VolumeMount: _path("components", "schemas", "VolumeMount"),
+    Volume: _path("components", "schemas", "Volume"),
     Snapshot: _path("components", "schemas", "Snapshot"),
     Link: _answer("/v1/sandboxes/{ref}/links", "post"),
     SSHKey: _path("components", "schemas", "SSHKey"),

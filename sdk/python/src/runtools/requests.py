@@ -36,6 +36,22 @@ class CreateRequest(TypedDict, total=False):
     labels: Dict[str, str]
     timeout: int
     on_timeout: str
+    volumes: List["VolumeMountRequest"]
+
+
+class VolumeMountRequest(TypedDict, total=False):
+    """A volume to mount: its name or ID, where, and whether read-only."""
+
+    volume: str
+    path: str
+    read_only: bool
+
+
+class CreateVolumeRequest(TypedDict, total=False):
+    """POST /v1/volumes."""
+
+    name: str
+    size_mb: int
 
 
 class UpdateRequest(TypedDict, total=False):
@@ -166,6 +182,8 @@ class UpdateTeamRequest(TypedDict, total=False):
 WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     EgressRequest: ("components", "schemas", "Egress"),
     CreateRequest: ("components", "schemas", "CreateRequest"),
+    VolumeMountRequest: ("components", "schemas", "VolumeMount"),
+    CreateVolumeRequest: ("components", "schemas", "CreateVolumeRequest"),
     UpdateRequest: _body(_SB, "patch"),
     ExecRequest: ("components", "schemas", "ExecRequest"),
     ForkRequest: _body(_SB + "/fork", "post"),

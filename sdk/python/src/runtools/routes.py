@@ -79,6 +79,18 @@ mkdir = _r("POST", _SB + "/files/mkdir")
 read_archive = _r("GET", _SB + "/files/archive")
 write_archive = _r("PUT", _SB + "/files/archive")
 
+_VOL = "/v1/volumes/{ref}"
+create_volume = _r("POST", "/v1/volumes")
+list_volumes = _r("GET", "/v1/volumes")
+get_volume = _r("GET", _VOL)
+remove_volume = _r("DELETE", _VOL)
+read_volume_file = _r("GET", _VOL + "/files")
+write_volume_file = _r("PUT", _VOL + "/files")
+remove_volume_file = _r("DELETE", _VOL + "/files")
+stat_volume_file = _r("GET", _VOL + "/files/stat")
+list_volume_files = _r("GET", _VOL + "/files/list")
+mkdir_volume = _r("POST", _VOL + "/files/mkdir")
+
 list_ssh_keys = _r("GET", "/v1/ssh-keys")
 add_ssh_key = _r("POST", "/v1/ssh-keys")
 remove_ssh_key = _r("DELETE", "/v1/ssh-keys/{ref}")
@@ -118,3 +130,20 @@ CODE_ROUTES = (run_code, create_code_context, list_code_contexts, delete_code_co
 def all_routes() -> "list[Route]":
     """Every route of this table."""
     return [v for v in globals().values() if isinstance(v, Route)]
+
+
+@dataclass(frozen=True)
+class FileRoutes:
+    """The file operations of a sandbox, or of a volume."""
+
+    read: Route
+    write: Route
+    remove: Route
+    stat: Route
+    list: Route
+    mkdir: Route
+
+
+SANDBOX_FILES = FileRoutes(read_file, write_file, remove_file, stat_file, list_files, mkdir)
+VOLUME_FILES = FileRoutes(read_volume_file, write_volume_file, remove_volume_file, stat_volume_file,
+                          list_volume_files, mkdir_volume)
