@@ -16,8 +16,17 @@ import (
 func newQuotas(cfg Config, st *store.Store, mgr *sandbox.Manager) *quota.Book {
 	book := quota.New(cfg.Quotas, st)
 	book.SetRunner(mgr)
+	book.SetVolumes(volumeMeter{mgr})
 	mgr.SetQuotas(book)
 	return book
+}
+
+// volumeMeter counts a team's volumes, at their provisioned size, in its
+// disk use.
+type volumeMeter struct{ m *sandbox.Manager }
+
+func (v volumeMeter) VolumeBytes(ctx context.Context, teamID string) (int64, error) {
+	return v.m.TeamVolumeBytes(ctx, teamID)
 }
 
 // meteredBuilds counts the builds and saves of custom templates against

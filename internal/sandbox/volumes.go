@@ -38,6 +38,9 @@ func (m *Manager) CreateVolume(ctx context.Context, teamID, name string, sizeMB 
 	if _, err := m.store.FindVolume(ctx, teamID, name); err == nil {
 		return nil, volumeTaken(name)
 	}
+	if err := m.checkDisk(ctx, teamID); err != nil {
+		return nil, err
+	}
 	ctx = context.WithoutCancel(ctx)
 	v := &Volume{ID: NewVolumeID(), TeamID: teamID, Name: name, SizeMB: sizeMB, CreatedAt: m.now().UTC()}
 	if err := host.Create(ctx, v.ID, sizeMB); err != nil {
