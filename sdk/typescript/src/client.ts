@@ -12,7 +12,9 @@ import type {
   CreateKeyOptions,
   CreateOptions,
   CreateWebhookOptions,
+  DrainEvent,
   Identity,
+  Node,
   SandboxInfo,
   SshKey,
   Team,
@@ -29,7 +31,9 @@ import {
   arr,
   createKeyToWire,
   createToWire,
+  drainEventFromWire,
   identityFromWire,
+  nodeFromWire,
   obj,
   sandboxFromWire,
   sshKeyFromWire,
@@ -134,6 +138,16 @@ export class Client {
   /** Destroys a sandbox: its processes, network and files go; the record stays, stopped. */
   async destroy(ref: string): Promise<SandboxInfo> {
     return sandboxFromWire(await httpOf(this).json(routes.destroySandbox, { params: { ref } }));
+  }
+
+  /**
+   * Moves a paused sandbox (or one whose node is lost) to another node of
+   * the cluster, `node` or the one placement picks, and resumes it there
+   * from its image in the object store. Its name, URLs and SSH stay; its IP
+   * changes.
+   */
+  async move(ref: string, node?: string): Promise<Sandbox> {
+    return new Sandbox(this, sandboxFromWire(await httpOf(this).json(routes.moveSandbox, { params: { ref }, json: { node } })));
   }
 
   /** @internal */
@@ -314,6 +328,47 @@ export class Client {
   async usage(team?: string): Promise<TeamUsage[]> {
     const w = await httpOf(this).json(routes.usage, team === undefined ? {} : { query: { team } });
     return arr(w.teams).map((t) => teamUsageFromWire(obj(t)));
+  }
+
+  /** The cluster's nodes (admin key); a single host is a cluster of one. */
+  async nodes(): Promise<Node[]> {
+    const w = await httpOf(this).json(routes.listNodes);
+    return arr(w.nodes).map((n) => nodeFromWire(obj(n)));
+  }
+
+  /**
+   * Cordons a node (`cordoned`: it takes no new sandboxes and keeps its
+   * own) or makes it ready again (`ready`). Admin key.
+   */
+  async setNodeState(name: string, state: 'cordoned' | 'ready'): Promise<Node> {
+    return nodeFromWire(await httpOf(this).json(routes.setNodeState, { params: { name }, json: { state } }));
+  }
+
+  /** Stops a node taking new sandboxes; it keeps its own (admin key). */
+  async cordon(name: string): Promise<Node> {
+    return this.setNodeState(name, 'cordoned');
+  }
+
+  /** Lets a cordoned node take new sandboxes again (admin key). */
+  async uncordon(name: string): Promise<Node> {
+    return this.setNodeState(name, 'ready');
+  }
+
+  /**
+   * Drains a node (admin key): it takes no new sandboxes, and each sandbox
+   * running on it is paused and resumed on another node, one at a time.
+   * onEvent sees each sandbox's outcome as it comes; resolves to the
+   * summary (`node`, `moved`, `failed`).
+   */
+  async drain(node: string, onEvent?: (e: DrainEvent) => void): Promise<DrainEvent> {
+    let summary: DrainEvent | undefined;
+    await httpOf(this).ndjson(routes.drainNode, { params: { name: node } }, (w) => {
+      const e = drainEventFromWire(w);
+      if (e.done) summary = e;
+      else onEvent?.(e);
+    });
+    if (!summary) throw new RuntoolsError(`draining ${node}: the drain ended without a summary`, { code: 'unavailable', status: 0 });
+    return summary;
   }
 
   /** API keys of the caller's team (of every team for an admin key). */

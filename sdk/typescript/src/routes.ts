@@ -37,6 +37,7 @@ export const routes = {
   rollback: route('POST', '/v1/sandboxes/{ref}/rollback'),
   fork: route('POST', '/v1/sandboxes/{ref}/fork'),
   saveSandbox: route('POST', '/v1/sandboxes/{ref}/save'),
+  moveSandbox: route('POST', '/v1/sandboxes/{ref}/move'),
 
   expose: route('POST', '/v1/sandboxes/{ref}/ports'),
   unexpose: route('DELETE', '/v1/sandboxes/{ref}/ports/{port}'),
@@ -105,6 +106,9 @@ export const routes = {
   getTeam: route('GET', '/v1/teams/{name}'),
   updateTeam: route('PATCH', '/v1/teams/{name}'),
   usage: route('GET', '/v1/usage'),
+  listNodes: route('GET', '/v1/nodes'),
+  setNodeState: route('PATCH', '/v1/nodes/{name}'),
+  drainNode: route('POST', '/v1/nodes/{name}/drain'),
   listKeys: route('GET', '/v1/keys'),
   createKey: route('POST', '/v1/keys'),
   deleteKey: route('DELETE', '/v1/keys/{ref}'),

@@ -286,6 +286,14 @@ export class Sandbox implements SandboxInfo {
     return this.#call(routes.resume);
   }
 
+  /**
+   * Moves the paused sandbox to another node of the cluster (`node`, or the
+   * one placement picks) and resumes it there; its IP changes.
+   */
+  async move(node?: string): Promise<this> {
+    return this.#call(routes.moveSandbox, { node });
+  }
+
   /** Ends its processes and keeps its disk; it then uses no CPU or memory. */
   async stop(): Promise<this> {
     return this.#call(routes.stop);

@@ -80,6 +80,8 @@ export interface SandboxInfo {
   onTimeout?: 'destroy' | 'pause';
   /** When, paused, it is destroyed for staying paused (the server's --paused-ttl). */
   pausedTtlAt?: Date;
+  /** The server (cluster node) that runs it: `move` takes it to another. */
+  node?: string;
   createdAt: Date;
   startedAt?: Date;
   stoppedAt?: Date;
@@ -484,6 +486,58 @@ export interface DiskUsage {
   snapshotBytes: number;
   volumeBytes: number;
   templateBytes: number;
+}
+
+/** A node's state: `lost` once its lease ran out. */
+export type NodeState = 'ready' | 'cordoned' | 'draining' | 'lost';
+
+/** One server of a cluster (a single host is a cluster of one), as `client.nodes()` lists it. */
+export interface Node {
+  name: string;
+  state: NodeState;
+  /** The node that answered. */
+  self: boolean;
+  apiUrl: string;
+  /** Sandboxes running (or starting, pausing, stopping) on it. */
+  sandboxes: number;
+  /** How many sandboxes it runs at most. */
+  slots: number;
+  vcpus: number;
+  memoryMb: number;
+  diskMb: number;
+  usedVcpus: number;
+  usedMemoryMb: number;
+  /** The templates it holds. */
+  templates: string[];
+  startedAt: Date;
+  heartbeatAt: Date;
+  leaseUntil: Date;
+  /** When it was found lost. */
+  lostAt?: Date;
+}
+
+/**
+ * One line of a drain's progress: a sandbox moved (or not, with `error`),
+ * or, with `done`, the summary (`node`, `moved`, `failed`).
+ */
+export interface DrainEvent {
+  /** The sandbox's ID and name. */
+  sandbox?: string;
+  name?: string;
+  /** The node it left and the one it went to. */
+  from?: string;
+  to?: string;
+  /** Its new address. */
+  ip?: string;
+  /** From its pause to its resume on the other node, in ms. */
+  awayMs?: number;
+  error?: string;
+  /** Set on the last line, the summary. */
+  done: boolean;
+  /** The summary's: the node drained, how many sandboxes moved and how many did not. */
+  node?: string;
+  moved?: number;
+  failed?: number;
 }
 
 /** An API key. `secret` is set only in the answer that created it. */

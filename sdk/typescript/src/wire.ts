@@ -8,11 +8,14 @@ import type {
   ComputerResult,
   CreateKeyOptions,
   CreateOptions,
+  DrainEvent,
   Egress,
   FileInfo,
   Identity,
   Link,
   Metrics,
+  Node,
+  NodeState,
   OutputEvent,
   Point,
   ProcessInfo,
@@ -146,6 +149,7 @@ export function sandboxFromWire(x: Wire): SandboxInfo {
     timeoutAt: optDate(w.timeout_at),
     onTimeout: w.on_timeout,
     pausedTtlAt: optDate(w.paused_ttl_at),
+    node: optStr(w.node),
     createdAt: date(w.created_at),
     startedAt: optDate(w.started_at),
     stoppedAt: optDate(w.stopped_at),
@@ -380,6 +384,45 @@ export function teamUsageFromWire(x: Wire): TeamUsage {
     team: str(w.team),
     quotas: arr(w.quotas).map((q) => quotaFromWire(obj(q))),
     disk: { pausedBytes: num(d.paused_bytes), snapshotBytes: num(d.snapshot_bytes), volumeBytes: num(d.volume_bytes), templateBytes: num(d.template_bytes) },
+  };
+}
+
+export function nodeFromWire(x: Wire): Node {
+  const w = x as S['Node'];
+  return {
+    name: str(w.name),
+    state: str(w.state) as NodeState,
+    self: bool(w.self),
+    apiUrl: str(w.api_url),
+    sandboxes: num(w.sandboxes),
+    slots: num(w.slots),
+    vcpus: num(w.vcpus),
+    memoryMb: num(w.memory_mb),
+    diskMb: num(w.disk_mb),
+    usedVcpus: num(w.used_vcpus),
+    usedMemoryMb: num(w.used_memory_mb),
+    templates: arr(w.templates).map(str),
+    startedAt: date(w.started_at),
+    heartbeatAt: date(w.heartbeat_at),
+    leaseUntil: date(w.lease_until),
+    lostAt: optDate(w.lost_at),
+  };
+}
+
+export function drainEventFromWire(x: Wire): DrainEvent {
+  const w = x as S['DrainEvent'];
+  return {
+    sandbox: optStr(w.sandbox),
+    name: optStr(w.name),
+    from: optStr(w.from),
+    to: optStr(w.to),
+    ip: optStr(w.ip),
+    awayMs: optNum(w.away_ms),
+    error: optStr(w.error),
+    done: bool(w.done),
+    node: optStr(w.node),
+    moved: optNum(w.moved),
+    failed: optNum(w.failed),
   };
 }
 

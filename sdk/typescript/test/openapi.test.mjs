@@ -229,6 +229,12 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.listKeys, await c.keys());
   got(routes.createKey, await c.createKey({ name: 'n', team: 't', admin: true }));
   await c.deleteKey('n');
+  got(routes.listNodes, await c.nodes());
+  got(routes.setNodeState, await c.cordon('n2'));
+  assert.deepEqual(calls.at(-1).json, { state: 'cordoned' });
+  got(routes.setNodeState, await c.uncordon('n2'));
+  assert.deepEqual(calls.at(-1).json, { state: 'ready' });
+  const drained = await c.drain('n2', () => assert.fail('the fake sends only the summary'));
   got(routes.createVolume, await c.createVolume('data', { sizeMb: 64 }));
   got(routes.listVolumes, await c.volumes());
   got(routes.getVolume, await c.volume('data'));
@@ -271,6 +277,9 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   got(routes.rollback, await sb.rollback('s'));
   got(routes.fork, await sb.fork({ name: 'f', snapshot: 's' }));
   got(routes.saveSandbox, await sb.save('saved'));
+  got(routes.moveSandbox, await c.move('x', 'n2'));
+  assert.deepEqual(calls.at(-1).json, { node: 'n2' });
+  got(routes.moveSandbox, await sb.move());
   got(routes.expose, await sb.expose(4000));
   got(routes.unexpose, await sb.unexpose(4000));
   got(routes.signedLink, await sb.signedLink(4000, { ttlSeconds: 60 }));
@@ -379,6 +388,9 @@ test('every SDK call matches api/openapi.yaml, in its request and its answer', a
   const progressFields = { ...schemas('TemplateProgress'), properties: { ...schemas('TemplateProgress').properties } };
   delete progressFields.properties.error; // the fake sends a build that worked
   missing.push(...uncovered(progressFields, progress[0]).map((m) => `template progress: ${m}`));
+  const drainFields = { ...schemas('DrainEvent'), properties: { ...schemas('DrainEvent').properties } };
+  delete drainFields.properties.error; // the fake's drain moved every sandbox
+  missing.push(...uncovered(drainFields, drained).map((m) => `drain summary: ${m}`));
   const eventFields = Object.keys(schemas('Event').properties).map(camel);
   const seenFields = new Set(evs.flatMap((e) => Object.keys(e)));
   missing.push(...eventFields.filter((k) => !seenFields.has(k)).map((k) => `exec event: ${k}`));

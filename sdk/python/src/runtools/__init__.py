@@ -21,8 +21,8 @@ from .config import DEFAULT_URL, ENV_API_KEY, ENV_URL
 from .errors import (AlreadyExists, Conflict, Forbidden, InternalError, InvalidArgument, NotFound,
                      PermissionDenied, RateLimited, ResourceExhausted, RuntoolsError, Unauthenticated,
                      Unauthorized, Unavailable)
-from .models import (APIKey, ComputerResult, Egress, ExecEvent, ExecResult, FileInfo, Identity, Link, Metrics,
-                     Point, ProcessInfo, Quota, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
+from .models import (APIKey, ComputerResult, DrainEvent, Egress, ExecEvent, ExecResult, FileInfo, Identity, Link,
+                     Metrics, Node, Point, ProcessInfo, Quota, SandboxEvent, SandboxInfo, ScreenSize, Snapshot, SSHKey, Status, Team,
                      TeamLimits, TeamUsage, Template, TemplateProgress, Volume, VolumeMount, Webhook, WebhookAttempt,
                      WebhookDelivery, WebhookEvent, WebhookSandbox, Window)
 from .files import Files, VolumeFiles
@@ -42,7 +42,7 @@ __all__ = [
     "PermissionDenied", "RateLimited", "ResourceExhausted", "Unauthenticated", "Unauthorized", "Unavailable",
     "APIKey", "ComputerResult", "Egress", "ExecEvent", "ExecResult", "FileInfo", "Identity", "Link", "Metrics",
     "Point", "ProcessInfo", "SandboxEvent", "SandboxInfo", "ScreenSize", "Snapshot", "SSHKey", "Status", "Team",
-    "TeamLimits", "TeamUsage", "Quota",
+    "TeamLimits", "TeamUsage", "Quota", "Node", "DrainEvent",
     "Template", "TemplateProgress", "Volume", "VolumeMount", "Window",
     "Webhook", "WebhookAttempt", "WebhookDelivery", "WebhookEvent", "WebhookSandbox", "verify_webhook",
 ]

@@ -13,8 +13,8 @@ from ._http import Call
 from ._tar import Data, chunks_of
 from ._wire import encode
 from .models import Egress
-from .requests import (ComputerAction, CreateRequest, CreateVolumeRequest, EgressRequest, ExecRequest, SnapshotRequest,
-                       UpdateRequest, UpdateTeamRequest, VolumeMountRequest)
+from .requests import (ComputerAction, CreateRequest, CreateVolumeRequest, EgressRequest, ExecRequest, MoveRequest,
+                       NodeStateRequest, SnapshotRequest, UpdateRequest, UpdateTeamRequest, VolumeMountRequest)
 
 NDJSON = "application/x-ndjson"
 OCTETS = "application/octet-stream"
@@ -73,6 +73,20 @@ def rollback(ref: str, snapshot: Optional[str]) -> Call:
 
 def fork(ref: str, name: Optional[str], snapshot: Optional[str]) -> Call:
     return sb(routes.fork, ref, encode({"name": name, "snapshot": snapshot}))
+
+
+def move(ref: str, node: Optional[str]) -> Call:
+    req: MoveRequest = {"node": node} if node else {}
+    return sb(routes.move_sandbox, ref, dict(req))
+
+
+def node_state(name: str, state: str) -> Call:
+    req: NodeStateRequest = {"state": state}
+    return Call(routes.set_node_state, {"name": name}, json=dict(req))
+
+
+def drain(name: str) -> Call:
+    return Call(routes.drain_node, {"name": name}, accept=NDJSON)
 
 
 def link(ref: str, port: int, ttl_seconds: Optional[int]) -> Call:

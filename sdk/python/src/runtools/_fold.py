@@ -11,7 +11,7 @@ import shlex
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from .errors import RuntoolsError, Unavailable, error_for
-from .models import ExecEvent, ExecResult, TemplateProgress, WatchEvent
+from .models import DrainEvent, ExecEvent, ExecResult, TemplateProgress, WatchEvent
 from ._wire import decode
 from .requests import ExecRequest
 
@@ -145,6 +145,31 @@ class BuildFold:
             raise error_for(self.last.code or "unavailable", f"building {name}: {self.last.error}", 400)
         if not self.last.done:
             raise Unavailable(f"the build of {name} ended without a result; look at `runtools template get {name}`")
+
+
+class DrainFold:
+    """Folds a drain's lines: each sandbox's outcome to a callback, the last (done) as the summary."""
+
+    def __init__(self, on_event: Optional[Callable[[DrainEvent], Any]]) -> None:
+        self.on_event = on_event
+        self.summary: Optional[DrainEvent] = None
+
+    def feed(self, line: str) -> None:
+        """Takes one line of the drain."""
+        if not line.strip():
+            return
+        ev = decode(DrainEvent, parse_line(line, "a drain's progress"))
+        if ev.done:
+            self.summary = ev
+        elif self.on_event:
+            self.on_event(ev)
+
+    def result(self, node: str) -> DrainEvent:
+        """The summary; an error if the stream ended without it."""
+        if self.summary is None:
+            raise Unavailable(f"the drain of {node} ended without a summary; see where its sandboxes are "
+                              "with `runtools node list` and `runtools sandbox list`")
+        return self.summary
 
 
 class SSEParser:

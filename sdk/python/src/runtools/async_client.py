@@ -13,15 +13,15 @@ import httpx
 from . import _calls as calls
 from . import routes
 from ._base import EgressArg, VolumeArg, create_request
-from ._fold import BuildFold
+from ._fold import BuildFold, DrainFold
 from ._http import Call, AsyncHTTP
 from ._tar import Data
 from .client import build_call
 from ._wire import decode, encode, items
 from .config import resolve
 from .async_files import AsyncVolumeFiles
-from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress, Volume, Webhook,
-                     WebhookDelivery)
+from .models import (APIKey, DrainEvent, Identity, Node, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress,
+                     Volume, Webhook, WebhookDelivery)
 from .async_sandbox import AsyncSandbox, handle
 from .async_watch import AsyncWatcher
 
@@ -99,6 +99,11 @@ class AsyncClient:
     async def destroy(self, ref: str) -> None:
         """Destroys a sandbox by ID or name."""
         await self._http.send(calls.sb(routes.destroy_sandbox, ref))
+
+    async def move(self, ref: str, node: Optional[str] = None) -> AsyncSandbox:
+        """Moves a paused sandbox (or one whose node is lost) to another node of the cluster, node or
+        the one placement picks, and resumes it there: its name, URLs and SSH stay, its IP changes."""
+        return AsyncSandbox(self, decode(SandboxInfo, await self._http.json(calls.move(ref, node))), keep=True)
 
     def watch(self, after: int = 0, metrics: bool = False) -> AsyncWatcher:
         """Status changes of every sandbox of the team (and the metrics of
@@ -242,6 +247,35 @@ class AsyncClient:
         for an admin key."""
         answer = await self._http.json(Call(routes.usage, query={"team": team}))
         return [decode(TeamUsage, t) for t in items(answer, "teams")]
+
+    # --- cluster nodes (admin key) -------------------------------------------------------------
+
+    async def nodes(self) -> List[Node]:
+        """The cluster's nodes (a single host is a cluster of one): state, load, lease."""
+        return [decode(Node, n) for n in items(await self._http.json(Call(routes.list_nodes)), "nodes")]
+
+    async def set_node_state(self, name: str, state: str) -> Node:
+        """Cordons a node (state "cordoned": it takes no new sandboxes and keeps its own) or makes it
+        ready again ("ready")."""
+        return decode(Node, await self._http.json(calls.node_state(name, state)))
+
+    async def cordon(self, name: str) -> Node:
+        """Stops a node taking new sandboxes; it keeps its own."""
+        return await self.set_node_state(name, "cordoned")
+
+    async def uncordon(self, name: str) -> Node:
+        """Lets a cordoned node take new sandboxes again."""
+        return await self.set_node_state(name, "ready")
+
+    async def drain(self, node: str, on_event: Optional[Callable[[DrainEvent], Any]] = None) -> DrainEvent:
+        """Drains a node: it takes no new sandboxes, and each sandbox running on it is paused and
+        resumed on another node, one at a time. on_event gets each sandbox's outcome as it comes;
+        the summary (node, moved, failed) is returned."""
+        fold = DrainFold(on_event)
+        async with self._http.stream(calls.drain(node)) as resp:
+            async for line in resp.aiter_lines():
+                fold.feed(line)
+        return fold.result(node)
 
     async def keys(self) -> List[APIKey]:
         """API keys of the caller's team (every team's for an admin key)."""

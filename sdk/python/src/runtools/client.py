@@ -15,15 +15,15 @@ import httpx
 from . import _calls as calls
 from . import routes
 from ._base import EgressArg, VolumeArg, create_request
-from ._fold import BuildFold
+from ._fold import BuildFold, DrainFold
 from ._http import Call, SyncHTTP
 from ._tar import Data, chunks_of, context_stream
 from ._wire import decode, encode, items
 from .config import resolve
 from .errors import InvalidArgument
 from .files import VolumeFiles
-from .models import (APIKey, Identity, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress, Volume, Webhook,
-                     WebhookDelivery)
+from .models import (APIKey, DrainEvent, Identity, Node, SandboxInfo, SSHKey, Team, TeamUsage, Template, TemplateProgress,
+                     Volume, Webhook, WebhookDelivery)
 from .sandbox import Sandbox, handle
 from .watch import Watcher
 
@@ -101,6 +101,11 @@ class Client:
     def destroy(self, ref: str) -> None:
         """Destroys a sandbox by ID or name."""
         self._http.send(calls.sb(routes.destroy_sandbox, ref))
+
+    def move(self, ref: str, node: Optional[str] = None) -> Sandbox:
+        """Moves a paused sandbox (or one whose node is lost) to another node of the cluster, node or
+        the one placement picks, and resumes it there: its name, URLs and SSH stay, its IP changes."""
+        return Sandbox(self, decode(SandboxInfo, self._http.json(calls.move(ref, node))), keep=True)
 
     def watch(self, after: int = 0, metrics: bool = False) -> Watcher:
         """Status changes of every sandbox of the team (and the metrics of
@@ -244,6 +249,35 @@ class Client:
         for an admin key."""
         answer = self._http.json(Call(routes.usage, query={"team": team}))
         return [decode(TeamUsage, t) for t in items(answer, "teams")]
+
+    # --- cluster nodes (admin key) -------------------------------------------------------------
+
+    def nodes(self) -> List[Node]:
+        """The cluster's nodes (a single host is a cluster of one): state, load, lease."""
+        return [decode(Node, n) for n in items(self._http.json(Call(routes.list_nodes)), "nodes")]
+
+    def set_node_state(self, name: str, state: str) -> Node:
+        """Cordons a node (state "cordoned": it takes no new sandboxes and keeps its own) or makes it
+        ready again ("ready")."""
+        return decode(Node, self._http.json(calls.node_state(name, state)))
+
+    def cordon(self, name: str) -> Node:
+        """Stops a node taking new sandboxes; it keeps its own."""
+        return self.set_node_state(name, "cordoned")
+
+    def uncordon(self, name: str) -> Node:
+        """Lets a cordoned node take new sandboxes again."""
+        return self.set_node_state(name, "ready")
+
+    def drain(self, node: str, on_event: Optional[Callable[[DrainEvent], Any]] = None) -> DrainEvent:
+        """Drains a node: it takes no new sandboxes, and each sandbox running on it is paused and
+        resumed on another node, one at a time. on_event gets each sandbox's outcome as it comes;
+        the summary (node, moved, failed) is returned."""
+        fold = DrainFold(on_event)
+        with self._http.stream(calls.drain(node)) as resp:
+            for line in resp.iter_lines():
+                fold.feed(line)
+        return fold.result(node)
 
     def keys(self) -> List[APIKey]:
         """API keys of the caller's team (every team's for an admin key)."""

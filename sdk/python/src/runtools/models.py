@@ -77,6 +77,7 @@ class SandboxInfo:
     timeout_at: Optional[datetime] = None
     on_timeout: Optional[str] = None
     paused_ttl_at: Optional[datetime] = None
+    node: Optional[str] = None  # the server (cluster node) that runs it
     created_at: Optional[datetime] = None
     started_at: Optional[datetime] = None
     stopped_at: Optional[datetime] = None
@@ -390,6 +391,49 @@ class TeamUsage:
 
 
 @dataclass
+class Node:
+    """One server of a cluster (a single host is a cluster of one). ``state`` is ready, cordoned,
+    draining or lost (its lease ran out); ``self`` marks the node that answered; ``sandboxes``
+    run on it (or start, pause, stop) of at most ``slots``."""
+
+    name: str = ""
+    state: str = ""
+    self: bool = False
+    api_url: str = ""
+    sandboxes: int = 0
+    slots: int = 0
+    vcpus: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
+    used_vcpus: int = 0
+    used_memory_mb: int = 0
+    templates: List[str] = field(default_factory=list)
+    started_at: Optional[datetime] = None
+    heartbeat_at: Optional[datetime] = None
+    lease_until: Optional[datetime] = None
+    lost_at: Optional[datetime] = None
+
+
+@dataclass
+class DrainEvent:
+    """One line of a drain's progress: a sandbox moved ``from_`` one node ``to`` another (its new
+    ``ip``, ``away_ms`` from its pause to its resume), or not (``error``); or, with ``done``, the
+    summary: the ``node`` drained, how many sandboxes ``moved`` and how many ``failed``."""
+
+    sandbox: Optional[str] = None
+    name: Optional[str] = None
+    from_: Optional[str] = field(default=None, metadata=_WIRE_FROM)
+    to: Optional[str] = None
+    ip: Optional[str] = None
+    away_ms: Optional[int] = None
+    error: Optional[str] = None
+    done: bool = False
+    node: Optional[str] = None
+    moved: Optional[int] = None
+    failed: Optional[int] = None
+
+
+@dataclass
 class APIKey:
     """An API key; ``secret`` only in the answer that created it."""
 
@@ -521,6 +565,8 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     DiskUsage: _path("components", "schemas", "DiskUsage"),
     TeamUsage: _path("components", "schemas", "TeamUsage"),
     APIKey: _path("components", "schemas", "APIKey"),
+    Node: _path("components", "schemas", "Node"),
+    DrainEvent: _path("components", "schemas", "DrainEvent"),
     Point: _path("components", "schemas", "Point"),
     ScreenSize: _answer("/v1/sandboxes/{ref}/computer/screen", "get"),
     Window: _path("components", "schemas", "Window"),

@@ -163,6 +163,18 @@ class WebhookRequest(TypedDict, total=False):
     events: List[str]
 
 
+class MoveRequest(TypedDict, total=False):
+    """POST /v1/sandboxes/{ref}/move: the node to go to; left out, placement picks."""
+
+    node: str
+
+
+class NodeStateRequest(TypedDict):
+    """PATCH /v1/nodes/{name}: "cordoned" or "ready"."""
+
+    state: str
+
+
 def _body(path: str, method: str) -> Tuple[str, ...]:
     return ("paths", path, method, "requestBody", "content", "application/json", "schema")
 
@@ -198,4 +210,6 @@ WIRE_SCHEMAS: Dict[type, Tuple[str, ...]] = {
     UpdateTeamRequest: ("components", "schemas", "UpdateTeamRequest"),
     WebhookRequest: ("components", "schemas", "CreateWebhookRequest"),
     ComputerAction: _body(_SB + "/computer/actions", "post"),
+    MoveRequest: ("components", "schemas", "MoveRequest"),
+    NodeStateRequest: _body("/v1/nodes/{name}", "patch"),
 }

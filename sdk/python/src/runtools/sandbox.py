@@ -161,6 +161,12 @@ class Sandbox(SandboxFields):
         data = self._http.json(calls.fork(self.ref, name, snapshot))
         return Sandbox(self._client, decode(SandboxInfo, data), keep=keep)
 
+    def move(self, node: Optional[str] = None) -> "Sandbox":
+        """Moves the paused sandbox (or one whose node is lost) to another node of the cluster,
+        node or the one placement picks, and resumes it there: its name, URLs and SSH stay, its IP
+        changes."""
+        return self._sandbox_call(calls.move(self.ref, node))
+
     def save(self, template: str) -> Template:
         """Saves its files as the next version of the team's custom template of that name."""
         return decode(Template, self._http.json(calls.sb(routes.save_sandbox, self.ref, {"template": template})))
