@@ -38,6 +38,7 @@ type Section struct {
 	Images     stats.Sizes       // the stored images of the moved sandboxes
 	Drain      Drain
 	Skipped    string // why the section did not run, if it did not
+	Failed     string // the measurement that failed, if one did: those after it did not run
 	Took       time.Duration
 }
 
@@ -69,7 +70,7 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 		})
 		env.Undo.Push("stop the cluster", stop)
 		if err == nil {
-			err = s.measure(ctx, f)
+			err = s.measureAll(ctx, f)
 		}
 		if err := errors.Join(err, stop(context.WithoutCancel(ctx))); err != nil {
 			return err
@@ -79,7 +80,20 @@ func (s *Section) Run(ctx context.Context, env *section.Env) error {
 	})
 }
 
-// measure runs the four measurements on the ready cluster.
+// measureAll runs the four measurements on the ready cluster. A failure
+// is recorded in s.Failed, and what was measured before it is kept;
+// only an interruption is returned.
+func (s *Section) measureAll(ctx context.Context, f *fleet) error {
+	err := s.measure(ctx, f)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\nbench: the cluster section failed: %v\n", err)
+	s.Failed = err.Error()
+	return nil
+}
+
+// measure runs the four measurements, one after the other.
 func (s *Section) measure(ctx context.Context, f *fleet) error {
 	if err := s.measureCreates(ctx, f); err != nil {
 		return fmt.Errorf("creates at once: %w", err)

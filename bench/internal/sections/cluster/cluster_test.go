@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,13 @@ func TestReport(t *testing.T) {
 	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "0 and 1 failed", Verdict: "MISS"},
 		reporttest.Target{Measured: "2 of 2 moved, 0 failed", Verdict: "PASS"})
 	reporttest.Contains(t, p.Method, "10.253.0.0/20, 10.253.16.0/20, 10.253.32.0/20", "1 uncounted and 1 counted rounds")
+
+	partial := &Section{Config: s.Config, One: s.One, Three: s.Three, Forward: s.Forward, Failed: "cross-node resume: boom"}
+	p = reporttest.Render(t, partial, "Forwarding adds 2.0 ms", "**Not measured from there on**: failed: cross-node resume: boom.")
+	if strings.Contains(p.Results, "Cross-node resume") || strings.Contains(p.Results, "*Drain*") {
+		t.Errorf("a partial run shows what it did not measure:\n%s", p.Results)
+	}
+	reporttest.Targets(t, p.Targets, reporttest.Target{Verdict: "MISS"}, reporttest.Target{Measured: "not measured: failed: cross-node resume: boom", Verdict: "N/A"})
 
 	skipped := &Section{Config: s.Config, Skipped: "no weed"}
 	p = reporttest.Render(t, skipped, "Not measured: no weed.")

@@ -87,9 +87,15 @@ func (s *Section) targets() []report.Target {
 		why := report.OneLine(s.Skipped)
 		return []report.Target{report.NotMeasured(creates, why), report.NotMeasured(drain, why)}
 	}
-	out := []report.Target{{Goal: creates, Measured: fmt.Sprintf("%d and %d failed", s.One.Failures, s.Three.Failures),
-		Verdict: report.Verdict(s.One.Failures == 0 && s.Three.Failures == 0 && s.One.Sandboxes > 0 && s.Three.Sandboxes > 0)}}
-	d := s.Drain
-	return append(out, report.Target{Goal: drain, Measured: fmt.Sprintf("%d of %d moved, %d failed", d.Moved, d.Sandboxes, d.Failed),
-		Verdict: report.Verdict(d.Sandboxes > 0 && d.Moved == d.Sandboxes && d.Failed == 0)})
+	failed := "failed: " + report.OneLine(s.Failed)
+	out := []report.Target{report.NotMeasured(creates, failed), report.NotMeasured(drain, failed)}
+	if s.One.Sandboxes > 0 && s.Three.Sandboxes > 0 {
+		out[0] = report.Target{Goal: creates, Measured: fmt.Sprintf("%d and %d failed", s.One.Failures, s.Three.Failures),
+			Verdict: report.Verdict(s.One.Failures == 0 && s.Three.Failures == 0)}
+	}
+	if d := s.Drain; d.Sandboxes > 0 {
+		out[1] = report.Target{Goal: drain, Measured: fmt.Sprintf("%d of %d moved, %d failed", d.Moved, d.Sandboxes, d.Failed),
+			Verdict: report.Verdict(d.Moved == d.Sandboxes && d.Failed == 0)}
+	}
+	return out
 }
