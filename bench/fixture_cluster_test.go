@@ -21,6 +21,6 @@ func fillCluster(s *cluster.Section) {
 		"cross-node resume: `client.Move` to another node, through that node's API (fetch the image, resume)", 1200.0,
 		"cross-node: the first exec of `true` after the move", 40.0,
 		"local resume: `client.Resume` on its own node, through its API", 500.0, "local: the first exec of `true` after the resume", 38.0)
-	s.Images = stats.Sizes{30 << 20, 31 << 20, 32 << 20}
+	s.PauseImages, s.Stored = stats.Sizes{40 << 20, 41 << 20, 42 << 20}, stats.Sizes{30 << 20, 31 << 20, 32 << 20}
 	s.Drain = cluster.Drain{Node: "n1", Sandboxes: 3, Total: 6 * time.Second, Away: ss(1900, 3), Moved: 3, To: map[string]int{"n2": 2, "n3": 1}}
 }

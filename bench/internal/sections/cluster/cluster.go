@@ -35,11 +35,13 @@ type Section struct {
 	One, Three Burst             // the creates at once on one node, and on three
 	Forward    []*measure.Result // exec through the owner, and forwarded
 	Moves      stats.PhaseSet    // cross-node and local resumes, with the pauses and stores before them
-	Images     stats.Sizes       // the stored images of the moved sandboxes
-	Drain      Drain
-	Skipped    string // why the section did not run, if it did not
-	Failed     string // the measurement that failed, if one did: those after it did not run
-	Took       time.Duration
+	// PauseImages and Stored are the sizes of the paused sandboxes' images
+	// on their node's disk and as stored objects (zstd, with the disk).
+	PauseImages, Stored stats.Sizes
+	Drain               Drain
+	Skipped             string // why the section did not run, if it did not
+	Failed              string // the measurement that failed, if one did: those after it did not run
+	Took                time.Duration
 }
 
 var _ section.Section = (*Section)(nil)

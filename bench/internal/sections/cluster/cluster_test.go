@@ -54,13 +54,13 @@ func TestReport(t *testing.T) {
 		One:     Burst{Nodes: 1, Sandboxes: 3, Wall: 3 * time.Second, Create: reporttest.MS(900, 1000, 1100), CreateExec: reporttest.MS(950, 1050, 1150), Placed: map[string]int{"n1": 3}},
 		Three:   Burst{Nodes: 3, Sandboxes: 3, Wall: 2 * time.Second, Create: reporttest.MS(800, 900), CreateExec: reporttest.MS(850, 950), Failures: 1, FirstErr: "create: a | b", Placed: map[string]int{"n1": 1, "n2": 1}},
 		Forward: []*measure.Result{{Name: nameOwner, Samples: reporttest.MS(30, 40)}, {Name: nameForwarded, Samples: reporttest.MS(32, 45)}},
-		Moves:   moves, Images: stats.Sizes{10 << 20},
+		Moves:   moves, PauseImages: stats.Sizes{20 << 20}, Stored: stats.Sizes{10 << 20},
 		Drain: Drain{Node: "n1", Sandboxes: 2, Total: 4 * time.Second, Away: reporttest.MS(1800, 2000), Moved: 2, To: map[string]int{"n2": 2}}}
 	p := reporttest.Render(t, s,
 		"| 1 | 1.00 | 3.0 s | 1000.0 ms | 1100.0 ms | 1050.0 ms | 1150.0 ms | 0 | n1 3 |\n",
 		"| 3 | 1.00 | 2.0 s | 800.0 ms | 900.0 ms | 850.0 ms | 950.0 ms | 1 (first: create: a \\| b) | n1 1, n2 1 |\n",
 		"Forwarding adds 2.0 ms at p50 and 5.0 ms at p99.",
-		"A resume on another node takes 3.00x a local one at p50 (1000.0 ms more); the stored image was 10.0 MiB",
+		"A resume on another node takes 3.00x a local one at p50 (1000.0 ms more). The pause image was 20.0 MiB on the node's disk, the stored object 10.0 MiB",
 		"the whole drain took 4.0 s, 2000.0 ms per sandbox; each sandbox was away (from its pause to its resume elsewhere, the drain's `away_ms`) 1800.0 ms at p50, 2000.0 ms at most. Moved 2 (n2 2), failed 0.")
 	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "0 and 1 failed", Verdict: "MISS"},
 		reporttest.Target{Measured: "2 of 2 moved, 0 failed", Verdict: "PASS"})

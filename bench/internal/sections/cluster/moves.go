@@ -103,7 +103,7 @@ func (s *Section) resumeOnce(ctx context.Context, f *fleet, n *node, move, count
 	if err != nil {
 		return err
 	}
-	ph, size, err := pauseStored(ctx, owner, sb.ID)
+	ph, sizes, err := pauseStored(ctx, owner, sb.ID)
 	if err == nil {
 		var more []stats.Phase
 		more, err = resumeTimed(ctx, f, owner, sb.ID, move)
@@ -114,33 +114,37 @@ func (s *Section) resumeOnce(ctx context.Context, f *fleet, n *node, move, count
 	}
 	if count {
 		s.Moves.Add(ph)
-		if move {
-			s.Images = append(s.Images, size)
-		}
+		s.PauseImages, s.Stored = append(s.PauseImages, sizes[0]), append(s.Stored, sizes[1])
 	}
 	return nil
 }
 
 // pauseStored pauses sandbox id, which owner runs, and waits until owner
-// has logged that its image is stored; it returns the pause's time, the
-// store's and the image's size.
-func pauseStored(ctx context.Context, owner *node, id string) ([]stats.Phase, int64, error) {
+// has logged that its image is stored; it returns the pause's time and
+// the store's, and the sizes the owner logged of the pause image and of
+// the stored object.
+func pauseStored(ctx context.Context, owner *node, id string) ([]stats.Phase, [2]int64, error) {
+	var sizes [2]int64
 	t0 := time.Now()
 	if _, err := owner.c().Pause(ctx, id); err != nil {
-		return nil, 0, fmt.Errorf("pausing %s: %w", id, err)
+		return nil, sizes, fmt.Errorf("pausing %s: %w", id, err)
 	}
 	ph := []stats.Phase{{Name: phPause, D: time.Since(t0)}}
+	if l, ok := owner.srv.LastLogged("sandbox paused", id); ok {
+		sizes[0] = l.Bytes
+	}
 	deadline := time.Now().Add(storeWait)
 	for {
 		if l, ok := owner.srv.LastLogged(storedMsg, id); ok {
-			return append(ph, stats.Phase{Name: phStore, D: l.Took}), l.Bytes, nil
+			sizes[1] = l.Bytes
+			return append(ph, stats.Phase{Name: phStore, D: l.Took}), sizes, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, 0, fmt.Errorf("node %s did not store the pause image of %s in %s:\n%s", owner.name, id, storeWait,
+			return nil, sizes, fmt.Errorf("node %s did not store the pause image of %s in %s:\n%s", owner.name, id, storeWait,
 				host.LastLines(owner.srv.Log(), 20))
 		}
 		if err := measure.Sleep(ctx, 50*time.Millisecond); err != nil {
-			return nil, 0, err
+			return nil, sizes, err
 		}
 	}
 }
