@@ -59,7 +59,7 @@ func TestReport(t *testing.T) {
 	p := reporttest.Render(t, s,
 		"| 1 | 1.00 | 3.0 s | 1000.0 ms | 1100.0 ms | 1050.0 ms | 1150.0 ms | 0 | n1 3 |\n",
 		"| 3 | 1.00 | 2.0 s | 800.0 ms | 900.0 ms | 850.0 ms | 950.0 ms | 1 (first: create: a \\| b) | n1 1, n2 1 |\n",
-		"Forwarding adds 2.0 ms at p50 and 5.0 ms at p99.",
+		"Forwarded minus direct: 2.0 ms at p50, 5.0 ms at p99.",
 		"A resume on another node takes 3.00x a local one at p50 (1000.0 ms more). The pause image was 20.0 MiB on the node's disk, the stored object 10.0 MiB",
 		"the whole drain took 4.0 s, 2000.0 ms per sandbox; each sandbox was away (from its pause to its resume elsewhere, the drain's `away_ms`) 1800.0 ms at p50, 2000.0 ms at most. Moved 2 (n2 2), failed 0.")
 	reporttest.Targets(t, p.Targets, reporttest.Target{Measured: "0 and 1 failed", Verdict: "MISS"},
@@ -67,7 +67,7 @@ func TestReport(t *testing.T) {
 	reporttest.Contains(t, p.Method, "10.253.0.0/20, 10.253.16.0/20, 10.253.32.0/20", "1 uncounted and 1 counted rounds")
 
 	partial := &Section{Config: s.Config, One: s.One, Three: s.Three, Forward: s.Forward, Failed: "cross-node resume: boom"}
-	p = reporttest.Render(t, partial, "Forwarding adds 2.0 ms", "**Not measured from there on**: failed: cross-node resume: boom.")
+	p = reporttest.Render(t, partial, "Forwarded minus direct: 2.0 ms", "**Not measured from there on**: failed: cross-node resume: boom.")
 	if strings.Contains(p.Results, "Cross-node resume") || strings.Contains(p.Results, "*Drain*") {
 		t.Errorf("a partial run shows what it did not measure:\n%s", p.Results)
 	}
