@@ -8,6 +8,7 @@ import (
 	"github.com/runtools/runtools/bench/internal/measure"
 	"github.com/runtools/runtools/bench/internal/report"
 	"github.com/runtools/runtools/bench/internal/section"
+	"github.com/runtools/runtools/bench/internal/sections/cluster"
 	"github.com/runtools/runtools/bench/internal/sections/code"
 	"github.com/runtools/runtools/bench/internal/sections/compare"
 	"github.com/runtools/runtools/bench/internal/sections/density"
@@ -75,7 +76,8 @@ func fullConfig() config {
 	c := config{runs: 20, execRuns: 100, template: "base", platform: "auto", bridge: "rtbench0", subnet: "10.250.0.0/16",
 		rawBridge: "rtbench1", rawSubnet: "10.251.0.0/24", podman: true, pauseRuns: 20, snapRuns: 10, bigRuns: 5, bigMB: 140,
 		proxySeconds: 5, proxyConns: 16, wakeRuns: 5, sshRuns: 20, loginRuns: 10, scpRuns: 3, scpMB: 100, diskRuns: 3,
-		desktopRuns: 3, desktopShotRuns: 20, desktopPauseRuns: 3, codeRuns: 100, codeFirstRuns: 3, eventRuns: 20, densityMax: 150, densityBatch: 4, densityFloor: 15}
+		desktopRuns: 3, desktopShotRuns: 20, desktopPauseRuns: 3, codeRuns: 100, codeFirstRuns: 3, eventRuns: 20, densityMax: 150, densityBatch: 4, densityFloor: 15,
+		clusterCreates: 30, clusterMoveRuns: 5, clusterDrain: 3}
 	c.only, _ = parseSections("")
 	return c
 }
@@ -196,6 +198,7 @@ func fullFixture() *fixture {
 	fillCode(f.code)
 	fillEvents(f.events)
 	fillDensity(f.density)
+	fillCluster(pick[*cluster.Section](all))
 	f.reuse.Verdict, f.reuse.Detail = "PASS", "a sandbox given the just-freed 10.250.0.3 was created in 467.2 ms"
 	return f
 }
@@ -387,6 +390,8 @@ func skippedFixture() *fixture {
 	*f.code = code.Section{Config: f.code.Config, Skipped: "the `code` template is missing; build it with `runtools server build-templates code`"}
 	*f.events = events.Section{Config: f.events.Config, Skipped: "left out with -event-runs=0"}
 	*f.density = density.Section{Config: f.density.Config, Skipped: "left out with -density-max=0"}
+	cs := pick[*cluster.Section](f.all)
+	*cs = cluster.Section{Config: cs.Config, Skipped: "/usr/local/lib/runtools/weed is missing (`make setup` installs PostgreSQL 15 and builds SeaweedFS with scripts/weed.sh)"}
 	f.reuse.Verdict, f.reuse.Detail = "N/A", "the new sandbox got 10.250.0.9, not the freed 10.250.0.3"
 	return f
 }

@@ -39,7 +39,10 @@ type config struct {
 	eventRuns            int // 0 leaves the event latency section out
 	densityMax           int // 0 leaves the density section out
 	densityBatch         int
-	densityFloor         int        // % of MemTotal
+	densityFloor         int // % of MemTotal
+	clusterCreates       int // 0 leaves the cluster section out
+	clusterMoveRuns      int
+	clusterDrain         int
 	only                 sectionSet // the sections to run
 }
 
@@ -114,6 +117,9 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.densityMax, "density-max", 150, "most idle sandboxes the density section runs at once (0: leave it out)")
 	fs.IntVar(&c.densityBatch, "density-batch", 4, "sandboxes the density section creates, pauses or destroys at a time")
 	fs.IntVar(&c.densityFloor, "density-floor", 15, "the density section stops creating when MemAvailable falls below this % of MemTotal")
+	fs.IntVar(&c.clusterCreates, "cluster-creates", 30, "sandboxes the cluster section creates at once, on 1 node and on 3 (0: leave the cluster section out)")
+	fs.IntVar(&c.clusterMoveRuns, "cluster-move-runs", 5, "cross-node and local resumes of the cluster section")
+	fs.IntVar(&c.clusterDrain, "cluster-drain", 3, "sandboxes on the node the cluster section drains")
 }
 
 // check says what is wrong with the numbers given, if anything.
@@ -131,6 +137,8 @@ func (c *config) check() error {
 		return errors.New("-desktop-runs, -desktop-shot-runs, -desktop-pause-runs, -code-runs and -code-first-runs must be at least 0")
 	case c.proxyConns < 1 || c.scpMB < 1:
 		return errors.New("-proxy-conns and -scp-mb must be at least 1")
+	case c.clusterCreates < 0 || c.clusterMoveRuns < 1 || c.clusterDrain < 1:
+		return errors.New("-cluster-creates must be at least 0, -cluster-move-runs and -cluster-drain at least 1")
 	}
 	return nil
 }
@@ -145,9 +153,11 @@ func (c *config) commandLine() string {
 	return fmt.Sprintf("`go run ./bench -runs %d -exec-runs %d -pause-runs %d -snapshot-runs %d -big-runs %d -big-mb %d"+
 		" -proxy-seconds %d -proxy-conns %d -wake-runs %d -ssh-runs %d -login-runs %d -scp-runs %d -scp-mb %d -disk-runs %d"+
 		" -desktop-runs %d -desktop-shot-runs %d -desktop-pause-runs %d -code-runs %d -code-first-runs %d"+
-		" -event-runs %d -density-max %d -density-batch %d -density-floor %d%s`",
+		" -event-runs %d -density-max %d -density-batch %d -density-floor %d"+
+		" -cluster-creates %d -cluster-move-runs %d -cluster-drain %d%s`",
 		c.runs, c.execRuns, c.pauseRuns, c.snapRuns, c.bigRuns, c.bigMB,
 		c.proxySeconds, c.proxyConns, c.wakeRuns, c.sshRuns, c.loginRuns, c.scpRuns, c.scpMB, c.diskRuns,
 		c.desktopRuns, c.desktopShotRuns, c.desktopPauseRuns, c.codeRuns, c.codeFirstRuns,
-		c.eventRuns, c.densityMax, c.densityBatch, c.densityFloor, only)
+		c.eventRuns, c.densityMax, c.densityBatch, c.densityFloor,
+		c.clusterCreates, c.clusterMoveRuns, c.clusterDrain, only)
 }

@@ -17,14 +17,14 @@ func TestFlagsDefaults(t *testing.T) {
 	if c.only.partial() || !slices.Equal(c.only, sectionNames()) {
 		t.Errorf("no -only should run every section: %v", c.only)
 	}
-	want := "`go run ./bench -runs 20 -exec-runs 100 -pause-runs 20 -snapshot-runs 10 -big-runs 5 -big-mb 140 -proxy-seconds 5 -proxy-conns 16 -wake-runs 5 -ssh-runs 20 -login-runs 10 -scp-runs 3 -scp-mb 100 -disk-runs 3 -desktop-runs 3 -desktop-shot-runs 20 -desktop-pause-runs 3 -code-runs 100 -code-first-runs 3 -event-runs 20 -density-max 150 -density-batch 4 -density-floor 15`"
+	want := "`go run ./bench -runs 20 -exec-runs 100 -pause-runs 20 -snapshot-runs 10 -big-runs 5 -big-mb 140 -proxy-seconds 5 -proxy-conns 16 -wake-runs 5 -ssh-runs 20 -login-runs 10 -scp-runs 3 -scp-mb 100 -disk-runs 3 -desktop-runs 3 -desktop-shot-runs 20 -desktop-pause-runs 3 -code-runs 100 -code-first-runs 3 -event-runs 20 -density-max 150 -density-batch 4 -density-floor 15 -cluster-creates 30 -cluster-move-runs 5 -cluster-drain 3`"
 	if got := c.commandLine(); got != want {
 		t.Errorf("commandLine:\n%s\nwant\n%s", got, want)
 	}
 }
 
 func TestSectionNames(t *testing.T) {
-	want := []string{"create", "exec", "pause", "proxy", "ssh", "disk", "desktop", "templates", "code", "events", "density", "reuse"}
+	want := []string{"create", "exec", "pause", "proxy", "ssh", "disk", "desktop", "templates", "code", "events", "density", "cluster", "reuse"}
 	if got := sectionNames(); !slices.Equal(got, want) {
 		t.Errorf("sections %v, want %v", got, want)
 	}
@@ -55,7 +55,7 @@ func TestOnly(t *testing.T) {
 
 func TestFlagsChecked(t *testing.T) {
 	for _, args := range [][]string{
-		{"-runs", "0"}, {"-density-floor", "95"}, {"-proxy-conns", "0"}, {"-desktop-runs", "-1"}, {"-disk-runs", "-1"}, {"-code-runs", "-1"}, {"-subnet", "nonsense"},
+		{"-runs", "0"}, {"-density-floor", "95"}, {"-proxy-conns", "0"}, {"-desktop-runs", "-1"}, {"-disk-runs", "-1"}, {"-code-runs", "-1"}, {"-cluster-creates", "-1"}, {"-cluster-drain", "0"}, {"-subnet", "nonsense"},
 	} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/runtools/runtools/bench/internal/section"
+	"github.com/runtools/runtools/bench/internal/sections/cluster"
 	"github.com/runtools/runtools/bench/internal/sections/code"
 	"github.com/runtools/runtools/bench/internal/sections/compare"
 	"github.com/runtools/runtools/bench/internal/sections/density"
@@ -55,6 +56,9 @@ func newSections(cfg config) []section.Section {
 		// idle sandboxes at once, paused ones kept
 		&density.Section{Config: density.Config{Max: cfg.densityMax, Batch: cfg.densityBatch, FloorPct: cfg.densityFloor,
 			Template: cfg.template, Subnet: cfg.subnet}},
+		// three nodes of one cluster: creates at once on 1 and 3 nodes, forwarding, moves, drain
+		&cluster.Section{Config: cluster.Config{Creates: cfg.clusterCreates, ExecRuns: cfg.execRuns, MoveRuns: cfg.clusterMoveRuns,
+			Drain: cfg.clusterDrain, Template: cfg.template, Binary: cfg.binary, TemplateDir: cfg.templateDir}},
 		// the address reuse check
 		&reuse.Section{Config: reuse.Config{Template: cfg.template}},
 	}

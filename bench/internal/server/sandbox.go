@@ -71,7 +71,12 @@ func (s *Server) ForgetNeighbor(ctx context.Context, ip string) error {
 
 // ExecTrue runs `true` through the API and checks it ran.
 func (s *Server) ExecTrue(ctx context.Context, id string) error {
-	res, err := s.Client.Exec(ctx, id, client.ExecRequest{Cmd: []string{"true"}})
+	return ExecTrueWith(ctx, s.Client, id)
+}
+
+// ExecTrueWith runs `true` in sandbox id through c and checks it ran.
+func ExecTrueWith(ctx context.Context, c *client.Client, id string) error {
+	res, err := c.Exec(ctx, id, client.ExecRequest{Cmd: []string{"true"}})
 	if err != nil {
 		return fmt.Errorf("exec true in %s: %w", id, err)
 	}
@@ -84,6 +89,9 @@ func (s *Server) ExecTrue(ctx context.Context, id string) error {
 // Agent returns a client for the agent of sandbox id, with the address and
 // secret the server recorded for it. Agent routes are not public API.
 func (s *Server) Agent(ctx context.Context, id string) (*agentclient.Client, error) {
+	if s.db == nil {
+		return nil, fmt.Errorf("the agent address of %s: the server keeps no SQLite database", id)
+	}
 	var ip, secret string
 	err := s.db.QueryRowContext(ctx, "SELECT ip, secret FROM sandboxes WHERE id = ?", id).Scan(&ip, &secret)
 	if err != nil {

@@ -33,6 +33,11 @@ type Config struct {
 	Binary, Runsc, TemplateDir string
 	Platform                   string // "auto" lets the server pick
 	Bridge, Subnet             string
+	// Key is the admin API key; "" makes a random one. The nodes of one
+	// cluster share theirs.
+	Key string
+	// Extra are more flags, such as a cluster node's (--cluster ...).
+	Extra []string
 }
 
 // Server is the runtools server under test.
@@ -57,15 +62,16 @@ func Start(ctx context.Context, cfg Config, dataDir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := make([]byte, 24)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("making an API key: %w", err)
+	if cfg.Key == "" {
+		if cfg.Key, err = NewKey(); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{Runsc: cfg.Runsc, DataDir: dataDir, Bridge: cfg.Bridge, exited: make(chan struct{}), log: &logBuffer{},
-		Addr: addrs[0], ProxyAddr: addrs[1], SSHAddr: addrs[2], Key: hex.EncodeToString(key)}
-	args := []string{"server", "--data-dir", dataDir, "--listen", s.Addr, "--template-dir", cfg.TemplateDir,
+		Addr: addrs[0], ProxyAddr: addrs[1], SSHAddr: addrs[2], Key: cfg.Key}
+	args := append([]string{"server", "--data-dir", dataDir, "--listen", s.Addr, "--template-dir", cfg.TemplateDir,
 		"--runsc", cfg.Runsc, "--platform", cfg.Platform, "--bridge", cfg.Bridge, "--subnet", cfg.Subnet,
-		"--proxy-listen", s.ProxyAddr, "--ssh-listen", s.SSHAddr, "--build-templates=false"}
+		"--proxy-listen", s.ProxyAddr, "--ssh-listen", s.SSHAddr, "--build-templates=false"}, cfg.Extra...)
 	s.cmd = exec.Command(cfg.Binary, args...)
 	s.cmd.Env = append(os.Environ(), "RUNTOOLS_API_KEY="+s.Key)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -85,11 +91,23 @@ func Start(ctx context.Context, cfg Config, dataDir string) (*Server, error) {
 		return s, fmt.Errorf("server did not log its gVisor platform:\n%s", s.log.String())
 	}
 	s.Platform = m[1]
-	dsn := "file:" + filepath.Join(dataDir, "runtools.db") + "?mode=ro&_pragma=busy_timeout(5000)"
-	if s.db, err = sql.Open("sqlite", dsn); err != nil {
+	db := filepath.Join(dataDir, "runtools.db")
+	if _, err := os.Stat(db); err != nil {
+		return s, nil // a cluster node's records are in PostgreSQL
+	}
+	if s.db, err = sql.Open("sqlite", "file:"+db+"?mode=ro&_pragma=busy_timeout(5000)"); err != nil {
 		return s, fmt.Errorf("opening the server's database: %w", err)
 	}
 	return s, nil
+}
+
+// NewKey makes a random API key.
+func NewKey() (string, error) {
+	key := make([]byte, 24)
+	if _, err := rand.Read(key); err != nil {
+		return "", fmt.Errorf("making an API key: %w", err)
+	}
+	return hex.EncodeToString(key), nil
 }
 
 func (s *Server) waitReady(ctx context.Context) error {

@@ -1,7 +1,9 @@
-// Package s3test starts throwaway S3-compatible object stores for tests:
-// SeaweedFS's `weed server -s3` (scripts/weed.sh builds it into
-// /usr/local/lib/runtools/weed), with its data in a temporary directory,
-// on free loopback ports, without credentials, stopped at the end.
+// Package s3test starts throwaway S3-compatible object stores: SeaweedFS's
+// `weed server -s3` (scripts/weed.sh builds it into
+// /usr/local/lib/runtools/weed), with its data in a directory of the
+// caller's, on free loopback ports, without credentials. Start gives a
+// test one, stopped at its end; New gives one to any program (the bench's
+// cluster section), stopped by Close.
 //
 // Without the binary, tests are skipped, unless RUNTOOLS_INTEGRATION=1
 // (as `make test` runs), where that is a failure.
@@ -24,14 +26,16 @@ import (
 // Weed is SeaweedFS's program, as scripts/weed.sh installs it.
 const Weed = "/usr/local/lib/runtools/weed"
 
-// Server is an S3 server of the tests'.
+// Server is a throwaway S3 server.
 type Server struct {
 	Endpoint string // HOST:PORT of its S3 API
 	cmd      *exec.Cmd
+	exited   chan struct{}
 	log      *os.File
 }
 
-// Start starts a server for the test, stopped when it ends.
+// Start starts a server for the test, with its data in a temporary
+// directory, stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	if _, err := os.Stat(Weed); err != nil {
@@ -40,27 +44,46 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("no S3 server: %v (run scripts/weed.sh)", err)
 	}
-	dir := t.TempDir()
-	ports := freePorts(t, 6)
-	s3 := ports[0]
-	log, err := os.Create(filepath.Join(dir, "weed.log"))
+	s, err := New(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts a server with its data and its log (weed.log) in dir, which
+// the caller removes after Close, and waits up to two minutes until its
+// S3 API answers. The server is a process group of its own, killed with
+// the caller's process; Close stops it.
+func New(ctx context.Context, dir string) (*Server, error) {
+	if _, err := os.Stat(Weed); err != nil {
+		return nil, fmt.Errorf("no S3 server: %w (scripts/weed.sh builds it; make setup runs it)", err)
+	}
+	ports, err := freePorts(6)
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "weed.log"))
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(Weed, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port="+ports[1], "-master.port.grpc="+ports[2], "-volume.port="+ports[3], "-volume.port.grpc="+ports[4],
-		"-filer.port="+ports[5], "-s3", "-s3.port="+s3, "-master.volumeSizeLimitMB=1024", "-volume.max=0")
+		"-filer.port="+ports[5], "-s3", "-s3.port="+ports[0], "-master.volumeSizeLimitMB=1024", "-volume.max=0")
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		log.Close()
+		return nil, fmt.Errorf("starting %s: %w", Weed, err)
 	}
-	s := &Server{Endpoint: net.JoinHostPort("127.0.0.1", s3), cmd: cmd, log: log}
-	t.Cleanup(s.stop)
-	if err := s.waitReady(2 * time.Minute); err != nil {
-		t.Fatalf("the S3 server did not start: %v\n%s", err, s.logs())
+	s := &Server{Endpoint: net.JoinHostPort("127.0.0.1", ports[0]), cmd: cmd, exited: make(chan struct{}), log: log}
+	go func() { _ = cmd.Wait(); close(s.exited) }()
+	if err := s.waitReady(ctx, 2*time.Minute); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("the S3 server did not start: %w\n%s", err, s.logs())
 	}
-	return s
+	return s, nil
 }
 
 // URL is the object store URL of a bucket on the server.
@@ -68,11 +91,11 @@ func (s *Server) URL(bucket string) string {
 	return fmt.Sprintf("s3://%s?endpoint=%s&insecure=true", bucket, s.Endpoint)
 }
 
-func (s *Server) waitReady(d time.Duration) error {
+func (s *Server) waitReady(ctx context.Context, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Endpoint+"/", nil)
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, "http://"+s.Endpoint+"/", nil)
 		resp, err := http.DefaultClient.Do(req)
 		cancel()
 		if err == nil {
@@ -82,10 +105,16 @@ func (s *Server) waitReady(d time.Duration) error {
 			}
 			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) || s.cmd.ProcessState != nil {
+		if time.Now().After(deadline) {
 			return err
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.exited:
+			return fmt.Errorf("it exited: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 
@@ -94,29 +123,29 @@ func (s *Server) logs() string {
 	return string(b)
 }
 
-func (s *Server) stop() {
+// Close stops the server: SIGTERM to its process group, SIGKILL after
+// ten seconds.
+func (s *Server) Close() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-s.exited
 	}
 	s.log.Close()
 }
 
 // freePorts returns n free loopback ports, held until all are chosen.
-func freePorts(t testing.TB, n int) []string {
+func freePorts(n int) ([]string, error) {
 	var out []string
 	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("finding a free port: %w", err)
 		}
 		defer ln.Close()
 		out = append(out, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	return out
+	return out, nil
 }

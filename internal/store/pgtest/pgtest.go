@@ -1,6 +1,8 @@
 // Package pgtest starts throwaway PostgreSQL servers for tests: Debian's
 // PostgreSQL 15, run as the postgres system user, with its data and its
 // unix socket in a temporary directory (no TCP port), stopped at the end.
+// New and CreateDatabase serve any program (the bench's cluster section)
+// as well; Close stops the server and removes its files.
 //
 // Tests need root and the server's binaries; without them they are
 // skipped, unless RUNTOOLS_INTEGRATION=1 (as `make test` runs), where
@@ -222,23 +224,32 @@ func (s *Server) URL(name string) string {
 	return "postgres://postgres@/" + name + "?host=" + s.dir + "&sslmode=disable"
 }
 
-// NewDatabase creates an empty database and returns its URL.
+// NewDatabase creates an empty database for the test and returns its URL.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
 	s.mu.Lock()
 	s.dbs++
 	name := fmt.Sprintf("test_%d", s.dbs)
 	s.mu.Unlock()
-	ctx := t.Context()
-	c, err := pgx.Connect(ctx, s.URL("postgres"))
+	url, err := s.CreateDatabase(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return url
+}
+
+// CreateDatabase creates an empty database named name and returns its
+// URL.
+func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error) {
+	c, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return "", err
 	}
 	defer c.Close(ctx)
 	// A file copy of the template is quicker than the default (WAL_LOG) for
 	// small databases.
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name+" STRATEGY FILE_COPY"); err != nil {
-		t.Fatalf("creating database %s: %v", name, err)
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" STRATEGY FILE_COPY"); err != nil {
+		return "", fmt.Errorf("creating database %s: %w", name, err)
 	}
-	return s.URL(name)
+	return s.URL(name), nil
 }
