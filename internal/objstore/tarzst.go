@@ -56,16 +56,28 @@ func addFile(tw *tar.Writer, dir, path string, d fs.DirEntry) error {
 		return err
 	}
 	hdr.Name, hdr.Uname, hdr.Gname = filepath.ToSlash(rel), "", ""
-	if err := tw.WriteHeader(hdr); err != nil || info.IsDir() {
-		return err
+	if info.IsDir() {
+		return tw.WriteHeader(hdr)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = io.Copy(tw, f)
-	return err
+	segs, err := dataSegments(f, info.Size())
+	if err != nil {
+		return err
+	}
+	if segs != nil {
+		sparseHeader(hdr, segs)
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if segs == nil {
+		segs = []segment{{0, info.Size()}} // dataSegments moved the file's offset: read at offsets
+	}
+	return writeSegments(tw, f, segs)
 }
 
 // unpack makes dir and writes into it the files of a stream pack wrote.
@@ -98,7 +110,7 @@ func unpack(r io.Reader, dir string) error {
 		case tar.TypeDir:
 			err = os.MkdirAll(path, 0o700)
 		case tar.TypeReg:
-			err = writeSparse(path, tr, hdr.Size, os.FileMode(hdr.Mode)&0o777)
+			err = writeFile(path, tr, hdr)
 		default:
 			err = fmt.Errorf("%w: %q is neither a file nor a directory", errUnsafe, hdr.Name)
 		}
@@ -108,17 +120,35 @@ func unpack(r io.Reader, dir string) error {
 	}
 }
 
-// writeSparse writes size bytes from r to a new file, skipping over
-// blocks of zeros so they stay holes.
-func writeSparse(path string, r io.Reader, size int64, mode os.FileMode) error {
+// writeFile writes a file of the tar into a new file at path: a sparse
+// one's segments at their offsets, another's bytes but runs of zeros.
+func writeFile(path string, r io.Reader, hdr *tar.Header) error {
+	segs, size, sparse, err := sparseOf(hdr)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, mode)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, os.FileMode(hdr.Mode)&0o777)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if sparse {
+		err = readSegments(f, r, segs, size)
+	} else {
+		err = writeZeroHoles(f, r, hdr.Size)
+	}
+	if err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// writeZeroHoles writes size bytes from r to f, skipping over blocks of
+// zeros so they stay holes.
+func writeZeroHoles(f *os.File, r io.Reader, size int64) error {
 	buf := make([]byte, 1<<20)
 	zero := make([]byte, len(buf))
 	var total int64
@@ -141,12 +171,9 @@ func writeSparse(path string, r io.Reader, size int64, mode os.FileMode) error {
 		}
 	}
 	if total != size {
-		return fmt.Errorf("%s: the image ends after %d of its %d bytes", path, total, size)
+		return fmt.Errorf("%s: the image ends after %d of its %d bytes", f.Name(), total, size)
 	}
-	if err := f.Truncate(size); err != nil {
-		return err
-	}
-	return f.Sync()
+	return f.Truncate(size)
 }
 
 func firstErr(a, b error) error {

@@ -80,3 +80,21 @@ func packNamed(w *bytes.Buffer, name string) error {
 	tw.Close()
 	return zw.Close()
 }
+
+// A sparse map that overlaps, leaves the file or disagrees with the data
+// that follows is refused.
+func TestUnpackRefusesBadSparseMaps(t *testing.T) {
+	for _, m := range []string{"0:4,2:2", "0:4,100:1", "0:2", "x:1", "-1:6"} {
+		var buf bytes.Buffer
+		zw, _ := zstd.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o600, Size: 6, Typeflag: tar.TypeReg, Format: tar.FormatPAX,
+			PAXRecords: map[string]string{paxSparseMap: m, paxSparseSize: "50"}})
+		tw.Write([]byte("abcdef"))
+		tw.Close()
+		zw.Close()
+		if err := unpack(&buf, filepath.Join(t.TempDir(), "in")); !errors.Is(err, errUnsafe) {
+			t.Errorf("map %q: %v", m, err)
+		}
+	}
+}
