@@ -124,6 +124,15 @@ func rebody(r *http.Request, v any) error {
 	return nil
 }
 
+// nodeRoutes are the routes of the cluster's nodes.
+func (s *Server) nodeRoutes() []route {
+	return []route{
+		{"GET /v1/nodes", s.listNodes},
+		{"PATCH /v1/nodes/{name}", s.updateNode},
+		{"POST /v1/nodes/{name}/drain", s.drainNode},
+	}
+}
+
 func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r.Context()); err != nil {
 		return err

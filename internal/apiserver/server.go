@@ -223,14 +223,11 @@ func (s *Server) routes() []route {
 		{"GET /v1/keys", s.listKeys},
 		{"POST /v1/keys", s.createKey},
 		{"DELETE /v1/keys/{ref}", s.deleteKey},
-		{"GET /v1/nodes", s.listNodes},
-		{"PATCH /v1/nodes/{name}", s.updateNode},
-		{"POST /v1/nodes/{name}/drain", s.drainNode},
 		{"GET /metrics", s.metrics},
 		{"POST /mcp", s.serveMCP},
 		{"GET /mcp", s.serveMCP},
 		{"DELETE /mcp", s.serveMCP},
-	}, s.volumeRoutes()...)
+	}, append(s.volumeRoutes(), s.nodeRoutes()...)...)
 }
 
 // Handler returns the API's HTTP handler. Every route requires a key; only
