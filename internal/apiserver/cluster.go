@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/runtools/runtools/client"
 	"github.com/runtools/runtools/internal/cluster"
@@ -189,15 +188,11 @@ func (s *Server) clusterNodes(ctx context.Context) ([]cluster.Node, error) {
 }
 
 func (s *Server) wireNode(n cluster.Node) client.Node {
-	lost := time.Time{}
-	if !n.LostAt.IsZero() {
-		lost = n.LostAt
-	}
 	return client.Node{
 		Name: n.Name, State: string(n.Status(s.now())), Self: n.Name == s.cluster.Name(), APIURL: n.APIURL,
 		Sandboxes: n.Sandboxes, Slots: n.Slots, VCPUs: n.VCPUs, MemoryMB: n.MemoryMB, DiskMB: n.DiskMB,
 		UsedVCPUs: n.UsedVCPUs, UsedMemoryMB: n.UsedMemory, Templates: n.Templates,
-		StartedAt: n.StartedAt, HeartbeatAt: n.Heartbeat, LeaseUntil: n.LeaseEnd, LostAt: lost,
+		StartedAt: n.StartedAt, HeartbeatAt: n.Heartbeat, LeaseUntil: n.LeaseEnd, LostAt: n.LostAt,
 	}
 }
 
