@@ -80,16 +80,7 @@ func (s *Server) node(ctx context.Context, name, what string) (cluster.Node, err
 	if err != nil {
 		return cluster.Node{}, err
 	}
-	for _, n := range nodes {
-		if n.Name != name {
-			continue
-		}
-		if n.Status(s.now()) == cluster.Lost {
-			return n, fmt.Errorf("%w: %s is on node %s, which is lost (it stopped renewing its lease); its record is kept: retry when the node is back, or see `runtools node list`", errdefs.ErrUnavailable, what, name)
-		}
-		return n, nil
-	}
-	return cluster.Node{}, fmt.Errorf("%w: %s is on node %s, which the cluster does not know; see `runtools node list`", errdefs.ErrUnavailable, what, name)
+	return cluster.Lookup(nodes, name, what, s.now())
 }
 
 // place sends a create on to the node it is placed on, and reports

@@ -2,12 +2,10 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/runtools/runtools/internal/cluster"
-	"github.com/runtools/runtools/internal/errdefs"
 )
 
 // peersTTL is how long the list of nodes is used before it is read again:
@@ -38,14 +36,5 @@ func (p *peers) get(ctx context.Context, name string) (cluster.Node, error) {
 		}
 		p.all, p.at = all, now
 	}
-	for _, n := range p.all {
-		if n.Name != name {
-			continue
-		}
-		if n.Status(now) == cluster.Lost {
-			return n, fmt.Errorf("%w: the sandbox is on node %s, which is lost (it stopped renewing its lease); retry when it is back", errdefs.ErrUnavailable, name)
-		}
-		return n, nil
-	}
-	return cluster.Node{}, fmt.Errorf("%w: the sandbox is on node %s, which the cluster does not know", errdefs.ErrUnavailable, name)
+	return cluster.Lookup(p.all, name, "the sandbox", now)
 }

@@ -2,9 +2,7 @@ package daemon
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/runtools/runtools/internal/agent/agentapi"
 	"github.com/runtools/runtools/internal/atomicfile"
+	"github.com/runtools/runtools/internal/cluster"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/proxy"
 	"github.com/runtools/runtools/internal/sandbox"
@@ -92,9 +91,7 @@ func proxyKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte("runtools dev-server links"))
-	return h.Sum(nil), nil
+	return cluster.DeriveKey(secret, "runtools dev-server links"), nil
 }
 
 // signingKey reads the proxy's signing key, making it on first use.

@@ -3,8 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/runtools/runtools/internal/cluster"
 	"github.com/runtools/runtools/internal/errdefs"
 	"github.com/runtools/runtools/internal/sandbox"
 	"github.com/runtools/runtools/internal/sshgate"
@@ -43,9 +42,7 @@ func newSSHCluster(ctx context.Context, cfg Config, st *store.Store) (*sshCluste
 		return nil, err
 	}
 	derive := func(what string) (ssh.Signer, error) {
-		h := hmac.New(sha256.New, secret)
-		h.Write([]byte(what))
-		return ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(h.Sum(nil)))
+		return ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(cluster.DeriveKey(secret, what)))
 	}
 	c := &sshCluster{self: cfg.Node.Name, peers: &peers{st: st}}
 	if c.hostKey, err = derive("runtools ssh host key"); err != nil {
